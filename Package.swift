@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+// mnistq: train the classic MNIST CNN, quantize it to int8, and run it anywhere.
+//
+// Module stack (imports point down only; see ../shared/STYLE.md):
+//
+//   mnistq (CLI, ArgumentParser)
+//     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX) + MNIST-style preprocessing  → MNISTQRuntime, _CJPEG, _CZlib
+//     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQRuntime, _CZlib
+//     ├─ MNISTQTrainer   float layers, SGD, schedules, checkpoints                      → MNISTQData
+//     ├─ MNISTQData      IDX/gzip reading, MNIST download + checksums                   → MNISTQSupport, _CZlib
+//     ├─ MNISTQSupport   atomic writes, progress lines, SVG plots                       → Foundation only
+//     └─ MNISTQRuntime   int8 kernels, model reader, inflate, CRC-32                    → Swift standard library only
+//
+// Release builds want `-Xswiftc -target-cpu -Xswiftc native` on the command line (tools/ scripts pass it);
+// it is deliberately not an unsafeFlags setting, which would stop apps from depending on this package.
+import PackageDescription
+
+let package = Package(
+    name: "mnistq",
+    products: [
+        // The edge runtime: int8 inference, no dependency at all (not even Foundation or zlib).
+        .library(name: "MNISTQRuntime", targets: ["MNISTQRuntime"]),
+        // Decoding + preprocessing of real images, for apps that want what `mnistq classify` does.
+        .library(name: "MNISTQImage", targets: ["MNISTQImage"]),
+        .executable(name: "mnistq", targets: ["mnistq"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - Runtime (bottom of the stack)
+        .target(name: "MNISTQRuntime"),
+
+        // MARK: - C shims (only these see C types)
+        .target(name: "_CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "_CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+
+        // MARK: - Host-side libraries
+        // Atomic file writes, progress lines on stderr, SVG plots.
+        .target(name: "MNISTQSupport"),
+        .target(name: "MNISTQData", dependencies: ["MNISTQSupport", "_CZlib"]),
+        .target(name: "MNISTQImage", dependencies: ["MNISTQRuntime", "_CJPEG", "_CZlib"]),
+        .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport"]),
+        .target(name: "MNISTQQuantizer", dependencies: ["MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport", "_CZlib"]),
+
+        // MARK: - Command-line tool
+        .executableTarget(
+            name: "mnistq",
+            dependencies: [
+                "MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib"]),
+        .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport"]),
+        .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData"]),
+        .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQRuntime", "MNISTQData", "_CJPEG"]),
+        .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"]),
+        .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData"]),
+        .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// The int8 inference runtime (work in progress: see issue 3).
