@@ -52,6 +52,12 @@ let package = Package(
             ]
         ),
 
+        // Speed benchmarks (tools/ scripts run it in release mode); never part of the tests.
+        .executableTarget(
+            name: "mnistq-bench",
+            dependencies: ["MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQSupport"]
+        ),
+
         // MARK: - Tests
         .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib"]),
         .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport"]),

@@ -1,0 +1,19 @@
+// mnistq-bench: speed benchmarks (never run as tests). Usage: mnistq-bench <gemm|int8|classify> [options]
+import Foundation
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let benches: [String: ([String]) throws -> Void] = [
+    "gemm": runGEMMBench,
+    "int8": runInt8Bench,
+    "classify": runClassifyBench,
+]
+guard let name = arguments.first, let bench = benches[name] else {
+    FileHandle.standardError.write("usage: mnistq-bench <\(benches.keys.sorted().joined(separator: "|"))> [options]\n".data(using: .utf8)!)
+    exit(2)
+}
+do {
+    try bench(Array(arguments.dropFirst()))
+} catch {
+    FileHandle.standardError.write("mnistq-bench \(name): \(error)\n".data(using: .utf8)!)
+    exit(1)
+}
