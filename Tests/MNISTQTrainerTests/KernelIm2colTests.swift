@@ -1,0 +1,90 @@
+// im2col5x5 / col2im5x5 against direct loops, and the adjoint identity between them.
+import XCTest
+@testable import MNISTQTrainer
+
+final class KernelIm2colTests: XCTestCase {
+    /// Allowed relative error of the Double inner products in the adjoint identity (float sums of ≤ 25 terms per pixel).
+    static let adjointRelativeTolerance = 1e-5
+    /// (channels, side): the CNN's two convolutions plus images smaller than the kernel.
+    static let shapes: [(channels: Int, side: Int)] = [(1, 28), (16, 14), (3, 5), (2, 3), (1, 1), (2, 7)]
+
+    /// The definition: columns[c·25 + ky·5 + kx, y·side + x] = input[c, y+ky−2, x+kx−2] or 0 outside.
+    func directIm2col(_ input: [Float], channels: Int, side: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: channels * 25 * side * side)
+        for ch in 0..<channels { for ky in 0..<5 { for kx in 0..<5 { for y in 0..<side { for x in 0..<side {
+            let sy = y + ky - 2, sx = x + kx - 2
+            guard sy >= 0, sy < side, sx >= 0, sx < side else { continue }
+            out[(ch * 25 + ky * 5 + kx) * side * side + y * side + x] = input[(ch * side + sy) * side + sx]
+        } } } } }
+        return out
+    }
+
+    func testIm2colMatchesDirectLoops() {
+        var random = KernelTestRandom(seed: 11)
+        for (channels, side) in Self.shapes {
+            let input = random.floats(channels * side * side)
+            // Start from garbage: im2col must write every entry, zeros included.
+            var columns = [Float](repeating: .nan, count: channels * 25 * side * side)
+            input.withUnsafeBufferPointer { ip in
+                columns.withUnsafeMutableBufferPointer { cp in
+                    im2col5x5(input: ip.baseAddress!, channels: channels, side: side, columns: cp.baseAddress!)
+                }
+            }
+            XCTAssertEqual(columns, directIm2col(input, channels: channels, side: side), "channels \(channels) side \(side)")
+        }
+    }
+
+    func testCol2imMatchesDirectLoopsWithAndWithoutAccumulate() {
+        var random = KernelTestRandom(seed: 12)
+        for (channels, side) in Self.shapes {
+            let plane = side * side
+            let columns = random.floats(channels * 25 * plane)
+            let start = random.floats(channels * plane)
+            for accumulate in [false, true] {
+                var expected = accumulate ? start.map(Double.init) : [Double](repeating: 0, count: channels * plane)
+                for ch in 0..<channels { for ky in 0..<5 { for kx in 0..<5 { for y in 0..<side { for x in 0..<side {
+                    let sy = y + ky - 2, sx = x + kx - 2
+                    guard sy >= 0, sy < side, sx >= 0, sx < side else { continue }
+                    expected[(ch * side + sy) * side + sx] += Double(columns[(ch * 25 + ky * 5 + kx) * plane + y * side + x])
+                } } } } }
+                var grad = start
+                columns.withUnsafeBufferPointer { cp in
+                    grad.withUnsafeMutableBufferPointer { gp in
+                        col2im5x5(columns: cp.baseAddress!, channels: channels, side: side, gradInput: gp.baseAddress!, accumulate: accumulate)
+                    }
+                }
+                for i in 0..<grad.count where abs(Double(grad[i]) - expected[i]) > 1e-5 * (1 + abs(expected[i])) {
+                    XCTFail("channels \(channels) side \(side) accumulate \(accumulate): grad[\(i)] = \(grad[i]), expected \(expected[i])")
+                    break
+                }
+            }
+        }
+    }
+
+    /// <im2col(x), y> = <x, col2im(y)>: the backward pass is the exact transpose of the forward unfolding.
+    func testCol2imIsTheAdjointOfIm2col() {
+        var random = KernelTestRandom(seed: 13)
+        for (channels, side) in Self.shapes {
+            let plane = side * side
+            let x = random.floats(channels * plane)
+            let y = random.floats(channels * 25 * plane)
+            var columns = [Float](repeating: 0, count: y.count)
+            var back = [Float](repeating: .nan, count: x.count)
+            x.withUnsafeBufferPointer { xp in
+                columns.withUnsafeMutableBufferPointer { cp in
+                    im2col5x5(input: xp.baseAddress!, channels: channels, side: side, columns: cp.baseAddress!)
+                }
+            }
+            y.withUnsafeBufferPointer { yp in
+                back.withUnsafeMutableBufferPointer { bp in
+                    col2im5x5(columns: yp.baseAddress!, channels: channels, side: side, gradInput: bp.baseAddress!, accumulate: false)
+                }
+            }
+            var left = 0.0, right = 0.0, scale = 0.0
+            for i in 0..<y.count { left += Double(columns[i]) * Double(y[i]); scale += abs(Double(columns[i]) * Double(y[i])) }
+            for i in 0..<x.count { right += Double(x[i]) * Double(back[i]) }
+            XCTAssertLessThanOrEqual(abs(left - right), Self.adjointRelativeTolerance * (scale + 1),
+                                     "channels \(channels) side \(side): <im2col x, y> = \(left), <x, col2im y> = \(right)")
+        }
+    }
+}
