@@ -1,1 +1,0 @@
-// Host-side utilities shared by the libraries: atomic file writes, progress lines, SVG plots (see issue 2).
