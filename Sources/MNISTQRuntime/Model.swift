@@ -1,0 +1,234 @@
+// The public runtime: a validated, immutable int8 model that classifies 28×28 digit images without allocating.
+
+/// A loaded int8 model: validated once at load, then immutable.
+///
+/// ```swift
+/// let model = try Model(bytes: fileBytes)          // all checks happen here
+/// let scratch = InferenceScratch(for: model)       // one allocation, reused for every call on this thread
+/// let result = model.classify(pixels: image, scratch: scratch)
+/// print(result.digit, result.probabilities())
+/// ```
+///
+/// **Thread safety.** A `Model` never changes after `init`, so one instance may be shared by any number of
+/// threads. An ``InferenceScratch`` is mutable working memory: give each thread its own.
+///
+/// **Allocation.** `classify` and `classifyBatch` perform no heap allocation; only `init`,
+/// ``InferenceScratch/init(for:)`` and conveniences documented as allocating do.
+public struct Model: @unchecked Sendable {
+    /// The file's header (version, flags, lengths, CRC-32).
+    public let header: ModelHeader
+    /// The five layers, in network order (conv1, conv2, fc1, fc2, fc3), exactly as stored.
+    public let layers: [QuantizedLayer]
+    /// Key/value metadata in file order (e.g. "source-model", "calibration", "float-accuracy", "created-by").
+    public let metadata: [(key: String, value: String)]
+    /// Bytes of the file this model was loaded from.
+    public let fileByteCount: Int
+    /// The executor built from `layers` (weights re-packed for the fast kernels).
+    let network: Int8Network
+
+    /// Loads and fully validates a model file (<doc:ModelFormat>); inference then trusts the model.
+    ///
+    /// Checks, stopping at the first failure: magic, version, flags, header length, payload limit, file length,
+    /// CRC-32, zlib stream (inflated by this module's own decoder, into at most
+    /// ``ModelFormat/maximumPayloadLength`` bytes), then the layers: the fixed network's kinds and shapes,
+    /// multipliers in [2^30, 2^31 − 1], shifts in 1...62, weights in −127...127, |bias| ≤ 2^30, accumulators that
+    /// cannot overflow Int32, finite scales, and well-formed metadata.
+    ///
+    /// - Throws: ``ModelError``, one case per failure, never a crash.
+    public init(bytes: [UInt8]) throws(ModelError) {
+        let decoded = try bytes.withUnsafeBufferPointer { (file) throws(ModelError) in try ModelFile.decode(file) }
+        try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, fileByteCount: bytes.count)
+    }
+
+    /// Same as ``init(bytes:)`` for bytes the caller already holds in memory (e.g. a memory-mapped file).
+    public init(bytes: UnsafeBufferPointer<UInt8>) throws(ModelError) {
+        let decoded = try ModelFile.decode(bytes)
+        try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, fileByteCount: bytes.count)
+    }
+
+    private init(header: ModelHeader, layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+                 fileByteCount: Int) throws(ModelError) {
+        // ModelFile.validate is stricter than the executor's own requirement; this guard only keeps a future
+        // mismatch between the two from ever reaching the executor's precondition.
+        if let problem = Int8Network.shapeMismatch(in: layers) {
+            throw .wrongLayerShape(layer: "network", field: problem, found: 0, expected: 0)
+        }
+        self.header = header
+        self.layers = layers
+        self.metadata = metadata
+        self.fileByteCount = fileByteCount
+        self.network = Int8Network(layers: layers)
+    }
+
+    /// The format version of the file (see ``ModelFormat/supportedVersions``).
+    public var formatVersion: Int { Int(header.version) }
+    /// Bytes of the uncompressed payload.
+    public var payloadByteCount: Int { Int(header.payloadLength) }
+    /// Bytes of the compressed payload.
+    public var compressedPayloadByteCount: Int { Int(header.compressedLength) }
+    /// Number of stored parameters: weights, biases, multipliers and shifts (the float scales are not counted).
+    public var parameterCount: Int { layers.reduce(0) { $0 + $1.weights.count + 3 * $1.outputCount } }
+    /// The first metadata value stored under `key`, or nil.
+    public func metadataValue(forKey key: String) -> String? { metadata.first { $0.key == key }?.value }
+
+    /// Bytes of working memory one inference needs (what ``InferenceScratch`` allocates). Any alignment works.
+    public var arenaByteCount: Int { network.arenaByteCount }
+    /// Real value of one score step: logit ≈ score × `scoreScale` (fc3's informational output scale).
+    public var scoreScale: Float { layers[layers.count - 1].outputScale }
+
+    /// Pixels per image: 28 × 28, row-major, uint8, 0 = background (white digit on black, as in MNIST).
+    public static let pixelCount = 784
+    /// Classes: the digits 0...9.
+    public static let classCount = 10
+
+    /// Classifies one image with the fast kernels. Allocation-free and non-throwing.
+    ///
+    /// - Parameters:
+    ///   - pixels: at least 784 bytes (only the first 784 are read): 28×28 row-major, 0 = background.
+    ///     Fewer bytes is a programming error (checked by a precondition, as for an array subscript).
+    ///   - scratch: this thread's scratch (any ``InferenceScratch`` made for a model with the same arena size).
+    /// - Returns: the digit with the highest score (the lowest digit on a tie) and all ten scores.
+    public func classify(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
+        precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
+        precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
+        var scores = DigitScores()
+        scores.withUnsafeMutablePointer { network.run(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
+        return Classification(scores: scores, scoreScale: scoreScale)
+    }
+
+    /// Convenience overload of ``classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)``; allocation-free too.
+    public func classify(pixels: [UInt8], scratch: InferenceScratch) -> Classification {
+        pixels.withUnsafeBufferPointer { classify(pixels: $0, scratch: scratch) }
+    }
+
+    /// Classifies one image with the reference kernels (plain loops, the definition of the results). Slower;
+    /// equal to ``classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` bit for bit.
+    public func classifyReference(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
+        precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
+        precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
+        var scores = DigitScores()
+        scores.withUnsafeMutablePointer { network.runReference(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
+        return Classification(scores: scores, scoreScale: scoreScale)
+    }
+
+    /// Classifies `pixels.count / 784` images stored back to back, writing one result per image into `results`.
+    /// Each result equals what ``classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` returns for that
+    /// image. Allocation-free.
+    ///
+    /// - Parameters:
+    ///   - pixels: n × 784 bytes (n ≥ 0); a count that is not a multiple of 784 is a programming error.
+    ///   - results: room for at least n results.
+    public func classifyBatch(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch,
+                              into results: UnsafeMutableBufferPointer<Classification>) {
+        precondition(pixels.count % Model.pixelCount == 0, "batch size \(pixels.count) is not a multiple of 784")
+        let imageCount = pixels.count / Model.pixelCount
+        precondition(results.count >= imageCount, "results has room for \(results.count), batch has \(imageCount)")
+        for image in 0..<imageCount {
+            let one = UnsafeBufferPointer(rebasing: pixels[(image * Model.pixelCount)..<((image + 1) * Model.pixelCount)])
+            results[image] = classify(pixels: one, scratch: scratch)
+        }
+    }
+
+    /// Convenience overload of ``classifyBatch(pixels:scratch:into:)``; allocates only the returned array.
+    public func classifyBatch(pixels: [UInt8], scratch: InferenceScratch) -> [Classification] {
+        let imageCount = pixels.count / Model.pixelCount
+        return [Classification](unsafeUninitializedCapacity: imageCount) { buffer, initialized in
+            pixels.withUnsafeBufferPointer { classifyBatch(pixels: $0, scratch: scratch, into: buffer) }
+            initialized = imageCount
+        }
+    }
+}
+
+/// Working memory for inference: one allocation of ``Model/arenaByteCount`` bytes, made once and reused.
+///
+/// Not thread-safe: use one scratch per thread (a model itself may be shared). Freed when the last reference goes.
+public final class InferenceScratch: @unchecked Sendable {
+    /// Start of the arena (64-byte aligned; the kernels need no particular alignment anyway).
+    let arena: UnsafeMutableRawPointer
+    /// Bytes in the arena.
+    public let byteCount: Int
+
+    /// Allocates scratch for `model`.
+    public convenience init(for model: Model) { self.init(byteCount: model.arenaByteCount) }
+
+    /// Allocates `byteCount` bytes of scratch (at least ``Model/arenaByteCount`` of the model it is used with).
+    public init(byteCount: Int) {
+        self.byteCount = max(0, byteCount)
+        arena = UnsafeMutableRawPointer.allocate(byteCount: max(1, byteCount), alignment: 64)
+        arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, byteCount))
+    }
+
+    deinit { arena.deallocate() }
+}
+
+/// The ten scores of one image, stored inline (no heap), indexable as a collection of `Int32`.
+///
+/// Scores are fc3's int32 fixed-point logits (``QuantizedLayerKind/linearScores``): the real logit of digit `d`
+/// is about `scores[d] × scoreScale`. They compare exactly, so the argmax is the same on every CPU.
+public struct DigitScores: RandomAccessCollection, Equatable, Sendable {
+    // SIMD16 gives fixed inline storage; lanes 10...15 stay 0 and are not part of the collection.
+    private var lanes = SIMD16<Int32>()
+
+    /// All-zero scores.
+    public init() {}
+    /// Scores from exactly ten values (a shorter or longer sequence is a programming error).
+    public init<S: Sequence>(_ values: S) where S.Element == Int32 {
+        var index = 0
+        for value in values { precondition(index < 10, "DigitScores holds 10 scores"); lanes[index] = value; index += 1 }
+        precondition(index == 10, "DigitScores holds 10 scores, got \(index)")
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { 10 }
+    public subscript(position: Int) -> Int32 {
+        get { precondition((0..<10).contains(position), "digit index out of range"); return lanes[position] }
+        set { precondition((0..<10).contains(position), "digit index out of range"); lanes[position] = newValue }
+    }
+
+    mutating func withUnsafeMutablePointer<R>(_ body: (UnsafeMutablePointer<Int32>) -> R) -> R {
+        Swift.withUnsafeMutablePointer(to: &lanes) { body(UnsafeMutableRawPointer($0).assumingMemoryBound(to: Int32.self)) }
+    }
+}
+
+/// The result of classifying one image.
+public struct Classification: Equatable, Sendable {
+    /// The predicted digit, 0...9: the index of the highest score (the lowest such index on a tie).
+    public let digit: Int
+    /// The ten int32 fixed-point logits (see ``DigitScores``).
+    public let scores: DigitScores
+    /// Real value of one score step (fc3's output scale).
+    public let scoreScale: Float
+
+    /// Builds a result from scores; the digit is their argmax, ties going to the lower digit.
+    public init(scores: DigitScores, scoreScale: Float) {
+        var best = 0
+        for digit in 1..<10 where scores[digit] > scores[best] { best = digit }
+        self.digit = best
+        self.scores = scores
+        self.scoreScale = scoreScale
+    }
+
+    /// Softmax of the dequantized logits (`score × scoreScale`), computed in Float as post-processing, outside the
+    /// integer inference: it may differ in the last bits between CPUs, the `digit` never does. Allocates the
+    /// returned array. The maximum logit is subtracted first, so large scores cannot overflow `exp`.
+    public func probabilities() -> [Float] {
+        let top = scores[digit]
+        var result = scores.map { expApproximation(Float(Int64($0) - Int64(top)) * scoreScale) }
+        let sum = result.reduce(0, +)
+        for index in result.indices { result[index] /= sum }
+        return result
+    }
+}
+
+/// e^x for x ≤ 0 without Foundation: range reduction x = k·ln2 + r with |r| ≤ ln2/2, then a degree-7 Taylor
+/// polynomial (relative error < 2e-7, below Float precision), then scaling by 2^k.
+@inline(__always)
+func expApproximation(_ x: Float) -> Float {
+    if x < -87 { return 0 }  // e^-87 is below Float's normal range; the softmax term is negligible
+    let ln2: Float = 0.693_147_18
+    let k = (x / ln2).rounded()
+    let r = x - k * ln2
+    var term: Float = 1, sum: Float = 1
+    for n in 1...7 { term *= r / Float(n); sum += term }
+    return sum * Float(sign: .plus, exponent: Int(k), significand: 1)
+}

@@ -1,0 +1,328 @@
+// Writing and reading model files: header, zlib payload, CRC-32 trailer, and the structural checks on the layers.
+
+/// Reads and writes the model file format (<doc:ModelFormat>).
+public enum ModelFile {
+    /// Serialises `layers` and `metadata` into a complete model file.
+    ///
+    /// - Parameters:
+    ///   - layers: the five layers of the network, which must pass the same checks as at load time.
+    ///   - metadata: key/value pairs, kept in order; keys non-empty, unique, at most
+    ///     ``ModelFormat/maximumKeyLength`` UTF-8 bytes; at most ``ModelFormat/maximumMetadataCount`` entries.
+    ///   - deflate: compresses the payload into a **zlib stream** (RFC 1950: 2-byte header, deflate data,
+    ///     Adler-32), e.g. zlib's `compress2` or `deflateInit2` with windowBits 15. Not raw deflate, not gzip.
+    /// - Returns: header + compressed payload + CRC-32. Deterministic for a deterministic `deflate`.
+    /// - Throws: ``ModelError`` when the layers or metadata would be rejected by the loader, or whatever
+    ///   `deflate` throws.
+    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+                              deflate: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
+        try validate(layers: layers)
+        try validate(metadata: metadata)
+        let payload = encodePayload(layers: layers, metadata: metadata)
+        if payload.count > ModelFormat.maximumPayloadLength {
+            throw ModelError.payloadTooLarge(declared: UInt32(clamping: payload.count), limit: ModelFormat.maximumPayloadLength)
+        }
+        let compressed = try deflate(payload)
+        var file = [UInt8]()
+        file.reserveCapacity(ModelFormat.headerLength + compressed.count + ModelFormat.trailerLength)
+        file += ModelFormat.magic
+        file.appendLittleEndian(ModelFormat.currentVersion)
+        file.appendLittleEndian(UInt16(0))  // flags
+        file.appendLittleEndian(UInt32(ModelFormat.headerLength))
+        file.appendLittleEndian(UInt32(payload.count))
+        file.appendLittleEndian(UInt32(clamping: compressed.count))
+        file += compressed
+        file.appendLittleEndian(CRC32.checksum(file))
+        return file
+    }
+
+    /// The uncompressed payload: the layer records, then the metadata (see <doc:ModelFormat>).
+    static func encodePayload(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) -> [UInt8] {
+        var out = [UInt8]()
+        out.appendLittleEndian(UInt32(layers.count))
+        for layer in layers {
+            out.append(layer.kind.rawValue)
+            out += [0, 0, 0]
+            out.appendLittleEndian(UInt32(layer.outputCount))
+            out.appendLittleEndian(UInt32(layer.inputCount))
+            out.appendLittleEndian(UInt32(layer.weights.count))
+            out.appendLittleEndian(layer.inputScale.bitPattern)
+            out.appendLittleEndian(layer.outputScale.bitPattern)
+            for value in layer.bias { out.appendLittleEndian(UInt32(bitPattern: value)) }
+            for value in layer.multiplier { out.appendLittleEndian(UInt32(bitPattern: value)) }
+            for value in layer.shift { out.append(UInt8(bitPattern: value)) }
+            for value in layer.weightScales { out.appendLittleEndian(value.bitPattern) }
+            for value in layer.weights { out.append(UInt8(bitPattern: value)) }
+        }
+        out.appendLittleEndian(UInt32(metadata.count))
+        for (key, value) in metadata {
+            out.appendLittleEndian(UInt32(key.utf8.count)); out += key.utf8
+            out.appendLittleEndian(UInt32(value.utf8.count)); out += value.utf8
+        }
+        return out
+    }
+
+    /// Decodes and checks a whole file. Every field is bounded before it sizes anything.
+    static func decode(_ file: UnsafeBufferPointer<UInt8>) throws(ModelError) -> (ModelHeader, [QuantizedLayer], [(key: String, value: String)]) {
+        let header = try ModelHeader(file)
+        let compressedStart = ModelFormat.headerLength
+        let compressedEnd = compressedStart + Int(header.compressedLength)
+        let compressed = UnsafeBufferPointer(rebasing: file[compressedStart..<compressedEnd])
+        let payload: [UInt8]
+        do {
+            payload = try Inflate.zlibDecompress(compressed, expectedLength: Int(header.payloadLength))
+        } catch {
+            throw .inflate(error)
+        }
+        var reader = ByteReader(payload)
+        let layers = try decodeLayers(&reader)
+        let metadata = try decodeMetadata(&reader)
+        if reader.remaining > 0 { throw .payloadTrailingBytes(count: reader.remaining) }
+        try validate(layers: layers)
+        return (header, layers, metadata)
+    }
+
+    static func decodeLayers(_ reader: inout ByteReader) throws(ModelError) -> [QuantizedLayer] {
+        let layerCount = try reader.uint32("layer count")
+        if layerCount != UInt32(ModelFormat.network.count) {
+            throw .wrongLayerCount(found: Int(layerCount), expected: ModelFormat.network.count)
+        }
+        var layers: [QuantizedLayer] = []
+        for spec in ModelFormat.network {
+            let name = spec.name
+            let kindByte = try reader.uint8("\(name).kind")
+            guard let kind = QuantizedLayerKind(rawValue: kindByte), kind == spec.kind else {
+                throw .wrongLayerKind(layer: name, found: kindByte, expected: spec.kind)
+            }
+            for index in 0..<3 {
+                let reserved = try reader.uint8("\(name).reserved")
+                if reserved != 0 { throw .wrongLayerShape(layer: name, field: "reserved[\(index)]", found: Int(reserved), expected: 0) }
+            }
+            // Counts are checked against the fixed network before they size any array.
+            for (field, expected) in [("outputCount", spec.outputCount), ("inputCount", spec.inputCount),
+                                      ("weightCount", spec.weightCount)] {
+                let found = try reader.uint32("\(name).\(field)")
+                if found != UInt32(expected) { throw .wrongLayerShape(layer: name, field: field, found: Int(found), expected: expected) }
+            }
+            let inputScale = Float(bitPattern: try reader.uint32("\(name).inputScale"))
+            let outputScale = Float(bitPattern: try reader.uint32("\(name).outputScale"))
+            let count = spec.outputCount
+            let bias = try reader.array("\(name).bias", count: count) { Int32(bitPattern: $0.uint32()) }
+            let multiplier = try reader.array("\(name).multiplier", count: count) { Int32(bitPattern: $0.uint32()) }
+            let shift = try reader.array("\(name).shift", count: count) { Int8(bitPattern: $0.uint8()) }
+            let weightScales = try reader.array("\(name).weightScales", count: count) { Float(bitPattern: $0.uint32()) }
+            let weights = try reader.array("\(name).weights", count: spec.weightCount) { Int8(bitPattern: $0.uint8()) }
+            layers.append(QuantizedLayer(kind: kind, outputCount: spec.outputCount, inputCount: spec.inputCount,
+                                         weights: weights, bias: bias, multiplier: multiplier, shift: shift,
+                                         inputScale: inputScale, outputScale: outputScale, weightScales: weightScales))
+        }
+        return layers
+    }
+
+    static func decodeMetadata(_ reader: inout ByteReader) throws(ModelError) -> [(key: String, value: String)] {
+        let count = Int(try reader.uint32("metadata count"))
+        if count > ModelFormat.maximumMetadataCount {
+            throw .badMetadata(index: count, reason: "\(count) entries, expected at most \(ModelFormat.maximumMetadataCount)")
+        }
+        var entries: [(key: String, value: String)] = []
+        for index in 0..<count {
+            let key = try reader.string("metadata[\(index)].key", index: index)
+            let value = try reader.string("metadata[\(index)].value", index: index)
+            entries.append((key, value))
+        }
+        try validate(metadata: entries)
+        return entries
+    }
+
+    /// The structural checks of <doc:ModelFormat>: the fixed network's shapes, the ranges of multipliers, shifts,
+    /// weights and biases, accumulators that cannot overflow Int32, and sane informational scales.
+    public static func validate(layers: [QuantizedLayer]) throws(ModelError) {
+        if layers.count != ModelFormat.network.count {
+            throw .wrongLayerCount(found: layers.count, expected: ModelFormat.network.count)
+        }
+        for (layer, spec) in zip(layers, ModelFormat.network) {
+            let name = spec.name
+            if layer.kind != spec.kind { throw .wrongLayerKind(layer: name, found: layer.kind.rawValue, expected: spec.kind) }
+            for (field, found, expected) in [
+                ("outputCount", layer.outputCount, spec.outputCount), ("inputCount", layer.inputCount, spec.inputCount),
+                ("weights.count", layer.weights.count, spec.weightCount), ("bias.count", layer.bias.count, spec.outputCount),
+                ("multiplier.count", layer.multiplier.count, spec.outputCount), ("shift.count", layer.shift.count, spec.outputCount),
+                ("weightScales.count", layer.weightScales.count, spec.outputCount),
+            ] where found != expected {
+                throw .wrongLayerShape(layer: name, field: field, found: found, expected: expected)
+            }
+            for (field, scale) in [("inputScale", layer.inputScale), ("outputScale", layer.outputScale)]
+            where !(scale.isFinite && scale > 0) {
+                throw .invalidScale(layer: name, field: field, found: scale)
+            }
+            for (channel, scale) in layer.weightScales.enumerated() where !(scale.isFinite && scale >= 0) {
+                throw .invalidScale(layer: name, field: "weightScales[\(channel)]", found: scale)
+            }
+            for (index, weight) in layer.weights.enumerated() where !ModelFormat.weightRange.contains(weight) {
+                throw .weightOutOfRange(layer: name, index: index, found: weight)
+            }
+            let perOutput = spec.weightsPerOutput
+            for channel in 0..<spec.outputCount {
+                let multiplier = layer.multiplier[channel], shift = layer.shift[channel], bias = layer.bias[channel]
+                if !ModelFormat.multiplierRange.contains(multiplier) {
+                    throw .multiplierOutOfRange(layer: name, channel: channel, found: multiplier)
+                }
+                if !ModelFormat.shiftRange.contains(shift) { throw .shiftOutOfRange(layer: name, channel: channel, found: shift) }
+                if bias.magnitude > ModelFormat.maximumBiasMagnitude.magnitude {
+                    throw .biasOutOfRange(layer: name, channel: channel, found: bias)
+                }
+                var weightMagnitude: Int64 = 0
+                for weight in layer.weights[(channel * perOutput)..<((channel + 1) * perOutput)] {
+                    weightMagnitude += Int64(weight.magnitude)
+                }
+                let bound = Int64(bias.magnitude) + Int64(ModelFormat.maximumInput) * weightMagnitude
+                if bound > Int64(Int32.max) { throw .accumulatorCouldOverflow(layer: name, channel: channel, bound: bound) }
+            }
+        }
+    }
+
+    static func validate(metadata: [(key: String, value: String)]) throws(ModelError) {
+        if metadata.count > ModelFormat.maximumMetadataCount {
+            throw .badMetadata(index: metadata.count, reason: "\(metadata.count) entries, expected at most \(ModelFormat.maximumMetadataCount)")
+        }
+        var seen = Set<String>()
+        for (index, entry) in metadata.enumerated() {
+            if entry.key.isEmpty { throw .badMetadata(index: index, reason: "empty key; keys name what the value is") }
+            if entry.key.utf8.count > ModelFormat.maximumKeyLength {
+                throw .badMetadata(index: index, reason: "key is \(entry.key.utf8.count) bytes, expected at most \(ModelFormat.maximumKeyLength)")
+            }
+            if !seen.insert(entry.key).inserted {
+                throw .badMetadata(index: index, reason: "duplicate key \"\(entry.key)\"; keys must be unique")
+            }
+        }
+    }
+}
+
+/// The fixed-size header of a model file, checked against the file's actual length.
+public struct ModelHeader: Sendable, Equatable {
+    /// Format version (see ``ModelFormat/supportedVersions``).
+    public let version: UInt16
+    /// Flag bits (0 in version 1).
+    public let flags: UInt16
+    /// Bytes of header.
+    public let headerLength: UInt32
+    /// Bytes of the payload after inflating.
+    public let payloadLength: UInt32
+    /// Bytes of the zlib stream after the header.
+    public let compressedLength: UInt32
+    /// CRC-32 of every byte before the trailer (header and zlib stream).
+    public let crc32: UInt32
+
+    /// Checks, in order: length, magic, version, flags, header length, payload limit, total length, CRC-32.
+    init(_ file: UnsafeBufferPointer<UInt8>) throws(ModelError) {
+        // Identify the file first, so a non-model file or a newer version gets that error, not a length error.
+        if file.count < ModelFormat.Offset.flags {
+            throw file.count >= 4 && !file.starts(with: ModelFormat.magic)
+                ? .badMagic(found: Array(file.prefix(4)))
+                : .fileTooShort(length: file.count, minimum: ModelFormat.headerLength + ModelFormat.trailerLength)
+        }
+        if !file.starts(with: ModelFormat.magic) { throw .badMagic(found: Array(file.prefix(4))) }
+        version = file.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.version)
+        if !ModelFormat.supportedVersions.contains(version) {
+            throw .unsupportedVersion(found: version, supported: ModelFormat.supportedVersions)
+        }
+        if file.count < ModelFormat.headerLength + ModelFormat.trailerLength {
+            throw .fileTooShort(length: file.count, minimum: ModelFormat.headerLength + ModelFormat.trailerLength)
+        }
+        flags = file.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.flags)
+        if flags & ~ModelFormat.knownFlags != 0 { throw .unknownFlags(found: flags, known: ModelFormat.knownFlags) }
+        headerLength = file.loadLittleEndian(UInt32.self, at: ModelFormat.Offset.headerLength)
+        if headerLength != UInt32(ModelFormat.headerLength) {
+            throw .badHeaderLength(found: headerLength, expected: ModelFormat.headerLength)
+        }
+        payloadLength = file.loadLittleEndian(UInt32.self, at: ModelFormat.Offset.payloadLength)
+        if Int(payloadLength) > ModelFormat.maximumPayloadLength {
+            throw .payloadTooLarge(declared: payloadLength, limit: ModelFormat.maximumPayloadLength)
+        }
+        compressedLength = file.loadLittleEndian(UInt32.self, at: ModelFormat.Offset.compressedLength)
+        let expectedLength = ModelFormat.headerLength + Int(compressedLength) + ModelFormat.trailerLength
+        if file.count < expectedLength { throw .truncated(length: file.count, expected: expectedLength) }
+        if file.count > expectedLength { throw .trailingBytes(length: file.count, expected: expectedLength) }
+        let covered = expectedLength - ModelFormat.trailerLength
+        crc32 = file.loadLittleEndian(UInt32.self, at: covered)
+        let computed = CRC32.checksum(UnsafeBufferPointer(rebasing: file[0..<covered]))
+        if computed != crc32 { throw .crcMismatch(stored: crc32, computed: computed) }
+    }
+}
+
+/// A bounds-checked little-endian cursor over the payload; running out names the field being read.
+struct ByteReader {
+    let bytes: [UInt8]
+    var position = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    var remaining: Int { bytes.count - position }
+
+    mutating func uint8(_ field: String) throws(ModelError) -> UInt8 {
+        guard remaining >= 1 else { throw .payloadTruncated(field: field) }
+        defer { position += 1 }
+        return bytes[position]
+    }
+
+    mutating func uint32(_ field: String) throws(ModelError) -> UInt32 {
+        guard remaining >= 4 else { throw .payloadTruncated(field: field) }
+        defer { position += 4 }
+        return uncheckedUInt32()
+    }
+
+    /// Callers have checked that 4 bytes remain.
+    func uncheckedUInt32() -> UInt32 {
+        UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8 | UInt32(bytes[position + 2]) << 16
+            | UInt32(bytes[position + 3]) << 24
+    }
+
+    /// Reads `count` elements after checking the whole array fits in what remains (so `count` never sizes an
+    /// allocation beyond the payload, which the header length already bounds).
+    mutating func array<T>(_ field: String, count: Int, element: (inout ElementReader) -> T) throws(ModelError) -> [T] {
+        let elementSize = MemoryLayout<T>.size
+        guard count <= remaining / elementSize else { throw .payloadTruncated(field: field) }
+        var cursor = ElementReader(bytes: bytes, position: position)
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for _ in 0..<count { result.append(element(&cursor)) }
+        position = cursor.position
+        return result
+    }
+
+    mutating func string(_ field: String, index: Int) throws(ModelError) -> String {
+        let length = Int(try uint32("\(field) length"))
+        guard length <= remaining else { throw .payloadTruncated(field: field) }
+        let slice = bytes[position..<(position + length)]
+        position += length
+        guard let string = String(validating: slice, as: UTF8.self) else {
+            throw .badMetadata(index: index, reason: "\(field) is not valid UTF-8")
+        }
+        return string
+    }
+}
+
+/// Unchecked element reads inside a range ``ByteReader/array(_:count:element:)`` has already bounded.
+struct ElementReader {
+    let bytes: [UInt8]
+    var position: Int
+    mutating func uint8() -> UInt8 { defer { position += 1 }; return bytes[position] }
+    mutating func uint32() -> UInt32 {
+        defer { position += 4 }
+        return UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8 | UInt32(bytes[position + 2]) << 16
+            | UInt32(bytes[position + 3]) << 24
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        var value = value.littleEndian
+        Swift.withUnsafeBytes(of: &value) { append(contentsOf: $0) }
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Callers check `offset + MemoryLayout<T>.size <= count` first.
+    func loadLittleEndian<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
+        var value: T = 0
+        for index in (0..<MemoryLayout<T>.size).reversed() { value = value << 8 | T(self[offset + index]) }
+        return value
+    }
+}

@@ -1,0 +1,73 @@
+// The model file format's constants, shared by the writer (`ModelFile.encode`) and the reader (`Model(bytes:)`).
+
+/// Constants of the `.mnq8` model file format; the spec is the DocC article <doc:ModelFormat>.
+///
+/// Layout: a 20-byte header, a zlib stream (RFC 1950) holding the payload, and a 4-byte CRC-32 of everything
+/// before it. All integers little-endian.
+public enum ModelFormat {
+    /// The first four bytes of every model file: ASCII "MNQ8".
+    public static let magic: [UInt8] = [0x4D, 0x4E, 0x51, 0x38]
+    /// The format version this runtime writes and reads. It changes only when the structure changes.
+    public static let currentVersion: UInt16 = 1
+    /// Every version this runtime reads.
+    public static let supportedVersions: [UInt16] = [1]
+    /// Flag bits defined by version 1: none, so a file must have flags 0 (a set bit means a feature this
+    /// runtime does not know).
+    public static let knownFlags: UInt16 = 0
+    /// Bytes of the version-1 header: magic, version, flags, header length, payload length, compressed length.
+    public static let headerLength = 20
+    /// Bytes of the trailer: the CRC-32.
+    public static let trailerLength = 4
+    /// Upper bound on the uncompressed payload, checked before any allocation (a real model needs about 217 KB).
+    public static let maximumPayloadLength = 4 << 20
+
+    /// Byte offsets of the header fields.
+    enum Offset {
+        static let magic = 0
+        static let version = 4
+        static let flags = 6
+        static let headerLength = 8
+        static let payloadLength = 12
+        static let compressedLength = 16
+    }
+
+    /// Bytes before each layer's arrays: kind (1), reserved (3), output count, input count, weight count,
+    /// input scale, output scale (4 each).
+    static let layerRecordHeaderLength = 24
+
+    /// One layer of the fixed network, as the format requires it.
+    public struct LayerSpec: Sendable, Equatable {
+        /// The layer's name, the same as in the trainer and the PyTorch model: conv1, conv2, fc1, fc2, fc3.
+        public let name: String
+        public let kind: QuantizedLayerKind
+        public let outputCount: Int
+        public let inputCount: Int
+        /// Weights per output channel: input count × 25 for 5×5 convolutions, input count for linear layers.
+        public var weightsPerOutput: Int { kind == .conv5x5ReluMaxPool ? inputCount * 25 : inputCount }
+        /// Weights in the layer.
+        public var weightCount: Int { outputCount * weightsPerOutput }
+    }
+
+    /// The network every model file holds, in order: the classic MNIST CNN.
+    public static let network: [LayerSpec] = [
+        LayerSpec(name: "conv1", kind: .conv5x5ReluMaxPool, outputCount: 16, inputCount: 1),
+        LayerSpec(name: "conv2", kind: .conv5x5ReluMaxPool, outputCount: 32, inputCount: 16),
+        LayerSpec(name: "fc1", kind: .linearRelu, outputCount: 120, inputCount: 1568),
+        LayerSpec(name: "fc2", kind: .linearRelu, outputCount: 84, inputCount: 120),
+        LayerSpec(name: "fc3", kind: .linearScores, outputCount: 10, inputCount: 84),
+    ]
+
+    /// Valid `multiplier` values: [2^30, 2^31 − 1], i.e. a Q31 fraction in [0.5, 1).
+    public static let multiplierRange: ClosedRange<Int32> = (1 << 30)...Int32.max
+    /// Valid `shift` values.
+    public static let shiftRange: ClosedRange<Int8> = 1...62
+    /// Valid weights: symmetric int8, so −128 never occurs.
+    public static let weightRange: ClosedRange<Int8> = -127...127
+    /// Largest |bias| (kept well inside Int32 so the accumulator bound below has room for the products).
+    public static let maximumBiasMagnitude: Int32 = 1 << 30
+    /// Largest input activation (uint8 pixels and ReLU outputs).
+    public static let maximumInput = 255
+    /// Metadata limits: entries, and bytes per key (values are bounded only by the payload length).
+    public static let maximumMetadataCount = 256
+    public static let maximumKeyLength = 256
+}
