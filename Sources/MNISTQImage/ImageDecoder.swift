@@ -1,0 +1,143 @@
+// Format sniffing (by content, never by extension), file reading and the decode entry point.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Bounds checked before any pixel buffer is allocated, so a tiny file claiming 60000×60000 pixels fails at once.
+public struct DecodeLimits: Sendable, Equatable {
+    /// Largest accepted width or height.
+    public var maxSide: Int
+    /// Largest accepted width × height (per image; for IDX and raw files, of all images together).
+    public var maxPixels: Int
+    /// Largest accepted file (and decompressed gzip) size in bytes.
+    public var maxFileBytes: Int
+
+    public init(maxSide: Int = 16_384, maxPixels: Int = 64 << 20, maxFileBytes: Int = 256 << 20) {
+        self.maxSide = maxSide
+        self.maxPixels = maxPixels
+        self.maxFileBytes = maxFileBytes
+    }
+
+    /// 16384 px per side, 64 MP, 256 MB per file.
+    public static let standard = DecodeLimits()
+}
+
+/// The formats the decoder recognises from their first bytes.
+public enum ImageFormat: String, Sendable, Equatable {
+    case jpeg = "JPEG"
+    case png = "PNG"
+    case pgm = "PGM"
+    /// IDX image file (magic 0x00000803), optionally gzip-compressed.
+    case idx = "IDX"
+    /// Headerless 28×28 uint8 images, 784 bytes each.
+    case raw = "raw"
+}
+
+/// What one input file held: one image for JPEG/PNG/PGM, one or more for raw and IDX files.
+public struct DecodedFile: Sendable, Equatable {
+    public var format: ImageFormat
+    public var images: [GrayImage]
+}
+
+/// Decodes image files by content: JPEG, PNG, binary PGM, IDX images, raw 28×28 bytes.
+public enum ImageDecoder {
+    /// Identifies the format from the first bytes, or nil when none matches.
+    /// Raw images have no magic: any other length that is a positive multiple of 784 is taken as raw,
+    /// unless the bytes look like text.
+    public static func sniff(_ bytes: [UInt8]) -> ImageFormat? {
+        if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
+        if bytes.count >= 8, bytes[0..<8].elementsEqual(PNGDecoder.signature) { return .png }
+        if bytes.count >= 3, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5"), isPNMSpace(bytes[2]) { return .pgm }
+        if bytes.count >= 4, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, bytes[3] == 0x03 { return .idx }
+        if bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B { return .idx }  // gzip: only IDX is accepted inside
+        if !bytes.isEmpty, bytes.count % mnistPixelCount == 0, !looksLikeText(bytes) { return .raw }
+        return nil
+    }
+
+    /// True when the bytes contain no NUL and almost only printable ASCII, whitespace or UTF-8 sequences.
+    public static func looksLikeText(_ bytes: [UInt8]) -> Bool {
+        if bytes.isEmpty { return false }
+        var control = 0
+        for byte in bytes.prefix(4096) {
+            if byte == 0 { return false }
+            if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D && byte != 0x0C { control += 1 }
+        }
+        return control * 100 <= min(bytes.count, 4096)
+    }
+
+    /// Decodes `bytes` (the content of `file`, used in error messages). JPEG EXIF orientation is applied.
+    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> DecodedFile {
+        if bytes.isEmpty { throw ImageError.empty(file: file) }
+        guard let format = sniff(bytes) else {
+            if looksLikeText(bytes) { throw ImageError.looksLikeText(file: file) }
+            throw ImageError.unrecognized(file: file, byteCount: bytes.count, firstBytes: Array(bytes.prefix(8)))
+        }
+        switch format {
+        case .jpeg: return DecodedFile(format: .jpeg, images: [try JPEGDecoder.decode(bytes, file: file, limits: limits)])
+        case .png: return DecodedFile(format: .png, images: [try PNGDecoder.decode(bytes, file: file, limits: limits)])
+        case .pgm: return DecodedFile(format: .pgm, images: [try PGMDecoder.decode(bytes, file: file, limits: limits)])
+        case .idx: return DecodedFile(format: .idx, images: try IDXImageDecoder.decode(bytes, file: file, limits: limits))
+        case .raw: return DecodedFile(format: .raw, images: try RawDecoder.decode(bytes, file: file, limits: limits))
+        }
+    }
+
+    /// Reads and decodes the file at `path`.
+    public static func decodeFile(atPath path: String, limits: DecodeLimits = .standard) throws -> DecodedFile {
+        try decode(try readFile(atPath: path, limits: limits), file: path, limits: limits)
+    }
+
+    /// Reads a whole file with POSIX calls; a directory, a missing or unreadable path each get their own error.
+    public static func readFile(atPath path: String, limits: DecodeLimits = .standard) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY)
+        if descriptor < 0 { throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var info = stat()
+        if fstat(descriptor, &info) != 0 { throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw ImageError.isDirectory(file: path) }
+        let size = Int(info.st_size)
+        if size > limits.maxFileBytes { throw ImageError.fileTooLarge(file: path, bytes: size, limit: limits.maxFileBytes) }
+        // st_size is only a hint (pipes report 0, files may grow): read until EOF, bounded by the limit.
+        var bytes = [UInt8](repeating: 0, count: max(size, 0) + 1)
+        var filled = 0
+        while true {
+            if filled == bytes.count {
+                if bytes.count > limits.maxFileBytes {
+                    throw ImageError.fileTooLarge(file: path, bytes: bytes.count, limit: limits.maxFileBytes)
+                }
+                bytes.append(contentsOf: [UInt8](repeating: 0, count: max(bytes.count, 4096)))
+            }
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                if errno == EISDIR { throw ImageError.isDirectory(file: path) }
+                throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        bytes.removeLast(bytes.count - filled)
+        return bytes
+    }
+
+    static func isPNMSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
+    }
+
+    /// Throws `.tooLarge` unless width and height are positive and within `limits`.
+    static func checkDimensions(width: Int, height: Int, count: Int = 1, file: String, format: ImageFormat,
+                                limits: DecodeLimits) throws {
+        if width > limits.maxSide || height > limits.maxSide
+            || width.multipliedReportingOverflow(by: height).partialValue.multipliedReportingOverflow(by: count).partialValue > limits.maxPixels
+            || width.multipliedReportingOverflow(by: height).overflow {
+            throw ImageError.tooLarge(file: file, format: format.rawValue, width: width, height: height,
+                                      maxSide: limits.maxSide, maxPixels: limits.maxPixels)
+        }
+        if width < 1 || height < 1 {
+            throw ImageError.corrupt(file: file, format: format.rawValue, detail: "image size is \(width)x\(height); expected at least 1x1")
+        }
+    }
+}

@@ -1,0 +1,173 @@
+// Headerless raw 28×28 images, IDX image/label files, and binary PGM.
+import _CZlib
+
+/// Raw MNIST pixels: a file of N × 784 bytes holds N 28×28 images, row-major, 0 = background.
+public enum RawDecoder {
+    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [GrayImage] {
+        if bytes.isEmpty { throw ImageError.empty(file: file) }
+        guard bytes.count % mnistPixelCount == 0 else {
+            throw ImageError.corrupt(file: file, format: "raw", detail: "\(bytes.count) bytes is not a multiple of 784 "
+                + "(one 28x28 image is 784 bytes; \(bytes.count % mnistPixelCount) bytes left over)")
+        }
+        let count = bytes.count / mnistPixelCount
+        try ImageDecoder.checkDimensions(width: mnistSide, height: mnistSide, count: count, file: file, format: .raw, limits: limits)
+        return (0..<count).map { index in
+            GrayImage(width: mnistSide, height: mnistSide, pixels: Array(bytes[index * mnistPixelCount ..< (index + 1) * mnistPixelCount]))
+        }
+    }
+}
+
+/// IDX files as MNIST distributes them (big-endian header), plain or gzip-compressed.
+public enum IDXImageDecoder {
+    /// Magic of an IDX uint8 3-D (images) file.
+    public static let imageMagic: UInt32 = 0x0000_0803
+    /// Magic of an IDX uint8 1-D (labels) file.
+    public static let labelMagic: UInt32 = 0x0000_0801
+
+    /// Decodes an IDX image file into its images.
+    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [GrayImage] {
+        let data = try gunzipIfNeeded(bytes, file: file, limits: limits)
+        guard data.count >= 16 else {
+            throw ImageError.truncated(file: file, format: "IDX", detail: "\(data.count) bytes; the image header alone is 16 bytes")
+        }
+        let magic = readBigEndian32(data, 0)
+        if magic == labelMagic {
+            throw ImageError.unsupported(file: file, format: "IDX", feature: "this is a label file (magic 0x00000801), "
+                + "not images (hint: pass it with --labels)")
+        }
+        guard magic == imageMagic else {
+            throw ImageError.corrupt(file: file, format: "IDX", detail: "magic is 0x\(String(magic, radix: 16)); expected 0x00000803 (uint8, 3 dimensions)")
+        }
+        let count = Int(readBigEndian32(data, 4)), rows = Int(readBigEndian32(data, 8)), columns = Int(readBigEndian32(data, 12))
+        try ImageDecoder.checkDimensions(width: columns, height: rows, count: max(count, 1), file: file, format: .idx, limits: limits)
+        let size = rows * columns
+        let expected = 16 + count * size
+        if data.count < expected {
+            throw ImageError.truncated(file: file, format: "IDX", detail: "header declares \(count) images of \(rows)x\(columns) "
+                + "(\(expected) bytes); the file has \(data.count)")
+        }
+        if data.count > expected {
+            throw ImageError.corrupt(file: file, format: "IDX", detail: "\(data.count - expected) bytes after the \(count) declared images")
+        }
+        return (0..<count).map { index in
+            GrayImage(width: columns, height: rows, pixels: Array(data[16 + index * size ..< 16 + (index + 1) * size]))
+        }
+    }
+
+    /// Reads an IDX label file (plain or gzip) into its labels; every label must be 0...9.
+    public static func decodeLabels(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [UInt8] {
+        let data = try gunzipIfNeeded(bytes, file: file, limits: limits)
+        guard data.count >= 8 else {
+            throw ImageError.truncated(file: file, format: "IDX labels", detail: "\(data.count) bytes; the label header alone is 8 bytes")
+        }
+        let magic = readBigEndian32(data, 0)
+        guard magic == labelMagic else {
+            throw ImageError.corrupt(file: file, format: "IDX labels", detail: "magic is 0x\(String(magic, radix: 16)); expected 0x00000801")
+        }
+        let count = Int(readBigEndian32(data, 4))
+        guard data.count == 8 + count else {
+            throw ImageError.corrupt(file: file, format: "IDX labels", detail: "header declares \(count) labels; the file holds \(data.count - 8)")
+        }
+        let labels = Array(data[8...])
+        if let bad = labels.firstIndex(where: { $0 > 9 }) {
+            throw ImageError.corrupt(file: file, format: "IDX labels", detail: "label \(bad) is \(labels[bad]); expected 0...9")
+        }
+        return labels
+    }
+
+    static func readBigEndian32(_ data: [UInt8], _ offset: Int) -> UInt32 {
+        UInt32(data[offset]) << 24 | UInt32(data[offset + 1]) << 16 | UInt32(data[offset + 2]) << 8 | UInt32(data[offset + 3])
+    }
+
+    /// Inflates gzip data (bounded by `limits.maxFileBytes`); other data is returned as is.
+    static func gunzipIfNeeded(_ bytes: [UInt8], file: String, limits: DecodeLimits) throws -> [UInt8] {
+        guard bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B else { return bytes }
+        var stream = z_stream()
+        guard mnistq_inflate_init2(&stream, 31) == Z_OK else {
+            throw ImageError.corrupt(file: file, format: "gzip", detail: "zlib could not start inflating")
+        }
+        defer { inflateEnd(&stream) }
+        var output = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var status: Int32 = Z_OK
+        try bytes.withUnsafeBufferPointer { input in
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!)
+            stream.avail_in = UInt32(input.count)
+            while status != Z_STREAM_END {
+                let produced: Int = chunk.withUnsafeMutableBufferPointer { buffer in
+                    stream.next_out = buffer.baseAddress
+                    stream.avail_out = UInt32(buffer.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    return buffer.count - Int(stream.avail_out)
+                }
+                if status != Z_OK && status != Z_STREAM_END {
+                    if status == Z_BUF_ERROR && stream.avail_in == 0 {
+                        throw ImageError.truncated(file: file, format: "gzip", detail: "the compressed stream ends early")
+                    }
+                    throw ImageError.corrupt(file: file, format: "gzip", detail: "inflate failed (zlib status \(status))")
+                }
+                output.append(contentsOf: chunk[0..<produced])
+                if output.count > limits.maxFileBytes {
+                    throw ImageError.fileTooLarge(file: file, bytes: output.count, limit: limits.maxFileBytes)
+                }
+            }
+        }
+        return output
+    }
+}
+
+/// Binary PGM ("P5"), maxval up to 255. Comments (`#` to end of line) are allowed in the header.
+public enum PGMDecoder {
+    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> GrayImage {
+        var position = 2
+        func nextNumber(_ field: String) throws -> Int {
+            while position < bytes.count {
+                if ImageDecoder.isPNMSpace(bytes[position]) { position += 1; continue }
+                if bytes[position] == UInt8(ascii: "#") {
+                    while position < bytes.count && bytes[position] != 0x0A { position += 1 }
+                    continue
+                }
+                break
+            }
+            guard position < bytes.count else {
+                throw ImageError.truncated(file: file, format: "PGM", detail: "header ends before the \(field)")
+            }
+            var value = 0
+            var digits = 0
+            while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 {
+                value = value * 10 + Int(bytes[position] - 0x30)
+                digits += 1
+                position += 1
+                if value > 1 << 30 { break }
+            }
+            if digits == 0 || value > 1 << 30 {
+                throw ImageError.corrupt(file: file, format: "PGM", detail: "\(field) is not a number below 2^30")
+            }
+            return value
+        }
+        let width = try nextNumber("width"), height = try nextNumber("height"), maxValue = try nextNumber("maxval")
+        try ImageDecoder.checkDimensions(width: width, height: height, file: file, format: .pgm, limits: limits)
+        if maxValue == 0 || maxValue > 65535 {
+            throw ImageError.corrupt(file: file, format: "PGM", detail: "maxval is \(maxValue); expected 1...255")
+        }
+        if maxValue > 255 {
+            throw ImageError.unsupported(file: file, format: "PGM", feature: "16-bit samples (maxval \(maxValue)); expected maxval ≤ 255")
+        }
+        guard position < bytes.count, ImageDecoder.isPNMSpace(bytes[position]) else {
+            throw ImageError.truncated(file: file, format: "PGM", detail: "no whitespace after maxval")
+        }
+        position += 1
+        let count = width * height
+        if bytes.count - position < count {
+            throw ImageError.truncated(file: file, format: "PGM", detail: "\(width)x\(height) needs \(count) pixel bytes; "
+                + "the file has \(bytes.count - position)")
+        }
+        var pixels = Array(bytes[position ..< position + count])
+        if maxValue != 255 {
+            for index in pixels.indices {
+                pixels[index] = UInt8((min(Int(pixels[index]), maxValue) * 255 + maxValue / 2) / maxValue)
+            }
+        }
+        return GrayImage(width: width, height: height, pixels: pixels)
+    }
+}
