@@ -1,3 +1,292 @@
-// Post-training int8 quantizer (work in progress: see issue 3).
-import MNISTQTrainer
+// Post-training int8 quantization of the float CNN: calibration, per-channel weights, bias correction.
+import MNISTQData
 import MNISTQRuntime
+import MNISTQTrainer
+
+/// How weights get their scales.
+public enum WeightGranularity: String, Sendable, CaseIterable, Codable {
+    /// One scale per output channel (the default; what the runtime is built for).
+    case perChannel = "per-channel"
+    /// One scale for the whole tensor (stored repeated per channel).
+    case perTensor = "per-tensor"
+}
+
+/// How a weight scale is picked from the weights it covers.
+public enum WeightScaleMethod: String, Sendable, CaseIterable, Codable {
+    /// Largest magnitude maps to 127.
+    case maxabs
+    /// The clip in [0.5, 1] × max-abs minimising Σ (w − ŵ)² over the covered weights.
+    case mse
+}
+
+/// Settings of one quantization run. Same settings + same float model + same data → byte-identical layers.
+public struct QuantizationOptions: Sendable, Equatable, Codable {
+    /// Calibration images drawn (without replacement, seeded) from the MNIST training split.
+    public var calibrationImages: Int
+    /// How each activation's clip (real value of uint8 255) is chosen.
+    public var method: CalibrationMethod
+    /// Percentile for `.percentile`, in percent (0 < p ≤ 100).
+    public var percentile: Double
+    public var granularity: WeightGranularity
+    public var weightScale: WeightScaleMethod
+    /// Shift each int32 bias so the mean int8 pre-activation on the calibration images equals the float one
+    /// (undoes the systematic part of weight and input rounding, layer by layer).
+    public var biasCorrection: Bool
+    /// Seeds the choice of calibration images.
+    public var seed: UInt64
+
+    public static let defaultCalibrationImages = 2000
+
+    public init(calibrationImages: Int = QuantizationOptions.defaultCalibrationImages, method: CalibrationMethod = .minmax,
+                percentile: Double = 99.99, granularity: WeightGranularity = .perChannel,
+                weightScale: WeightScaleMethod = .maxabs, biasCorrection: Bool = true, seed: UInt64 = 0) {
+        self.calibrationImages = calibrationImages; self.method = method; self.percentile = percentile
+        self.granularity = granularity; self.weightScale = weightScale; self.biasCorrection = biasCorrection
+        self.seed = seed
+    }
+}
+
+/// Why a quantization could not be done.
+public struct QuantizationError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Reports (phase, done, total) while working; called from the working thread.
+public typealias QuantizationProgress = (_ phase: String, _ done: Int, _ total: Int) -> Void
+
+/// The five layers in network order with the float shapes they come from.
+enum LayerGeometry {
+    static let names = ["conv1", "conv2", "fc1", "fc2", "fc3"]
+    static let kinds: [QuantizedLayerKind] = [.conv5x5ReluMaxPool, .conv5x5ReluMaxPool, .linearRelu, .linearRelu, .linearScores]
+    static let outputs = [16, 32, 120, 84, 10]
+    static let inputs = [1, 16, 1568, 120, 84]
+    /// Weights per output channel.
+    static let fanIn = [25, 400, 1568, 120, 84]
+    /// Input side for conv layers.
+    static let sides = [28, 14, 0, 0, 0]
+    /// Elements of each layer's uint8 input per image.
+    static let inputSizes = [784, 16 * 196, 1568, 120, 84]
+    static let outputSizes = [16 * 196, 1568, 120, 84, 10]
+}
+
+public enum Quantizer {
+    /// Pixels are uint8 0...255 standing for pixel/255, so the first layer's input scale is exactly 1/255.
+    public static let pixelScale: Double = 1.0 / 255
+
+    /// The calibration image indices for `count` images out of `available`, seeded: a partial Fisher–Yates
+    /// shuffle driven by SplitMix64, returned in ascending order.
+    public static func calibrationIndices(count: Int, available: Int, seed: UInt64) -> [Int] {
+        let n = min(count, available)
+        var pool = Array(0..<available)
+        var state = seed
+        for i in 0..<n {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            let j = i + Int(z % UInt64(available - i))
+            pool.swapAt(i, j)
+        }
+        return pool[0..<n].sorted()
+    }
+
+    /// Quantizes `parameters` using calibration images from `training` (the MNIST training split).
+    public static func quantize(parameters: CNNParameters, training: MNISTSplit, options: QuantizationOptions,
+                                progress: QuantizationProgress? = nil) throws -> [QuantizedLayer] {
+        guard options.calibrationImages >= 1 else {
+            throw QuantizationError("--calibration-images must be at least 1 (found \(options.calibrationImages))")
+        }
+        guard options.percentile > 0 && options.percentile <= 100 else {
+            throw QuantizationError("percentile must be in (0, 100] (found \(options.percentile))")
+        }
+        for (name, tensor) in zip(CNNShape.names, parameters.tensors) where !tensor.allSatisfy({ $0.isFinite }) {
+            throw QuantizationError("float model parameter \(name) contains NaN or infinity; hint: the model diverged, retrain it")
+        }
+        let indices = calibrationIndices(count: options.calibrationImages, available: training.count, seed: options.seed)
+        let n = indices.count
+
+        // Float pass: activation histograms (for output scales) and mean pre-activations (bias-correction targets).
+        var histograms = [ActivationHistogram](repeating: ActivationHistogram(), count: 4)
+        var floatMeans = LayerGeometry.outputs.map { [Double](repeating: 0, count: $0) }
+        var forward = FloatForward(parameters: parameters)
+        var acts = FloatActivations()
+        for (done, index) in indices.enumerated() {
+            forward.run(pixels: training.pixels(of: index), into: &acts)
+            histograms[0].add(acts.pool1); histograms[1].add(acts.pool2)
+            histograms[2].add(acts.hidden1); histograms[3].add(acts.hidden2)
+            Self.addChannelSums(forward.conv1, channels: 16, into: &floatMeans[0])
+            Self.addChannelSums(forward.conv2, channels: 32, into: &floatMeans[1])
+            Self.addChannelSums(acts.fc1, channels: 120, into: &floatMeans[2])
+            Self.addChannelSums(acts.fc2, channels: 84, into: &floatMeans[3])
+            Self.addChannelSums(acts.logits, channels: 10, into: &floatMeans[4])
+            if done % 256 == 255 || done == n - 1 { progress?("calibrating (float)", done + 1, n) }
+        }
+        let positions = [784.0, 196.0, 1.0, 1.0, 1.0]
+        for l in 0..<5 { floatMeans[l] = floatMeans[l].map { $0 / (Double(n) * positions[l]) } }
+
+        var outputScales = [Double]()
+        for l in 0..<4 {
+            let clip = histograms[l].clip(method: options.method, percentile: options.percentile)
+            // An all-zero activation (dead layer) still needs a valid positive scale; any value works.
+            outputScales.append(clip > 0 ? clip / 255 : 1.0 / 255)
+        }
+
+        // Integer pass, layer by layer: each layer is quantized seeing the int8 outputs of the layers before it.
+        var inputs = [UInt8](repeating: 0, count: n * 784)
+        for (k, index) in indices.enumerated() {
+            let px = training.pixels(of: index)
+            for (j, v) in px.enumerated() { inputs[k * 784 + j] = v }
+        }
+        var layers = [QuantizedLayer]()
+        var int8 = Int8Forward()
+        for l in 0..<5 {
+            let inputScale = l == 0 ? pixelScale : outputScales[l - 1]
+            let scaleCache = weightScales(weights: parameters.tensors[2 * l], channels: LayerGeometry.outputs[l],
+                                          granularity: options.granularity, method: options.weightScale)
+            var layer = try makeLayer(index: l, parameters: parameters, inputScale: inputScale, weightScales: scaleCache,
+                                      outputScale: l < 4 ? outputScales[l] : nil)
+            let inSize = LayerGeometry.inputSizes[l]
+            if options.biasCorrection {
+                var sums = [Double](repeating: 0, count: layer.outputCount)
+                var acc = [Int32](repeating: 0, count: layer.outputCount)
+                for k in 0..<n {
+                    let x = Array(inputs[(k * inSize)..<((k + 1) * inSize)])
+                    if l < 2 {
+                        int8.convolutionAccumulators(layer, input: x, side: LayerGeometry.sides[l])
+                        let p = LayerGeometry.sides[l] * LayerGeometry.sides[l]
+                        for c in 0..<layer.outputCount {
+                            var s: Int64 = 0
+                            for j in 0..<p { s += Int64(int8.accumulators[c * p + j]) }
+                            sums[c] += Double(s)
+                        }
+                    } else {
+                        Int8Forward.linearAccumulators(layer, input: x, into: &acc)
+                        for c in 0..<layer.outputCount { sums[c] += Double(acc[c]) }
+                    }
+                    if k % 256 == 255 || k == n - 1 { progress?("bias correction \(LayerGeometry.names[l])", k + 1, n) }
+                }
+                for c in 0..<layer.outputCount {
+                    let meanAccumulator = sums[c] / (Double(n) * positions[l])
+                    let unit = inputScale * scaleCache[c]
+                    let shift = (floatMeans[l][c] / unit - meanAccumulator).rounded()
+                    let corrected = Double(layer.bias[c]) + shift
+                    guard abs(corrected) < 0x1p30 else {
+                        throw QuantizationError("\(LayerGeometry.names[l]) bias \(c) after correction does not fit in int32 (\(corrected))")
+                    }
+                    layer.bias[c] = Int32(corrected)
+                }
+            }
+            if l == 4 {
+                try setRescale(&layer, name: LayerGeometry.names[l], inputScale: inputScale,
+                               weightScales: scaleCache, outputScale: nil)
+            }
+            layers.append(layer)
+            guard l < 4 else { break }
+            let outSize = LayerGeometry.outputSizes[l]
+            var next = [UInt8](repeating: 0, count: n * outSize)
+            var out = [UInt8](repeating: 0, count: outSize)
+            for k in 0..<n {
+                let x = Array(inputs[(k * inSize)..<((k + 1) * inSize)])
+                if l < 2 { int8.convolve(layer, input: x, side: LayerGeometry.sides[l], output: &out) }
+                else { int8.linear(layer, input: x, output: &out) }
+                for j in 0..<outSize { next[k * outSize + j] = out[j] }
+            }
+            inputs = next
+        }
+        return layers
+    }
+
+    static func addChannelSums(_ values: [Float], channels: Int, into sums: inout [Double]) {
+        let per = values.count / channels
+        for c in 0..<channels {
+            var s: Double = 0
+            for j in 0..<per { s += Double(values[c * per + j]) }
+            sums[c] += s
+        }
+    }
+
+    /// Per-channel (or per-tensor) symmetric weight scales: real value of one int8 step.
+    static func weightScales(weights: [Float], channels: Int, granularity: WeightGranularity,
+                             method: WeightScaleMethod) -> [Double] {
+        let per = weights.count / channels
+        func scale(_ w: ArraySlice<Float>) -> Double {
+            let maxAbs = w.reduce(0) { max($0, Double(abs($1))) }
+            guard maxAbs > 0 else { return 1 } // all-zero channel: any positive scale quantizes it exactly
+            guard method == .mse else { return maxAbs / 127 }
+            var best = maxAbs / 127, bestError = Double.infinity
+            for k in stride(from: 1000, through: 500, by: -2) {
+                let s = maxAbs * Double(k) / 1000 / 127
+                var e = 0.0
+                for v in w {
+                    let q = min(max((Double(v) / s).rounded(), -127), 127)
+                    e += (Double(v) - q * s) * (Double(v) - q * s)
+                }
+                if e < bestError { bestError = e; best = s }
+            }
+            return best
+        }
+        switch granularity {
+        case .perTensor:
+            return [Double](repeating: scale(weights[...]), count: channels)
+        case .perChannel:
+            return (0..<channels).map { scale(weights[($0 * per)..<(($0 + 1) * per)]) }
+        }
+    }
+
+    /// One layer with round-to-nearest weights and biases (before bias correction).
+    /// `outputScale` nil means the scores layer, whose output scale is derived from the accumulator bound.
+    static func makeLayer(index l: Int, parameters: CNNParameters, inputScale: Double, weightScales scales: [Double],
+                          outputScale: Double?) throws -> QuantizedLayer {
+        let w = parameters.tensors[2 * l], b = parameters.tensors[2 * l + 1]
+        let channels = LayerGeometry.outputs[l], per = LayerGeometry.fanIn[l]
+        var q = [Int8](repeating: 0, count: w.count)
+        var bias = [Int32](repeating: 0, count: channels)
+        for c in 0..<channels {
+            for i in 0..<per {
+                q[c * per + i] = Int8(min(max((Double(w[c * per + i]) / scales[c]).rounded(), -127), 127))
+            }
+            let qb = (Double(b[c]) / (inputScale * scales[c])).rounded()
+            guard abs(qb) < 0x1p30 else {
+                throw QuantizationError("\(LayerGeometry.names[l]) bias \(c) = \(b[c]) does not fit in int32 at scale \(inputScale * scales[c]); hint: the model has extreme biases")
+            }
+            bias[c] = Int32(qb)
+        }
+        var layer = QuantizedLayer(kind: LayerGeometry.kinds[l], outputCount: channels, inputCount: LayerGeometry.inputs[l],
+                                   weights: q, bias: bias, multiplier: [], shift: [],
+                                   inputScale: Float(inputScale), outputScale: 0, weightScales: scales.map { Float($0) })
+        try setRescale(&layer, name: LayerGeometry.names[l], inputScale: inputScale, weightScales: scales, outputScale: outputScale)
+        return layer
+    }
+
+    /// Sets the output scale and per-channel multiplier + shift. `outputScale` nil means the scores layer: the
+    /// finest scale at which no channel can saturate Int32 (the largest possible |acc| maps to 2^30), so the
+    /// argmax is decided at the accumulator's full precision.
+    static func setRescale(_ layer: inout QuantizedLayer, name: String, inputScale: Double, weightScales scales: [Double],
+                           outputScale: Double?) throws {
+        let channels = layer.outputCount, per = layer.weights.count / channels
+        let outScale: Double
+        if let s = outputScale {
+            outScale = s
+        } else {
+            var needed = 0.0
+            for c in 0..<channels {
+                var bound = Double(abs(Int(layer.bias[c])))
+                for i in 0..<per { bound += 255 * Double(abs(Int(layer.weights[c * per + i]))) }
+                needed = max(needed, bound * inputScale * scales[c])
+            }
+            outScale = needed > 0 ? needed / 0x1p30 : 1
+        }
+        var multipliers = [Int32](), shifts = [Int8]()
+        for c in 0..<channels {
+            let real = inputScale * scales[c] / outScale
+            guard let rq = Requantization.from(real: real) else {
+                throw QuantizationError("\(name) channel \(c): rescale factor \(real) is outside \(Requantization.representableRange); hint: the layer's weights or activations are degenerate")
+            }
+            multipliers.append(rq.multiplier); shifts.append(rq.shift)
+        }
+        layer.multiplier = multipliers; layer.shift = shifts; layer.outputScale = Float(outScale)
+    }
+}

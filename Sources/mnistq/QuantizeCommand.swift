@@ -1,6 +1,136 @@
+// `mnistq quantize`: float model → calibrated int8 model file, with a fidelity report on the test images.
 import ArgumentParser
+import Foundation
+import MNISTQData
+import MNISTQQuantizer
+import MNISTQSupport
+import MNISTQTrainer
 
 struct QuantizeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "quantize", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("'quantize' is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Quantize a float model to an int8 model file and report its fidelity on the test images.",
+        discussion: """
+            Calibrates on MNIST training images, quantizes weights to int8 (symmetric, per output channel) and \
+            activations to uint8, writes the model file atomically, loads it back, and reports float and int8 \
+            test accuracy, agreement, per-layer SQNR and the int8 confusion matrix.
+            """
+    )
+
+    @Option(help: "Float model: a file from `mnistq train`, or a directory of trained.*.f32 files (e.g. ../shared/golden).")
+    var model: String = "mnistq-float.mnqf"
+
+    @Option(help: "Folder with the four MNIST .gz files (default: $MNIST_DIR, then the per-user cache).")
+    var data: String?
+
+    @Option(help: "Training images used for calibration.")
+    var calibrationImages: Int = QuantizationOptions.defaultCalibrationImages
+
+    @Option(help: "Activation calibration: \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var method: CalibrationMethod = QuantizationOptions().method
+
+    @Option(help: "Percentile (in percent) for --method percentile.")
+    var percentile: Double = QuantizationOptions().percentile
+
+    @Option(help: "Weight scales: per-channel or per-tensor.")
+    var granularity: WeightGranularity = QuantizationOptions().granularity
+
+    @Option(help: "Weight scale choice: maxabs or mse.")
+    var weightScale: WeightScaleMethod = QuantizationOptions().weightScale
+
+    @Flag(help: "Skip bias correction.")
+    var noBiasCorrection = false
+
+    @Option(help: "Seed for choosing the calibration images.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Output int8 model file.")
+    var out: String = "mnistq-int8.mnq8"
+
+    @Option(help: "Fail (exit 1, no file written) if float accuracy − int8 accuracy exceeds this many percentage points.")
+    var maxDrop: Double?
+
+    @Option(help: "Where to write the int8 confusion matrix as SVG (default: next to --out, .confusion.svg).")
+    var confusionSvg: String?
+
+    @Flag(help: "Print the report as JSON on stdout.")
+    var json = false
+
+    @Flag(help: "No progress line on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard calibrationImages >= 1 && calibrationImages <= 60_000 else {
+            throw ValidationError("--calibration-images must be in 1...60000 (found \(calibrationImages))")
+        }
+        guard percentile > 0 && percentile <= 100 else {
+            throw ValidationError("--percentile must be in (0, 100] (found \(percentile))")
+        }
+        if let maxDrop { guard maxDrop.isFinite && maxDrop >= 0 else {
+            throw ValidationError("--max-drop must be a number of percentage points ≥ 0 (found \(maxDrop))")
+        } }
+    }
+
+    func run() throws {
+        let parameters: CNNParameters
+        do { parameters = try FloatModelSource.load(path: model) } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let directory = try DataDirectory.resolve(data)
+        let training = try MNIST.loadTrain(directory: directory)
+        let test = try MNIST.loadTest(directory: directory)
+        let options = QuantizationOptions(calibrationImages: calibrationImages, method: method, percentile: percentile,
+                                          granularity: granularity, weightScale: weightScale,
+                                          biasCorrection: !noBiasCorrection, seed: seed)
+        let progress = ProgressPrinter(quiet: quiet)
+        let started = Date()
+        let layers = try Quantizer.quantize(parameters: parameters, training: training, options: options,
+                                            progress: progress.callback)
+        let report = Fidelity.measure(parameters: parameters, layers: layers, split: test, progress: progress.callback)
+        progress.finish()
+        let seconds = Date().timeIntervalSince(started)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.text, terminator: "")
+            print(String(format: "time               %.1f s", seconds))
+        }
+    }
 }
+
+/// Renders the library's (phase, done, total) callbacks as one progress line per phase.
+final class ProgressPrinter {
+    private let quiet: Bool
+    private var line: ProgressLine?
+    private var phase = ""
+    init(quiet: Bool) { self.quiet = quiet }
+
+    var callback: QuantizationProgress {
+        { [self] phase, done, total in
+            if phase != self.phase {
+                line?.finish()
+                self.phase = phase
+                line = ProgressLine(label: phase, total: total, unit: "images", quiet: quiet)
+            }
+            line?.update(done: done)
+        }
+    }
+
+    func finish() { line?.finish(); line = nil; phase = "" }
+}
+
+/// MNIST folder: --data, else $MNIST_DIR.
+enum DataDirectory {
+    static func resolve(_ flag: String?) throws -> String {
+        if let flag { return flag }
+        if let env = ProcessInfo.processInfo.environment["MNIST_DIR"], !env.isEmpty { return env }
+        throw ValidationError("no MNIST folder: pass --data DIR or set MNIST_DIR")
+    }
+}
+
+extension CalibrationMethod: ExpressibleByArgument {}
+extension WeightGranularity: ExpressibleByArgument {}
+extension WeightScaleMethod: ExpressibleByArgument {}
