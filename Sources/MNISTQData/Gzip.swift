@@ -1,9 +1,15 @@
 // gzip/zlib decompression through the system zlib (host side only; the runtime has its own inflater).
 import _CZlib
 
-/// Decompresses a gzip (or zlib) stream. `maxOutput` bounds the result so a hostile file cannot
-/// make us allocate without limit; `file` only names the source in errors.
+/// Decompresses a gzip (or zlib) stream; concatenated gzip members (allowed by RFC 1952) are joined.
+///
+/// `maxOutput` bounds the result so a hostile file cannot make us allocate without limit; `file` only names
+/// the source in errors. Throws `DataError.corrupt` for a damaged or truncated stream, trailing garbage, or
+/// output beyond `maxOutput`.
 public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -> [UInt8] {
+    guard compressed.count < Int(UInt32.max) else {
+        throw DataError.corrupt(file: file, detail: "compressed stream of \(compressed.count) bytes is larger than zlib accepts in one call (4 GiB)")
+    }
     var stream = z_stream()
     // 15 + 32: accept both zlib and gzip headers (zlib detects which).
     guard mnistq_inflate_init2(&stream, 15 + 32) == Z_OK else {
@@ -11,22 +17,29 @@ public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -
     }
     defer { inflateEnd(&stream) }
     var output = [UInt8]()
-    output.reserveCapacity(min(maxOutput, max(1 << 16, compressed.count * 4)))
+    // A single-member gzip file ends with its uncompressed size mod 2^32 (RFC 1952 ISIZE): reserve that much
+    // (bounded) so a 47 MB image file is not copied while growing.
+    var expected = max(1 << 16, compressed.count * 4)
+    if compressed.count >= 18, compressed[0] == 0x1f, compressed[1] == 0x8b {
+        let n = compressed.count
+        expected = Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16 | Int(compressed[n - 1]) << 24
+    }
+    output.reserveCapacity(min(maxOutput, expected))
     var chunk = [UInt8](repeating: 0, count: 1 << 18)
-    var status: Int32 = Z_OK
     try compressed.withUnsafeBufferPointer { input in
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
         stream.avail_in = UInt32(input.count)
-        repeat {
+        while true {
+            var status: Int32 = Z_OK
             try chunk.withUnsafeMutableBufferPointer { out in
                 stream.next_out = out.baseAddress
                 stream.avail_out = UInt32(out.count)
                 status = inflate(&stream, Z_NO_FLUSH)
                 guard status == Z_OK || status == Z_STREAM_END else {
-                    let reason = stream.msg.map { String(cString: $0) } ?? "inflate returned \(status)"
                     if status == Z_BUF_ERROR {
                         throw DataError.corrupt(file: file, detail: "compressed data ends early (truncated file?)")
                     }
+                    let reason = stream.msg.map { String(cString: $0) } ?? "inflate returned \(status)"
                     throw DataError.corrupt(file: file, detail: "not a valid gzip stream: \(reason)")
                 }
                 let produced = out.count - Int(stream.avail_out)
@@ -35,10 +48,23 @@ public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -
                 }
                 output.append(contentsOf: out[0..<produced])
             }
-            if status != Z_STREAM_END && stream.avail_in == 0 && stream.avail_out != 0 {
+            if status == Z_STREAM_END {
+                let rest = Int(stream.avail_in)
+                if rest == 0 { break }
+                let at = input.count - rest
+                if rest >= 2 && input[at] == 0x1f && input[at + 1] == 0x8b {
+                    // Another gzip member follows.
+                    guard inflateReset(&stream) == Z_OK else {
+                        throw DataError.corrupt(file: file, detail: "zlib could not restart for the next gzip member")
+                    }
+                    continue
+                }
+                throw DataError.corrupt(file: file, detail: "\(rest) unexpected bytes after the end of the gzip stream")
+            }
+            if stream.avail_in == 0 && stream.avail_out != 0 {
                 throw DataError.corrupt(file: file, detail: "compressed data ends early (truncated file?)")
             }
-        } while status != Z_STREAM_END
+        }
     }
     return output
 }

@@ -3,17 +3,22 @@ import Foundation
 
 /// A stack of `count` images of `rows`×`columns` uint8 pixels, row-major, image after image.
 public struct IDXImages: Sendable, Equatable {
+    /// Number of images.
     public let count: Int
+    /// Image height in pixels.
     public let rows: Int
+    /// Image width in pixels.
     public let columns: Int
     /// `count * rows * columns` pixels, 0 = background, 255 = ink.
     public let pixels: [UInt8]
 
+    /// Wraps pixels without checking them; `pixels.count` must be `count * rows * columns`.
     public init(count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
         self.count = count; self.rows = rows; self.columns = columns; self.pixels = pixels
     }
 }
 
+/// Reader for IDX files, the format of MNIST: every header field is checked and every size bounded.
 public enum IDX {
     /// Magic number of an IDX image file (unsigned byte data, 3 dimensions).
     public static let imageMagic: UInt32 = 2051
@@ -24,20 +29,49 @@ public enum IDX {
     /// Bounds on image side length; MNIST is 28.
     public static let maxSide = 4096
 
-    /// Reads a file, gunzipping it when it starts with the gzip magic.
+    /// Reads a file, gunzipping it when it starts with the gzip magic. Files (compressed or not) larger than
+    /// `maxDecompressedBytes` are refused before they are read.
     public static func readBytes(path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-                throw DataError.unreadable(file: path, detail: isDir.boolValue ? "is a directory" : "permission denied")
-            }
-            throw DataError.unreadable(file: path, detail: "no such file")
-        }
-        let raw = [UInt8](data)
+        let raw = try readFile(path: path, limit: maxDecompressedBytes)
         if raw.count >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
             return try gunzip(raw, file: path, maxOutput: maxDecompressedBytes)
         }
         return raw
+    }
+
+    /// Reads a whole regular file of at most `limit` bytes, with errors that say why it cannot be read.
+    public static func readFile(path: String, limit: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            let code = errno
+            throw DataError.unreadable(file: path, detail: code == ENOENT ? "no such file" : String(cString: strerror(code)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw DataError.unreadable(file: path, detail: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw DataError.unreadable(file: path, detail: (info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file")
+        }
+        let size = Int(info.st_size)
+        guard size <= limit else {
+            throw DataError.badField(file: path, field: "file size", found: "\(size) bytes", expected: "at most \(limit) bytes")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            while done < size {
+                let n = read(fd, buffer.baseAddress! + done, size - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw DataError.unreadable(file: path, detail: String(cString: strerror(errno)))
+                }
+                if n == 0 { break }  // the file shrank while we read it
+                done += n
+            }
+        }
+        return done == size ? bytes : Array(bytes[0..<done])
     }
 
     /// Parses IDX image bytes (already decompressed). `file` names the source in errors.
@@ -47,7 +81,8 @@ public enum IDX {
         }
         let magic = bigEndian32(bytes, 0)
         guard magic == imageMagic else {
-            throw DataError.badField(file: file, field: "magic", found: "\(magic)", expected: "\(imageMagic) (IDX images)")
+            let note = magic == labelMagic ? "; this is a label file — images and labels swapped?" : ""
+            throw DataError.badField(file: file, field: "magic", found: "\(magic)", expected: "\(imageMagic) (IDX images)\(note)")
         }
         let count = Int(bigEndian32(bytes, 4)), rows = Int(bigEndian32(bytes, 8)), columns = Int(bigEndian32(bytes, 12))
         guard (1...maxSide).contains(rows) else {
@@ -69,14 +104,15 @@ public enum IDX {
         return IDXImages(count: count, rows: rows, columns: columns, pixels: Array(bytes[16...]))
     }
 
-    /// Parses IDX label bytes (already decompressed).
+    /// Parses IDX label bytes (already decompressed). Labels above 9 are rejected (MNIST digits only).
     public static func parseLabels(_ bytes: [UInt8], file: String) throws -> [UInt8] {
         guard bytes.count >= 8 else {
             throw DataError.truncated(file: file, expectedBytes: 8, foundBytes: bytes.count)
         }
         let magic = bigEndian32(bytes, 0)
         guard magic == labelMagic else {
-            throw DataError.badField(file: file, field: "magic", found: "\(magic)", expected: "\(labelMagic) (IDX labels)")
+            let note = magic == imageMagic ? "; this is an image file — images and labels swapped?" : ""
+            throw DataError.badField(file: file, field: "magic", found: "\(magic)", expected: "\(labelMagic) (IDX labels)\(note)")
         }
         let count = Int(bigEndian32(bytes, 4))
         guard count <= maxDecompressedBytes else {
@@ -95,10 +131,12 @@ public enum IDX {
         return labels
     }
 
+    /// Reads an IDX image file (gzip-compressed or plain).
     public static func readImages(path: String) throws -> IDXImages {
         try parseImages(readBytes(path: path), file: path)
     }
 
+    /// Reads an IDX label file (gzip-compressed or plain); every label must be 0...9.
     public static func readLabels(path: String) throws -> [UInt8] {
         try parseLabels(readBytes(path: path), file: path)
     }

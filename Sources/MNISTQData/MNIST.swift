@@ -1,29 +1,108 @@
-// The MNIST data set: four IDX files in one directory.
+// The MNIST data set: four IDX files in one directory, and the published digests of their content.
 import Foundation
 
 /// One split of MNIST (train or test): 28×28 images with their labels.
 public struct MNISTSplit: Sendable {
+    /// Side length of an MNIST image.
+    public static let side = 28
+    /// Pixels per image (28 × 28).
+    public static let pixelsPerImage = 784
+
+    /// The images, `count × 28 × 28`.
     public let images: IDXImages
+    /// One label 0...9 per image.
     public let labels: [UInt8]
+    /// Number of examples.
     public var count: Int { labels.count }
 
-    /// The 784 pixels of image `index`.
+    /// Pairs images with labels, checking that they fit: 28×28 images, one label 0...9 per image.
+    public init(images: IDXImages, labels: [UInt8]) throws {
+        guard images.rows == MNISTSplit.side, images.columns == MNISTSplit.side else {
+            throw DataError.badField(file: "images", field: "dimensions", found: "\(images.rows)x\(images.columns)", expected: "28x28")
+        }
+        guard images.pixels.count == images.count * MNISTSplit.pixelsPerImage else {
+            throw DataError.badField(file: "images", field: "pixel count", found: "\(images.pixels.count)", expected: "\(images.count * MNISTSplit.pixelsPerImage) (\(images.count) images of 28x28)")
+        }
+        guard labels.count == images.count else {
+            throw DataError.mismatch(detail: "\(images.count) images but \(labels.count) labels")
+        }
+        if let bad = labels.firstIndex(where: { $0 > 9 }) {
+            throw DataError.badField(file: "labels", field: "label[\(bad)]", found: "\(labels[bad])", expected: "0...9")
+        }
+        self.images = images
+        self.labels = labels
+    }
+
+    /// The 784 pixels of image `index` (0 = background, 255 = ink).
     public func pixels(of index: Int) -> ArraySlice<UInt8> {
         images.pixels[(index * 784)..<((index + 1) * 784)]
     }
+
+    /// Examples `range` as a split of their own (e.g. to hold out a validation set). `range` must lie
+    /// within `0..<count`.
+    public func slice(_ range: Range<Int>) -> MNISTSplit {
+        let lo = max(0, min(range.lowerBound, count)), hi = max(lo, min(range.upperBound, count))
+        let pixels = Array(images.pixels[(lo * 784)..<(hi * 784)])
+        return MNISTSplit(checked: IDXImages(count: hi - lo, rows: 28, columns: 28, pixels: pixels), labels: Array(labels[lo..<hi]))
+    }
+
+    /// For inputs already validated.
+    init(checked images: IDXImages, labels: [UInt8]) {
+        self.images = images
+        self.labels = labels
+    }
+}
+
+/// What we know about one MNIST file: its names and the published digests of its decompressed content.
+public struct MNISTFileInfo: Sendable, Equatable {
+    /// Name of the gzip file, as on the mirrors and in our cache ("train-images-idx3-ubyte.gz").
+    public let gzipName: String
+    /// Decompressed size in bytes.
+    public let bytes: Int
+    /// SHA-256 of the decompressed content, lower-case hex: the authoritative check.
+    public let sha256: String
+    /// MD5 of the decompressed content.
+    public let md5: String
+    /// MD5 of the original .gz files as commonly mirrored (re-gzipped copies differ; informational only).
+    public let mirroredGzipMD5: String
+
+    /// Name of the decompressed file ("train-images-idx3-ubyte").
+    public var plainName: String { String(gzipName.dropLast(3)) }
 }
 
 /// MNIST train and test splits.
 public struct MNIST: Sendable {
+    /// The four file names, gzip-compressed.
     public static let fileNames = (
         trainImages: "train-images-idx3-ubyte.gz", trainLabels: "train-labels-idx1-ubyte.gz",
         testImages: "t10k-images-idx3-ubyte.gz", testLabels: "t10k-labels-idx1-ubyte.gz"
     )
+
+    /// The four files with their digests (from ../shared/mnist/README.md; the same digests are published with
+    /// the original data set). Ordered small to large, so a failing download fails early.
+    public static let files: [MNISTFileInfo] = [
+        MNISTFileInfo(gzipName: "t10k-labels-idx1-ubyte.gz", bytes: 10008,
+                      sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+                      md5: "27ae3e4e09519cfbb04c329615203637", mirroredGzipMD5: "ec29112dd5afa0611ce80d1b7f02629c"),
+        MNISTFileInfo(gzipName: "train-labels-idx1-ubyte.gz", bytes: 60008,
+                      sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                      md5: "a25bea736e30d166cdddb491f175f624", mirroredGzipMD5: "d53e105ee54ea40749a09fcbcd1e9432"),
+        MNISTFileInfo(gzipName: "t10k-images-idx3-ubyte.gz", bytes: 7840016,
+                      sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                      md5: "2646ac647ad5339dbf082846283269ea", mirroredGzipMD5: "9fb629c4189551a2d022fa330f9573f3"),
+        MNISTFileInfo(gzipName: "train-images-idx3-ubyte.gz", bytes: 47040016,
+                      sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                      md5: "6bbc9ace898e44ae57da46a324031adb", mirroredGzipMD5: "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    ]
+
+    /// The training split (60,000 images).
     public let train: MNISTSplit
+    /// The test split (10,000 images).
     public let test: MNISTSplit
 
     /// Loads both splits from `directory` (files as named in `fileNames`; plain, un-gzipped files with the
-    /// same name minus `.gz` are accepted too).
+    /// same name minus `.gz` are accepted too). Structure is checked (magic, counts, 28×28, labels 0...9);
+    /// digests are not (that is the downloader's job; see `MNISTLocator`).
     public static func load(directory: String) throws -> MNIST {
         MNIST(train: try loadSplit(directory: directory, images: fileNames.trainImages, labels: fileNames.trainLabels),
               test: try loadSplit(directory: directory, images: fileNames.testImages, labels: fileNames.testLabels))
@@ -40,7 +119,7 @@ public struct MNIST: Sendable {
     }
 
     static func loadSplit(directory: String, images: String, labels: String) throws -> MNISTSplit {
-        let imagePath = resolve(directory, images), labelPath = resolve(directory, labels)
+        let imagePath = path(in: directory, for: images), labelPath = path(in: directory, for: labels)
         let idx = try IDX.readImages(path: imagePath)
         guard idx.rows == 28, idx.columns == 28 else {
             throw DataError.badField(file: imagePath, field: "dimensions", found: "\(idx.rows)x\(idx.columns)", expected: "28x28")
@@ -49,13 +128,23 @@ public struct MNIST: Sendable {
         guard lab.count == idx.count else {
             throw DataError.mismatch(detail: "\(imagePath) has \(idx.count) images but \(labelPath) has \(lab.count) labels")
         }
-        return MNISTSplit(images: idx, labels: lab)
+        return MNISTSplit(checked: idx, labels: lab)
     }
 
-    static func resolve(_ directory: String, _ name: String) -> String {
-        let gz = (directory as NSString).appendingPathComponent(name)
+    /// The path of `gzipName` in `directory`: the .gz file if present, else the plain file if present, else
+    /// the .gz path (so a "no such file" error names the file we looked for first).
+    public static func path(in directory: String, for gzipName: String) -> String {
+        let gz = (directory as NSString).appendingPathComponent(gzipName)
         if FileManager.default.fileExists(atPath: gz) { return gz }
         let plain = String(gz.dropLast(3))
         return FileManager.default.fileExists(atPath: plain) ? plain : gz
+    }
+
+    /// The gzip names of the MNIST files present in neither form in `directory`.
+    public static func missingFiles(in directory: String) -> [String] {
+        files.map(\.gzipName).filter { name in
+            let gz = (directory as NSString).appendingPathComponent(name)
+            return !FileManager.default.fileExists(atPath: gz) && !FileManager.default.fileExists(atPath: String(gz.dropLast(3)))
+        }
     }
 }
