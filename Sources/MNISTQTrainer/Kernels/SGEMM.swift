@@ -1,16 +1,38 @@
-// Single-precision matrix multiply (row-major, optional transposes) for the float trainer.
+// Single-precision matrix multiply (row-major, optional transposes) for the float trainer: register-tiled FMA kernels.
 
 /// C[m×n] = (accumulate ? C : 0) + op(A)[m×k] · op(B)[k×n], all row-major.
 ///
 /// `op(X)` is X transposed when the flag is set: A is stored k×m when `transposeA`, B is stored n×k when
 /// `transposeB`. `lda`, `ldb`, `ldc` are row strides in elements (≥ the stored row length). Zero-sized
-/// dimensions are allowed: with k == 0 the result is C (accumulate) or zeros. Single-threaded; callers
-/// parallelise by giving each thread its own C. C must not overlap A or B.
+/// dimensions are allowed: with k == 0 the result is C (accumulate) or zeros. Single-threaded and
+/// allocation-free apart from a 16 KB stack buffer; callers parallelise by giving each thread its own C.
+/// C must not overlap A or B. Results differ from `sgemmReference` only by float summation order.
+///
+/// Two kernels: when op(B) rows are contiguous (B not transposed) a 6×16 broadcast kernel runs over B
+/// packed in k×16 panels; when B is transposed (C = A·Bᵀ, both operands contiguous along k) a dot-product
+/// kernel over 3×4 output tiles avoids transposing B. With both flags set, op(A) is packed first.
 public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    sgemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                   a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    guard m > 0, n > 0 else { return }
+    if k <= 0 {
+        if !accumulate { for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) } }
+        return
+    }
+    if !transposeB {
+        gemmPanelB(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    } else if !transposeA {
+        gemmDotNT(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    } else {
+        // Aᵀ·Bᵀ does not occur in the CNN; copy op(A) into row-major form and use the dot kernel.
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: m &* k)
+        defer { packed.deallocate() }
+        for p in 0..<k {
+            let src = a + p &* lda
+            for i in 0..<m { packed[i &* k &+ p] = src[i] }
+        }
+        gemmDotNT(m: m, n: n, k: k, a: packed, lda: k, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    }
 }
 
 /// The plain loop that defines `sgemm`'s result (same contract); the fast path is tested against it
@@ -33,4 +55,262 @@ public func sgemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k
             for j in 0..<n { cRow[j] += aip * bp[j &* bCol] }
         }
     }
+}
+
+// MARK: - Broadcast kernel: op(A) · B with B packed in k×16 panels
+
+/// Rows of the broadcast tile, its width (two SIMD8 vectors) and the k-block that keeps one packed
+/// panel (256 × 16 floats = 16 KB) in L1 while every row tile of A streams past it.
+private let tileRows = 6
+private let tileColumns = 16
+private let panelDepth = 256
+
+private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
+                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: panelDepth &* tileColumns &+ tileRows &* tileColumns) { buffer in
+        let panel = buffer.baseAddress!
+        let edgeTile = panel + panelDepth &* tileColumns
+        // op(A)[i, p] lives at a + i·rowStep + p·depthStep.
+        let rowStep = transposeA ? 1 : lda
+        let depthStep = transposeA ? lda : 1
+        var p0 = 0
+        while p0 < k {
+            let depth = min(panelDepth, k &- p0)
+            let addToC = accumulate || p0 > 0
+            var j0 = 0
+            while j0 < n {
+                let width = min(tileColumns, n &- j0)
+                packPanel(b: b + (p0 &* ldb &+ j0), ldb: ldb, depth: depth, width: width, panel: panel)
+                let aBlock = a + p0 &* depthStep
+                var i0 = 0
+                while i0 < m {
+                    let rows = min(tileRows, m &- i0)
+                    // Rows past the edge repeat the last row: their results are computed and dropped.
+                    let last = m &- 1
+                    let a0 = aBlock + i0 &* rowStep
+                    let a1 = aBlock + min(i0 &+ 1, last) &* rowStep
+                    let a2 = aBlock + min(i0 &+ 2, last) &* rowStep
+                    let a3 = aBlock + min(i0 &+ 3, last) &* rowStep
+                    let a4 = aBlock + min(i0 &+ 4, last) &* rowStep
+                    let a5 = aBlock + min(i0 &+ 5, last) &* rowStep
+                    let cTile = c + (i0 &* ldc &+ j0)
+                    if rows == tileRows && width == tileColumns {
+                        microKernel6x16(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, depthStep: depthStep,
+                                        panel: panel, c: cTile, ldc: ldc, addToC: addToC)
+                    } else {
+                        microKernel6x16(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, depthStep: depthStep,
+                                        panel: panel, c: edgeTile, ldc: tileColumns, addToC: false)
+                        for r in 0..<rows {
+                            let dst = cTile + r &* ldc
+                            let src = edgeTile + r &* tileColumns
+                            if addToC {
+                                for j in 0..<width { dst[j] += src[j] }
+                            } else {
+                                for j in 0..<width { dst[j] = src[j] }
+                            }
+                        }
+                    }
+                    i0 &+= tileRows
+                }
+                j0 &+= tileColumns
+            }
+            p0 &+= depth
+        }
+    }
+}
+
+/// Copies B[0..<depth, 0..<width] into a depth×16 panel, zero-filling columns width..<16.
+@inline(__always)
+private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int, panel: UnsafeMutablePointer<Float>) {
+    let out = UnsafeMutableRawPointer(panel)
+    if width == tileColumns {
+        for p in 0..<depth {
+            let src = UnsafeRawPointer(b + p &* ldb)
+            let v0 = src.loadUnaligned(as: SIMD8<Float>.self)
+            let v1 = src.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            out.storeBytes(of: v0, toByteOffset: p &* 64, as: SIMD8<Float>.self)
+            out.storeBytes(of: v1, toByteOffset: p &* 64 &+ 32, as: SIMD8<Float>.self)
+        }
+    } else {
+        for p in 0..<depth {
+            let src = b + p &* ldb
+            let dst = panel + p &* tileColumns
+            for j in 0..<width { dst[j] = src[j] }
+            for j in width..<tileColumns { dst[j] = 0 }
+        }
+    }
+}
+
+/// c[6×16] = (addToC ? c : 0) + Σ_p a_r[p·depthStep] · panel[p, 0..<16]: 12 vector accumulators, one FMA each per p.
+@inline(__always)
+private func microKernel6x16(depth: Int,
+                             a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
+                             a3: UnsafePointer<Float>, a4: UnsafePointer<Float>, a5: UnsafePointer<Float>,
+                             depthStep: Int, panel: UnsafePointer<Float>,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    typealias V = SIMD8<Float>
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    var bp = UnsafeRawPointer(panel)
+    var offset = 0
+    for _ in 0..<depth {
+        let b0 = bp.loadUnaligned(as: V.self)
+        let b1 = bp.loadUnaligned(fromByteOffset: 32, as: V.self)
+        var s = V(repeating: a0[offset])
+        c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
+        s = V(repeating: a1[offset])
+        c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
+        s = V(repeating: a2[offset])
+        c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
+        s = V(repeating: a3[offset])
+        c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
+        s = V(repeating: a4[offset])
+        c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
+        s = V(repeating: a5[offset])
+        c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
+        bp += 64
+        offset &+= depthStep
+    }
+    storeRow(c, 0, ldc, c00, c01, addToC)
+    storeRow(c, 1, ldc, c10, c11, addToC)
+    storeRow(c, 2, ldc, c20, c21, addToC)
+    storeRow(c, 3, ldc, c30, c31, addToC)
+    storeRow(c, 4, ldc, c40, c41, addToC)
+    storeRow(c, 5, ldc, c50, c51, addToC)
+}
+
+@inline(__always)
+private func storeRow(_ c: UnsafeMutablePointer<Float>, _ row: Int, _ ldc: Int,
+                      _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ addToC: Bool) {
+    let dst = UnsafeMutableRawPointer(c + row &* ldc)
+    var w0 = v0, w1 = v1
+    if addToC {
+        w0 += dst.loadUnaligned(as: SIMD8<Float>.self)
+        w1 += dst.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+    }
+    dst.storeBytes(of: w0, as: SIMD8<Float>.self)
+    dst.storeBytes(of: w1, toByteOffset: 32, as: SIMD8<Float>.self)
+}
+
+// MARK: - Dot-product kernel: A · Bᵀ with both operands contiguous along k
+
+/// Output tile of the dot kernel (3 rows of A × 4 rows of B: 12 accumulators + 3 A vectors + 1 B vector
+/// = 16 registers) and the k-block that keeps the 3 A rows in L1 while all of B's rows pass.
+private let dotRows = 3
+private let dotColumns = 4
+private let dotDepth = 512
+
+private func gemmDotNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    var p0 = 0
+    while p0 < k {
+        // The last block takes any short remainder, so only k < 8 ever runs the scalar path.
+        let remaining = k &- p0
+        let depth = remaining < dotDepth &+ 8 ? remaining : dotDepth
+        let addToC = accumulate || p0 > 0
+        var i0 = 0
+        while i0 < m {
+            let rows = min(dotRows, m &- i0)
+            let lastRow = m &- 1
+            let a0 = a + (i0 &* lda &+ p0)
+            let a1 = a + (min(i0 &+ 1, lastRow) &* lda &+ p0)
+            let a2 = a + (min(i0 &+ 2, lastRow) &* lda &+ p0)
+            var j0 = 0
+            while j0 < n {
+                let columns = min(dotColumns, n &- j0)
+                let lastColumn = n &- 1
+                let b0 = b + (j0 &* ldb &+ p0)
+                let b1 = b + (min(j0 &+ 1, lastColumn) &* ldb &+ p0)
+                let b2 = b + (min(j0 &+ 2, lastColumn) &* ldb &+ p0)
+                let b3 = b + (min(j0 &+ 3, lastColumn) &* ldb &+ p0)
+                let sums = dotKernel3x4(depth: depth, a0: a0, a1: a1, a2: a2, b0: b0, b1: b1, b2: b2, b3: b3)
+                for r in 0..<rows {
+                    let dst = c + ((i0 &+ r) &* ldc &+ j0)
+                    for s in 0..<columns {
+                        let value = sums[r &* 4 &+ s]
+                        dst[s] = addToC ? dst[s] + value : value
+                    }
+                }
+                j0 &+= dotColumns
+            }
+            i0 &+= dotRows
+        }
+        p0 &+= depth
+    }
+}
+
+/// The 12 dot products a_r · b_s over `depth` elements, row-major in a SIMD16 (lanes 12–15 unused).
+/// The tail (depth mod 8) is one more full vector ending at the last element, with the lanes already
+/// summed zeroed on the A side.
+@inline(__always)
+private func dotKernel3x4(depth: Int, a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
+                          b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, b2: UnsafePointer<Float>,
+                          b3: UnsafePointer<Float>) -> SIMD16<Float> {
+    typealias V = SIMD8<Float>
+    if depth < 8 {
+        var sums = SIMD16<Float>()
+        for p in 0..<depth {
+            let x0 = a0[p], x1 = a1[p], x2 = a2[p]
+            let y = SIMD4<Float>(b0[p], b1[p], b2[p], b3[p])
+            for s in 0..<4 {
+                sums[s] += x0 * y[s]; sums[4 &+ s] += x1 * y[s]; sums[8 &+ s] += x2 * y[s]
+            }
+        }
+        return sums
+    }
+    var c00 = V(), c01 = V(), c02 = V(), c03 = V()
+    var c10 = V(), c11 = V(), c12 = V(), c13 = V()
+    var c20 = V(), c21 = V(), c22 = V(), c23 = V()
+    let ra0 = UnsafeRawPointer(a0), ra1 = UnsafeRawPointer(a1), ra2 = UnsafeRawPointer(a2)
+    let rb0 = UnsafeRawPointer(b0), rb1 = UnsafeRawPointer(b1), rb2 = UnsafeRawPointer(b2), rb3 = UnsafeRawPointer(b3)
+    let full = depth & ~7
+    var byte = 0
+    let end = full &* 4
+    while byte < end {
+        let x0 = ra0.loadUnaligned(fromByteOffset: byte, as: V.self)
+        let x1 = ra1.loadUnaligned(fromByteOffset: byte, as: V.self)
+        let x2 = ra2.loadUnaligned(fromByteOffset: byte, as: V.self)
+        var y = rb0.loadUnaligned(fromByteOffset: byte, as: V.self)
+        c00 = c00.addingProduct(x0, y); c10 = c10.addingProduct(x1, y); c20 = c20.addingProduct(x2, y)
+        y = rb1.loadUnaligned(fromByteOffset: byte, as: V.self)
+        c01 = c01.addingProduct(x0, y); c11 = c11.addingProduct(x1, y); c21 = c21.addingProduct(x2, y)
+        y = rb2.loadUnaligned(fromByteOffset: byte, as: V.self)
+        c02 = c02.addingProduct(x0, y); c12 = c12.addingProduct(x1, y); c22 = c22.addingProduct(x2, y)
+        y = rb3.loadUnaligned(fromByteOffset: byte, as: V.self)
+        c03 = c03.addingProduct(x0, y); c13 = c13.addingProduct(x1, y); c23 = c23.addingProduct(x2, y)
+        byte &+= 32
+    }
+    if full != depth {
+        // Lanes below `overlap` were already summed by the last full vector.
+        let overlap = Int32(8 &- (depth &- full))
+        let keep = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .>= SIMD8<Int32>(repeating: overlap)
+        let tail = (depth &- 8) &* 4
+        let zero = V()
+        let x0 = zero.replacing(with: ra0.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep)
+        let x1 = zero.replacing(with: ra1.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep)
+        let x2 = zero.replacing(with: ra2.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep)
+        var y = rb0.loadUnaligned(fromByteOffset: tail, as: V.self)
+        c00 = c00.addingProduct(x0, y); c10 = c10.addingProduct(x1, y); c20 = c20.addingProduct(x2, y)
+        y = rb1.loadUnaligned(fromByteOffset: tail, as: V.self)
+        c01 = c01.addingProduct(x0, y); c11 = c11.addingProduct(x1, y); c21 = c21.addingProduct(x2, y)
+        y = rb2.loadUnaligned(fromByteOffset: tail, as: V.self)
+        c02 = c02.addingProduct(x0, y); c12 = c12.addingProduct(x1, y); c22 = c22.addingProduct(x2, y)
+        y = rb3.loadUnaligned(fromByteOffset: tail, as: V.self)
+        c03 = c03.addingProduct(x0, y); c13 = c13.addingProduct(x1, y); c23 = c23.addingProduct(x2, y)
+    }
+    return SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: horizontalSums(c00, c01, c02, c03),
+                                               highHalf: horizontalSums(c10, c11, c12, c13)),
+                         highHalf: SIMD8<Float>(lowHalf: horizontalSums(c20, c21, c22, c23), highHalf: SIMD4<Float>()))
+}
+
+/// (Σ v0, Σ v1, Σ v2, Σ v3) with vector adds of halves instead of four separate reductions.
+@inline(__always)
+private func horizontalSums(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>) -> SIMD4<Float> {
+    let h0 = v0.lowHalf + v0.highHalf, h1 = v1.lowHalf + v1.highHalf
+    let h2 = v2.lowHalf + v2.highHalf, h3 = v3.lowHalf + v3.highHalf
+    // Columns of the 4×4 matrix [h0; h1; h2; h3] summed: lane s = Σ h_s.
+    let t01 = SIMD4<Float>(h0[0], h1[0], h0[2], h1[2]) + SIMD4<Float>(h0[1], h1[1], h0[3], h1[3])
+    let t23 = SIMD4<Float>(h2[0], h3[0], h2[2], h3[2]) + SIMD4<Float>(h2[1], h3[1], h2[3], h3[3])
+    return SIMD4<Float>(t01[0], t01[1], t23[0], t23[1]) + SIMD4<Float>(t01[2], t01[3], t23[2], t23[3])
 }
