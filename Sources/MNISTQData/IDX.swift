@@ -76,13 +76,17 @@ public enum IDX {
 
     /// Parses IDX image bytes (already decompressed). `file` names the source in errors.
     public static func parseImages(_ bytes: [UInt8], file: String) throws -> IDXImages {
-        guard bytes.count >= 16 else {
+        // The magic is checked first, so a short file of the wrong kind gets the more useful message.
+        guard bytes.count >= 4 else {
             throw DataError.truncated(file: file, expectedBytes: 16, foundBytes: bytes.count)
         }
         let magic = bigEndian32(bytes, 0)
         guard magic == imageMagic else {
-            let note = magic == labelMagic ? "; this is a label file — images and labels swapped?" : ""
+            let note = magic == labelMagic ? "; \(labelMagic) marks a label file, so images and labels look swapped" : ""
             throw DataError.badField(file: file, field: "magic", found: "\(magic)", expected: "\(imageMagic) (IDX images)\(note)")
+        }
+        guard bytes.count >= 16 else {
+            throw DataError.truncated(file: file, expectedBytes: 16, foundBytes: bytes.count)
         }
         let count = Int(bigEndian32(bytes, 4)), rows = Int(bigEndian32(bytes, 8)), columns = Int(bigEndian32(bytes, 12))
         guard (1...maxSide).contains(rows) else {
@@ -106,13 +110,16 @@ public enum IDX {
 
     /// Parses IDX label bytes (already decompressed). Labels above 9 are rejected (MNIST digits only).
     public static func parseLabels(_ bytes: [UInt8], file: String) throws -> [UInt8] {
-        guard bytes.count >= 8 else {
+        guard bytes.count >= 4 else {
             throw DataError.truncated(file: file, expectedBytes: 8, foundBytes: bytes.count)
         }
         let magic = bigEndian32(bytes, 0)
         guard magic == labelMagic else {
-            let note = magic == imageMagic ? "; this is an image file — images and labels swapped?" : ""
+            let note = magic == imageMagic ? "; \(imageMagic) marks an image file, so images and labels look swapped" : ""
             throw DataError.badField(file: file, field: "magic", found: "\(magic)", expected: "\(labelMagic) (IDX labels)\(note)")
+        }
+        guard bytes.count >= 8 else {
+            throw DataError.truncated(file: file, expectedBytes: 8, foundBytes: bytes.count)
         }
         let count = Int(bigEndian32(bytes, 4))
         guard count <= maxDecompressedBytes else {
