@@ -1,0 +1,135 @@
+// Data-parallel minibatch SGD with PyTorch's momentum rule, and PyTorch's default initialisation.
+import Foundation
+
+/// PyTorch's default initialisation for the CNN: every weight and bias ~ U(−1/√fan_in, 1/√fan_in).
+///
+/// For weights this is `kaiming_uniform_(a: √5)`: gain = √(2/(1+5)), bound = gain·√3/√fan_in = 1/√fan_in;
+/// for biases PyTorch uses the same bound. Tensors are drawn in `CNNShape` order, element by element,
+/// from `random` (so the same seed gives the same network).
+public func initializeCNN(random: inout SeededRandom) -> CNNParameters {
+    CNNParameters(tensors: zip(CNNShape.counts, CNNLayout.fanIns).map { count, fanIn in
+        let bound = Float(1 / Double(fanIn).squareRoot())
+        return (0..<count).map { _ in random.nextUniform(bound: bound) }
+    })
+}
+
+/// Bound of PyTorch's default init for tensor `index` (CNNShape order): 1/√fan_in.
+public func initializationBound(tensor index: Int) -> Float { Float(1 / Double(CNNLayout.fanIns[index]).squareRoot()) }
+
+/// Parameters, momentum and the per-thread buffers of data-parallel SGD.
+///
+/// Each step splits the batch into `shards` contiguous slices (one per thread); each slice's forward and
+/// backward run on its own workspace and add into its own gradient buffer; the buffers are then summed in
+/// shard order 0, 1, 2… for every parameter, so a run is reproducible bit for bit for a given shard count
+/// and differs across shard counts only by float rounding. The update is PyTorch's SGD
+/// (dampening 0, no Nesterov, weight decay 0): v ← μ·v + g (v ← g on the first step), p ← p − lr·v.
+public final class SGDTrainer: @unchecked Sendable {
+    public let parameters: ParameterVector
+    /// The momentum buffer v.
+    public let momentum: ParameterVector
+    /// The summed gradient of the last step (mean loss over its batch).
+    public let gradients: ParameterVector
+    /// False until the first step (PyTorch creates the momentum buffer as a copy of the first gradient).
+    public var hasMomentum = false
+    /// Number of slices a batch is split into (= threads).
+    public let shards: Int
+    /// Largest batch `step` accepts.
+    public let maxBatch: Int
+
+    let shardGradients: [ParameterVector]
+    let workspaces: [CNNWorkspace]
+    let labelBuffers: [UnsafeMutablePointer<UInt8>]   // per shard [capacity]
+    let shardLoss: UnsafeMutablePointer<Double>       // [shards]
+    let shardCorrect: UnsafeMutablePointer<Int>       // [shards]
+
+    public init(parameters initial: CNNParameters, maxBatch: Int, threads: Int) {
+        precondition(maxBatch > 0 && threads > 0)
+        parameters = ParameterVector(initial)
+        momentum = ParameterVector()
+        gradients = ParameterVector()
+        self.maxBatch = maxBatch
+        shards = min(threads, maxBatch)
+        let capacity = (maxBatch + shards - 1) / shards
+        shardGradients = (0..<shards).map { _ in ParameterVector() }
+        workspaces = (0..<shards).map { _ in CNNWorkspace(capacity: capacity) }
+        labelBuffers = (0..<shards).map { _ in
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity); p.initialize(repeating: 0, count: capacity); return p
+        }
+        shardLoss = .allocate(capacity: shards); shardLoss.initialize(repeating: 0, count: shards)
+        shardCorrect = .allocate(capacity: shards); shardCorrect.initialize(repeating: 0, count: shards)
+    }
+
+    deinit {
+        for p in labelBuffers { p.deallocate() }
+        shardLoss.deallocate(); shardCorrect.deallocate()
+    }
+
+    /// Slice of a batch of `count` images handled by shard `s`.
+    func shardRange(_ s: Int, count: Int) -> Range<Int> { (s * count / shards)..<((s + 1) * count / shards) }
+
+    /// Forward + backward on the images `indices[0..<count]` of `pixels` ([N, 784]); leaves the mean-loss
+    /// gradient in `gradients`. Returns the mean loss and the number of correct predictions.
+    public func computeGradients(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>,
+                                 indices: UnsafePointer<Int32>, count: Int) -> (loss: Double, correct: Int) {
+        precondition(count > 0 && count <= maxBatch)
+        let scale = 1 / Float(count)
+        let work = { (s: Int) in
+            let range = self.shardRange(s, count: count)
+            let g = self.shardGradients[s]
+            g.zero()
+            guard !range.isEmpty else { self.shardLoss[s] = 0; self.shardCorrect[s] = 0; return }
+            let ws = self.workspaces[s], lab = self.labelBuffers[s]
+            for (j, i) in range.enumerated() { lab[j] = labels[Int(indices[i])] }
+            ws.loadInput(pixels: pixels, indices: indices + range.lowerBound, count: range.count)
+            ws.forward(parameters: self.parameters.storage, count: range.count)
+            let r = ws.backward(parameters: self.parameters.storage, labels: lab, count: range.count,
+                                gradientScale: scale, gradients: g.storage)
+            self.shardLoss[s] = r.lossSum; self.shardCorrect[s] = r.correct
+        }
+        if shards == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: shards, execute: work) }
+        // Fixed-order reductions (never depend on which thread finished first).
+        var loss = 0.0, correct = 0
+        for s in 0..<shards { loss += shardLoss[s]; correct += shardCorrect[s] }
+        reduceGradients()
+        return (loss / Double(count), correct)
+    }
+
+    /// gradients = Σ shardGradients in shard order, parallel over parameter ranges.
+    func reduceGradients() {
+        let total = CNNLayout.count, parts = shards
+        let work = { (t: Int) in
+            let lo = t * total / parts, hi = (t + 1) * total / parts
+            let out = self.gradients.storage
+            (out + lo).update(from: self.shardGradients[0].storage + lo, count: hi - lo)
+            for s in 1..<self.shards {
+                let src = self.shardGradients[s].storage
+                for i in lo..<hi { out[i] += src[i] }
+            }
+        }
+        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
+    }
+
+    /// One SGD update from `gradients`: v ← μ·v + g (v ← g on the first step); p ← p − lr·v.
+    public func applyUpdate(learningRate lr: Float, momentum mu: Float) {
+        let total = CNNLayout.count, parts = shards, first = !hasMomentum
+        let work = { (t: Int) in
+            let lo = t * total / parts, hi = (t + 1) * total / parts
+            let p = self.parameters.storage, v = self.momentum.storage, g = self.gradients.storage
+            if first {
+                for i in lo..<hi { v[i] = g[i]; p[i] = p[i] - lr * v[i] }
+            } else {
+                for i in lo..<hi { v[i] = mu * v[i] + g[i]; p[i] = p[i] - lr * v[i] }
+            }
+        }
+        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
+        hasMomentum = true
+    }
+
+    /// `computeGradients` then `applyUpdate`.
+    public func step(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>,
+                     count: Int, learningRate: Float, momentum mu: Float) -> (loss: Double, correct: Int) {
+        let r = computeGradients(pixels: pixels, labels: labels, indices: indices, count: count)
+        applyUpdate(learningRate: learningRate, momentum: mu)
+        return r
+    }
+}
