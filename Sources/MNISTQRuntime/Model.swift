@@ -31,8 +31,8 @@ public struct Model: @unchecked Sendable {
     /// Checks, stopping at the first failure: magic, version, flags, header length, payload limit, file length,
     /// CRC-32, zlib stream (inflated by this module's own decoder, into at most
     /// ``ModelFormat/maximumPayloadLength`` bytes), then the layers: the fixed network's kinds and shapes,
-    /// multipliers in [2^30, 2^31 − 1], shifts in 1...62, weights in −127...127, |bias| ≤ 2^30, accumulators that
-    /// cannot overflow Int32, finite scales, and well-formed metadata.
+    /// multipliers in [2^30, 2^31 − 1], shifts in 1...62, weights in −127...127, |bias| ≤ 2^30 (so no Int32
+    /// accumulator can overflow), finite scales, and well-formed metadata.
     ///
     /// - Throws: ``ModelError``, one case per failure, never a crash.
     public init(bytes: [UInt8]) throws(ModelError) {

@@ -43,8 +43,6 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case weightOutOfRange(layer: String, index: Int, found: Int8)
     /// |bias| exceeds ``ModelFormat/maximumBiasMagnitude``.
     case biasOutOfRange(layer: String, channel: Int, found: Int32)
-    /// |bias| + 255·Σ|weights| of a channel exceeds Int32.max, so its accumulator could overflow.
-    case accumulatorCouldOverflow(layer: String, channel: Int, bound: Int64)
     /// An informational scale is NaN, infinite or negative (input/output scales must also be non-zero).
     case invalidScale(layer: String, field: String, found: Float)
     /// A metadata entry is malformed (`reason` says how).
@@ -92,8 +90,6 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(layer).weights[\(index)] is \(found), expected -127...127 (symmetric int8); the quantizer must clamp to ±127"
         case let .biasOutOfRange(layer, channel, found):
             return "\(layer).bias[\(channel)] is \(found), expected |bias| ≤ 1073741824 (2^30); the bias scale is far too small for this layer"
-        case let .accumulatorCouldOverflow(layer, channel, bound):
-            return "\(layer) channel \(channel): |bias| + 255·Σ|weights| is \(bound), expected ≤ 2147483647 so the Int32 accumulator cannot overflow; \(corrupt)"
         case let .invalidScale(layer, field, found):
             return "\(layer).\(field) is \(found), expected a finite number > 0 (weight scales: ≥ 0); \(corrupt)"
         case let .badMetadata(index, reason):

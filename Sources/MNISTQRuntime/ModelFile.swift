@@ -134,7 +134,8 @@ public enum ModelFile {
     }
 
     /// The structural checks of <doc:ModelFormat>: the fixed network's shapes, the ranges of multipliers, shifts,
-    /// weights and biases, accumulators that cannot overflow Int32, and sane informational scales.
+    /// weights and biases (which together keep every Int32 accumulator from overflowing), and sane informational
+    /// scales.
     public static func validate(layers: [QuantizedLayer]) throws(ModelError) {
         if layers.count != ModelFormat.network.count {
             throw .wrongLayerCount(found: layers.count, expected: ModelFormat.network.count)
@@ -160,7 +161,8 @@ public enum ModelFile {
             for (index, weight) in layer.weights.enumerated() where !ModelFormat.weightRange.contains(weight) {
                 throw .weightOutOfRange(layer: name, index: index, found: weight)
             }
-            let perOutput = spec.weightsPerOutput
+            // No separate overflow check is needed: with |bias| ≤ 2^30, |w| ≤ 127, inputs ≤ 255 and at most 1568
+            // inputs per output, |acc| ≤ 2^30 + 255·127·1568 = 1,124,521,504 < 2^31 (ModelFormat.worstCaseAccumulator).
             for channel in 0..<spec.outputCount {
                 let multiplier = layer.multiplier[channel], shift = layer.shift[channel], bias = layer.bias[channel]
                 if !ModelFormat.multiplierRange.contains(multiplier) {
@@ -170,12 +172,6 @@ public enum ModelFile {
                 if bias.magnitude > ModelFormat.maximumBiasMagnitude.magnitude {
                     throw .biasOutOfRange(layer: name, channel: channel, found: bias)
                 }
-                var weightMagnitude: Int64 = 0
-                for weight in layer.weights[(channel * perOutput)..<((channel + 1) * perOutput)] {
-                    weightMagnitude += Int64(weight.magnitude)
-                }
-                let bound = Int64(bias.magnitude) + Int64(ModelFormat.maximumInput) * weightMagnitude
-                if bound > Int64(Int32.max) { throw .accumulatorCouldOverflow(layer: name, channel: channel, bound: bound) }
             }
         }
     }

@@ -67,6 +67,11 @@ public enum ModelFormat {
     public static let maximumBiasMagnitude: Int32 = 1 << 30
     /// Largest input activation (uint8 pixels and ReLU outputs).
     public static let maximumInput = 255
+    /// The largest |accumulator| any valid model can reach: |bias| + 255 · 127 · (weights per output), maximised
+    /// over the network. It is below Int32.max (2,147,483,647), so the range checks alone rule out overflow.
+    public static var worstCaseAccumulator: Int64 {
+        network.map { Int64(maximumBiasMagnitude) + Int64(maximumInput) * Int64(weightRange.upperBound) * Int64($0.weightsPerOutput) }.max()!
+    }
     /// Metadata limits: entries, and bytes per key (values are bounded only by the payload length).
     public static let maximumMetadataCount = 256
     public static let maximumKeyLength = 256
