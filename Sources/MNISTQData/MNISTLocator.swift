@@ -230,10 +230,10 @@ private final class BoundedReceiver: NSObject, URLSessionDataDelegate, @unchecke
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
         if let failure {
-            progress.finish(done: body.count / 1024, extra: "failed")
+            progress.fail("\(failure)", onlyIfShown: true)
             result = .failure(failure)
         } else if let error {
-            progress.finish(done: body.count / 1024, extra: "failed")
+            progress.fail(error.localizedDescription, onlyIfShown: true)
             result = .failure(.network(url: url.absoluteString, detail: error.localizedDescription))
         } else {
             progress.finish(done: body.count / 1024)

@@ -102,6 +102,17 @@ public final class ProgressLine: @unchecked Sendable {
         emit(text, final: true)
     }
 
+    /// Ends the line for work that stopped early: prints `label  failed: reason` (or nothing when no line
+    /// was shown yet and `onlyIfShown` is true, so a quick failure leaves only its error message).
+    public func fail(_ reason: String, onlyIfShown: Bool = false) {
+        if quiet { return }
+        lock.lock(); defer { lock.unlock() }
+        if finished { return }
+        finished = true
+        if onlyIfShown && lastPrint == -Double.infinity { return }
+        emit("\(label)  failed: \(reason)", final: true)
+    }
+
     private func emit(_ text: String, final: Bool) {
         if isTerminal {
             // Pad with spaces over a longer previous line instead of relying on terminal escape codes.

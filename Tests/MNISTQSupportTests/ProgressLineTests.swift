@@ -93,6 +93,21 @@ final class ProgressLineTests: XCTestCase {
         XCTAssertEqual(r.written.last, "epoch 2  800 images  80.0 images/s  done in 10.0 s  acc 98.1%\n")
     }
 
+    func testFailEndsTheLine() {
+        let r = Recorder()
+        let p = ProgressLine(label: "dl", total: 10, unit: "KiB", quiet: false, isTerminal: true,
+                             output: { r.written.append($0) }, clock: { r.now })
+        r.now += 1; p.update(done: 4)
+        p.fail("connection reset")
+        XCTAssertEqual(r.written, ["\rdl  4/10 KiB  4.00 KiB/s  ETA 0:02", "\rdl  failed: connection reset      \n"])
+        // Nothing shown yet: a quick failure stays silent when asked to.
+        let q = ProgressLine(label: "dl", total: 10, unit: "KiB", quiet: false, isTerminal: false,
+                             output: { r.written.append($0) }, clock: { r.now })
+        q.fail("refused", onlyIfShown: true)
+        q.finish()
+        XCTAssertEqual(r.written.count, 2)
+    }
+
     func testQuietPrintsNothing() {
         let r = Recorder()
         let p = ProgressLine(label: "q", total: 10, unit: "u", quiet: true, isTerminal: true,
