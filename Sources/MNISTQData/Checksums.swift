@@ -35,6 +35,7 @@ public struct SHA256: Sendable {
     private var buffered = 0
     private var length: UInt64 = 0
 
+    /// A hasher with an empty message.
     public init() {}
 
     /// The digest of `bytes` (32 bytes).
@@ -144,6 +145,7 @@ public struct MD5: Sendable {
     private var buffered = 0
     private var length: UInt64 = 0
 
+    /// A hasher with an empty message.
     public init() {}
 
     /// The digest of `bytes` (16 bytes).

@@ -15,6 +15,7 @@ public struct AtomicWriteError: Error, Equatable, CustomStringConvertible {
     /// The system's explanation (strerror text).
     public let reason: String
 
+    /// Creates the error; `reason` is usually `strerror(errno)`.
     public init(path: String, operation: String, reason: String) {
         self.path = path; self.operation = operation; self.reason = reason
     }
@@ -27,6 +28,7 @@ public struct AtomicWriteError: Error, Equatable, CustomStringConvertible {
 /// Writes whole files atomically: the bytes go to a temporary file in the destination's directory, which is
 /// flushed to disk (fsync) and then renamed over the destination. A crash or error leaves either the previous
 /// file or nothing — never a truncated file — and no temporary file is left behind on error.
+/// A symbolic link at `path` is replaced by the file, not followed (rename semantics).
 public enum AtomicFile {
     /// Writes `bytes` to `path`, creating missing parent directories.
     public static func write(_ bytes: [UInt8], to path: String) throws {

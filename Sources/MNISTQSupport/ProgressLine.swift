@@ -27,8 +27,11 @@ public final class ProgressLine: @unchecked Sendable {
     /// Minimum seconds between plain lines when stderr is not a terminal.
     public static let logInterval = 3.0
 
+    /// What is progressing, printed first.
     public let label: String
+    /// Total amount of work; 0 or less when unknown.
     public let total: Int
+    /// Unit of `done` and `total`, also used for the rate ("images" → "images/s").
     public let unit: String
     /// When true nothing is printed at all.
     public let quiet: Bool

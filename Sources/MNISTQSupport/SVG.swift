@@ -45,9 +45,11 @@ func svgNumber(_ v: Double) -> String { String(format: "%.2f", v) }
 
 /// Evenly spaced "nice" axis ticks (steps of 1, 2 or 5 × 10^k) covering `low...high`.
 public struct AxisTicks: Equatable, Sendable {
-    /// Axis bounds, widened to whole steps.
+    /// Lower axis bound (bounds are the data range widened to whole steps).
     public let low: Double
+    /// Upper axis bound.
     public let high: Double
+    /// Distance between ticks.
     public let step: Double
     /// Tick positions from `low` to `high`.
     public let values: [Double]
@@ -95,21 +97,30 @@ public struct AxisTicks: Equatable, Sendable {
 public struct SVGLineChart: Sendable {
     /// One named line.
     public struct Series: Sendable {
+        /// Legend text.
         public var name: String
+        /// Points in drawing order; non-finite ones are skipped.
         public var points: [(x: Double, y: Double)]
+        /// A series named `name` through `points`.
         public init(name: String, points: [(x: Double, y: Double)]) { self.name = name; self.points = points }
     }
 
+    /// Heading above the plot.
     public var title: String
+    /// Caption under the x axis.
     public var xLabel: String
+    /// Caption beside the y axis.
     public var yLabel: String
+    /// The lines, drawn and listed in the legend in this order.
     public var series: [Series] = []
-    /// Image size in pixels.
+    /// Image width in pixels.
     public var width = 760
+    /// Image height in pixels.
     public var height = 440
     /// Fixed y bounds (e.g. `0...1` for accuracy); nil fits the data.
     public var yRange: ClosedRange<Double>? = nil
 
+    /// An empty chart; add lines with `addSeries`.
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
     }
@@ -190,9 +201,11 @@ public struct SVGLineChart: Sendable {
 /// and is shaded by its share of the row (so rare classes are as readable as common ones). The right-hand
 /// column gives each row's recall (diagonal / row total).
 public struct SVGConfusionMatrix: Sendable {
+    /// Heading above the matrix.
     public let title: String
     /// `counts[trueLabel][predictedLabel]`.
     public let counts: [[Int]]
+    /// Row and column names.
     public let classLabels: [String]
 
     /// - Parameters:
