@@ -59,16 +59,26 @@ public func sgemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k
 
 // MARK: - Broadcast kernel: op(A) · B with B packed in k×16 panels
 
-/// Rows of the broadcast tile, its width (two SIMD8 vectors) and the k-block that keeps one packed
-/// panel (256 × 16 floats = 16 KB) in L1 while every row tile of A streams past it.
-private let tileRows = 6
+/// Widest tile (6 rows × two SIMD8 vectors) and the k-block that keeps one packed panel
+/// (256 × 16 floats = 16 KB) in L1 while every row tile of A streams past it. Rows are covered by
+/// 6-row and 4-row tiles chosen so that the CNN's row counts (16, 32, 64, 120, 400) waste none; a last
+/// column strip of ≤ 8 uses a one-vector panel.
 private let tileColumns = 16
 private let panelDepth = 256
 
 private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: panelDepth &* tileColumns &+ tileRows &* tileColumns) { buffer in
+    // Rows [0, sixEnd) in 6-row tiles, the rest in 4-row tiles.
+    let fourRowTiles: Int
+    switch m % 6 {
+    case 0: fourRowTiles = 0
+    case 1, 2: fourRowTiles = m >= 7 ? 2 : 1
+    case 3, 4: fourRowTiles = 1
+    default: fourRowTiles = 0
+    }
+    let sixEnd = max(0, m &- 4 &* fourRowTiles)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: panelDepth &* tileColumns &+ 6 &* tileColumns) { buffer in
         let panel = buffer.baseAddress!
         let edgeTile = panel + panelDepth &* tileColumns
         // op(A)[i, p] lives at a + i·rowStep + p·depthStep.
@@ -78,14 +88,16 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
         while p0 < k {
             let depth = min(panelDepth, k &- p0)
             let addToC = accumulate || p0 > 0
+            let aBlock = a + p0 &* depthStep
             var j0 = 0
             while j0 < n {
                 let width = min(tileColumns, n &- j0)
-                packPanel(b: b + (p0 &* ldb &+ j0), ldb: ldb, depth: depth, width: width, panel: panel)
-                let aBlock = a + p0 &* depthStep
-                var i0 = 0
-                while i0 < m {
-                    let rows = min(tileRows, m &- i0)
+                let halves = width > 8 ? 2 : 1
+                packPanel(b: b + (p0 &* ldb &+ j0), ldb: ldb, depth: depth, width: width, halves: halves, panel: panel)
+
+                /// One tile at row i0 with `tileRows` (4 or 6) and `tileHalves` (1 or 2) fixed at each call site.
+                @inline(__always)
+                func tile(_ tileRows: Int, _ tileHalves: Int, _ i0: Int, _ rows: Int) {
                     // Rows past the edge repeat the last row: their results are computed and dropped.
                     let last = m &- 1
                     let a0 = aBlock + i0 &* rowStep
@@ -95,12 +107,12 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                     let a4 = aBlock + min(i0 &+ 4, last) &* rowStep
                     let a5 = aBlock + min(i0 &+ 5, last) &* rowStep
                     let cTile = c + (i0 &* ldc &+ j0)
-                    if rows == tileRows && width == tileColumns {
-                        microKernel6x16(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, depthStep: depthStep,
-                                        panel: panel, c: cTile, ldc: ldc, addToC: addToC)
+                    if rows == tileRows && width == 8 &* tileHalves {
+                        microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5,
+                                    depthStep: depthStep, panel: panel, c: cTile, ldc: ldc, addToC: addToC)
                     } else {
-                        microKernel6x16(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, depthStep: depthStep,
-                                        panel: panel, c: edgeTile, ldc: tileColumns, addToC: false)
+                        microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5,
+                                    depthStep: depthStep, panel: panel, c: edgeTile, ldc: tileColumns, addToC: false)
                         for r in 0..<rows {
                             let dst = cTile + r &* ldc
                             let src = edgeTile + r &* tileColumns
@@ -111,7 +123,17 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                             }
                         }
                     }
-                    i0 &+= tileRows
+                }
+
+                var i0 = 0
+                if halves == 2 {
+                    while i0 < sixEnd { tile(6, 2, i0, min(6, sixEnd &- i0)); i0 &+= 6 }
+                    i0 = sixEnd
+                    while i0 < m { tile(4, 2, i0, min(4, m &- i0)); i0 &+= 4 }
+                } else {
+                    while i0 < sixEnd { tile(6, 1, i0, min(6, sixEnd &- i0)); i0 &+= 6 }
+                    i0 = sixEnd
+                    while i0 < m { tile(4, 1, i0, min(4, m &- i0)); i0 &+= 4 }
                 }
                 j0 &+= tileColumns
             }
@@ -120,9 +142,10 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
     }
 }
 
-/// Copies B[0..<depth, 0..<width] into a depth×16 panel, zero-filling columns width..<16.
+/// Copies B[0..<depth, 0..<width] into a depth×(8·halves) panel, zero-filling columns width..<8·halves.
 @inline(__always)
-private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int, panel: UnsafeMutablePointer<Float>) {
+private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int, halves: Int,
+                       panel: UnsafeMutablePointer<Float>) {
     let out = UnsafeMutableRawPointer(panel)
     if width == tileColumns {
         for p in 0..<depth {
@@ -132,65 +155,78 @@ private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int
             out.storeBytes(of: v0, toByteOffset: p &* 64, as: SIMD8<Float>.self)
             out.storeBytes(of: v1, toByteOffset: p &* 64 &+ 32, as: SIMD8<Float>.self)
         }
+    } else if width == 8 {
+        for p in 0..<depth {
+            let v0 = UnsafeRawPointer(b + p &* ldb).loadUnaligned(as: SIMD8<Float>.self)
+            out.storeBytes(of: v0, toByteOffset: p &* 32, as: SIMD8<Float>.self)
+        }
     } else {
+        let stride = 8 &* halves
         for p in 0..<depth {
             let src = b + p &* ldb
-            let dst = panel + p &* tileColumns
+            let dst = panel + p &* stride
             for j in 0..<width { dst[j] = src[j] }
-            for j in width..<tileColumns { dst[j] = 0 }
+            for j in width..<stride { dst[j] = 0 }
         }
     }
 }
 
-/// c[6×16] = (addToC ? c : 0) + Σ_p a_r[p·depthStep] · panel[p, 0..<16]: 12 vector accumulators, one FMA each per p.
+/// c[rows × 8·halves] = (addToC ? c : 0) + Σ_p a_r[p·depthStep] · panel[p, ·]: up to 12 vector
+/// accumulators, one FMA each per p. `rows` (4 or 6) and `halves` (1 or 2) are literals at every call
+/// site, so after inlining the unused accumulators and branches disappear.
 @inline(__always)
-private func microKernel6x16(depth: Int,
-                             a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
-                             a3: UnsafePointer<Float>, a4: UnsafePointer<Float>, a5: UnsafePointer<Float>,
-                             depthStep: Int, panel: UnsafePointer<Float>,
-                             c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+private func microKernel(rows: Int, halves: Int, depth: Int,
+                         a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
+                         a3: UnsafePointer<Float>, a4: UnsafePointer<Float>, a5: UnsafePointer<Float>,
+                         depthStep: Int, panel: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
     typealias V = SIMD8<Float>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var bp = UnsafeRawPointer(panel)
+    let panelStep = 32 &* halves
     var offset = 0
     for _ in 0..<depth {
         let b0 = bp.loadUnaligned(as: V.self)
-        let b1 = bp.loadUnaligned(fromByteOffset: 32, as: V.self)
+        let b1 = halves == 2 ? bp.loadUnaligned(fromByteOffset: 32, as: V.self) : V()
         var s = V(repeating: a0[offset])
-        c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
+        c00 = c00.addingProduct(s, b0); if halves == 2 { c01 = c01.addingProduct(s, b1) }
         s = V(repeating: a1[offset])
-        c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
+        c10 = c10.addingProduct(s, b0); if halves == 2 { c11 = c11.addingProduct(s, b1) }
         s = V(repeating: a2[offset])
-        c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
+        c20 = c20.addingProduct(s, b0); if halves == 2 { c21 = c21.addingProduct(s, b1) }
         s = V(repeating: a3[offset])
-        c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
-        s = V(repeating: a4[offset])
-        c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
-        s = V(repeating: a5[offset])
-        c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
-        bp += 64
+        c30 = c30.addingProduct(s, b0); if halves == 2 { c31 = c31.addingProduct(s, b1) }
+        if rows == 6 {
+            s = V(repeating: a4[offset])
+            c40 = c40.addingProduct(s, b0); if halves == 2 { c41 = c41.addingProduct(s, b1) }
+            s = V(repeating: a5[offset])
+            c50 = c50.addingProduct(s, b0); if halves == 2 { c51 = c51.addingProduct(s, b1) }
+        }
+        bp += panelStep
         offset &+= depthStep
     }
-    storeRow(c, 0, ldc, c00, c01, addToC)
-    storeRow(c, 1, ldc, c10, c11, addToC)
-    storeRow(c, 2, ldc, c20, c21, addToC)
-    storeRow(c, 3, ldc, c30, c31, addToC)
-    storeRow(c, 4, ldc, c40, c41, addToC)
-    storeRow(c, 5, ldc, c50, c51, addToC)
+    storeRow(c, 0, ldc, halves, c00, c01, addToC)
+    storeRow(c, 1, ldc, halves, c10, c11, addToC)
+    storeRow(c, 2, ldc, halves, c20, c21, addToC)
+    storeRow(c, 3, ldc, halves, c30, c31, addToC)
+    if rows == 6 {
+        storeRow(c, 4, ldc, halves, c40, c41, addToC)
+        storeRow(c, 5, ldc, halves, c50, c51, addToC)
+    }
 }
 
 @inline(__always)
-private func storeRow(_ c: UnsafeMutablePointer<Float>, _ row: Int, _ ldc: Int,
+private func storeRow(_ c: UnsafeMutablePointer<Float>, _ row: Int, _ ldc: Int, _ halves: Int,
                       _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ addToC: Bool) {
     let dst = UnsafeMutableRawPointer(c + row &* ldc)
     var w0 = v0, w1 = v1
     if addToC {
         w0 += dst.loadUnaligned(as: SIMD8<Float>.self)
-        w1 += dst.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        if halves == 2 { w1 += dst.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) }
     }
     dst.storeBytes(of: w0, as: SIMD8<Float>.self)
-    dst.storeBytes(of: w1, toByteOffset: 32, as: SIMD8<Float>.self)
+    if halves == 2 { dst.storeBytes(of: w1, toByteOffset: 32, as: SIMD8<Float>.self) }
 }
 
 // MARK: - Dot-product kernel: A · Bᵀ with both operands contiguous along k
