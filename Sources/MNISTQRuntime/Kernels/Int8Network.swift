@@ -1,4 +1,5 @@
 // The whole int8 network (conv1, conv2, fc1, fc2, fc3) over one caller-owned arena: reference and fast paths.
+import _MNISTQInt8Kernels
 
 /// Executes the fixed MNIST CNN on integer-only kernels.
 ///
@@ -45,26 +46,107 @@ public struct Int8Network: @unchecked Sendable {
     }
 
     @usableFromInline let layers: [QuantizedLayer]
+    @usableFromInline let packed: PackedInt8Weights
+
+    /// Which fast kernels `run` uses. Every choice gives bit-identical results.
+    public enum Kernels: Sendable {
+        /// AVX2 on x86-64 CPUs that have it (checked once, at `init`), else `.portable`.
+        case fastest
+        /// The pure-Swift fast kernels (plain loops the compiler vectorizes; every CPU).
+        case portable
+    }
 
     /// Re-packs the weights for the fast kernels. `layers` must satisfy `shapeMismatch(in:) == nil`
     /// (the model loader guarantees it); anything else is a programming error and stops the process.
-    public init(layers: [QuantizedLayer]) {
+    public init(layers: [QuantizedLayer], kernels: Kernels = .fastest) {
         if let problem = Int8Network.shapeMismatch(in: layers) { preconditionFailure("Int8Network: \(problem)") }
         self.layers = layers
+        self.packed = PackedInt8Weights(layers: layers, allowAVX2: kernels == .fastest)
     }
+
+    /// The kernels `run` uses on this CPU: "avx2" or "portable-swift".
+    public var kernelName: String { packed.useAVX2 ? "avx2" : "portable-swift" }
 
     /// Bytes of scratch one `run` or `runReference` call needs (the same arena serves both), including 63 bytes
     /// of slack so that any arena address works (kernels align internally to 64 bytes).
     public var arenaByteCount: Int { Int8Network.arenaByteCount }
     /// `arenaByteCount` without an instance.
-    public static var arenaByteCount: Int { ReferenceArena.byteCount + 63 }
+    public static var arenaByteCount: Int { max(ReferenceArena.byteCount, FastArena.byteCount) + 63 }
 
-    /// Classifies one image; results equal `runReference` bit for bit. (Until the fast kernels land, this runs
-    /// the reference kernels.)
+    /// Classifies one image with the fast kernels; results equal `runReference` bit for bit.
     ///
     /// Parameters as in `runReference`.
     public func run(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
-        runReference(pixels: pixels, arena: arena, scores: scores)
+        for stage in 0..<5 { runFastStage(stage, pixels: pixels, base: alignedArena(arena), scores: scores) }
+    }
+
+    /// Classifies `count` images stored one after another (784 bytes each) into `count` × 10 scores; every result
+    /// equals a single `run` call on that image. One arena of `arenaByteCount` bytes serves the whole batch.
+    public func run(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
+                    scores: UnsafeMutablePointer<Int32>) {
+        for image in 0..<count {
+            run(pixels: pixels + image * Int8Network.pixelCount, arena: arena, scores: scores + image * Int8Network.scoreCount)
+        }
+    }
+
+    /// Runs only pipeline stage `stage` (0 conv1, 1 conv2, 2 fc1, 3 fc2, 4 fc3) of `run` (`reference == false`) or
+    /// `runReference`, on whatever the arena holds: for per-kernel benchmarks after one full call of the same path.
+    public func runStage(_ stage: Int, reference: Bool, pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer,
+                         scores: UnsafeMutablePointer<Int32>) {
+        if reference {
+            runReferenceStage(stage, pixels: pixels, base: alignedArena(arena), scores: scores)
+        } else {
+            runFastStage(stage, pixels: pixels, base: alignedArena(arena), scores: scores)
+        }
+    }
+
+    @inline(__always)
+    func runFastStage(_ stage: Int, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+        let p = packed
+        let conv1Input = (base + FastArena.conv1Input).assumingMemoryBound(to: Int16.self)
+        let conv2Input = (base + FastArena.conv2Input).assumingMemoryBound(to: Int16.self)
+        let conv2Output = (base + FastArena.conv2Output).assumingMemoryBound(to: Int16.self)
+        let fc1Output = (base + FastArena.fc1Output).assumingMemoryBound(to: Int16.self)
+        let fc2Output = (base + FastArena.fc2Output).assumingMemoryBound(to: Int16.self)
+        if p.useAVX2 {
+            switch stage {
+            case 0:
+                prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
+                mnistq_conv1_relu_maxpool_avx2(conv1Input, p.int16(p.layout.conv1PairedWeights), p.bias(0), p.multiplier(0),
+                                               p.shift(0), conv2Input)
+            case 1:
+                mnistq_conv2_relu_maxpool_avx2(conv2Input, p.int16(p.layout.conv2PairedWeights), p.bias(1), p.multiplier(1),
+                                               p.shift(1), conv2Output)
+            case 2:
+                mnistq_linear_avx2(conv2Output, 1568, p.int8(p.layout.fc1Weights), p.bias(2), p.multiplier(2), p.shift(2),
+                                   120, fc1Output, nil)
+            case 3:
+                mnistq_linear_avx2(fc1Output, 120, p.int8(p.layout.fc2Weights), p.bias(3), p.multiplier(3), p.shift(3),
+                                   84, fc2Output, nil)
+            default:
+                mnistq_linear_avx2(fc2Output, 84, p.int8(p.layout.fc3Weights), p.bias(4), p.multiplier(4), p.shift(4),
+                                   10, nil, scores)
+            }
+            return
+        }
+        switch stage {
+        case 0:
+            prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
+            conv1ReluMaxPoolSwift_s16(paddedImage: conv1Input, weights: p.int16(p.layout.conv1Weights), bias: p.bias(0),
+                                      multiplier: p.multiplier(0), shift: p.shift(0), output: conv2Input)
+        case 1:
+            conv2ReluMaxPoolSwift_s16(paddedInput: conv2Input, weights: p.int16(p.layout.conv2Weights), bias: p.bias(1),
+                                      multiplier: p.multiplier(1), shift: p.shift(1), output: conv2Output)
+        case 2:
+            linearSwift_s16s8(input: conv2Output, inputCount: 1568, weights: p.int8(p.layout.fc1Weights), bias: p.bias(2),
+                              multiplier: p.multiplier(2), shift: p.shift(2), outputCount: 120, reluOutput: fc1Output, scores: nil)
+        case 3:
+            linearSwift_s16s8(input: fc1Output, inputCount: 120, weights: p.int8(p.layout.fc2Weights), bias: p.bias(3),
+                              multiplier: p.multiplier(3), shift: p.shift(3), outputCount: 84, reluOutput: fc2Output, scores: nil)
+        default:
+            linearSwift_s16s8(input: fc2Output, inputCount: 84, weights: p.int8(p.layout.fc3Weights), bias: p.bias(4),
+                              multiplier: p.multiplier(4), shift: p.shift(4), outputCount: 10, reluOutput: nil, scores: scores)
+        }
     }
 
     /// Classifies one image with the reference kernels (plain loops, the definition of the results).
@@ -74,39 +156,78 @@ public struct Int8Network: @unchecked Sendable {
     ///   - arena: `arenaByteCount` writable bytes, any alignment, not shared with a concurrent call.
     ///   - scores: 10 Int32 outputs (see `QuantizedLayerKind.linearScores`).
     public func runReference(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+        for stage in 0..<5 { runReferenceStage(stage, pixels: pixels, base: alignedArena(arena), scores: scores) }
+    }
+
+    /// Every layer's output for one image, in PyTorch order (conv: `[channels, h, w]`; linear: `[features]`),
+    /// from the fast path (`reference == false`) or the reference path. For tests and debugging: allocates.
+    public func layerOutputs(pixels: UnsafePointer<UInt8>, reference: Bool) -> [[Int32]] {
+        let arena = UnsafeMutableRawPointer.allocate(byteCount: arenaByteCount, alignment: 64)
+        defer { arena.deallocate() }
+        var scores = [Int32](repeating: 0, count: 10)
+        var outputs = [[Int32]]()
         let base = alignedArena(arena)
-        let act1 = (base + ReferenceArena.conv1Output).assumingMemoryBound(to: UInt8.self)
-        let act2 = (base + ReferenceArena.conv2Output).assumingMemoryBound(to: UInt8.self)
-        let act3 = (base + ReferenceArena.fc1Output).assumingMemoryBound(to: UInt8.self)
-        let act4 = (base + ReferenceArena.fc2Output).assumingMemoryBound(to: UInt8.self)
-        let l = layers
-        l[0].weights.withUnsafeBufferPointer { w in l[0].bias.withUnsafeBufferPointer { b in
-        l[0].multiplier.withUnsafeBufferPointer { m in l[0].shift.withUnsafeBufferPointer { s in
-            conv5x5ReluMaxPoolReference_u8s8(input: pixels, inputChannels: 1, height: 28, width: 28,
-                                             weights: w.baseAddress!, bias: b.baseAddress!, multiplier: m.baseAddress!,
-                                             shift: s.baseAddress!, outputChannels: 16, output: act1)
-        } } } }
-        l[1].weights.withUnsafeBufferPointer { w in l[1].bias.withUnsafeBufferPointer { b in
-        l[1].multiplier.withUnsafeBufferPointer { m in l[1].shift.withUnsafeBufferPointer { s in
-            conv5x5ReluMaxPoolReference_u8s8(input: act1, inputChannels: 16, height: 14, width: 14,
-                                             weights: w.baseAddress!, bias: b.baseAddress!, multiplier: m.baseAddress!,
-                                             shift: s.baseAddress!, outputChannels: 32, output: act2)
-        } } } }
-        for (index, input, output) in [(2, act2, act3), (3, act3, act4)] {
-            let layer = l[index]
-            layer.weights.withUnsafeBufferPointer { w in layer.bias.withUnsafeBufferPointer { b in
-            layer.multiplier.withUnsafeBufferPointer { m in layer.shift.withUnsafeBufferPointer { s in
+        for stage in 0..<5 {
+            scores.withUnsafeMutableBufferPointer { s in
+                runStage(stage, reference: reference, pixels: pixels, arena: arena, scores: s.baseAddress!)
+            }
+            if stage == 4 { outputs.append(scores); break }
+            let count = [16 * 196, 32 * 49, 120, 84][stage]
+            if reference {
+                let p = (base + ReferenceArena.output(of: stage)).assumingMemoryBound(to: UInt8.self)
+                outputs.append((0..<count).map { Int32(p[$0]) })
+            } else {
+                let offsets = [FastArena.conv2Input, FastArena.conv2Output, FastArena.fc1Output, FastArena.fc2Output]
+                let p = (base + offsets[stage]).assumingMemoryBound(to: Int16.self)
+                switch stage {
+                case 0: // [18, 18, 16] zero-bordered, channels last → [16, 14, 14]
+                    outputs.append((0..<count).map { i in Int32(p[((i % 196 / 14 + 2) * 18 + i % 14 + 2) * 16 + i / 196]) })
+                case 1: // [7, 7, 32] channels last → [32, 7, 7]
+                    outputs.append((0..<count).map { i in Int32(p[(i % 49) * 32 + i / 49]) })
+                default:
+                    outputs.append((0..<count).map { Int32(p[$0]) })
+                }
+            }
+        }
+        return outputs
+    }
+
+    func runReferenceStage(_ stage: Int, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+        let layer = layers[stage]
+        let input = stage == 0 ? pixels : UnsafePointer((base + ReferenceArena.output(of: stage - 1)).assumingMemoryBound(to: UInt8.self))
+        layer.weights.withUnsafeBufferPointer { w in layer.bias.withUnsafeBufferPointer { b in
+        layer.multiplier.withUnsafeBufferPointer { m in layer.shift.withUnsafeBufferPointer { s in
+            switch layer.kind {
+            case .conv5x5ReluMaxPool:
+                let side = stage == 0 ? 28 : 14
+                conv5x5ReluMaxPoolReference_u8s8(input: input, inputChannels: layer.inputCount, height: side, width: side,
+                                                 weights: w.baseAddress!, bias: b.baseAddress!, multiplier: m.baseAddress!,
+                                                 shift: s.baseAddress!, outputChannels: layer.outputCount,
+                                                 output: (base + ReferenceArena.output(of: stage)).assumingMemoryBound(to: UInt8.self))
+            case .linearRelu:
                 linearReluReference_u8s8(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
                                          bias: b.baseAddress!, multiplier: m.baseAddress!, shift: s.baseAddress!,
-                                         outputCount: layer.outputCount, output: output)
-            } } } }
-        }
-        l[4].weights.withUnsafeBufferPointer { w in l[4].bias.withUnsafeBufferPointer { b in
-        l[4].multiplier.withUnsafeBufferPointer { m in l[4].shift.withUnsafeBufferPointer { s in
-            linearScoresReference_u8s8(input: act4, inputCount: 84, weights: w.baseAddress!, bias: b.baseAddress!,
-                                       multiplier: m.baseAddress!, shift: s.baseAddress!, outputCount: 10, output: scores)
+                                         outputCount: layer.outputCount,
+                                         output: (base + ReferenceArena.output(of: stage)).assumingMemoryBound(to: UInt8.self))
+            case .linearScores:
+                linearScoresReference_u8s8(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
+                                           bias: b.baseAddress!, multiplier: m.baseAddress!, shift: s.baseAddress!,
+                                           outputCount: layer.outputCount, output: scores)
+            }
         } } } }
     }
+}
+
+/// Widens the image into the zero-bordered conv1 input and clears the conv2 input's border. The arena may hold
+/// anything (the reference path shares it), so both borders are rebuilt every call.
+@inline(__always)
+func prepareConv1Input(pixels: UnsafePointer<UInt8>, conv1Input: UnsafeMutablePointer<Int16>, conv2Input: UnsafeMutablePointer<Int16>) {
+    conv1Input.update(repeating: 0, count: 32 * 32 + 8)
+    for y in 0..<28 {
+        let row = conv1Input + (y + 2) * 32 + 2, source = pixels + y * 28
+        for x in 0..<28 { row[x] = Int16(source[x]) }
+    }
+    conv2Input.update(repeating: 0, count: 18 * 18 * 16)
 }
 
 /// Rounds an arena address up to 64 bytes (the 63 bytes of slack are in `arenaByteCount`).
@@ -122,4 +243,13 @@ enum ReferenceArena {
     static let fc1Output = conv2Output + 32 * 49    // [120] uint8
     static let fc2Output = fc1Output + 120          // [84] uint8
     static let byteCount = fc2Output + 84
+    /// Where stage 0...3 writes its output (a switch, not an array: no allocation during inference).
+    static func output(of stage: Int) -> Int {
+        switch stage {
+        case 0: return conv1Output
+        case 1: return conv2Output
+        case 2: return fc1Output
+        default: return fc2Output
+        }
+    }
 }

@@ -26,18 +26,15 @@ public func conv5x5ReluMaxPoolReference_u8s8(
 ) {
     let pooledHeight = height / 2, pooledWidth = width / 2
     for o in 0..<outputChannels {
-        // acc for output position (y, x); padding contributes 0.
+        // acc for output position (y, x); padding contributes 0, so taps outside the image are skipped.
         func accumulator(_ y: Int, _ x: Int) -> Int32 {
             var acc = bias[o]
+            let kyRange = max(0, 2 - y)..<min(5, height + 2 - y), kxRange = max(0, 2 - x)..<min(5, width + 2 - x)
             for i in 0..<inputChannels {
-                for ky in 0..<5 {
-                    let iy = y + ky - 2
-                    if iy < 0 || iy >= height { continue }
-                    for kx in 0..<5 {
-                        let ix = x + kx - 2
-                        if ix < 0 || ix >= width { continue }
+                for ky in kyRange {
+                    for kx in kxRange {
                         let w = weights[((o * inputChannels + i) * 5 + ky) * 5 + kx]
-                        let a = input[(i * height + iy) * width + ix]
+                        let a = input[(i * height + y + ky - 2) * width + x + kx - 2]
                         acc = acc &+ Int32(w) &* Int32(a)
                     }
                 }

@@ -1,0 +1,111 @@
+// Weights and rescaling constants re-packed once at load into the layouts the fast kernels read (one allocation).
+import _MNISTQInt8Kernels
+
+/// Owner of the re-packed parameters: immutable after `init`, freed with the last `Int8Network` copy.
+@usableFromInline
+final class PackedInt8Weights {
+    /// Byte offsets into `storage` (each 64-byte aligned).
+    struct Layout {
+        var conv1Weights = 0, conv2Weights = 0, fc1Weights = 0, fc2Weights = 0, fc3Weights = 0
+        var conv1PairedWeights = 0, conv2PairedWeights = 0
+        /// Per layer: bias (Int32), multiplier (Int32), shift (Int8) arrays.
+        var bias = [Int](repeating: 0, count: 5), multiplier = [Int](repeating: 0, count: 5), shift = [Int](repeating: 0, count: 5)
+        var byteCount = 0
+
+        mutating func reserve(_ bytes: Int) -> Int {
+            let offset = byteCount
+            byteCount = (byteCount + bytes + 63) & ~63
+            return offset
+        }
+    }
+
+    let layout: Layout
+    let storage: UnsafeMutableRawPointer
+    /// Whether `run` uses the AVX2 kernels (x86-64 CPUs that have it) or the portable Swift ones.
+    let useAVX2: Bool
+
+    init(layers: [QuantizedLayer], allowAVX2: Bool) {
+        var layout = Layout()
+        layout.conv1Weights = layout.reserve(16 * 25 * 2)
+        layout.conv2Weights = layout.reserve(32 * 400 * 2)
+        layout.conv1PairedWeights = layout.reserve(15 * 16 * 2 * 2)
+        layout.conv2PairedWeights = layout.reserve(200 * 32 * 2 * 2)
+        layout.fc1Weights = layout.reserve(120 * 1568)
+        layout.fc2Weights = layout.reserve(84 * 120)
+        layout.fc3Weights = layout.reserve(10 * 84)
+        for (index, layer) in layers.enumerated() {
+            layout.bias[index] = layout.reserve(layer.outputCount * 4)
+            layout.multiplier[index] = layout.reserve(layer.outputCount * 4)
+            layout.shift[index] = layout.reserve(layer.outputCount)
+        }
+        self.layout = layout
+        useAVX2 = allowAVX2 && mnistq_int8_avx2_available() != 0
+        storage = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: layout.byteCount)
+
+        // conv1, portable: int16 [16, 25] in PyTorch order.
+        let w1 = int16(layout.conv1Weights)
+        for (i, w) in layers[0].weights.enumerated() { w1[i] = Int16(w) }
+        // conv1, paired for a 2-way multiply-add: [ky 5][kx pair 3][16 oc][2], taps (kx, kx+1); kx = 5 is a zero weight.
+        let w1p = int16(layout.conv1PairedWeights)
+        for ky in 0..<5 { for pair in 0..<3 { for o in 0..<16 { for half in 0..<2 {
+            let kx = 2 * pair + half
+            w1p[((ky * 3 + pair) * 16 + o) * 2 + half] = kx < 5 ? Int16(layers[0].weights[o * 25 + ky * 5 + kx]) : 0
+        } } } }
+        // conv2, portable: int16 [32, ky, kx, 16] (input channel innermost, matching the channels-last input).
+        let w2 = int16(layout.conv2Weights)
+        for o in 0..<32 { for i in 0..<16 { for ky in 0..<5 { for kx in 0..<5 {
+            w2[((o * 5 + ky) * 5 + kx) * 16 + i] = Int16(layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx])
+        } } } }
+        // conv2, paired: [ky][kx][input channel pair 8][32 oc][2], pair = channels (2p, 2p + 1) at one tap.
+        let w2p = int16(layout.conv2PairedWeights)
+        for ky in 0..<5 { for kx in 0..<5 { for pair in 0..<8 { for o in 0..<32 { for half in 0..<2 {
+            let i = 2 * pair + half
+            w2p[((((ky * 5 + kx) * 8 + pair) * 32) + o) * 2 + half] = Int16(layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx])
+        } } } } }
+        // fc1: columns permuted from PyTorch's flatten of [32, 7, 7] to the channels-last [7, 7, 32] conv2 output.
+        let f1 = (storage + layout.fc1Weights).assumingMemoryBound(to: Int8.self)
+        for o in 0..<120 { for c in 0..<32 { for p in 0..<49 {
+            f1[o * 1568 + p * 32 + c] = layers[2].weights[o * 1568 + c * 49 + p]
+        } } }
+        for (index, offset) in [(3, layout.fc2Weights), (4, layout.fc3Weights)] {
+            let f = (storage + offset).assumingMemoryBound(to: Int8.self)
+            for (i, w) in layers[index].weights.enumerated() { f[i] = w }
+        }
+        for (index, layer) in layers.enumerated() {
+            let b = (storage + layout.bias[index]).assumingMemoryBound(to: Int32.self)
+            let m = (storage + layout.multiplier[index]).assumingMemoryBound(to: Int32.self)
+            let s = (storage + layout.shift[index]).assumingMemoryBound(to: Int8.self)
+            for o in 0..<layer.outputCount { b[o] = layer.bias[o]; m[o] = layer.multiplier[o]; s[o] = layer.shift[o] }
+        }
+    }
+
+    deinit { storage.deallocate() }
+
+    @inline(__always) func int16(_ offset: Int) -> UnsafeMutablePointer<Int16> {
+        (storage + offset).assumingMemoryBound(to: Int16.self)
+    }
+    @inline(__always) func int8(_ offset: Int) -> UnsafePointer<Int8> {
+        UnsafePointer((storage + offset).assumingMemoryBound(to: Int8.self))
+    }
+    @inline(__always) func bias(_ layer: Int) -> UnsafePointer<Int32> {
+        UnsafePointer((storage + layout.bias[layer]).assumingMemoryBound(to: Int32.self))
+    }
+    @inline(__always) func multiplier(_ layer: Int) -> UnsafePointer<Int32> {
+        UnsafePointer((storage + layout.multiplier[layer]).assumingMemoryBound(to: Int32.self))
+    }
+    @inline(__always) func shift(_ layer: Int) -> UnsafePointer<Int8> {
+        UnsafePointer((storage + layout.shift[layer]).assumingMemoryBound(to: Int8.self))
+    }
+}
+
+/// Arena plan of the fast path (byte offsets from the 64-byte aligned arena start). The conv1 input and the conv2
+/// output share bytes: the first is dead before the second is written.
+enum FastArena {
+    static let conv2Input = 0                                   // int16 [18, 18, 16], zero border
+    static let conv1Input = conv2Input + 18 * 18 * 16 * 2       // int16 [32, 32] + 8 spare
+    static let conv2Output = conv1Input                         // int16 [7, 7, 32]
+    static let fc1Output = conv2Output + 1568 * 2               // int16 [120]
+    static let fc2Output = fc1Output + 120 * 2                  // int16 [84]
+    static let byteCount = max(conv1Input + (32 * 32 + 8) * 2, fc2Output + 84 * 2)
+}
