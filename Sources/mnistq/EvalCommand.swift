@@ -1,6 +1,122 @@
+// `mnistq eval`: test accuracy of an int8 model file, a float model file, or a raw float model directory.
 import ArgumentParser
+import Foundation
+import MNISTQData
+import MNISTQQuantizer
+import MNISTQRuntime
+import MNISTQTrainer
 
 struct EvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eval", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("'eval' is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Print a model's accuracy on the 10,000 MNIST test images.",
+        discussion: "Accepts int8 model files (from `mnistq quantize`), float model files (from `mnistq train`) and directories of trained.*.f32 files; the kind is detected from the file's magic."
+    )
+
+    @Option(help: "Model: an int8 file (.mnq8), a float file (.mnqf) or a directory of trained.*.f32 files.")
+    var model: String
+
+    @Option(help: "Folder with the four MNIST .gz files (default: $MNIST_DIR, then the per-user cache).")
+    var data: String?
+
+    @Flag(help: "Print the result as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard !model.isEmpty else { throw ValidationError("--model must name a file or directory") }
+    }
+
+    func run() throws {
+        let loaded: LoadedModel
+        do { loaded = try LoadedModel.load(path: model) } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let test = try MNIST.loadTest(directory: try DataDirectory.resolve(data))
+        let started = Date()
+        let predictions = loaded.predictions(on: test)
+        let seconds = Date().timeIntervalSince(started)
+        var correct = 0
+        var perClass = [(correct: Int, total: Int)](repeating: (0, 0), count: 10)
+        for (p, label) in zip(predictions, test.labels) {
+            if p == label { correct += 1 }
+            if label < 10 { perClass[Int(label)].total += 1; if p == label { perClass[Int(label)].correct += 1 } }
+        }
+        let result = EvalResult(model: model, modelKind: loaded.kind, correct: correct, total: test.count,
+                                seconds: seconds,
+                                perClassAccuracy: perClass.map { $0.total > 0 ? Double($0.correct) / Double($0.total) : 0 })
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print("model          \(model) (\(loaded.kind))")
+            print(String(format: "test accuracy  %.2f%%  (%d / %d)", result.accuracy * 100, correct, test.count))
+            print(String(format: "speed          %.0f images/s (single thread)", result.imagesPerSecond))
+        }
+    }
+}
+
+/// The `--json` document of `mnistq eval`.
+struct EvalResult: Encodable {
+    let model: String
+    let modelKind: String
+    let correct: Int
+    let total: Int
+    let seconds: Double
+    let perClassAccuracy: [Double]
+    var accuracy: Double { Double(correct) / Double(max(total, 1)) }
+    var imagesPerSecond: Double { seconds > 0 ? Double(total) / seconds : 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case model, modelKind = "model_kind", correct, total, seconds, accuracy
+        case imagesPerSecond = "images_per_second", perClassAccuracy = "per_class_accuracy"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model); try c.encode(modelKind, forKey: .modelKind)
+        try c.encode(accuracy, forKey: .accuracy); try c.encode(correct, forKey: .correct); try c.encode(total, forKey: .total)
+        try c.encode(seconds, forKey: .seconds); try c.encode(imagesPerSecond, forKey: .imagesPerSecond)
+        try c.encode(perClassAccuracy, forKey: .perClassAccuracy)
+    }
+}
+
+/// A model of either kind, detected from the file's first bytes.
+enum LoadedModel {
+    case int8(Model)
+    case float(CNNParameters)
+
+    var kind: String {
+        switch self { case .int8: return "int8"; case .float: return "float" }
+    }
+
+    static func load(path: String) throws -> LoadedModel {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("\(path): cannot read the file (permission denied?)")
+            }
+            let bytes = [UInt8](data)
+            if bytes.starts(with: ModelFormat.magic) {
+                do { return .int8(try Model(bytes: bytes)) } catch { throw ValidationError("\(path): \(error)") }
+            }
+            if bytes.starts(with: FloatModelFile.magic) {
+                return .float(try FloatModelFile.decode(bytes, file: path))
+            }
+            let head = bytes.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw ValidationError("\(path): not a model file: it starts with [\(head)], expected \"MNQ8\" (int8 model from `mnistq quantize`) or \"MNQF\" (float model from `mnistq train`)")
+        }
+        return .float(try FloatModelSource.load(path: path))
+    }
+
+    func predictions(on split: MNISTSplit) -> [UInt8] {
+        switch self {
+        case .float(let parameters):
+            return Fidelity.floatPredictions(parameters: parameters, split: split)
+        case .int8(let model):
+            let scratch = InferenceScratch(for: model)
+            return model.classifyBatch(pixels: split.images.pixels, scratch: scratch).map { UInt8($0.digit) }
+        }
+    }
 }

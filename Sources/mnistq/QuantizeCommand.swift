@@ -85,19 +85,60 @@ struct QuantizeCommand: ParsableCommand {
                                           biasCorrection: !noBiasCorrection, seed: seed)
         let progress = ProgressPrinter(quiet: quiet)
         let started = Date()
-        let layers = try Quantizer.quantize(parameters: parameters, training: training, options: options,
-                                            progress: progress.callback)
-        let report = Fidelity.measure(parameters: parameters, layers: layers, split: test, progress: progress.callback)
+        let outcome: QuantizationOutcome
+        do {
+            outcome = try QuantizationJob.run(parameters: parameters, training: training, test: test, options: options,
+                                              maxDropPP: maxDrop, outputPath: out,
+                                              sourceDescription: (model as NSString).lastPathComponent,
+                                              progress: progress.callback)
+        } catch let error as QuantizationJobError {
+            progress.finish()
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)
+        let svgPath = confusionSvg ?? ((out as NSString).deletingPathExtension + ".confusion.svg")
+        let svg = try SVGConfusionMatrix(title: "int8 confusion matrix (\((out as NSString).lastPathComponent))",
+                                         counts: outcome.report.confusion)
+        try AtomicFile.write(svg.render(), to: svgPath)
+        let summary = QuantizeSummary(report: outcome.report, options: options, model: model, out: out,
+                                      fileBytes: outcome.fileBytes.count, confusionSVG: svgPath, seconds: seconds)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         } else {
-            print(report.text, terminator: "")
+            print(outcome.report.text, terminator: "")
+            print("")
+            print("model file         \(out)  (\(outcome.fileBytes.count) bytes, loaded back and verified)")
+            print("confusion SVG      \(svgPath)")
             print(String(format: "time               %.1f s", seconds))
         }
+    }
+}
+
+/// The `--json` document of `mnistq quantize`.
+struct QuantizeSummary: Encodable {
+    let report: FidelityReport
+    let options: QuantizationOptions
+    let model: String
+    let out: String
+    let fileBytes: Int
+    let confusionSVG: String
+    let seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case model, out, options, seconds
+        case fileBytes = "file_bytes", confusionSVG = "confusion_svg"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)  // report fields at the top level: accuracy figures, layers, confusion
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model); try c.encode(out, forKey: .out); try c.encode(options, forKey: .options)
+        try c.encode(fileBytes, forKey: .fileBytes); try c.encode(confusionSVG, forKey: .confusionSVG)
+        try c.encode(seconds, forKey: .seconds)
     }
 }
 

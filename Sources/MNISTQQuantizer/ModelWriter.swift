@@ -1,0 +1,131 @@
+// Writing int8 model files: system zlib for the payload, atomic write, and loading the written file back.
+import _CZlib
+import Foundation
+import MNISTQData
+import MNISTQRuntime
+import MNISTQSupport
+import MNISTQTrainer
+
+public enum Int8ModelWriter {
+    /// zlib stream (RFC 1950, windowBits 15) of `bytes` at level 9, as `ModelFile.encode` requires.
+    /// Deterministic: same bytes in, same bytes out (for one zlib build).
+    public static func deflate(_ bytes: [UInt8]) throws -> [UInt8] {
+        var stream = z_stream()
+        guard mnistq_deflate_init2(&stream, 9, 15, Z_DEFAULT_STRATEGY) == Z_OK else {
+            throw QuantizationError("zlib deflateInit2 failed")
+        }
+        defer { deflateEnd(&stream) }
+        var input = bytes
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))))
+        let status: Int32 = input.withUnsafeMutableBufferPointer { inp in
+            output.withUnsafeMutableBufferPointer { out in
+                stream.next_in = inp.baseAddress
+                stream.avail_in = uInt(inp.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                return _CZlib.deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { throw QuantizationError("zlib deflate failed (status \(status))") }
+        return Array(output[0..<Int(stream.total_out)])
+    }
+
+    /// The complete model file for `layers` (the runtime's format: header, deflated payload, CRC-32).
+    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) throws -> [UInt8] {
+        try ModelFile.encode(layers: layers, metadata: metadata, deflate: deflate)
+    }
+}
+
+/// Everything `QuantizationJob.run` produced.
+public struct QuantizationOutcome: Sendable {
+    public var layers: [QuantizedLayer]
+    public var report: FidelityReport
+    /// The bytes written to the output path.
+    public var fileBytes: [UInt8]
+}
+
+/// Why a quantization job refused to write its output.
+public enum QuantizationJobError: Error, CustomStringConvertible, Equatable {
+    /// Accuracy dropped more than `--max-drop` allows; nothing was written.
+    case dropTooLarge(dropPP: Double, maxDropPP: Double, floatAccuracy: Double, int8Accuracy: Double)
+    /// The written file, loaded back by the runtime, did not predict like the in-memory int8 network.
+    case loadBackMismatch(path: String, differing: Int, firstImage: Int)
+    /// The written file could not be loaded back.
+    case loadBackFailed(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .dropTooLarge(drop, limit, f, q):
+            return String(format: "accuracy drop %.2f pp exceeds --max-drop %.2f pp (float %.2f%%, int8 %.2f%%); no file written. Hint: try --method mse or more --calibration-images",
+                          drop, limit, f * 100, q * 100)
+        case let .loadBackMismatch(path, n, first):
+            return "\(path): the written model, loaded back, predicts differently from the in-memory int8 network on \(n) test images (first: image \(first)); the file was removed. This is a bug in the runtime or the quantizer."
+        case let .loadBackFailed(path, detail):
+            return "\(path): the written model could not be loaded back (\(detail)); the file was removed. This is a bug in the writer or the loader."
+        }
+    }
+}
+
+/// Quantize → measure on the test images → (refuse if the drop is too large) → write atomically → load back.
+public enum QuantizationJob {
+    /// Runs the whole job. With `maxDropPP` set and exceeded, throws `.dropTooLarge` and writes nothing.
+    /// After writing, loads the file from disk with `Model(bytes:)` and checks that its predictions on every
+    /// test image equal the in-memory int8 network's; otherwise removes the file and throws.
+    public static func run(parameters: CNNParameters, training: MNISTSplit, test: MNISTSplit, options: QuantizationOptions,
+                           maxDropPP: Double?, outputPath: String, sourceDescription: String,
+                           progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
+        let layers = try Quantizer.quantize(parameters: parameters, training: training, options: options, progress: progress)
+        let report = Fidelity.measure(parameters: parameters, layers: layers, split: test, progress: progress)
+        if let maxDropPP, report.dropPP > maxDropPP + 1e-9 {
+            throw QuantizationJobError.dropTooLarge(dropPP: report.dropPP, maxDropPP: maxDropPP,
+                                                    floatAccuracy: report.floatAccuracy, int8Accuracy: report.int8Accuracy)
+        }
+        let metadata = self.metadata(options: options, report: report, source: sourceDescription)
+        let bytes = try Int8ModelWriter.encode(layers: layers, metadata: metadata)
+        try AtomicFile.write(bytes, to: outputPath)
+        do {
+            try verifyWrittenFile(path: outputPath, expected: report.int8Predictions, test: test, progress: progress)
+        } catch {
+            try? FileManager.default.removeItem(atPath: outputPath)
+            throw error
+        }
+        return QuantizationOutcome(layers: layers, report: report, fileBytes: bytes)
+    }
+
+    /// Metadata stored in the file: how it was made and how well it did (deterministic: no dates, no hosts).
+    static func metadata(options: QuantizationOptions, report: FidelityReport, source: String) -> [(key: String, value: String)] {
+        [("created-by", "mnistq quantize"),
+         ("source-model", source),
+         ("calibration-method", options.method == .percentile ? "percentile \(options.percentile)" : options.method.rawValue),
+         ("calibration-images", "\(options.calibrationImages)"),
+         ("calibration-seed", "\(options.seed)"),
+         ("granularity", options.granularity.rawValue),
+         ("weight-scale", options.weightScale.rawValue),
+         ("bias-correction", options.biasCorrection ? "yes" : "no"),
+         ("float-accuracy", String(format: "%.4f", report.floatAccuracy)),
+         ("int8-accuracy", String(format: "%.4f", report.int8Accuracy)),
+         ("agreement", String(format: "%.4f", report.agreement))]
+    }
+
+    /// Loads `path` with the runtime and compares its predictions with `expected` on every test image.
+    static func verifyWrittenFile(path: String, expected: [UInt8], test: MNISTSplit, progress: QuantizationProgress?) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw QuantizationJobError.loadBackFailed(path: path, detail: "cannot read it")
+        }
+        let model: Model
+        do { model = try Model(bytes: [UInt8](data)) } catch {
+            throw QuantizationJobError.loadBackFailed(path: path, detail: "\(error)")
+        }
+        let scratch = InferenceScratch(for: model)
+        var differing = 0, first = -1
+        test.images.pixels.withUnsafeBufferPointer { all in
+            for i in 0..<test.count {
+                let digit = model.classify(pixels: UnsafeBufferPointer(rebasing: all[(i * 784)..<((i + 1) * 784)]),
+                                           scratch: scratch).digit
+                if digit != Int(expected[i]) { differing += 1; if first < 0 { first = i } }
+                if i % 1000 == 999 || i == test.count - 1 { progress?("verifying written file", i + 1, test.count) }
+            }
+        }
+        if differing > 0 { throw QuantizationJobError.loadBackMismatch(path: path, differing: differing, firstImage: first) }
+    }
+}
