@@ -1,0 +1,100 @@
+// Hyperparameters and safeguards of a training run, and the learning-rate schedules.
+import Foundation
+
+/// How the learning rate changes over a run.
+public enum LearningRateSchedule: String, CaseIterable, Sendable {
+    /// Constant learning rate (the reference recipe).
+    case none
+    /// ×0.1 after half the epochs and again after three quarters.
+    case step
+    /// Cosine decay from the base rate to 0 over all steps of the run, per step.
+    case cosine
+}
+
+/// Everything that determines a training run's result (besides the data and the thread count).
+public struct TrainingConfiguration: Sendable, Equatable {
+    public var epochs = 10
+    public var batchSize = 64
+    public var learningRate: Float = 0.1
+    public var momentum: Float = 0.9
+    public var seed: UInt64 = 0
+    public var schedule = LearningRateSchedule.cosine
+    /// Linear warm-up from lr/warmupSteps to lr over the first steps (0 = none).
+    public var warmupSteps = 0
+    /// Training images held out (seeded random choice) for validation, early stopping and the guard; 0 = none.
+    public var validationCount = 5000
+    /// Stop after this many epochs without a better validation accuracy (0 = never stop early).
+    public var patience = 3
+    /// Restore the best weights and halve the learning rate on a non-finite or exploding loss, or when the
+    /// monitored accuracy collapses.
+    public var divergenceGuard = true
+    /// At the end, keep the weights of the epoch with the best validation accuracy (needs validationCount > 0).
+    public var restoreBest = true
+    /// Train on only the first N training images after the hold-out (tests, quick experiments); nil = all.
+    public var trainLimit: Int? = nil
+
+    public init() {}
+
+    /// The bare reference recipe, exactly: all 60,000 images, no hold-out, constant lr 0.1, momentum 0.9,
+    /// batch 64, 10 epochs, no guard, no early stopping, final weights as they are.
+    public static var reference: TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.schedule = .none; c.validationCount = 0; c.patience = 0; c.divergenceGuard = false; c.restoreBest = false
+        return c
+    }
+
+    /// A training step's loss above this counts as exploding (chance level is ln 10 ≈ 2.3).
+    public static let explodingLoss = 20.0
+    /// An epoch's monitored accuracy this far below the best so far counts as a collapse.
+    public static let collapseDrop = 0.05
+    /// Factor applied to the learning rate each time the guard fires.
+    public static let guardLearningRateFactor: Float = 0.5
+
+    /// Learning rate of global step `step` (0-based) of a run with `stepsPerEpoch` steps per epoch, before
+    /// the guard's reductions.
+    public func learningRate(step: Int, stepsPerEpoch: Int) -> Float {
+        var lr = Double(learningRate)
+        switch schedule {
+        case .none:
+            break
+        case .step:
+            let epoch = step / max(stepsPerEpoch, 1)
+            if epoch >= (3 * epochs + 3) / 4 { lr *= 0.01 } else if epoch >= (epochs + 1) / 2 { lr *= 0.1 }
+        case .cosine:
+            let total = Double(max(epochs * stepsPerEpoch, 1))
+            lr *= 0.5 * (1 + cos(Double.pi * Double(step) / total))
+        }
+        if warmupSteps > 0 && step < warmupSteps { lr *= Double(step + 1) / Double(warmupSteps) }
+        return Float(lr)
+    }
+
+    /// Checks the values a user can pass; the message names the option.
+    public func validate() throws {
+        func bad(_ option: String, _ value: Any, _ expected: String) -> TrainingError {
+            .invalidConfiguration("\(option) is \(value), expected \(expected)")
+        }
+        guard (1...10_000).contains(epochs) else { throw bad("--epochs", epochs, "1...10000") }
+        guard (1...60_000).contains(batchSize) else { throw bad("--batch-size", batchSize, "1...60000") }
+        guard learningRate.isFinite && learningRate > 0 && learningRate <= 100 else { throw bad("--lr", learningRate, "a number in (0, 100]") }
+        guard momentum.isFinite && momentum >= 0 && momentum < 1 else { throw bad("--momentum", momentum, "a number in [0, 1)") }
+        guard warmupSteps >= 0 else { throw bad("--warmup-steps", warmupSteps, "≥ 0") }
+        guard (0..<60_000).contains(validationCount) else { throw bad("--validation-split", validationCount, "0...59999 images") }
+        guard patience >= 0 else { throw bad("--patience", patience, "≥ 0") }
+        if let trainLimit, trainLimit < 1 { throw bad("--limit-train", trainLimit, "≥ 1") }
+    }
+}
+
+/// A problem that stops training.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    case invalidConfiguration(String)
+    case data(String)
+    case checkpoint(file: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(detail): return "invalid training settings: \(detail)"
+        case let .data(detail): return "training data: \(detail)"
+        case let .checkpoint(file, detail): return "\(file): \(detail)"
+        }
+    }
+}
