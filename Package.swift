@@ -10,6 +10,7 @@
 //     ├─ MNISTQData      IDX/gzip reading, MNIST download + checksums                   → MNISTQSupport, _CZlib
 //     ├─ MNISTQSupport   atomic writes, progress lines, SVG plots                       → Foundation only
 //     └─ MNISTQRuntime   int8 kernels, model reader, inflate, CRC-32                    → Swift standard library only
+//                        (+ _MNISTQInt8Kernels, the package's own C intrinsics for the innermost int8 loops)
 //
 // Release builds want `-Xswiftc -target-cpu -Xswiftc native` on the command line (tools/ scripts pass it);
 // it is deliberately not an unsafeFlags setting, which would stop apps from depending on this package.
@@ -29,7 +30,10 @@ let package = Package(
     ],
     targets: [
         // MARK: - Runtime (bottom of the stack)
-        .target(name: "MNISTQRuntime"),
+        .target(name: "MNISTQRuntime", dependencies: ["_MNISTQInt8Kernels"]),
+        // The runtime's innermost int8 dot products with AVX2 / NEON intrinsics (function-level target attributes and
+        // run-time dispatch, no build flags), behind the pure-Swift reference kernels they are proven equal to.
+        .target(name: "_MNISTQInt8Kernels"),
 
         // MARK: - C shims (only these see C types)
         .target(name: "_CZlib", linkerSettings: [.linkedLibrary("z")]),
@@ -59,13 +63,15 @@ let package = Package(
         ),
 
         // MARK: - Tests
-        .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib"]),
+        // Test support: counts heap allocations per thread (the runtime's zero-allocation test).
+        .target(name: "_CAllocationCounter", path: "Tests/_CAllocationCounter"),
+        .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib", "_CAllocationCounter"]),
         .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport"]),
         .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData"]),
         .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQRuntime", "MNISTQData", "_CJPEG"]),
         .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"]),
         .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData"]),
-        .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq"]),
+        .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"]),
     ],
     swiftLanguageModes: [.v5]
 )
