@@ -51,7 +51,7 @@ public struct Model: @unchecked Sendable {
         // ModelFile.validate is stricter than the executor's own requirement; this guard only keeps a future
         // mismatch between the two from ever reaching the executor's precondition.
         if let problem = Int8Network.shapeMismatch(in: layers) {
-            throw .wrongLayerShape(layer: "network", field: problem, found: 0, expected: 0)
+            throw .executorRejected(reason: problem)
         }
         self.header = header
         self.layers = layers

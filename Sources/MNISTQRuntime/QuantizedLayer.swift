@@ -26,7 +26,8 @@ public struct QuantizedLayer: Sendable, Equatable {
     public var outputCount: Int
     /// Input channels (conv) or features (linear).
     public var inputCount: Int
-    /// Int8 weights, PyTorch layout: conv [out, in, 5, 5], linear [out, in]. Symmetric per output channel.
+    /// Int8 weights, PyTorch layout: conv [out, in, 5, 5], linear [out, in]. Symmetric per output channel, so in
+    /// −127...127 (the model loader rejects −128).
     public var weights: [Int8]
     /// Int32 bias per output, in units of inputScale · weightScales[c].
     public var bias: [Int32]
