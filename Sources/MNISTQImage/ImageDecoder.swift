@@ -50,7 +50,8 @@ public enum ImageDecoder {
         if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
         if bytes.count >= 8, bytes[0..<8].elementsEqual(PNGDecoder.signature) { return .png }
         if bytes.count >= 3, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5"), isPNMSpace(bytes[2]) { return .pgm }
-        if bytes.count >= 4, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, bytes[3] == 0x03 { return .idx }
+        // IDX uint8 images (…03), and label files (…01) so that passing one gets a specific error.
+        if bytes.count >= 4, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, bytes[3] == 0x03 || bytes[3] == 0x01 { return .idx }
         if bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B { return .idx }  // gzip: only IDX is accepted inside
         if !bytes.isEmpty, bytes.count % mnistPixelCount == 0, !looksLikeText(bytes) { return .raw }
         return nil
@@ -72,6 +73,11 @@ public enum ImageDecoder {
         if bytes.isEmpty { throw ImageError.empty(file: file) }
         guard let format = sniff(bytes) else {
             if looksLikeText(bytes) { throw ImageError.looksLikeText(file: file) }
+            // Raw pixels have no magic; a file named as raw data gets the raw decoder's length error.
+            let suffix = file.split(separator: ".").last.map { $0.lowercased() } ?? ""
+            if file.contains("."), ["raw", "bin", "u8", "gray"].contains(suffix) {
+                _ = try RawDecoder.decode(bytes, file: file, limits: limits)
+            }
             throw ImageError.unrecognized(file: file, byteCount: bytes.count, firstBytes: Array(bytes.prefix(8)))
         }
         switch format {

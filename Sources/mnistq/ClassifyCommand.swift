@@ -1,6 +1,523 @@
+// `mnistq classify`: decode, preprocess and classify image files in parallel, streaming results in input order.
 import ArgumentParser
+import Foundation
+import MNISTQImage
+import MNISTQRuntime
+import MNISTQSupport
 
 struct ClassifyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "classify", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("'classify' is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Classify digit images (JPEG, PNG, PGM, raw 28x28, IDX) with an int8 model.",
+        discussion: """
+        Formats are recognised by content, not by file name. Each image is made MNIST-like first (background \
+        detected and dark-on-light inverted, cropped to the ink, scaled to fit 20x20, centred by mass in 28x28); \
+        a 28x28 image with a dark background is used as is. A raw file of N x 784 bytes and an IDX image file give \
+        N results named FILE#0 ... FILE#(N-1).
+
+        Model search order: --model FILE, then $MNISTQ_MODEL, then ./samples/mnistq-int8.mnq8, then \
+        samples/mnistq-int8.mnq8 in the directories above the mnistq executable (so a binary built inside the \
+        package checkout finds the package's sample model).
+
+        Labels (for the accuracy summary): --labels with a CSV of path,label lines (the path as printed, or just \
+        the file name) or an IDX label file (label i applies to image #i of multi-image inputs); otherwise a \
+        parent folder named 0-9.
+
+        Results go to stdout in input order (directories sorted by name); per-file errors go to stderr and \
+        appear as rows with status "error". A summary goes to stderr. Exit status: 0 all inputs classified, \
+        1 some inputs failed, 2 usage error or unusable model.
+        """
+    )
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case table, csv, json
+    }
+
+    @Argument(help: "Image files, or folders with --recursive.")
+    var paths: [String] = []
+
+    @Option(help: "The int8 model file (.mnq8). Default: see the search order below.")
+    var model: String?
+
+    @Flag(name: [.short, .long], help: "Classify every file under folders given as PATH (hidden files skipped).")
+    var recursive = false
+
+    @Option(help: "Output format: table, csv or json.")
+    var format: OutputFormat = .table
+
+    @Option(name: .customLong("top-k"), help: "How many ranked guesses to show per image (1-10).")
+    var topK = 3
+
+    @Option(help: "Worker threads (default: all cores).")
+    var jobs: Int?
+
+    @Option(help: "Known labels: a CSV of path,label or an IDX label file.")
+    var labels: String?
+
+    @Flag(name: .customLong("no-preprocess"), help: "Use images as is; each must already be 28x28 MNIST-style.")
+    var noPreprocess = false
+
+    @Flag(name: .customLong("no-progress"), help: "Never show the progress line.")
+    var noProgress = false
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one image file or folder") }
+        if !(1...10).contains(topK) { throw ValidationError("--top-k must be 1...10, got \(topK)") }
+        if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1...256, got \(jobs)") }
+    }
+
+    func run() throws {
+        let loaded: Model
+        do {
+            loaded = try loadModel()
+        } catch let error as ClassifyCLIError {
+            FileHandle.standardError.write(Data("mnistq classify: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let labelSource: ClassifyLabelSource
+        do {
+            labelSource = try ClassifyLabelSource(path: labels)
+        } catch {
+            FileHandle.standardError.write(Data("mnistq classify: --labels \(labels ?? ""): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let inputs = expandInputs()
+        let classifier = ImageClassifier(model: loaded, preprocess: !noPreprocess)
+        let workerCount = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, inputs.count))
+        let stdoutIsTerminal = isatty(STDOUT_FILENO) != 0
+        let progress = ProgressLine(label: "classify", total: inputs.count, unit: "files",
+                                    quiet: noProgress || (stdoutIsTerminal && inputs.count < 1000))
+        let writer = ClassifyResultWriter(inputCount: inputs.count, format: format, topK: topK,
+                                         showLabels: labelSource.mayLabel || inputs.contains { $0.folderLabel != nil },
+                                         progress: progress)
+        let start = monotonicSeconds()
+        let nextInput = ClassifyWorkCounter()
+        DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
+            let scratch = InferenceScratch(for: loaded)
+            var timing = ClassifyStageTiming()
+            while true {
+                let index = nextInput.next()
+                if index >= inputs.count { break }
+                let rows = classifyInput(inputs[index], classifier: classifier, scratch: scratch,
+                                         labels: labelSource, timing: &timing)
+                writer.deliver(rows, at: index)
+            }
+            writer.add(timing)
+        }
+        let elapsed = monotonicSeconds() - start
+        writer.finish()
+        progress.finish(done: inputs.count)
+        let summary = writer.summary(elapsed: elapsed)
+        FileHandle.standardError.write(Data(summary.utf8))
+        if writer.errorCount > 0 { throw ExitCode(1) }
+    }
+
+    // MARK: - Model
+
+    func loadModel() throws -> Model {
+        var candidates: [(path: String, source: String)] = []
+        if let model { candidates.append((model, "--model")) } else {
+            if let environment = ProcessInfo.processInfo.environment["MNISTQ_MODEL"], !environment.isEmpty {
+                candidates.append((environment, "$MNISTQ_MODEL"))
+            } else {
+                candidates.append(("samples/mnistq-int8.mnq8", "current directory"))
+                var directory = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
+                for _ in 0..<6 {
+                    directory = directory.deletingLastPathComponent()
+                    candidates.append((directory.appendingPathComponent("samples/mnistq-int8.mnq8").path, "above the executable"))
+                }
+            }
+        }
+        for (index, candidate) in candidates.enumerated() {
+            let explicit = index == 0 && (model != nil || candidate.source == "$MNISTQ_MODEL")
+            guard explicit || FileManager.default.fileExists(atPath: candidate.path) else { continue }
+            let bytes: [UInt8]
+            do {
+                bytes = try ImageDecoder.readFile(atPath: candidate.path, limits: DecodeLimits(maxFileBytes: 64 << 20))
+            } catch {
+                throw ClassifyCLIError.unusableModel(path: candidate.path, reason: "\(error)")
+            }
+            do {
+                return try Model(bytes: bytes)
+            } catch {
+                throw ClassifyCLIError.unusableModel(path: candidate.path, reason: "\(error)")
+            }
+        }
+        throw ClassifyCLIError.noModel(searched: candidates.map(\.path))
+    }
+
+    func executablePath() -> String {
+        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
+        return Bundle.main.executablePath ?? CommandLine.arguments[0]
+    }
+
+    // MARK: - Inputs
+
+    /// Expands folders (with --recursive) into their files sorted by path; keeps the order of the arguments.
+    func expandInputs() -> [ClassifyInputFile] {
+        var inputs: [ClassifyInputFile] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            if recursive, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                var found: [String] = []
+                walk(path, into: &found)
+                inputs += found.sorted().map(ClassifyInputFile.init(path:))
+            } else {
+                inputs.append(ClassifyInputFile(path: path))
+            }
+        }
+        return inputs
+    }
+
+    func walk(_ directory: String, into found: inout [String]) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            found.append(directory)  // reported as unreadable when classified
+            return
+        }
+        for name in names where !name.hasPrefix(".") {
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                walk(path, into: &found)
+            } else {
+                found.append(path)
+            }
+        }
+    }
+
+    // MARK: - Work
+
+    /// Reads, decodes, preprocesses and classifies one input file; one row per image (or one error row).
+    func classifyInput(_ input: ClassifyInputFile, classifier: ImageClassifier, scratch: InferenceScratch,
+                       labels: ClassifyLabelSource, timing: inout ClassifyStageTiming) -> [ClassifyResultRow] {
+        var clock = monotonicSeconds()
+        func lap(_ stage: WritableKeyPath<ClassifyStageTiming, Double>) {
+            let now = monotonicSeconds()
+            timing[keyPath: stage] += now - clock
+            clock = now
+        }
+        let decoded: DecodedFile
+        do {
+            decoded = try ImageDecoder.decodeFile(atPath: input.path)
+            lap(\.decode)
+        } catch {
+            lap(\.decode)
+            return [ClassifyResultRow(path: input.path, label: labels.label(for: input.path, index: nil) ?? input.folderLabel,
+                              outcome: .failure("\(error)"))]
+        }
+        let multiple = decoded.format == .raw || decoded.format == .idx
+        var rows: [ClassifyResultRow] = []
+        rows.reserveCapacity(decoded.images.count)
+        for (index, image) in decoded.images.enumerated() {
+            let name = multiple ? "\(input.path)#\(index)" : input.path
+            let label = labels.label(for: name, index: multiple ? index : nil) ?? input.folderLabel
+            do {
+                let pixels = try classifier.modelInput(for: image, file: name)
+                lap(\.preprocess)
+                let classification = classifier.model.classify(pixels: pixels, scratch: scratch)
+                lap(\.inference)
+                rows.append(ClassifyResultRow(path: name, label: label,
+                                      outcome: .success(ImageClassifier.topGuesses(classification, count: topK))))
+            } catch {
+                lap(\.preprocess)
+                rows.append(ClassifyResultRow(path: name, label: label, outcome: .failure("\(error)")))
+            }
+        }
+        timing.images += decoded.images.count
+        return rows
+    }
+}
+
+// MARK: - Supporting types
+
+enum ClassifyCLIError: Error, CustomStringConvertible {
+    case noModel(searched: [String])
+    case unusableModel(path: String, reason: String)
+
+    var description: String {
+        switch self {
+        case .noModel(let searched):
+            return "no model found; searched \(searched.joined(separator: ", ")) "
+                + "(hint: pass --model FILE or set MNISTQ_MODEL; `mnistq train` then `mnistq quantize` make one)"
+        case .unusableModel(let path, let reason):
+            return "unusable model \(path): \(reason)"
+        }
+    }
+}
+
+struct ClassifyInputFile {
+    let path: String
+    /// The digit named by the parent folder ("…/7/x.png" → 7), if it is a single digit.
+    let folderLabel: Int?
+
+    init(path: String) {
+        self.path = path
+        let components = path.split(separator: "/")
+        if components.count >= 2, let parent = components.dropLast().last, parent.count == 1, let digit = Int(parent) {
+            folderLabel = digit
+        } else {
+            folderLabel = nil
+        }
+    }
+}
+
+struct ClassifyResultRow {
+    enum Outcome {
+        case success([DigitGuess])
+        case failure(String)
+    }
+    let path: String
+    let label: Int?
+    let outcome: Outcome
+}
+
+/// Seconds each worker spent per stage, summed over workers.
+struct ClassifyStageTiming {
+    var decode = 0.0, preprocess = 0.0, inference = 0.0
+    var images = 0
+}
+
+/// Labels from `--labels`: a CSV (path,label; an optional header line) or an IDX label file.
+struct ClassifyLabelSource {
+    private var byPath: [String: Int] = [:]
+    private var byIndex: [UInt8] = []
+    private var csvNames: [String: Int] = [:]
+
+    var mayLabel: Bool { !byPath.isEmpty || !byIndex.isEmpty }
+
+    init(path: String?) throws {
+        guard let path else { return }
+        let bytes = try ImageDecoder.readFile(atPath: path)
+        if bytes.count >= 4 && ((bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 8 && bytes[3] == 1) || (bytes[0] == 0x1F && bytes[1] == 0x8B)) {
+            byIndex = try IDXImageDecoder.decodeLabels(bytes, file: path)
+            return
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard let comma = trimmed.lastIndex(of: ",") else {
+                throw ClassifyLabelError(text: "line \(number + 1) has no comma; expected path,label")
+            }
+            let file = String(trimmed[..<comma]).trimmingCharacters(in: .whitespaces)
+            let value = trimmed[trimmed.index(after: comma)...].trimmingCharacters(in: .whitespaces)
+            guard let label = Int(value), (0...9).contains(label) else {
+                if number == 0 { continue }  // header line such as "path,label"
+                throw ClassifyLabelError(text: "line \(number + 1): label '\(value)' is not a digit 0-9")
+            }
+            byPath[file] = label
+            csvNames[(file as NSString).lastPathComponent] = label
+        }
+    }
+
+    func label(for path: String, index: Int?) -> Int? {
+        if let index, !byIndex.isEmpty { return index < byIndex.count ? Int(byIndex[index]) : nil }
+        if let label = byPath[path] { return label }
+        return csvNames[(path as NSString).lastPathComponent]
+    }
+}
+
+struct ClassifyLabelError: Error, CustomStringConvertible {
+    let text: String
+    var description: String { text }
+}
+
+/// A thread-safe counter handing out work indices.
+final class ClassifyWorkCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        value += 1
+        return value - 1
+    }
+}
+
+fileprivate func monotonicSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
+/// Collects rows from the workers and writes them in input order as soon as every earlier input is done,
+/// so memory holds only the rows waiting for a slow earlier file.
+final class ClassifyResultWriter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let format: ClassifyCommand.OutputFormat
+    private let topK: Int
+    private let showLabels: Bool
+    private let progress: ProgressLine
+    private var pending: [Int: [ClassifyResultRow]] = [:]
+    private var nextToWrite = 0
+    private var buffer: [UInt8] = []
+    private var wroteRow = false
+    private var timing = ClassifyStageTiming()
+    private(set) var errorCount = 0
+    private(set) var imageCount = 0
+    private var labelled = 0
+    private var correct = 0
+
+    init(inputCount: Int, format: ClassifyCommand.OutputFormat, topK: Int, showLabels: Bool, progress: ProgressLine) {
+        self.format = format
+        self.topK = topK
+        self.showLabels = showLabels
+        self.progress = progress
+        buffer.reserveCapacity(1 << 16)
+        switch format {
+        case .table:
+            var header = "DIGIT  CONF    "
+            if showLabels { header += "LABEL  " }
+            header += pad("TOP-\(topK)", to: 8 * topK - 1) + "  PATH\n"
+            append(header)
+        case .csv: append("path,status,digit,confidence,label,top,error\n")
+        case .json: append("[")
+        }
+    }
+
+    func deliver(_ rows: [ClassifyResultRow], at index: Int) {
+        lock.lock(); defer { lock.unlock() }
+        pending[index] = rows
+        while let ready = pending.removeValue(forKey: nextToWrite) {
+            for row in ready { write(row) }
+            nextToWrite += 1
+        }
+        if buffer.count >= 1 << 16 { flush() }
+        progress.update(done: nextToWrite)
+    }
+
+    func add(_ stage: ClassifyStageTiming) {
+        lock.lock(); defer { lock.unlock() }
+        timing.decode += stage.decode
+        timing.preprocess += stage.preprocess
+        timing.inference += stage.inference
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if format == .json { append(wroteRow ? "\n]\n" : "]\n") }
+        flush()
+    }
+
+    func summary(elapsed: Double) -> String {
+        lock.lock(); defer { lock.unlock() }
+        let classified = imageCount - errorCount
+        let rate = elapsed > 0 ? Double(imageCount) / elapsed : 0
+        var text = "classified \(classified) of \(imageCount) images, \(errorCount) error\(errorCount == 1 ? "" : "s"), "
+            + String(format: "%.2f s, %.0f images/s", elapsed, rate)
+        if labelled > 0 {
+            text += String(format: "; accuracy %d/%d = %.2f%%", correct, labelled, 100 * Double(correct) / Double(labelled))
+        }
+        let busy = timing.decode + timing.preprocess + timing.inference
+        if busy > 0 {
+            text += String(format: "\nworker time: decode %.0f%%, preprocess %.0f%%, inference %.0f%% (%.1f µs/image in total)",
+                           100 * timing.decode / busy, 100 * timing.preprocess / busy, 100 * timing.inference / busy,
+                           1e6 * busy / Double(max(1, imageCount)))
+        }
+        return text + "\n"
+    }
+
+    // MARK: Formatting (called with the lock held)
+
+    private func write(_ row: ClassifyResultRow) {
+        imageCount += 1
+        switch row.outcome {
+        case .failure(let message):
+            errorCount += 1
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            switch format {
+            case .table:
+                var line = "-      -       "
+                if showLabels { line += pad(row.label.map(String.init) ?? "-", to: 5) + "  " }
+                line += pad("error", to: 8 * topK - 1) + "  " + row.path + "\n"
+                append(line)
+            case .csv:
+                append(csvField(row.path) + ",error,,," + (row.label.map(String.init) ?? "") + ",," + csvField(message) + "\n")
+            case .json:
+                var object = (wroteRow ? ",\n" : "\n") + "{\"path\":" + jsonString(row.path) + ",\"status\":\"error\""
+                if let label = row.label { object += ",\"label\":\(label)" }
+                object += ",\"error\":" + jsonString(message) + "}"
+                append(object)
+            }
+        case .success(let guesses):
+            let best = guesses[0]
+            if let label = row.label {
+                labelled += 1
+                if label == best.digit { correct += 1 }
+            }
+            switch format {
+            case .table:
+                var line = pad(String(best.digit), to: 5) + "  " + fixed(best.probability, 4) + "  "
+                if showLabels { line += pad(row.label.map(String.init) ?? "-", to: 5) + "  " }
+                line += pad(guesses.map { "\($0.digit):" + fixed($0.probability, 3) }.joined(separator: " "), to: 8 * topK - 1)
+                line += "  " + row.path + "\n"
+                append(line)
+            case .csv:
+                let top = guesses.map { "\($0.digit):" + fixed($0.probability, 4) }.joined(separator: ";")
+                append(csvField(row.path) + ",ok,\(best.digit)," + fixed(best.probability, 4) + ","
+                       + (row.label.map(String.init) ?? "") + "," + top + ",\n")
+            case .json:
+                var object = (wroteRow ? ",\n" : "\n") + "{\"path\":" + jsonString(row.path) + ",\"status\":\"ok\""
+                object += ",\"digit\":\(best.digit),\"confidence\":" + fixed(best.probability, 4)
+                if let label = row.label { object += ",\"label\":\(label)" }
+                object += ",\"top\":[" + guesses.map { "{\"digit\":\($0.digit),\"probability\":" + fixed($0.probability, 4) + "}" }
+                    .joined(separator: ",") + "]}"
+                append(object)
+            }
+        }
+        wroteRow = true
+    }
+
+    private func append(_ text: String) { buffer.append(contentsOf: text.utf8) }
+
+    private func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 { if errno == EINTR { continue }; break }
+                offset += written
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// `value` in [0, 1] with exactly `digits` decimals, without locale or printf ("0.9981").
+fileprivate func fixed(_ value: Float, _ digits: Int) -> String {
+    var scale = 1
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = Int((Double(min(max(value, 0), 1)) * Double(scale)).rounded())
+    let fraction = String(scaled % scale)
+    return "\(scaled / scale)." + String(repeating: "0", count: digits - fraction.count) + fraction
+}
+
+fileprivate func pad(_ text: String, to width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+fileprivate func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+fileprivate func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
 }
