@@ -5,12 +5,13 @@
 /// `op(X)` is X transposed when the flag is set: A is stored k×m when `transposeA`, B is stored n×k when
 /// `transposeB`. `lda`, `ldb`, `ldc` are row strides in elements (≥ the stored row length). Zero-sized
 /// dimensions are allowed: with k == 0 the result is C (accumulate) or zeros. Single-threaded and
-/// allocation-free apart from a 16 KB stack buffer; callers parallelise by giving each thread its own C.
+/// allocation-free apart from a 33 KB stack buffer; callers parallelise by giving each thread its own C.
 /// C must not overlap A or B. Results differ from `sgemmReference` only by float summation order.
 ///
-/// Two kernels: when op(B) rows are contiguous (B not transposed) a 6×16 broadcast kernel runs over B
-/// packed in k×16 panels; when B is transposed (C = A·Bᵀ, both operands contiguous along k) a dot-product
-/// kernel over 3×4 output tiles avoids transposing B. With both flags set, op(A) is packed first.
+/// Kernels: when op(B) rows are contiguous (B not transposed) a 6×32 broadcast kernel runs over B packed
+/// in k×32 panels. For C = A·Bᵀ the same kernel computes Cᵀ = B·Aᵀ over a transposed copy of A (the
+/// smaller operand in the CNN) when m > 16, and a dot-product kernel over 3×4 tiles runs otherwise.
+/// With both flags set, op(A) is copied to row-major form first (not a CNN shape).
 public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
@@ -22,7 +23,7 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     if !transposeB {
         gemmPanelB(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     } else if !transposeA {
-        gemmDotNT(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        gemmNT(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     } else {
         // Aᵀ·Bᵀ does not occur in the CNN; copy op(A) into row-major form and use the dot kernel.
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: m &* k)
@@ -31,7 +32,19 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
             let src = a + p &* lda
             for i in 0..<m { packed[i &* k &+ p] = src[i] }
         }
-        gemmDotNT(m: m, n: n, k: k, a: packed, lda: k, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        gemmNT(m: m, n: n, k: k, a: packed, lda: k, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    }
+}
+
+/// C = A·Bᵀ: with more than 16 rows the transposed broadcast path keeps ≥ 12 accumulators busy and wins
+/// (measured 96 vs 46 GMAC/s on conv2's 32×400×196); with ≤ 16 rows its 16-column panel leaves the FMA
+/// pipes latency-bound and the dot kernel wins (57 vs 42 GMAC/s on conv1's 16×25×784).
+private func gemmNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    if m > vecWidth {
+        gemmTransposedNT(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    } else {
+        gemmDotNT(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
 }
 
@@ -57,29 +70,28 @@ public func sgemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k
     }
 }
 
-// MARK: - Broadcast kernel: op(A) · B with B packed in k×16 panels
+// MARK: - Broadcast kernel: op(A) · B with B packed in k×32 panels
 
-/// Widest tile (6 rows × two SIMD8 vectors) and the k-block that keeps one packed panel
-/// (256 × 16 floats = 16 KB) in L1 while every row tile of A streams past it. Rows are covered by
+/// Widest tile (6 rows × two vectors = 32 columns) and the k-block that keeps one packed panel
+/// (256 × 32 floats = 32 KB) in L1 while every row tile of A streams past it. Rows are covered by
 /// 6-row and 4-row tiles chosen so that the CNN's row counts (16, 32, 64, 120, 400) waste none; a last
 /// column strip of ≤ 8 uses a one-vector panel.
-private let tileColumns = 16
+/// The vector type of both kernels. SIMD16 is one 512-bit register with AVX-512 (this project's
+/// Zen 5 build machine runs 2 such FMAs per cycle) and two 256-bit registers on AVX2-only CPUs.
+private typealias Vec = SIMD16<Float>
+private let vecWidth = Vec.scalarCount
+private let vecBytes = vecWidth &* 4
+private let tileColumns = 2 &* vecWidth
 private let panelDepth = 256
 
 private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    // Rows [0, sixEnd) in 6-row tiles, the rest in 4-row tiles.
-    let fourRowTiles: Int
-    switch m % 6 {
-    case 0: fourRowTiles = 0
-    case 1, 2: fourRowTiles = m >= 7 ? 2 : 1
-    case 3, 4: fourRowTiles = 1
-    default: fourRowTiles = 0
-    }
+    let fourRowTiles = fourRowTileCount(m)
     let sixEnd = max(0, m &- 4 &* fourRowTiles)
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: panelDepth &* tileColumns &+ 6 &* tileColumns) { buffer in
-        let panel = buffer.baseAddress!
+    // Cache-line aligned, so no panel load straddles two lines.
+    withUnsafeTemporaryAllocation(byteCount: (panelDepth &* tileColumns &+ 6 &* tileColumns) &* 4, alignment: 64) { buffer in
+        let panel = buffer.baseAddress!.bindMemory(to: Float.self, capacity: panelDepth &* tileColumns &+ 6 &* tileColumns)
         let edgeTile = panel + panelDepth &* tileColumns
         // op(A)[i, p] lives at a + i·rowStep + p·depthStep.
         let rowStep = transposeA ? 1 : lda
@@ -92,7 +104,7 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
             var j0 = 0
             while j0 < n {
                 let width = min(tileColumns, n &- j0)
-                let halves = width > 8 ? 2 : 1
+                let halves = width > vecWidth ? 2 : 1
                 packPanel(b: b + (p0 &* ldb &+ j0), ldb: ldb, depth: depth, width: width, halves: halves, panel: panel)
 
                 /// One tile at row i0 with `tileRows` (4 or 6) and `tileHalves` (1 or 2) fixed at each call site.
@@ -107,7 +119,7 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                     let a4 = aBlock + min(i0 &+ 4, last) &* rowStep
                     let a5 = aBlock + min(i0 &+ 5, last) &* rowStep
                     let cTile = c + (i0 &* ldc &+ j0)
-                    if rows == tileRows && width == 8 &* tileHalves {
+                    if rows == tileRows && width == vecWidth &* tileHalves {
                         microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5,
                                     depthStep: depthStep, panel: panel, c: cTile, ldc: ldc, addToC: addToC)
                     } else {
@@ -142,7 +154,92 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
     }
 }
 
-/// Copies B[0..<depth, 0..<width] into a depth×(8·halves) panel, zero-filling columns width..<8·halves.
+/// How many 4-row tiles cover the last rows of an m-row product; rows [0, m − 4·count) use 6-row tiles.
+/// Chosen so that m ≡ 0, 2, 4 (mod 6) and m ≥ 8 leave no wasted row.
+@inline(__always)
+private func fourRowTileCount(_ m: Int) -> Int {
+    switch m % 6 {
+    case 0: return 0
+    case 1, 2: return m >= 7 ? 2 : 1
+    case 3, 4: return 1
+    default: return 0
+    }
+}
+
+// MARK: - A · Bᵀ as (B · Aᵀ)ᵀ: the broadcast kernel over a transposed copy of A
+
+/// The k-block of the transposed path; its panel (1024 × 32 floats = 128 KB) lives in L2.
+private let transposedPanelDepth = 1024
+
+/// C = A·Bᵀ (A m×k, B n×k, both row-major) computed as Cᵀ = B·Aᵀ: Aᵀ is packed into k×32 panels
+/// (m·k copies, cheap next to m·n·k FMAs), rows of B are broadcast, and each 6×32 tile of Cᵀ is written
+/// back transposed. Faster than the dot kernel when k is long enough to amortise the transposed stores.
+private func gemmTransposedNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    let fourRowTiles = fourRowTileCount(n)
+    let sixEnd = max(0, n &- 4 &* fourRowTiles)
+    let capacity = min(transposedPanelDepth, k) &* tileColumns &+ 6 &* tileColumns
+    withUnsafeTemporaryAllocation(byteCount: capacity &* 4, alignment: 64) { buffer in
+        let panel = buffer.baseAddress!.bindMemory(to: Float.self, capacity: capacity)
+        let tileOut = panel + min(transposedPanelDepth, k) &* tileColumns
+        var p0 = 0
+        while p0 < k {
+            let depth = min(transposedPanelDepth, k &- p0)
+            let addToC = accumulate || p0 > 0
+            var i0 = 0
+            while i0 < m {
+                let width = min(tileColumns, m &- i0)
+                let halves = width > vecWidth ? 2 : 1
+                let stride = vecWidth &* halves
+                // panel[p, ii] = A[i0 + ii, p0 + p], zero past the last row of A.
+                for ii in 0..<width {
+                    let src = a + ((i0 &+ ii) &* lda &+ p0)
+                    for p in 0..<depth { panel[p &* stride &+ ii] = src[p] }
+                }
+                if width < stride {
+                    for p in 0..<depth { for ii in width..<stride { panel[p &* stride &+ ii] = 0 } }
+                }
+
+                /// One 6- or 4-row tile of Cᵀ (rows = columns j0..<j0+rows of C), stored transposed into C.
+                @inline(__always)
+                func tile(_ tileRows: Int, _ tileHalves: Int, _ j0: Int, _ rows: Int) {
+                    let last = n &- 1
+                    let b0 = b + (j0 &* ldb &+ p0)
+                    let b1 = b + (min(j0 &+ 1, last) &* ldb &+ p0)
+                    let b2 = b + (min(j0 &+ 2, last) &* ldb &+ p0)
+                    let b3 = b + (min(j0 &+ 3, last) &* ldb &+ p0)
+                    let b4 = b + (min(j0 &+ 4, last) &* ldb &+ p0)
+                    let b5 = b + (min(j0 &+ 5, last) &* ldb &+ p0)
+                    microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: b0, a1: b1, a2: b2, a3: b3, a4: b4, a5: b5,
+                                depthStep: 1, panel: panel, c: tileOut, ldc: tileColumns, addToC: false)
+                    for ii in 0..<width {
+                        let dst = c + ((i0 &+ ii) &* ldc &+ j0)
+                        if addToC {
+                            for r in 0..<rows { dst[r] += tileOut[r &* tileColumns &+ ii] }
+                        } else {
+                            for r in 0..<rows { dst[r] = tileOut[r &* tileColumns &+ ii] }
+                        }
+                    }
+                }
+
+                var j0 = 0
+                if halves == 2 {
+                    while j0 < sixEnd { tile(6, 2, j0, min(6, sixEnd &- j0)); j0 &+= 6 }
+                    j0 = sixEnd
+                    while j0 < n { tile(4, 2, j0, min(4, n &- j0)); j0 &+= 4 }
+                } else {
+                    while j0 < sixEnd { tile(6, 1, j0, min(6, sixEnd &- j0)); j0 &+= 6 }
+                    j0 = sixEnd
+                    while j0 < n { tile(4, 1, j0, min(4, n &- j0)); j0 &+= 4 }
+                }
+                i0 &+= tileColumns
+            }
+            p0 &+= depth
+        }
+    }
+}
+
+/// Copies B[0..<depth, 0..<width] into a depth×(vecWidth·halves) panel, zero-filling the columns past width.
 @inline(__always)
 private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int, halves: Int,
                        panel: UnsafeMutablePointer<Float>) {
@@ -150,18 +247,18 @@ private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int
     if width == tileColumns {
         for p in 0..<depth {
             let src = UnsafeRawPointer(b + p &* ldb)
-            let v0 = src.loadUnaligned(as: SIMD8<Float>.self)
-            let v1 = src.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-            out.storeBytes(of: v0, toByteOffset: p &* 64, as: SIMD8<Float>.self)
-            out.storeBytes(of: v1, toByteOffset: p &* 64 &+ 32, as: SIMD8<Float>.self)
+            let v0 = src.loadUnaligned(as: Vec.self)
+            let v1 = src.loadUnaligned(fromByteOffset: vecBytes, as: Vec.self)
+            out.storeBytes(of: v0, toByteOffset: p &* 2 &* vecBytes, as: Vec.self)
+            out.storeBytes(of: v1, toByteOffset: p &* 2 &* vecBytes &+ vecBytes, as: Vec.self)
         }
-    } else if width == 8 {
+    } else if width == vecWidth {
         for p in 0..<depth {
-            let v0 = UnsafeRawPointer(b + p &* ldb).loadUnaligned(as: SIMD8<Float>.self)
-            out.storeBytes(of: v0, toByteOffset: p &* 32, as: SIMD8<Float>.self)
+            let v0 = UnsafeRawPointer(b + p &* ldb).loadUnaligned(as: Vec.self)
+            out.storeBytes(of: v0, toByteOffset: p &* vecBytes, as: Vec.self)
         }
     } else {
-        let stride = 8 &* halves
+        let stride = vecWidth &* halves
         for p in 0..<depth {
             let src = b + p &* ldb
             let dst = panel + p &* stride
@@ -180,15 +277,15 @@ private func microKernel(rows: Int, halves: Int, depth: Int,
                          a3: UnsafePointer<Float>, a4: UnsafePointer<Float>, a5: UnsafePointer<Float>,
                          depthStep: Int, panel: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
-    typealias V = SIMD8<Float>
+    typealias V = Vec
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var bp = UnsafeRawPointer(panel)
-    let panelStep = 32 &* halves
+    let panelStep = vecBytes &* halves
     var offset = 0
     for _ in 0..<depth {
         let b0 = bp.loadUnaligned(as: V.self)
-        let b1 = halves == 2 ? bp.loadUnaligned(fromByteOffset: 32, as: V.self) : V()
+        let b1 = halves == 2 ? bp.loadUnaligned(fromByteOffset: vecBytes, as: V.self) : V()
         var s = V(repeating: a0[offset])
         c00 = c00.addingProduct(s, b0); if halves == 2 { c01 = c01.addingProduct(s, b1) }
         s = V(repeating: a1[offset])
@@ -218,15 +315,15 @@ private func microKernel(rows: Int, halves: Int, depth: Int,
 
 @inline(__always)
 private func storeRow(_ c: UnsafeMutablePointer<Float>, _ row: Int, _ ldc: Int, _ halves: Int,
-                      _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ addToC: Bool) {
+                      _ v0: Vec, _ v1: Vec, _ addToC: Bool) {
     let dst = UnsafeMutableRawPointer(c + row &* ldc)
     var w0 = v0, w1 = v1
     if addToC {
-        w0 += dst.loadUnaligned(as: SIMD8<Float>.self)
-        if halves == 2 { w1 += dst.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) }
+        w0 += dst.loadUnaligned(as: Vec.self)
+        if halves == 2 { w1 += dst.loadUnaligned(fromByteOffset: vecBytes, as: Vec.self) }
     }
-    dst.storeBytes(of: w0, as: SIMD8<Float>.self)
-    if halves == 2 { dst.storeBytes(of: w1, toByteOffset: 32, as: SIMD8<Float>.self) }
+    dst.storeBytes(of: w0, as: Vec.self)
+    if halves == 2 { dst.storeBytes(of: w1, toByteOffset: vecBytes, as: Vec.self) }
 }
 
 // MARK: - Dot-product kernel: A · Bᵀ with both operands contiguous along k
@@ -241,9 +338,9 @@ private func gemmDotNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int
                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     var p0 = 0
     while p0 < k {
-        // The last block takes any short remainder, so only k < 8 ever runs the scalar path.
+        // The last block takes any short remainder, so only k < vecWidth ever runs the scalar path.
         let remaining = k &- p0
-        let depth = remaining < dotDepth &+ 8 ? remaining : dotDepth
+        let depth = remaining < dotDepth &+ vecWidth ? remaining : dotDepth
         let addToC = accumulate || p0 > 0
         var i0 = 0
         while i0 < m {
@@ -277,14 +374,14 @@ private func gemmDotNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int
 }
 
 /// The 12 dot products a_r · b_s over `depth` elements, row-major in a SIMD16 (lanes 12–15 unused).
-/// The tail (depth mod 8) is one more full vector ending at the last element, with the lanes already
-/// summed zeroed on the A side.
+/// The tail (depth mod vecWidth) is one more full vector ending at the last element, with the lanes
+/// already summed zeroed on the A side.
 @inline(__always)
 private func dotKernel3x4(depth: Int, a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
                           b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, b2: UnsafePointer<Float>,
                           b3: UnsafePointer<Float>) -> SIMD16<Float> {
-    typealias V = SIMD8<Float>
-    if depth < 8 {
+    typealias V = Vec
+    if depth < vecWidth {
         var sums = SIMD16<Float>()
         for p in 0..<depth {
             let x0 = a0[p], x1 = a1[p], x2 = a2[p]
@@ -300,7 +397,7 @@ private func dotKernel3x4(depth: Int, a0: UnsafePointer<Float>, a1: UnsafePointe
     var c20 = V(), c21 = V(), c22 = V(), c23 = V()
     let ra0 = UnsafeRawPointer(a0), ra1 = UnsafeRawPointer(a1), ra2 = UnsafeRawPointer(a2)
     let rb0 = UnsafeRawPointer(b0), rb1 = UnsafeRawPointer(b1), rb2 = UnsafeRawPointer(b2), rb3 = UnsafeRawPointer(b3)
-    let full = depth & ~7
+    let full = depth & ~(vecWidth &- 1)
     var byte = 0
     let end = full &* 4
     while byte < end {
@@ -315,13 +412,15 @@ private func dotKernel3x4(depth: Int, a0: UnsafePointer<Float>, a1: UnsafePointe
         c02 = c02.addingProduct(x0, y); c12 = c12.addingProduct(x1, y); c22 = c22.addingProduct(x2, y)
         y = rb3.loadUnaligned(fromByteOffset: byte, as: V.self)
         c03 = c03.addingProduct(x0, y); c13 = c13.addingProduct(x1, y); c23 = c23.addingProduct(x2, y)
-        byte &+= 32
+        byte &+= vecBytes
     }
     if full != depth {
         // Lanes below `overlap` were already summed by the last full vector.
-        let overlap = Int32(8 &- (depth &- full))
-        let keep = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .>= SIMD8<Int32>(repeating: overlap)
-        let tail = (depth &- 8) &* 4
+        let overlap = Int32(vecWidth &- (depth &- full))
+        var lanes = SIMD16<Int32>()
+        for lane in 0..<16 { lanes[lane] = Int32(lane) }
+        let keep = lanes .>= SIMD16<Int32>(repeating: overlap)
+        let tail = (depth &- vecWidth) &* 4
         let zero = V()
         let x0 = zero.replacing(with: ra0.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep)
         let x1 = zero.replacing(with: ra1.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep)
@@ -342,7 +441,9 @@ private func dotKernel3x4(depth: Int, a0: UnsafePointer<Float>, a1: UnsafePointe
 
 /// (Σ v0, Σ v1, Σ v2, Σ v3) with vector adds of halves instead of four separate reductions.
 @inline(__always)
-private func horizontalSums(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>) -> SIMD4<Float> {
+private func horizontalSums(_ w0: Vec, _ w1: Vec, _ w2: Vec, _ w3: Vec) -> SIMD4<Float> {
+    let v0 = w0.lowHalf + w0.highHalf, v1 = w1.lowHalf + w1.highHalf
+    let v2 = w2.lowHalf + w2.highHalf, v3 = w3.lowHalf + w3.highHalf
     let h0 = v0.lowHalf + v0.highHalf, h1 = v1.lowHalf + v1.highHalf
     let h2 = v2.lowHalf + v2.highHalf, h3 = v3.lowHalf + v3.highHalf
     // Columns of the 4×4 matrix [h0; h1; h2; h3] summed: lane s = Σ h_s.
