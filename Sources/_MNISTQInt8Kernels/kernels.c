@@ -1,4 +1,4 @@
-// AVX2 kernels: 16-bit pairs multiplied and summed into int32 lanes (vpmaddwd), exact for these ranges.
+// x86-64 kernels: AVX2 (16-bit pairs, vpmaddwd) and AVX-512 VNNI (u8×s8 quads, vpdpbusd); exact for these ranges.
 #include "_MNISTQInt8Kernels.h"
 
 // Requantization, exactly as requantize_s32 in Requantize.swift: (acc * multiplier + 2^(shift-1)) >> shift
@@ -132,8 +132,134 @@ AVX2 void mnistq_linear_avx2(const int16_t *input, int input_count, const int8_t
     }
 }
 
+// ---- AVX-512 VNNI: vpdpbusd multiplies 4 u8 activations by 4 int8 weights and adds the exact sum to int32 lanes.
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
+int mnistq_int8_avx512vnni_available(void) {
+    __builtin_cpu_init();
+    return (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vnni")) ? 1 : 0;
+}
+
+#define QUAD(p) _mm512_set1_epi32(*(const int32_t *)(const void *)(p))
+#define DPBUSD(acc, x, w) acc = _mm512_dpbusd_epi32(acc, x, w)
+
+/// 16 pooled accumulators (bias already added) → requantized, ReLU-clamped u8 (the Swift requantize_s32 formula,
+/// lane by lane in 64 bits: multiply, add 2^(shift−1), arithmetic shift, clamp to 0...255).
+VNNI static inline __m128i requant16_relu(__m512i acc, const mnistq_requant16 *q) {
+    __m512i odd = _mm512_srli_epi64(acc, 32);
+    __m512i r0 = _mm512_mul_epi32(acc, _mm512_loadu_si512(q->multiplier[0]));
+    __m512i r1 = _mm512_mul_epi32(odd, _mm512_loadu_si512(q->multiplier[1]));
+    r0 = _mm512_srav_epi64(_mm512_add_epi64(r0, _mm512_loadu_si512(q->rounding[0])), _mm512_loadu_si512(q->shift[0]));
+    r1 = _mm512_srav_epi64(_mm512_add_epi64(r1, _mm512_loadu_si512(q->rounding[1])), _mm512_loadu_si512(q->shift[1]));
+    const __m512i zero = _mm512_setzero_si512(), top = _mm512_set1_epi64(255);
+    r0 = _mm512_min_epi64(_mm512_max_epi64(r0, zero), top);
+    r1 = _mm512_min_epi64(_mm512_max_epi64(r1, zero), top);
+    return _mm512_cvtepi32_epi8(_mm512_or_si512(r0, _mm512_slli_epi64(r1, 32)));
+}
+
+VNNI static inline __m512i pool4(__m512i a, __m512i b, __m512i c, __m512i d, const int32_t *bias) {
+    return _mm512_add_epi32(_mm512_max_epi32(_mm512_max_epi32(a, b), _mm512_max_epi32(c, d)), _mm512_loadu_si512(bias));
+}
+
+VNNI void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+                                            const mnistq_requant16 *requant, uint8_t *output) {
+    __m512i w[10];
+    for (int i = 0; i < 10; i++) w[i] = _mm512_loadu_si512(weights + 64 * i);
+    for (int py = 0; py < 14; py++) {
+        for (int px = 0; px < 14; px += 2) { // two pool windows side by side: 8 independent accumulators
+            const uint8_t *corner = image + (2 * py) * 40 + 2 * px;
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int ky = 0; ky < 5; ky++) {
+                const uint8_t *r0 = corner + ky * 40, *r1 = r0 + 40;
+                for (int quad = 0; quad < 2; quad++) {
+                    const __m512i wq = w[ky * 2 + quad];
+                    const int o = 4 * quad;
+                    DPBUSD(a0, QUAD(r0 + o), wq); DPBUSD(a1, QUAD(r0 + o + 1), wq);
+                    DPBUSD(a2, QUAD(r1 + o), wq); DPBUSD(a3, QUAD(r1 + o + 1), wq);
+                    DPBUSD(b0, QUAD(r0 + o + 2), wq); DPBUSD(b1, QUAD(r0 + o + 3), wq);
+                    DPBUSD(b2, QUAD(r1 + o + 2), wq); DPBUSD(b3, QUAD(r1 + o + 3), wq);
+                }
+            }
+            uint8_t *out = output + ((py + 2) * 18 + px + 2) * 16;
+            _mm_storeu_si128((__m128i *)(void *)out, requant16_relu(pool4(a0, a1, a2, a3, bias), requant));
+            _mm_storeu_si128((__m128i *)(void *)(out + 16), requant16_relu(pool4(b0, b1, b2, b3, bias), requant));
+        }
+    }
+}
+
+VNNI void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+                                            const mnistq_requant16 *requant, uint8_t *output) {
+    const int row = 18 * 16;
+    for (int py = 0; py < 7; py++) {
+        for (int px = 0; px < 7; px++) {
+            const uint8_t *corner = input + (2 * py) * row + (2 * px) * 16;
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0; // channels 0-15, 4 positions
+            __m512i b0 = a0, b1 = a0, b2 = a0, b3 = a0;                     // channels 16-31
+            for (int ky = 0; ky < 5; ky++) {
+                for (int kx = 0; kx < 5; kx++) {
+                    const uint8_t *x = corner + ky * row + kx * 16;
+                    const int8_t *w = weights + (ky * 5 + kx) * 512;
+                    for (int quad = 0; quad < 4; quad++) {
+                        const __m512i w0 = _mm512_loadu_si512(w + quad * 128), w1 = _mm512_loadu_si512(w + quad * 128 + 64);
+                        const __m512i x0 = QUAD(x + 4 * quad), x1 = QUAD(x + 16 + 4 * quad);
+                        const __m512i x2 = QUAD(x + row + 4 * quad), x3 = QUAD(x + row + 16 + 4 * quad);
+                        DPBUSD(a0, x0, w0); DPBUSD(a1, x1, w0); DPBUSD(a2, x2, w0); DPBUSD(a3, x3, w0);
+                        DPBUSD(b0, x0, w1); DPBUSD(b1, x1, w1); DPBUSD(b2, x2, w1); DPBUSD(b3, x3, w1);
+                    }
+                }
+            }
+            uint8_t *out = output + (py * 7 + px) * 32;
+            _mm_storeu_si128((__m128i *)(void *)out, requant16_relu(pool4(a0, a1, a2, a3, bias), requant));
+            _mm_storeu_si128((__m128i *)(void *)(out + 16), requant16_relu(pool4(b0, b1, b2, b3, bias + 16), requant + 1));
+        }
+    }
+}
+
+VNNI void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+                                const int32_t *multiplier, const int8_t *shift, int output_count,
+                                uint8_t *relu_output, int32_t *scores) {
+    const int full = input_count & ~63;
+    const __mmask64 tail = input_count == full ? 0 : (~(__mmask64)0 >> (64 - (input_count - full)));
+    for (int o = 0; o < output_count; o += 4) {
+        const int rows = output_count - o < 4 ? output_count - o : 4;
+        const int8_t *w[4];
+        for (int r = 0; r < 4; r++) w[r] = weights + (long)(o + (r < rows ? r : 0)) * input_count;
+        __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+        for (int i = 0; i < full; i += 64) {
+            const __m512i x = _mm512_loadu_si512(input + i);
+            DPBUSD(s0, x, _mm512_loadu_si512(w[0] + i)); DPBUSD(s1, x, _mm512_loadu_si512(w[1] + i));
+            DPBUSD(s2, x, _mm512_loadu_si512(w[2] + i)); DPBUSD(s3, x, _mm512_loadu_si512(w[3] + i));
+        }
+        if (tail) {
+            const __m512i x = _mm512_maskz_loadu_epi8(tail, input + full);
+            DPBUSD(s0, x, _mm512_maskz_loadu_epi8(tail, w[0] + full)); DPBUSD(s1, x, _mm512_maskz_loadu_epi8(tail, w[1] + full));
+            DPBUSD(s2, x, _mm512_maskz_loadu_epi8(tail, w[2] + full)); DPBUSD(s3, x, _mm512_maskz_loadu_epi8(tail, w[3] + full));
+        }
+        const int32_t sums[4] = {_mm512_reduce_add_epi32(s0), _mm512_reduce_add_epi32(s1),
+                                 _mm512_reduce_add_epi32(s2), _mm512_reduce_add_epi32(s3)};
+        for (int r = 0; r < rows; r++) {
+            const int32_t acc = bias[o + r] + sums[r];
+            if (scores) {
+                int64_t q = requantize(acc, multiplier[o + r], shift[o + r]);
+                scores[o + r] = (int32_t)(q < INT32_MIN ? INT32_MIN : (q > INT32_MAX ? INT32_MAX : q));
+            } else {
+                relu_output[o + r] = (uint8_t)requantize_relu(acc, multiplier[o + r], shift[o + r]);
+            }
+        }
+    }
+}
+
 #else
 int mnistq_int8_avx2_available(void) { return 0; }
+int mnistq_int8_avx512vnni_available(void) { return 0; }
+void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+                                       const mnistq_requant16 *requant, uint8_t *output) {}
+void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+                                       const mnistq_requant16 *requant, uint8_t *output) {}
+void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+                           const int32_t *multiplier, const int8_t *shift, int output_count,
+                           uint8_t *relu_output, int32_t *scores) {}
 // Never called off x86-64 (mnistq_int8_avx2_available() is 0); defined so the Swift side links everywhere.
 void mnistq_conv1_relu_maxpool_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, int16_t *output) {}

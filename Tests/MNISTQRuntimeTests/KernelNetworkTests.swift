@@ -1,4 +1,5 @@
 // Fast kernels (AVX2 and portable Swift) equal the reference kernels bit for bit: every layer, random and real data.
+import Foundation
 import XCTest
 import MNISTQRuntime
 import _CZlib
@@ -18,7 +19,7 @@ final class KernelNetworkTests: XCTestCase {
     func firstLayerDifference(_ layers: [QuantizedLayer], image: [UInt8]) -> String? {
         let reference = Int8Network(layers: layers)
         let expected = image.withUnsafeBufferPointer { reference.layerOutputs(pixels: $0.baseAddress!, reference: true) }
-        for kernels in [Int8Network.Kernels.fastest, .portable] {
+        for kernels in [Int8Network.Kernels.fastest, .avx2, .portable] {
             let network = Int8Network(layers: layers, kernels: kernels)
             let actual = image.withUnsafeBufferPointer { network.layerOutputs(pixels: $0.baseAddress!, reference: false) }
             for (stage, (e, a)) in zip(expected, actual).enumerated() where e != a {
@@ -78,22 +79,44 @@ final class KernelNetworkTests: XCTestCase {
         }
     }
 
-    /// The whole network, fast == reference scores, on all 10,000 real test images (both kernel sets), with the
-    /// arena filled with garbage first so that stale borders would show.
-    func testNetworkScoresOn10000RealImages() throws {
+    /// The whole network with a real quantized model ($MNISTQ_MODEL, else samples/mnistq-int8.mnq8): every layer on
+    /// 100 real images, scores on all 10,000, fast (both kernel sets) == reference.
+    func testRealModelFastEqualsReferenceOn10000RealImages() throws {
+        let path = ProcessInfo.processInfo.environment["MNISTQ_MODEL"]
+            ?? "\(#filePath)".components(separatedBy: "/Tests/MNISTQRuntimeTests/")[0] + "/samples/mnistq-int8.mnq8"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return XCTFail("no int8 model at \(path): set MNISTQ_MODEL to an .mnq8 file from `mnistq quantize`")
+        }
+        let layers = try Model(bytes: [UInt8](data)).layers
         let images = try mnistImages()
-        let layers = kernelRandomLayers(seed: 2024, extremes: false)
-        let fastest = Int8Network(layers: layers), portable = Int8Network(layers: layers, kernels: .portable)
+        for index in stride(from: 0, to: 10_000, by: 100) {
+            if let difference = firstLayerDifference(layers, image: Array(images[index * 784 ..< (index + 1) * 784])) {
+                return XCTFail("test image \(index): \(difference)")
+            }
+        }
+        try checkScores(layers: layers, images: images, count: 10_000, minimumDistinct: 9_000)
+    }
+
+    /// Random valid layers, scores fast == reference on 2,000 real images.
+    func testNetworkScoresOnRealImagesWithRandomLayers() throws {
+        try checkScores(layers: kernelRandomLayers(seed: 2024, extremes: false), images: try mnistImages(), count: 2_000,
+                        minimumDistinct: 1_800)
+    }
+
+    /// Scores of both fast kernel sets == reference on the first `count` images, with the arena filled with
+    /// garbage before every fast call so that stale borders would show.
+    func checkScores(layers: [QuantizedLayer], images: [UInt8], count: Int, minimumDistinct: Int) throws {
+        let fastest = Int8Network(layers: layers), avx2 = Int8Network(layers: layers, kernels: .avx2), portable = Int8Network(layers: layers, kernels: .portable)
         let arena = UnsafeMutableRawPointer.allocate(byteCount: fastest.arenaByteCount, alignment: 64)
         defer { arena.deallocate() }
         var expected = [Int32](repeating: 0, count: 10), actual = expected
         var distinctScores = Set<[Int32]>()
         try images.withUnsafeBufferPointer { all in
-            for index in 0..<10_000 {
+            for index in 0..<count {
                 let pixels = all.baseAddress! + index * 784
                 fastest.runReference(pixels: pixels, arena: arena, scores: &expected)
                 distinctScores.insert(expected)
-                for network in [fastest, portable] {
+                for network in [fastest, avx2, portable] {
                     arena.initializeMemory(as: UInt8.self, repeating: 0xA5, count: network.arenaByteCount)
                     network.run(pixels: pixels, arena: arena, scores: &actual)
                     if actual != expected {
@@ -104,7 +127,7 @@ final class KernelNetworkTests: XCTestCase {
             }
         }
         // The layers must exercise the network (not saturate to a few constant answers).
-        XCTAssertGreaterThan(distinctScores.count, 9_000, "random layers give degenerate scores; the comparison would be weak")
+        XCTAssertGreaterThan(distinctScores.count, minimumDistinct, "the layers give degenerate scores; the comparison would be weak")
     }
 
     func testBatchEqualsSingleCallsAndAnyArenaAlignmentWorks() throws {

@@ -50,8 +50,10 @@ public struct Int8Network: @unchecked Sendable {
 
     /// Which fast kernels `run` uses. Every choice gives bit-identical results.
     public enum Kernels: Sendable {
-        /// AVX2 on x86-64 CPUs that have it (checked once, at `init`), else `.portable`.
+        /// The fastest this CPU runs (checked once, at `init`): AVX-512 VNNI, else AVX2, else `.portable`.
         case fastest
+        /// AVX2 when the CPU has it, else `.portable` (for tests and comparisons on VNNI machines).
+        case avx2
         /// The pure-Swift fast kernels (plain loops the compiler vectorizes; every CPU).
         case portable
     }
@@ -61,17 +63,23 @@ public struct Int8Network: @unchecked Sendable {
     public init(layers: [QuantizedLayer], kernels: Kernels = .fastest) {
         if let problem = Int8Network.shapeMismatch(in: layers) { preconditionFailure("Int8Network: \(problem)") }
         self.layers = layers
-        self.packed = PackedInt8Weights(layers: layers, allowAVX2: kernels == .fastest)
+        self.packed = PackedInt8Weights(layers: layers, kernels: kernels)
     }
 
-    /// The kernels `run` uses on this CPU: "avx2" or "portable-swift".
-    public var kernelName: String { packed.useAVX2 ? "avx2" : "portable-swift" }
+    /// The kernels `run` uses on this CPU: "avx512-vnni", "avx2" or "portable-swift".
+    public var kernelName: String {
+        switch packed.path {
+        case .vnni512: return "avx512-vnni"
+        case .avx2: return "avx2"
+        case .portable: return "portable-swift"
+        }
+    }
 
     /// Bytes of scratch one `run` or `runReference` call needs (the same arena serves both), including 63 bytes
     /// of slack so that any arena address works (kernels align internally to 64 bytes).
     public var arenaByteCount: Int { Int8Network.arenaByteCount }
     /// `arenaByteCount` without an instance.
-    public static var arenaByteCount: Int { max(ReferenceArena.byteCount, FastArena.byteCount) + 63 }
+    public static var arenaByteCount: Int { max(ReferenceArena.byteCount, FastArena.byteCount, VNNIArena.byteCount) + 63 }
 
     /// Classifies one image with the fast kernels; results equal `runReference` bit for bit.
     ///
@@ -108,7 +116,11 @@ public struct Int8Network: @unchecked Sendable {
         let conv2Output = (base + FastArena.conv2Output).assumingMemoryBound(to: Int16.self)
         let fc1Output = (base + FastArena.fc1Output).assumingMemoryBound(to: Int16.self)
         let fc2Output = (base + FastArena.fc2Output).assumingMemoryBound(to: Int16.self)
-        if p.useAVX2 {
+        if p.path == .vnni512 {
+            runVNNIStage(stage, pixels: pixels, base: base, scores: scores)
+            return
+        }
+        if p.path == .avx2 {
             switch stage {
             case 0:
                 prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
@@ -159,6 +171,37 @@ public struct Int8Network: @unchecked Sendable {
         for stage in 0..<5 { runReferenceStage(stage, pixels: pixels, base: alignedArena(arena), scores: scores) }
     }
 
+    @inline(__always)
+    func runVNNIStage(_ stage: Int, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+        let p = packed
+        let conv1Input = (base + VNNIArena.conv1Input).assumingMemoryBound(to: UInt8.self)
+        let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
+        let conv2Output = (base + VNNIArena.conv2Output).assumingMemoryBound(to: UInt8.self)
+        let fc1Output = (base + VNNIArena.fc1Output).assumingMemoryBound(to: UInt8.self)
+        let fc2Output = (base + VNNIArena.fc2Output).assumingMemoryBound(to: UInt8.self)
+        switch stage {
+        case 0:
+            // Zero borders rebuilt every call (the arena may hold anything).
+            conv1Input.update(repeating: 0, count: 32 * 40)
+            for y in 0..<28 { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * 28, count: 28) }
+            conv2Input.update(repeating: 0, count: 18 * 18 * 16)
+            mnistq_conv1_relu_maxpool_vnni512(conv1Input, p.int8(p.layout.conv1QuadWeights), p.bias(0),
+                                              p.requant(p.layout.conv1Requant), conv2Input)
+        case 1:
+            mnistq_conv2_relu_maxpool_vnni512(conv2Input, p.int8(p.layout.conv2QuadWeights), p.bias(1),
+                                              p.requant(p.layout.conv2Requant), conv2Output)
+        case 2:
+            mnistq_linear_vnni512(conv2Output, 1568, p.int8(p.layout.fc1Weights), p.bias(2), p.multiplier(2), p.shift(2),
+                                  120, fc1Output, nil)
+        case 3:
+            mnistq_linear_vnni512(fc1Output, 120, p.int8(p.layout.fc2Weights), p.bias(3), p.multiplier(3), p.shift(3),
+                                  84, fc2Output, nil)
+        default:
+            mnistq_linear_vnni512(fc2Output, 84, p.int8(p.layout.fc3Weights), p.bias(4), p.multiplier(4), p.shift(4),
+                                  10, nil, scores)
+        }
+    }
+
     /// Every layer's output for one image, in PyTorch order (conv: `[channels, h, w]`; linear: `[features]`),
     /// from the fast path (`reference == false`) or the reference path. For tests and debugging: allocates.
     public func layerOutputs(pixels: UnsafePointer<UInt8>, reference: Bool) -> [[Int32]] {
@@ -176,6 +219,14 @@ public struct Int8Network: @unchecked Sendable {
             if reference {
                 let p = (base + ReferenceArena.output(of: stage)).assumingMemoryBound(to: UInt8.self)
                 outputs.append((0..<count).map { Int32(p[$0]) })
+            } else if packed.path == .vnni512 {
+                let offsets = [VNNIArena.conv2Input, VNNIArena.conv2Output, VNNIArena.fc1Output, VNNIArena.fc2Output]
+                let p = (base + offsets[stage]).assumingMemoryBound(to: UInt8.self)
+                switch stage {
+                case 0: outputs.append((0..<count).map { i in Int32(p[((i % 196 / 14 + 2) * 18 + i % 14 + 2) * 16 + i / 196]) })
+                case 1: outputs.append((0..<count).map { i in Int32(p[(i % 49) * 32 + i / 49]) })
+                default: outputs.append((0..<count).map { Int32(p[$0]) })
+                }
             } else {
                 let offsets = [FastArena.conv2Input, FastArena.conv2Output, FastArena.fc1Output, FastArena.fc2Output]
                 let p = (base + offsets[stage]).assumingMemoryBound(to: Int16.self)

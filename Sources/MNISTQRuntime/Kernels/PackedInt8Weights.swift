@@ -7,7 +7,9 @@ final class PackedInt8Weights {
     /// Byte offsets into `storage` (each 64-byte aligned).
     struct Layout {
         var conv1Weights = 0, conv2Weights = 0, fc1Weights = 0, fc2Weights = 0, fc3Weights = 0
-        var conv1PairedWeights = 0, conv2PairedWeights = 0
+        var conv1PairedWeights = 0, conv2PairedWeights = 0, conv1QuadWeights = 0, conv2QuadWeights = 0
+        /// `mnistq_requant16` tables: 1 group of 16 channels for conv1, 2 for conv2.
+        var conv1Requant = 0, conv2Requant = 0
         /// Per layer: bias (Int32), multiplier (Int32), shift (Int8) arrays.
         var bias = [Int](repeating: 0, count: 5), multiplier = [Int](repeating: 0, count: 5), shift = [Int](repeating: 0, count: 5)
         var byteCount = 0
@@ -21,15 +23,19 @@ final class PackedInt8Weights {
 
     let layout: Layout
     let storage: UnsafeMutableRawPointer
-    /// Whether `run` uses the AVX2 kernels (x86-64 CPUs that have it) or the portable Swift ones.
-    let useAVX2: Bool
+    /// Which kernels `run` uses (decided once, from the request and the CPU).
+    let path: KernelPath
 
-    init(layers: [QuantizedLayer], allowAVX2: Bool) {
+    init(layers: [QuantizedLayer], kernels: Int8Network.Kernels) {
         var layout = Layout()
         layout.conv1Weights = layout.reserve(16 * 25 * 2)
         layout.conv2Weights = layout.reserve(32 * 400 * 2)
         layout.conv1PairedWeights = layout.reserve(15 * 16 * 2 * 2)
         layout.conv2PairedWeights = layout.reserve(200 * 32 * 2 * 2)
+        layout.conv1QuadWeights = layout.reserve(5 * 2 * 16 * 4)
+        layout.conv2QuadWeights = layout.reserve(25 * 4 * 32 * 4)
+        layout.conv1Requant = layout.reserve(MemoryLayout<mnistq_requant16>.size)
+        layout.conv2Requant = layout.reserve(2 * MemoryLayout<mnistq_requant16>.size)
         layout.fc1Weights = layout.reserve(120 * 1568)
         layout.fc2Weights = layout.reserve(84 * 120)
         layout.fc3Weights = layout.reserve(10 * 84)
@@ -39,7 +45,12 @@ final class PackedInt8Weights {
             layout.shift[index] = layout.reserve(layer.outputCount)
         }
         self.layout = layout
-        useAVX2 = allowAVX2 && mnistq_int8_avx2_available() != 0
+        let hasVNNI = mnistq_int8_avx512vnni_available() != 0, hasAVX2 = mnistq_int8_avx2_available() != 0
+        switch kernels {
+        case .fastest: path = hasVNNI ? .vnni512 : (hasAVX2 ? .avx2 : .portable)
+        case .avx2: path = hasAVX2 ? .avx2 : .portable
+        case .portable: path = .portable
+        }
         storage = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: layout.byteCount)
 
@@ -52,6 +63,29 @@ final class PackedInt8Weights {
             let kx = 2 * pair + half
             w1p[((ky * 3 + pair) * 16 + o) * 2 + half] = kx < 5 ? Int16(layers[0].weights[o * 25 + ky * 5 + kx]) : 0
         } } } }
+        // conv1, quads of taps for a 4-way u8×s8 multiply-add: [ky 5][quad 2][16 oc][4], quad q = kx 4q ..< 4q + 4
+        // (kx ≥ 5 are zero weights).
+        let w1q = (storage + layout.conv1QuadWeights).assumingMemoryBound(to: Int8.self)
+        for ky in 0..<5 { for quad in 0..<2 { for o in 0..<16 { for tap in 0..<4 {
+            let kx = 4 * quad + tap
+            w1q[((ky * 2 + quad) * 16 + o) * 4 + tap] = kx < 5 ? layers[0].weights[o * 25 + ky * 5 + kx] : 0
+        } } } }
+        // conv2, quads of input channels (4q ..< 4q + 4) at one tap: [ky][kx][quad 4][32 oc][4].
+        let w2q = (storage + layout.conv2QuadWeights).assumingMemoryBound(to: Int8.self)
+        for ky in 0..<5 { for kx in 0..<5 { for quad in 0..<4 { for o in 0..<32 { for lane in 0..<4 {
+            let i = 4 * quad + lane
+            w2q[((((ky * 5 + kx) * 4 + quad) * 32) + o) * 4 + lane] = layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx]
+        } } } } }
+        // Requantization tables (see mnistq_requant16): per 16 channels, even then odd channels, as Int64 lanes.
+        for (layer, offset, groups) in [(layers[0], layout.conv1Requant, 1), (layers[1], layout.conv2Requant, 2)] {
+            let table = (storage + offset).assumingMemoryBound(to: Int64.self)
+            for group in 0..<groups { for parity in 0..<2 { for lane in 0..<8 {
+                let c = group * 16 + 2 * lane + parity, base = group * 48 + parity * 8 + lane
+                table[base] = Int64(layer.multiplier[c])
+                table[base + 16] = Int64(1) << (Int64(layer.shift[c]) - 1)
+                table[base + 32] = Int64(layer.shift[c])
+            } } }
+        }
         // conv2, portable: int16 [32, ky, kx, 16] (input channel innermost, matching the channels-last input).
         let w2 = int16(layout.conv2Weights)
         for o in 0..<32 { for i in 0..<16 { for ky in 0..<5 { for kx in 0..<5 {
@@ -85,6 +119,9 @@ final class PackedInt8Weights {
     @inline(__always) func int16(_ offset: Int) -> UnsafeMutablePointer<Int16> {
         (storage + offset).assumingMemoryBound(to: Int16.self)
     }
+    @inline(__always) func requant(_ offset: Int) -> UnsafePointer<mnistq_requant16> {
+        UnsafePointer((storage + offset).assumingMemoryBound(to: mnistq_requant16.self))
+    }
     @inline(__always) func int8(_ offset: Int) -> UnsafePointer<Int8> {
         UnsafePointer((storage + offset).assumingMemoryBound(to: Int8.self))
     }
@@ -97,6 +134,22 @@ final class PackedInt8Weights {
     @inline(__always) func shift(_ layer: Int) -> UnsafePointer<Int8> {
         UnsafePointer((storage + layout.shift[layer]).assumingMemoryBound(to: Int8.self))
     }
+}
+
+/// The kernel families.
+enum KernelPath {
+    case vnni512, avx2, portable
+}
+
+/// Arena plan of the AVX-512 VNNI path: uint8 activations, channels last; it fits inside `FastArena.byteCount`.
+/// The conv1 input and the conv2 output share bytes (the first is dead before the second is written).
+enum VNNIArena {
+    static let conv2Input = 0                       // u8 [18, 18, 16], zero border
+    static let conv1Input = 18 * 18 * 16            // u8 [32, 40], image at (row + 2, col + 2), zeros elsewhere
+    static let conv2Output = conv1Input             // u8 [7, 7, 32]
+    static let fc1Output = conv2Output + 1600       // u8 [120]
+    static let fc2Output = fc1Output + 128          // u8 [84]
+    static let byteCount = fc2Output + 128
 }
 
 /// Arena plan of the fast path (byte offsets from the 64-byte aligned arena start). The conv1 input and the conv2
