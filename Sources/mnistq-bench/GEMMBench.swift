@@ -12,7 +12,7 @@ private struct GEMMShape {
 
 /// Per-image shapes (slice = one image) and the batched forms the trainer may use (8 images side by side,
 /// a 32-image slice for the fully connected layers).
-private let shapes: [GEMMShape] = [
+private let trainingShapes: [GEMMShape] = [
     GEMMShape(name: "conv1 fwd  W·cols", transposeA: false, transposeB: false, m: 16, n: 784, k: 25),
     GEMMShape(name: "conv1 dW   dY·colsᵀ", transposeA: false, transposeB: true, m: 16, n: 25, k: 784),
     GEMMShape(name: "conv2 fwd  W·cols", transposeA: false, transposeB: false, m: 32, n: 196, k: 400),
@@ -98,23 +98,37 @@ private func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
-/// Usage: gemm [--repeats N] [--millis T]  (each repeat times both kernels for about T ms, interleaved).
+private let usage = "usage: mnistq-bench gemm [--repeats N] [--millis T] [--shape NN|NT|TN|TT,M,N,K ...]"
+
+/// Usage: gemm [--repeats N] [--millis T] [--shape tAtB,m,n,k]... (each repeat times both kernels for about
+/// T ms, interleaved; --shape replaces the training shapes, e.g. `--shape NT,32,400,196`).
 func runGEMMBench(_ arguments: [String]) throws {
     var repeats = 7
     var millis = 40.0
+    var shapes: [GEMMShape] = []
     var index = 0
     while index < arguments.count {
         let flag = arguments[index]
-        guard index + 1 < arguments.count, let value = Double(arguments[index + 1]), value > 0 else {
-            throw BenchError.usage("usage: mnistq-bench gemm [--repeats N] [--millis T]  (bad or missing value after \(flag))")
-        }
+        guard index + 1 < arguments.count else { throw BenchError.usage("\(usage)  (missing value after \(flag))") }
+        let text = arguments[index + 1]
         switch flag {
-        case "--repeats": repeats = Int(value)
-        case "--millis": millis = value
-        default: throw BenchError.usage("usage: mnistq-bench gemm [--repeats N] [--millis T]  (unknown option \(flag))")
+        case "--repeats", "--millis":
+            guard let value = Double(text), value > 0 else { throw BenchError.usage("\(usage)  (bad value \(text) after \(flag))") }
+            if flag == "--repeats" { repeats = Int(value) } else { millis = value }
+        case "--shape":
+            let parts = text.split(separator: ",")
+            guard parts.count == 4, ["NN", "NT", "TN", "TT"].contains(parts[0]),
+                  let m = Int(parts[1]), let n = Int(parts[2]), let k = Int(parts[3]), m > 0, n > 0, k > 0 else {
+                throw BenchError.usage("\(usage)  (bad shape \(text); expected e.g. NT,32,400,196)")
+            }
+            shapes.append(GEMMShape(name: "custom \(text)", transposeA: parts[0].first == "T", transposeB: parts[0].last == "T",
+                                    m: m, n: n, k: k))
+        default: throw BenchError.usage("\(usage)  (unknown option \(flag))")
         }
         index += 2
     }
+    let custom = !shapes.isEmpty
+    if !custom { shapes = trainingShapes }
     let fast: Kernel = { sgemm(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
     let naive: Kernel = { sgemmReference(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
     let peak = median((0..<repeats).map { _ in fmaPeakGMACs(iterations: 2_000_000) })
@@ -147,6 +161,7 @@ func runGEMMBench(_ arguments: [String]) throws {
             + String(format: " %5d %5d %5d  %8.2f  %8.2f  %6.1fx  %4.0f%%", shape.m, shape.n, shape.k, fastRate, naiveRate, fastRate / naiveRate, 100 * fastRate / peak16)
         print(line)
     }
+    if custom { return }
     // GEMM time of one epoch (60,000 images) on one core if every product ran at the per-image rates above.
     let perImage = ["conv1 fwd  W·cols", "conv1 dW   dY·colsᵀ", "conv2 fwd  W·cols", "conv2 dW   dY·colsᵀ", "conv2 dX   Wᵀ·dY"]
     var seconds = 0.0

@@ -82,16 +82,15 @@ private typealias Vec = SIMD16<Float>
 private let vecWidth = Vec.scalarCount
 private let vecBytes = vecWidth &* 4
 private let tileColumns = 2 &* vecWidth
-private let panelDepth = 256
+private let panelDepth = 128
 
 private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let fourRowTiles = fourRowTileCount(m)
-    let sixEnd = max(0, m &- 4 &* fourRowTiles)
+    let bigEnd = bigTileEnd(m)
     // Cache-line aligned, so no panel load straddles two lines.
-    withUnsafeTemporaryAllocation(byteCount: (panelDepth &* tileColumns &+ 6 &* tileColumns) &* 4, alignment: 64) { buffer in
-        let panel = buffer.baseAddress!.bindMemory(to: Float.self, capacity: panelDepth &* tileColumns &+ 6 &* tileColumns)
+    withUnsafeTemporaryAllocation(byteCount: (panelDepth &* tileColumns &+ bigRows &* tileColumns) &* 4, alignment: 64) { buffer in
+        let panel = buffer.baseAddress!.bindMemory(to: Float.self, capacity: panelDepth &* tileColumns &+ bigRows &* tileColumns)
         let edgeTile = panel + panelDepth &* tileColumns
         // op(A)[i, p] lives at a + i·rowStep + p·depthStep.
         let rowStep = transposeA ? 1 : lda
@@ -118,12 +117,14 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                     let a3 = aBlock + min(i0 &+ 3, last) &* rowStep
                     let a4 = aBlock + min(i0 &+ 4, last) &* rowStep
                     let a5 = aBlock + min(i0 &+ 5, last) &* rowStep
+                    let a6 = aBlock + min(i0 &+ 6, last) &* rowStep
+                    let a7 = aBlock + min(i0 &+ 7, last) &* rowStep
                     let cTile = c + (i0 &* ldc &+ j0)
                     if rows == tileRows && width == vecWidth &* tileHalves {
-                        microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5,
+                        microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7,
                                     depthStep: depthStep, panel: panel, c: cTile, ldc: ldc, addToC: addToC)
                     } else {
-                        microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5,
+                        microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7,
                                     depthStep: depthStep, panel: panel, c: edgeTile, ldc: tileColumns, addToC: false)
                         for r in 0..<rows {
                             let dst = cTile + r &* ldc
@@ -139,12 +140,12 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
 
                 var i0 = 0
                 if halves == 2 {
-                    while i0 < sixEnd { tile(6, 2, i0, min(6, sixEnd &- i0)); i0 &+= 6 }
-                    i0 = sixEnd
+                    while i0 < bigEnd { tile(bigRows, 2, i0, min(bigRows, bigEnd &- i0)); i0 &+= bigRows }
+                    i0 = bigEnd
                     while i0 < m { tile(4, 2, i0, min(4, m &- i0)); i0 &+= 4 }
                 } else {
-                    while i0 < sixEnd { tile(6, 1, i0, min(6, sixEnd &- i0)); i0 &+= 6 }
-                    i0 = sixEnd
+                    while i0 < bigEnd { tile(bigRows, 1, i0, min(bigRows, bigEnd &- i0)); i0 &+= bigRows }
+                    i0 = bigEnd
                     while i0 < m { tile(4, 1, i0, min(4, m &- i0)); i0 &+= 4 }
                 }
                 j0 &+= tileColumns
@@ -154,16 +155,16 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
     }
 }
 
-/// How many 4-row tiles cover the last rows of an m-row product; rows [0, m − 4·count) use 6-row tiles.
-/// Chosen so that m ≡ 0, 2, 4 (mod 6) and m ≥ 8 leave no wasted row.
+/// Rows of the big tile: 8 rows × 2 vectors = 16 accumulators (of AVX-512's 32 registers), 8 broadcasts
+/// + 2 panel loads per 16 FMAs. Every row count of the CNN (16, 32, 64, 120, 400) is a multiple of 8.
+private let bigRows = 8
+
+/// Rows [0, bigTileEnd(m)) run in 8-row tiles (the last one possibly partial), the rest in one 4-row tile,
+/// so m ≡ 0 or 4 (mod 8) wastes no row.
 @inline(__always)
-private func fourRowTileCount(_ m: Int) -> Int {
-    switch m % 6 {
-    case 0: return 0
-    case 1, 2: return m >= 7 ? 2 : 1
-    case 3, 4: return 1
-    default: return 0
-    }
+private func bigTileEnd(_ m: Int) -> Int {
+    let remainder = m % bigRows
+    return remainder >= 1 && remainder <= 4 ? max(0, m &- 4) : m
 }
 
 // MARK: - A · Bᵀ as (B · Aᵀ)ᵀ: the broadcast kernel over a transposed copy of A
@@ -176,9 +177,8 @@ private let transposedPanelDepth = 1024
 /// back transposed. Faster than the dot kernel when k is long enough to amortise the transposed stores.
 private func gemmTransposedNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let fourRowTiles = fourRowTileCount(n)
-    let sixEnd = max(0, n &- 4 &* fourRowTiles)
-    let capacity = min(transposedPanelDepth, k) &* tileColumns &+ 6 &* tileColumns
+    let bigEnd = bigTileEnd(n)
+    let capacity = min(transposedPanelDepth, k) &* tileColumns &+ bigRows &* tileColumns
     withUnsafeTemporaryAllocation(byteCount: capacity &* 4, alignment: 64) { buffer in
         let panel = buffer.baseAddress!.bindMemory(to: Float.self, capacity: capacity)
         let tileOut = panel + min(transposedPanelDepth, k) &* tileColumns
@@ -210,7 +210,9 @@ private func gemmTransposedNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, l
                     let b3 = b + (min(j0 &+ 3, last) &* ldb &+ p0)
                     let b4 = b + (min(j0 &+ 4, last) &* ldb &+ p0)
                     let b5 = b + (min(j0 &+ 5, last) &* ldb &+ p0)
-                    microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: b0, a1: b1, a2: b2, a3: b3, a4: b4, a5: b5,
+                    let b6 = b + (min(j0 &+ 6, last) &* ldb &+ p0)
+                    let b7 = b + (min(j0 &+ 7, last) &* ldb &+ p0)
+                    microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: b0, a1: b1, a2: b2, a3: b3, a4: b4, a5: b5, a6: b6, a7: b7,
                                 depthStep: 1, panel: panel, c: tileOut, ldc: tileColumns, addToC: false)
                     for ii in 0..<width {
                         let dst = c + ((i0 &+ ii) &* ldc &+ j0)
@@ -224,12 +226,12 @@ private func gemmTransposedNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, l
 
                 var j0 = 0
                 if halves == 2 {
-                    while j0 < sixEnd { tile(6, 2, j0, min(6, sixEnd &- j0)); j0 &+= 6 }
-                    j0 = sixEnd
+                    while j0 < bigEnd { tile(bigRows, 2, j0, min(bigRows, bigEnd &- j0)); j0 &+= bigRows }
+                    j0 = bigEnd
                     while j0 < n { tile(4, 2, j0, min(4, n &- j0)); j0 &+= 4 }
                 } else {
-                    while j0 < sixEnd { tile(6, 1, j0, min(6, sixEnd &- j0)); j0 &+= 6 }
-                    j0 = sixEnd
+                    while j0 < bigEnd { tile(bigRows, 1, j0, min(bigRows, bigEnd &- j0)); j0 &+= bigRows }
+                    j0 = bigEnd
                     while j0 < n { tile(4, 1, j0, min(4, n &- j0)); j0 &+= 4 }
                 }
                 i0 &+= tileColumns
@@ -275,11 +277,13 @@ private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int
 private func microKernel(rows: Int, halves: Int, depth: Int,
                          a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
                          a3: UnsafePointer<Float>, a4: UnsafePointer<Float>, a5: UnsafePointer<Float>,
+                         a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
                          depthStep: Int, panel: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
     typealias V = Vec
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    var c60 = V(), c61 = V(), c70 = V(), c71 = V()
     var bp = UnsafeRawPointer(panel)
     let panelStep = vecBytes &* halves
     var offset = 0
@@ -294,11 +298,17 @@ private func microKernel(rows: Int, halves: Int, depth: Int,
         c20 = c20.addingProduct(s, b0); if halves == 2 { c21 = c21.addingProduct(s, b1) }
         s = V(repeating: a3[offset])
         c30 = c30.addingProduct(s, b0); if halves == 2 { c31 = c31.addingProduct(s, b1) }
-        if rows == 6 {
+        if rows >= 6 {
             s = V(repeating: a4[offset])
             c40 = c40.addingProduct(s, b0); if halves == 2 { c41 = c41.addingProduct(s, b1) }
             s = V(repeating: a5[offset])
             c50 = c50.addingProduct(s, b0); if halves == 2 { c51 = c51.addingProduct(s, b1) }
+        }
+        if rows == 8 {
+            s = V(repeating: a6[offset])
+            c60 = c60.addingProduct(s, b0); if halves == 2 { c61 = c61.addingProduct(s, b1) }
+            s = V(repeating: a7[offset])
+            c70 = c70.addingProduct(s, b0); if halves == 2 { c71 = c71.addingProduct(s, b1) }
         }
         bp += panelStep
         offset &+= depthStep
@@ -307,9 +317,13 @@ private func microKernel(rows: Int, halves: Int, depth: Int,
     storeRow(c, 1, ldc, halves, c10, c11, addToC)
     storeRow(c, 2, ldc, halves, c20, c21, addToC)
     storeRow(c, 3, ldc, halves, c30, c31, addToC)
-    if rows == 6 {
+    if rows >= 6 {
         storeRow(c, 4, ldc, halves, c40, c41, addToC)
         storeRow(c, 5, ldc, halves, c50, c51, addToC)
+    }
+    if rows == 8 {
+        storeRow(c, 6, ldc, halves, c60, c61, addToC)
+        storeRow(c, 7, ldc, halves, c70, c71, addToC)
     }
 }
 
