@@ -220,13 +220,14 @@ public struct Classification: Equatable, Sendable {
     }
 }
 
-/// e^x for x ≤ 0 without Foundation: range reduction x = k·ln2 + r with |r| ≤ ln2/2, then a degree-7 Taylor
+/// e^x for x ≤ 0 without Foundation or libm: range reduction x = k·ln2 + r with |r| ≤ ln2/2, then a degree-7 Taylor
 /// polynomial (relative error < 2e-7, below Float precision), then scaling by 2^k.
 @inline(__always)
 func expApproximation(_ x: Float) -> Float {
     if x < -87 { return 0 }  // e^-87 is below Float's normal range; the softmax term is negligible
     let ln2: Float = 0.693_147_18
-    let k = (x / ln2).rounded()
+    // Round to nearest by hand: `rounded()` can become a call to libm's roundf, and this module links nothing.
+    let k = -Float(Int(-x / ln2 + 0.5))
     let r = x - k * ln2
     var term: Float = 1, sum: Float = 1
     for n in 1...7 { term *= r / Float(n); sum += term }

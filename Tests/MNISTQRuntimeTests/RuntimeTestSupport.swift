@@ -74,6 +74,49 @@ func zlibReferenceInflate(_ input: [UInt8], capacity: Int) -> [UInt8]? {
     return result == Z_STREAM_END ? Array(output[0..<produced]) : nil
 }
 
+/// zlib's verdict on a whole model-style stream: its output when the stream decodes to exactly `length` bytes and
+/// ends exactly at the end of `input` (what `Inflate.zlibDecompress` requires), else nil.
+func zlibVerdict(_ input: [UInt8], length: Int) -> [UInt8]? {
+    var stream = z_stream()
+    guard mnistq_inflate_init2(&stream, 15) == Z_OK else { return nil }
+    defer { inflateEnd(&stream) }
+    var input = input
+    var output = [UInt8](repeating: 0, count: length + 1)
+    let (result, produced, unread) = input.withUnsafeMutableBufferPointer { inBuffer in
+        output.withUnsafeMutableBufferPointer { outBuffer in
+            stream.next_in = inBuffer.baseAddress
+            stream.avail_in = UInt32(inBuffer.count)
+            stream.next_out = outBuffer.baseAddress
+            stream.avail_out = UInt32(outBuffer.count)
+            let result = inflate(&stream, Z_FINISH)
+            return (result, outBuffer.count - Int(stream.avail_out), Int(stream.avail_in))
+        }
+    }
+    guard result == Z_STREAM_END, produced == length, unread == 0 else { return nil }
+    return Array(output[0..<length])
+}
+
+/// zlib's raw inflate of a zlib stream's deflate data (header and trailer ignored), or nil if zlib rejects it.
+func zlibRawInflate(ofZlibStream stream: [UInt8], capacity: Int) -> [UInt8]? {
+    guard stream.count > 6 else { return nil }
+    var z = z_stream()
+    guard mnistq_inflate_init2(&z, -15) == Z_OK else { return nil }
+    defer { inflateEnd(&z) }
+    var body = Array(stream[2..<(stream.count - 4)])
+    var output = [UInt8](repeating: 0, count: max(1, capacity))
+    let (result, produced) = body.withUnsafeMutableBufferPointer { inBuffer in
+        output.withUnsafeMutableBufferPointer { outBuffer in
+            z.next_in = inBuffer.baseAddress
+            z.avail_in = UInt32(inBuffer.count)
+            z.next_out = outBuffer.baseAddress
+            z.avail_out = UInt32(outBuffer.count)
+            let result = inflate(&z, Z_FINISH)
+            return (result, outBuffer.count - Int(z.avail_out))
+        }
+    }
+    return result == Z_STREAM_END ? Array(output[0..<produced]) : nil
+}
+
 /// The deflate the quantizer uses: a zlib stream at level 9.
 func zlibDeflate(_ payload: [UInt8]) throws -> [UInt8] { try zlibCompress(payload, level: 9) }
 
