@@ -33,6 +33,22 @@ public struct FidelityReport: Sendable, Codable, Equatable {
     public var disagreements: [Int]
     /// Int8 predictions of every image (not encoded in JSON).
     public var int8Predictions: [UInt8]
+    /// Int8 scores of one image (784 pixels) by the quantizer's own plain executor of the `QuantizedLayer` contract.
+    public static func int8Scores(layers: [QuantizedLayer], pixels: ArraySlice<UInt8>) -> [Int32] {
+        var forward = Int8Forward()
+        var q = Int8Activations()
+        forward.run(layers: layers, pixels: pixels, into: &q)
+        return q.scores
+    }
+
+    /// Float logits of one image (784 pixels); equal to `FloatCNN.forward`'s bit for bit.
+    public static func floatLogits(parameters: CNNParameters, pixels: ArraySlice<UInt8>) -> [Float] {
+        var forward = FloatForward(parameters: parameters)
+        var f = FloatActivations()
+        forward.run(pixels: pixels, into: &f)
+        return f.logits
+    }
+
     /// Float predictions of every image (not encoded in JSON).
     public var floatPredictions: [UInt8]
 
@@ -146,6 +162,22 @@ public enum Fidelity {
         return FidelityReport(total: split.count, floatCorrect: floatCorrect, int8Correct: int8Correct, agreeing: agreeing,
                               layers: fidelity, confusion: confusion, disagreements: disagreements,
                               int8Predictions: int8Predictions, floatPredictions: floatPredictions)
+    }
+
+    /// Int8 scores of one image (784 pixels) by the quantizer's own plain executor of the `QuantizedLayer` contract.
+    public static func int8Scores(layers: [QuantizedLayer], pixels: ArraySlice<UInt8>) -> [Int32] {
+        var forward = Int8Forward()
+        var q = Int8Activations()
+        forward.run(layers: layers, pixels: pixels, into: &q)
+        return q.scores
+    }
+
+    /// Float logits of one image (784 pixels); equal to `FloatCNN.forward`'s bit for bit.
+    public static func floatLogits(parameters: CNNParameters, pixels: ArraySlice<UInt8>) -> [Float] {
+        var forward = FloatForward(parameters: parameters)
+        var f = FloatActivations()
+        forward.run(pixels: pixels, into: &f)
+        return f.logits
     }
 
     /// Float predictions of every image of `split` (first index of the largest logit).
