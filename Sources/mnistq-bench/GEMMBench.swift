@@ -162,6 +162,7 @@ func runGEMMBench(_ arguments: [String]) throws {
         print(line)
     }
     if custom { return }
+    try runIm2colBench(repeats: repeats, millis: millis)
     // GEMM time of one epoch (60,000 images) on one core if every product ran at the per-image rates above.
     let perImage = ["conv1 fwd  W·cols", "conv1 dW   dY·colsᵀ", "conv2 fwd  W·cols", "conv2 dW   dY·colsᵀ", "conv2 dX   Wᵀ·dY"]
     var seconds = 0.0
@@ -169,4 +170,34 @@ func runGEMMBench(_ arguments: [String]) throws {
     for shape in shapes where shape.name.hasPrefix("fc1") { seconds += shape.macs / 32 / (fastRates[shape.name]! * 1e9) }
     print(String(format: "estimated conv+fc1 GEMM time per epoch at per-image conv shapes: %.2f s on one core (%.2f s on two)",
                  seconds * 60000, seconds * 30000))
+}
+
+/// im2col5x5 / col2im5x5 for both convolutions of the CNN, in microseconds per image (thread CPU time).
+private func runIm2colBench(repeats: Int, millis: Double) throws {
+    print("im2col5x5 / col2im5x5, µs per image (median of \(repeats)), and GB/s of columns written/read")
+    for (channels, side) in [(1, 28), (16, 14)] {
+        let plane = side * side
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: channels * plane)
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: channels * 25 * plane)
+        defer { input.deallocate(); columns.deallocate() }
+        for i in 0..<channels * plane { input[i] = Float(i % 11) }
+        for i in 0..<channels * 25 * plane { columns[i] = Float(i % 5) }
+        func time(_ body: () -> Void) -> Double {
+            var iterations = 1
+            while true {
+                let start = nowSeconds()
+                for _ in 0..<iterations { body() }
+                let seconds = nowSeconds() - start
+                if seconds > millis * 1e-3 { return seconds / Double(iterations) }
+                iterations *= 4
+            }
+        }
+        let forward = median((0..<repeats).map { _ in time { im2col5x5(input: input, channels: channels, side: side, columns: columns) } })
+        let backward = median((0..<repeats).map { _ in
+            time { col2im5x5(columns: columns, channels: channels, side: side, gradInput: input, accumulate: false) }
+        })
+        let bytes = Double(channels * 25 * plane * 4)
+        print(String(format: "  channels %2d side %2d: im2col %7.2f µs (%5.1f GB/s)   col2im %7.2f µs (%5.1f GB/s)",
+                     channels, side, forward * 1e6, bytes / forward / 1e9, backward * 1e6, bytes / backward / 1e9))
+    }
 }

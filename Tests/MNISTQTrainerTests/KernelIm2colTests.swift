@@ -6,7 +6,7 @@ final class KernelIm2colTests: XCTestCase {
     /// Allowed relative error of the Double inner products in the adjoint identity (float sums of ≤ 25 terms per pixel).
     static let adjointRelativeTolerance = 1e-5
     /// (channels, side): the CNN's two convolutions plus images smaller than the kernel.
-    static let shapes: [(channels: Int, side: Int)] = [(1, 28), (16, 14), (3, 5), (2, 3), (1, 1), (2, 7)]
+    static let shapes: [(channels: Int, side: Int)] = [(1, 28), (16, 14), (3, 5), (2, 3), (1, 1), (2, 7), (2, 8), (3, 9), (1, 11), (2, 17)]
 
     /// The definition: columns[c·25 + ky·5 + kx, y·side + x] = input[c, y+ky−2, x+kx−2] or 0 outside.
     func directIm2col(_ input: [Float], channels: Int, side: Int) -> [Float] {
@@ -85,6 +85,54 @@ final class KernelIm2colTests: XCTestCase {
             for i in 0..<x.count { right += Double(x[i]) * Double(back[i]) }
             XCTAssertLessThanOrEqual(abs(left - right), Self.adjointRelativeTolerance * (scale + 1),
                                      "channels \(channels) side \(side): <im2col x, y> = \(left), <x, col2im y> = \(right)")
+        }
+    }
+
+    /// Several images unfolded side by side ([channels·25, images·plane], row stride images·plane) equal the
+    /// per-image unfoldings, and the strided col2im gives each image's per-image col2im.
+    func testStridedLayoutMatchesPerImageCalls() {
+        var random = KernelTestRandom(seed: 14)
+        for (channels, side) in [(16, 14), (1, 28), (2, 5)] {
+            let plane = side * side, images = 3, stride = images * plane
+            let input = random.floats(images * channels * plane)
+            var wide = [Float](repeating: .nan, count: channels * 25 * stride)
+            input.withUnsafeBufferPointer { ip in
+                wide.withUnsafeMutableBufferPointer { wp in
+                    for image in 0..<images {
+                        im2col5x5(input: ip.baseAddress! + image * channels * plane, channels: channels, side: side,
+                                  columns: wp.baseAddress! + image * plane, columnsRowStride: stride)
+                    }
+                }
+            }
+            for image in 0..<images {
+                let single = directIm2col(Array(input[(image * channels * plane)..<((image + 1) * channels * plane)]),
+                                          channels: channels, side: side)
+                for row in 0..<channels * 25 {
+                    XCTAssertEqual(Array(wide[(row * stride + image * plane)..<(row * stride + (image + 1) * plane)]),
+                                   Array(single[(row * plane)..<((row + 1) * plane)]), "image \(image) row \(row) side \(side)")
+                }
+            }
+            let grads = random.floats(channels * 25 * stride)
+            for image in 0..<images {
+                var packed = [Float](repeating: 0, count: channels * 25 * plane)
+                for row in 0..<channels * 25 {
+                    for x in 0..<plane { packed[row * plane + x] = grads[row * stride + image * plane + x] }
+                }
+                var expected = [Float](repeating: .nan, count: channels * plane)
+                var got = [Float](repeating: .nan, count: channels * plane)
+                packed.withUnsafeBufferPointer { pp in
+                    expected.withUnsafeMutableBufferPointer { ep in
+                        col2im5x5(columns: pp.baseAddress!, channels: channels, side: side, gradInput: ep.baseAddress!, accumulate: false)
+                    }
+                }
+                grads.withUnsafeBufferPointer { gp in
+                    got.withUnsafeMutableBufferPointer { op in
+                        col2im5x5(columns: gp.baseAddress! + image * plane, channels: channels, side: side, columnsRowStride: stride,
+                                  gradInput: op.baseAddress!, accumulate: false)
+                    }
+                }
+                XCTAssertEqual(got, expected, "image \(image) side \(side)")
+            }
         }
     }
 }
