@@ -93,6 +93,15 @@ public enum Quantizer {
         return pool[0..<n].sorted()
     }
 
+    /// `count` training images that are NOT among the calibration images of `options` (seeded, ascending):
+    /// a held-out set for choosing settings without looking at the test images.
+    public static func holdoutIndices(count: Int, available: Int, options: QuantizationOptions) -> [Int] {
+        let calibration = Set(calibrationIndices(count: options.calibrationImages, available: available, seed: options.seed))
+        let rest = (0..<available).filter { !calibration.contains($0) }
+        let picked = calibrationIndices(count: count, available: rest.count, seed: options.seed &+ 0x5EED)
+        return picked.map { rest[$0] }
+    }
+
     /// Quantizes `parameters` using calibration images from `training` (the MNIST training split).
     public static func quantize(parameters: CNNParameters, training: MNISTSplit, options: QuantizationOptions,
                                 progress: QuantizationProgress? = nil) throws -> [QuantizedLayer] {

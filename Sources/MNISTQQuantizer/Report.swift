@@ -119,8 +119,10 @@ public struct FidelityReport: Sendable, Codable, Equatable {
 
 public enum Fidelity {
     /// Runs the float model and the int8 layers on every image of `split` and compares them.
+    /// `indices` restricts the comparison to those images (default: all).
     public static func measure(parameters: CNNParameters, layers: [QuantizedLayer], split: MNISTSplit,
-                               progress: QuantizationProgress? = nil) -> FidelityReport {
+                               indices: [Int]? = nil, progress: QuantizationProgress? = nil) -> FidelityReport {
+        let indices = indices ?? Array(0..<split.count)
         var floatForward = FloatForward(parameters: parameters)
         var int8Forward = Int8Forward()
         var f = FloatActivations(), q = Int8Activations()
@@ -137,7 +139,7 @@ public enum Fidelity {
             }
             signal[l] += s; noise[l] += e
         }
-        for i in 0..<split.count {
+        for (n, i) in indices.enumerated() {
             let px = split.pixels(of: i)
             floatForward.run(pixels: px, into: &f)
             int8Forward.run(layers: layers, pixels: px, into: &q)
@@ -151,7 +153,7 @@ public enum Fidelity {
             if qp == label { int8Correct += 1 }
             if fp == qp { agreeing += 1 } else if disagreements.count < 100 { disagreements.append(i) }
             if label < 10 { confusion[label][qp] += 1 }
-            if i % 500 == 499 || i == split.count - 1 { progress?("evaluating", i + 1, split.count) }
+            if n % 500 == 499 || n == indices.count - 1 { progress?("evaluating", n + 1, indices.count) }
         }
         let fidelity = layers.enumerated().map { l, layer in
             LayerFidelity(name: LayerGeometry.names[l],
@@ -159,7 +161,7 @@ public enum Fidelity {
                           inputScale: Double(layer.inputScale), outputScale: Double(layer.outputScale),
                           minWeightScale: Double(layer.weightScales.min() ?? 0), maxWeightScale: Double(layer.weightScales.max() ?? 0))
         }
-        return FidelityReport(total: split.count, floatCorrect: floatCorrect, int8Correct: int8Correct, agreeing: agreeing,
+        return FidelityReport(total: indices.count, floatCorrect: floatCorrect, int8Correct: int8Correct, agreeing: agreeing,
                               layers: fidelity, confusion: confusion, disagreements: disagreements,
                               int8Predictions: int8Predictions, floatPredictions: floatPredictions)
     }

@@ -53,6 +53,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Where to write the int8 confusion matrix as SVG (default: next to --out, .confusion.svg).")
     var confusionSvg: String?
 
+    @Option(help: ArgumentHelp("Also report agreement on this many held-out training images (never calibration images).",
+                               discussion: "For choosing settings without looking at the test images."))
+    var holdoutImages: Int = 0
+
     @Flag(help: "Print the report as JSON on stdout.")
     var json = false
 
@@ -65,6 +69,9 @@ struct QuantizeCommand: ParsableCommand {
         }
         guard percentile > 0 && percentile <= 100 else {
             throw ValidationError("--percentile must be in (0, 100] (found \(percentile))")
+        }
+        guard holdoutImages >= 0 && holdoutImages <= 50_000 else {
+            throw ValidationError("--holdout-images must be in 0...50000 (found \(holdoutImages))")
         }
         if let maxDrop { guard maxDrop.isFinite && maxDrop >= 0 else {
             throw ValidationError("--max-drop must be a number of percentage points ≥ 0 (found \(maxDrop))")
@@ -96,6 +103,12 @@ struct QuantizeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        var holdout: FidelityReport?
+        if holdoutImages > 0 {
+            let indices = Quantizer.holdoutIndices(count: holdoutImages, available: training.count, options: options)
+            holdout = Fidelity.measure(parameters: parameters, layers: outcome.layers, split: training, indices: indices,
+                                       progress: progress.callback)
+        }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)
         let svgPath = confusionSvg ?? ((out as NSString).deletingPathExtension + ".confusion.svg")
@@ -103,7 +116,8 @@ struct QuantizeCommand: ParsableCommand {
                                          counts: outcome.report.confusion)
         try AtomicFile.write(svg.render(), to: svgPath)
         let summary = QuantizeSummary(report: outcome.report, options: options, model: model, out: out,
-                                      fileBytes: outcome.fileBytes.count, confusionSVG: svgPath, seconds: seconds)
+                                      fileBytes: outcome.fileBytes.count, confusionSVG: svgPath, seconds: seconds,
+                                      holdout: holdout.map { HoldoutSummary(total: $0.total, agreeing: $0.agreeing, agreement: $0.agreement) })
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -111,6 +125,10 @@ struct QuantizeCommand: ParsableCommand {
         } else {
             print(outcome.report.text, terminator: "")
             print("")
+            if let h = holdout {
+                print(String(format: "held-out training  agreement %.3f%%  (%d of %d images differ)", h.agreement * 100,
+                             h.total - h.agreeing, h.total))
+            }
             print("model file         \(out)  (\(outcome.fileBytes.count) bytes, loaded back and verified)")
             print("confusion SVG      \(svgPath)")
             print(String(format: "time               %.1f s", seconds))
@@ -127,9 +145,10 @@ struct QuantizeSummary: Encodable {
     let fileBytes: Int
     let confusionSVG: String
     let seconds: Double
+    let holdout: HoldoutSummary?
 
     enum CodingKeys: String, CodingKey {
-        case model, out, options, seconds
+        case model, out, options, seconds, holdout
         case fileBytes = "file_bytes", confusionSVG = "confusion_svg"
     }
 
@@ -139,7 +158,15 @@ struct QuantizeSummary: Encodable {
         try c.encode(model, forKey: .model); try c.encode(out, forKey: .out); try c.encode(options, forKey: .options)
         try c.encode(fileBytes, forKey: .fileBytes); try c.encode(confusionSVG, forKey: .confusionSVG)
         try c.encode(seconds, forKey: .seconds)
+        try c.encodeIfPresent(holdout, forKey: .holdout)
     }
+}
+
+/// Float/int8 agreement on held-out training images.
+struct HoldoutSummary: Encodable {
+    let total: Int
+    let agreeing: Int
+    let agreement: Double
 }
 
 /// Renders the library's (phase, done, total) callbacks as one progress line per phase.
