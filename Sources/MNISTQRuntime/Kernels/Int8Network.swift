@@ -144,11 +144,11 @@ public struct Int8Network: @unchecked Sendable {
         switch stage {
         case 0:
             prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
-            conv1ReluMaxPoolSwift_s16(paddedImage: conv1Input, weights: p.int16(p.layout.conv1Weights), bias: p.bias(0),
-                                      multiplier: p.multiplier(0), shift: p.shift(0), output: conv2Input)
+            conv1ReluMaxPoolSIMD_s32(paddedImage: conv1Input, weights: p.int32(p.layout.conv1Weights), bias: p.bias(0),
+                                     multiplier: p.multiplier(0), shift: p.shift(0), output: conv2Input)
         case 1:
-            conv2ReluMaxPoolSwift_s16(paddedInput: conv2Input, weights: p.int16(p.layout.conv2Weights), bias: p.bias(1),
-                                      multiplier: p.multiplier(1), shift: p.shift(1), output: conv2Output)
+            conv2ReluMaxPoolSIMD_s32(paddedInput: conv2Input, weights: p.int32(p.layout.conv2WideWeights), bias: p.bias(1),
+                                     multiplier: p.multiplier(1), shift: p.shift(1), output: conv2Output)
         case 2:
             linearSwift_s16s8(input: conv2Output, inputCount: 1568, weights: p.int8(p.layout.fc1Weights), bias: p.bias(2),
                               multiplier: p.multiplier(2), shift: p.shift(2), outputCount: 120, reluOutput: fc1Output, scores: nil)

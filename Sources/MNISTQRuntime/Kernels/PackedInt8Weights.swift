@@ -6,7 +6,8 @@ import _MNISTQInt8Kernels
 final class PackedInt8Weights {
     /// Byte offsets into `storage` (each 64-byte aligned).
     struct Layout {
-        var conv1Weights = 0, conv2Weights = 0, fc1Weights = 0, fc2Weights = 0, fc3Weights = 0
+        var conv1Weights = 0, fc1Weights = 0, fc2Weights = 0, fc3Weights = 0
+        var conv2WideWeights = 0
         var conv1PairedWeights = 0, conv2PairedWeights = 0, conv1QuadWeights = 0, conv2QuadWeights = 0
         /// `mnistq_requant16` tables: 1 group of 16 channels for conv1, 2 for conv2.
         var conv1Requant = 0, conv2Requant = 0
@@ -28,10 +29,10 @@ final class PackedInt8Weights {
 
     init(layers: [QuantizedLayer], kernels: Int8Network.Kernels) {
         var layout = Layout()
-        layout.conv1Weights = layout.reserve(16 * 25 * 2)
-        layout.conv2Weights = layout.reserve(32 * 400 * 2)
+        layout.conv1Weights = layout.reserve(16 * 25 * 4)
         layout.conv1PairedWeights = layout.reserve(15 * 16 * 2 * 2)
         layout.conv2PairedWeights = layout.reserve(200 * 32 * 2 * 2)
+        layout.conv2WideWeights = layout.reserve(25 * 16 * 32 * 4)
         layout.conv1QuadWeights = layout.reserve(5 * 2 * 16 * 4)
         layout.conv2QuadWeights = layout.reserve(25 * 4 * 32 * 4)
         layout.conv1Requant = layout.reserve(MemoryLayout<mnistq_requant16>.size)
@@ -54,9 +55,9 @@ final class PackedInt8Weights {
         storage = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: layout.byteCount)
 
-        // conv1, portable: int16 [16, 25] in PyTorch order.
-        let w1 = int16(layout.conv1Weights)
-        for (i, w) in layers[0].weights.enumerated() { w1[i] = Int16(w) }
+        // conv1, Swift SIMD: Int32 [25 taps, 16 output channels].
+        let w1 = (storage + layout.conv1Weights).assumingMemoryBound(to: Int32.self)
+        for o in 0..<16 { for tap in 0..<25 { w1[tap * 16 + o] = Int32(layers[0].weights[o * 25 + tap]) } }
         // conv1, paired for a 2-way multiply-add: [ky 5][kx pair 3][16 oc][2], taps (kx, kx+1); kx = 5 is a zero weight.
         let w1p = int16(layout.conv1PairedWeights)
         for ky in 0..<5 { for pair in 0..<3 { for o in 0..<16 { for half in 0..<2 {
@@ -86,11 +87,11 @@ final class PackedInt8Weights {
                 table[base + 32] = Int64(layer.shift[c])
             } } }
         }
-        // conv2, portable: int16 [32, ky, kx, 16] (input channel innermost, matching the channels-last input).
-        let w2 = int16(layout.conv2Weights)
-        for o in 0..<32 { for i in 0..<16 { for ky in 0..<5 { for kx in 0..<5 {
-            w2[((o * 5 + ky) * 5 + kx) * 16 + i] = Int16(layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx])
-        } } } }
+        // conv2, Swift SIMD: Int32 [ky, kx, input channel, 32 output channels].
+        let w2w = (storage + layout.conv2WideWeights).assumingMemoryBound(to: Int32.self)
+        for o in 0..<32 { for i in 0..<16 { for tap in 0..<25 {
+            w2w[(tap * 16 + i) * 32 + o] = Int32(layers[1].weights[(o * 16 + i) * 25 + tap])
+        } } }
         // conv2, paired: [ky][kx][input channel pair 8][32 oc][2], pair = channels (2p, 2p + 1) at one tap.
         let w2p = int16(layout.conv2PairedWeights)
         for ky in 0..<5 { for kx in 0..<5 { for pair in 0..<8 { for o in 0..<32 { for half in 0..<2 {
@@ -121,6 +122,9 @@ final class PackedInt8Weights {
     }
     @inline(__always) func requant(_ offset: Int) -> UnsafePointer<mnistq_requant16> {
         UnsafePointer((storage + offset).assumingMemoryBound(to: mnistq_requant16.self))
+    }
+    @inline(__always) func int32(_ offset: Int) -> UnsafePointer<Int32> {
+        UnsafePointer((storage + offset).assumingMemoryBound(to: Int32.self))
     }
     @inline(__always) func int8(_ offset: Int) -> UnsafePointer<Int8> {
         UnsafePointer((storage + offset).assumingMemoryBound(to: Int8.self))
