@@ -71,8 +71,13 @@ public struct Model: @unchecked Sendable {
     /// The first metadata value stored under `key`, or nil.
     public func metadataValue(forKey key: String) -> String? { metadata.first { $0.key == key }?.value }
 
-    /// Bytes of working memory one inference needs (what ``InferenceScratch`` allocates). Any alignment works.
-    public var arenaByteCount: Int { network.arenaByteCount }
+    /// Bytes of working memory per thread (what ``InferenceScratch`` allocates): the int8 executor's arena
+    /// (activations), then room for the scores of ``batchChunk`` images that `classifyBatch` stages there.
+    public var arenaByteCount: Int { scoreStagingOffset + Model.batchChunk * Model.classCount * MemoryLayout<Int32>.size }
+    /// Where batch scores are staged in the scratch: after the executor's arena, rounded up to 64 bytes.
+    var scoreStagingOffset: Int { (network.arenaByteCount + 63) & ~63 }
+    /// Images per call into the executor's batch entry point inside `classifyBatch`.
+    public static let batchChunk = 32
     /// Real value of one score step: logit ≈ score × `scoreScale` (fc3's informational output scale).
     public var scoreScale: Float { layers[layers.count - 1].outputScale }
 
@@ -123,9 +128,19 @@ public struct Model: @unchecked Sendable {
         precondition(pixels.count % Model.pixelCount == 0, "batch size \(pixels.count) is not a multiple of 784")
         let imageCount = pixels.count / Model.pixelCount
         precondition(results.count >= imageCount, "results has room for \(results.count), batch has \(imageCount)")
-        for image in 0..<imageCount {
-            let one = UnsafeBufferPointer(rebasing: pixels[(image * Model.pixelCount)..<((image + 1) * Model.pixelCount)])
-            results[image] = classify(pixels: one, scratch: scratch)
+        precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
+        guard imageCount > 0 else { return }
+        // The executor's batch entry point, in chunks whose scores are staged in the scratch (no heap allocation).
+        let scores = (scratch.arena + scoreStagingOffset).bindMemory(to: Int32.self, capacity: Model.batchChunk * Model.classCount)
+        var start = 0
+        while start < imageCount {
+            let count = min(Model.batchChunk, imageCount - start)
+            network.run(batch: pixels.baseAddress! + start * Model.pixelCount, count: count, arena: scratch.arena, scores: scores)
+            for image in 0..<count {
+                let row = UnsafeBufferPointer(start: scores + image * Model.classCount, count: Model.classCount)
+                results[start + image] = Classification(scores: DigitScores(row), scoreScale: scoreScale)
+            }
+            start += count
         }
     }
 
@@ -143,7 +158,7 @@ public struct Model: @unchecked Sendable {
 ///
 /// Not thread-safe: use one scratch per thread (a model itself may be shared). Freed when the last reference goes.
 public final class InferenceScratch: @unchecked Sendable {
-    /// Start of the arena (64-byte aligned; the kernels need no particular alignment anyway).
+    /// Start of the arena, 64-byte aligned (the batch score staging area relies on it).
     let arena: UnsafeMutableRawPointer
     /// Bytes in the arena.
     public let byteCount: Int
@@ -151,7 +166,8 @@ public final class InferenceScratch: @unchecked Sendable {
     /// Allocates scratch for `model`.
     public convenience init(for model: Model) { self.init(byteCount: model.arenaByteCount) }
 
-    /// Allocates `byteCount` bytes of scratch (at least ``Model/arenaByteCount`` of the model it is used with).
+    /// Allocates `byteCount` bytes of scratch (at least ``Model/arenaByteCount`` of the model it is used with;
+    /// a smaller scratch is a programming error that `classify` stops on).
     public init(byteCount: Int) {
         self.byteCount = max(0, byteCount)
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(1, byteCount), alignment: 64)

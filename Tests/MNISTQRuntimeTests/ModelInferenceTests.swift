@@ -33,11 +33,12 @@ final class ModelInferenceTests: XCTestCase {
         XCTAssertGreaterThan(model.arenaByteCount, 0)
         XCTAssertLessThanOrEqual(model.arenaByteCount, 16 * 1024, "issue 3: arena ≤ 16 KiB")
         XCTAssertEqual(InferenceScratch(for: model).byteCount, model.arenaByteCount)
+        XCTAssertGreaterThanOrEqual(model.arenaByteCount, Int8Network.arenaByteCount + Model.batchChunk * 10 * 4)
     }
 
     func testFastEqualsReferenceAndBatchEqualsSingleCalls() throws {
         let model = try loadSyntheticModel()
-        let count = 64
+        let count = 70  // two full batch chunks of 32 and a partial one
         let pixels = images(count, seed: 5)
         let scratch = InferenceScratch(for: model)
         let batch = model.classifyBatch(pixels: pixels, scratch: scratch)
