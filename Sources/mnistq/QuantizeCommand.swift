@@ -84,7 +84,7 @@ struct QuantizeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let directory = try DataDirectory.resolve(data)
+        let directory = try DataDirectory.resolve(data, quiet: quiet)
         let training = try MNIST.loadTrain(directory: directory)
         let test = try MNIST.loadTest(directory: directory)
         let options = QuantizationOptions(calibrationImages: calibrationImages, method: method, percentile: percentile,
@@ -190,12 +190,13 @@ final class ProgressPrinter {
     func finish() { line?.finish(); line = nil; phase = "" }
 }
 
-/// MNIST folder: --data, else $MNIST_DIR.
+/// MNIST folder: --data, else $MNIST_DIR, else the per-user cache (downloaded and verified when missing).
 enum DataDirectory {
-    static func resolve(_ flag: String?) throws -> String {
-        if let flag { return flag }
-        if let env = ProcessInfo.processInfo.environment["MNIST_DIR"], !env.isEmpty { return env }
-        throw ValidationError("no MNIST folder: pass --data DIR or set MNIST_DIR")
+    static func resolve(_ flag: String?, quiet: Bool = false) throws -> String {
+        do { return try MNISTLocator.resolve(dataFlag: flag, progress: !quiet) } catch let error as DataError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 }
 
