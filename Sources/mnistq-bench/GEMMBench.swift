@@ -163,6 +163,7 @@ func runGEMMBench(_ arguments: [String]) throws {
     }
     if custom { return }
     try runIm2colBench(repeats: repeats, millis: millis)
+    runRowSumsBench(repeats: repeats, millis: millis)
     // GEMM time of one epoch (60,000 images) on one core if every product ran at the per-image rates above.
     let perImage = ["conv1 fwd  W·cols", "conv1 dW   dY·colsᵀ", "conv2 fwd  W·cols", "conv2 dW   dY·colsᵀ", "conv2 dX   Wᵀ·dY"]
     var seconds = 0.0
@@ -199,5 +200,38 @@ private func runIm2colBench(repeats: Int, millis: Double) throws {
         let bytes = Double(channels * 25 * plane * 4)
         print(String(format: "  channels %2d side %2d: im2col %7.2f µs (%5.1f GB/s)   col2im %7.2f µs (%5.1f GB/s)",
                      channels, side, forward * 1e6, bytes / forward / 1e9, backward * 1e6, bytes / backward / 1e9))
+    }
+}
+
+/// Bias row sums (addRowSums) against the plain running-sum loop, per image, thread CPU time.
+private func runRowSumsBench(repeats: Int, millis: Double) {
+    print("bias row sums: addRowSums vs a running-sum loop, µs per image (median of \(repeats))")
+    func time(_ body: () -> Void) -> Double {
+        var iterations = 1
+        while true {
+            let start = nowSeconds()
+            for _ in 0..<iterations { body() }
+            let seconds = nowSeconds() - start
+            if seconds > millis * 1e-3 { return seconds / Double(iterations) }
+            iterations *= 4
+        }
+    }
+    for (channels, side) in [(16, 28), (32, 14)] {
+        let plane = side * side
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: channels * plane)
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: channels)
+        defer { input.deallocate(); sums.deallocate() }
+        for i in 0..<channels * plane { input[i] = Float((i &* 7919) % 13) - 6 }
+        sums.initialize(repeating: 0, count: channels)
+        let fastSums = median((0..<repeats).map { _ in time {
+            addRowSums(matrix: input, rows: channels, columns: plane, rowStride: plane, sums: sums) } })
+        let plainSums = median((0..<repeats).map { _ in time {
+            for o in 0..<channels {
+                var sum: Float = 0
+                for i in 0..<plane { sum += input[o * plane + i] }
+                sums[o] += sum
+            }
+        } })
+        print(String(format: "  %2d×%3d: %6.2f vs %6.2f µs", channels, plane, fastSums * 1e6, plainSums * 1e6))
     }
 }

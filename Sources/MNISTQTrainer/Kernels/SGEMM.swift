@@ -270,11 +270,58 @@ private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int
     }
 }
 
+/// Picks the compiled variant for (rows, halves). Each variant is its own function with both numbers fixed,
+/// so the inner loop carries no branch on them even when the optimizer declines to inline.
+@inline(__always)
+private func microKernel(rows: Int, halves: Int, depth: Int,
+    a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
+    a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
+    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    switch (rows, halves) {
+    case (8, 2): microKernel8x2(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+    case (8, _): microKernel8x1(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+    case (_, 2): microKernel4x2(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+    default: microKernel4x1(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+    }
+}
+
+@inline(never)
+private func microKernel8x2(depth: Int,
+    a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
+    a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
+    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    microKernelBody(rows: 8, halves: 2, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+}
+
+@inline(never)
+private func microKernel8x1(depth: Int,
+    a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
+    a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
+    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    microKernelBody(rows: 8, halves: 1, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+}
+
+@inline(never)
+private func microKernel4x2(depth: Int,
+    a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
+    a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
+    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    microKernelBody(rows: 4, halves: 2, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+}
+
+@inline(never)
+private func microKernel4x1(depth: Int,
+    a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
+    a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
+    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    microKernelBody(rows: 4, halves: 1, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+}
+
 /// c[rows × 8·halves] = (addToC ? c : 0) + Σ_p a_r[p·depthStep] · panel[p, ·]: up to 12 vector
 /// accumulators, one FMA each per p. `rows` (4 or 6) and `halves` (1 or 2) are literals at every call
 /// site, so after inlining the unused accumulators and branches disappear.
 @inline(__always)
-private func microKernel(rows: Int, halves: Int, depth: Int,
+private func microKernelBody(rows: Int, halves: Int, depth: Int,
                          a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
                          a3: UnsafePointer<Float>, a4: UnsafePointer<Float>, a5: UnsafePointer<Float>,
                          a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
