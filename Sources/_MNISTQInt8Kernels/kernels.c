@@ -20,8 +20,15 @@ int mnistq_int8_avx2_available(void) {
     return __builtin_cpu_supports("avx2") ? 1 : 0;
 }
 
+/// 4 bytes at any address (memcpy: no alignment or aliasing assumption; compiles to one load).
+static inline int32_t load32(const void *p) {
+    int32_t value;
+    __builtin_memcpy(&value, p, 4);
+    return value;
+}
+
 /// Broadcast of the int16 pair at p (unaligned) to every 32-bit lane.
-#define PAIR(p) _mm256_set1_epi32(*(const int32_t *)(const void *)(p))
+#define PAIR(p) _mm256_set1_epi32(load32(p))
 #define MADD(acc, w, x) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(w, x))
 
 /// Pools 4 accumulator vectors, adds bias, requantizes 8 channels starting at channel c into out[c...].
@@ -141,7 +148,7 @@ int mnistq_int8_avx512vnni_available(void) {
             __builtin_cpu_supports("avx512vnni")) ? 1 : 0;
 }
 
-#define QUAD(p) _mm512_set1_epi32(*(const int32_t *)(const void *)(p))
+#define QUAD(p) _mm512_set1_epi32(load32(p))
 #define DPBUSD(acc, x, w) acc = _mm512_dpbusd_epi32(acc, x, w)
 
 /// 16 pooled accumulators (bias already added) → requantized, ReLU-clamped u8 (the Swift requantize_s32 formula,

@@ -31,11 +31,12 @@ public func conv5x5ReluMaxPoolReference_u8s8(
             var acc = bias[o]
             let kyRange = max(0, 2 - y)..<min(5, height + 2 - y), kxRange = max(0, 2 - x)..<min(5, width + 2 - x)
             for i in 0..<inputChannels {
+                let filter = weights + (o * inputChannels + i) * 25 // [5, 5] of channel pair (o, i)
+                // Index of tap (0, 0) in input; it may lie outside the image, the taps in the ranges never do.
+                let tap00 = i * height * width + (y - 2) * width + (x - 2)
                 for ky in kyRange {
                     for kx in kxRange {
-                        let w = weights[((o * inputChannels + i) * 5 + ky) * 5 + kx]
-                        let a = input[(i * height + y + ky - 2) * width + x + kx - 2]
-                        acc = acc &+ Int32(w) &* Int32(a)
+                        acc = acc &+ Int32(filter[ky * 5 + kx]) &* Int32(input[tap00 + ky * width + kx])
                     }
                 }
             }

@@ -1,5 +1,5 @@
-// AVX2 inner kernels of the int8 runtime (x86-64 only, chosen at run time); layouts are documented in
-// Sources/MNISTQRuntime/Kernels/FastKernelsSwift.swift and PackedInt8Weights.swift. Results equal the Swift reference.
+// x86-64 inner kernels of the int8 runtime (AVX-512 VNNI and AVX2, chosen at run time); layouts are documented here
+// and in Sources/MNISTQRuntime/Kernels/PackedInt8Weights.swift. Results equal the Swift reference kernels bit for bit.
 #ifndef MNISTQ_INT8_KERNELS_H
 #define MNISTQ_INT8_KERNELS_H
 #include <stdint.h>
