@@ -27,6 +27,7 @@ public enum InflateError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Bytes follow the Adler-32 trailer.
     case trailingBytes(count: Int)
 
+    /// What went wrong, the value found, what was expected, and a hint.
     public var description: String {
         switch self {
         case let .badZlibHeader(cmf, flg, reason):

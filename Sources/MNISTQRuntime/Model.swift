@@ -194,8 +194,11 @@ public struct DigitScores: RandomAccessCollection, Equatable, Sendable {
         precondition(index == 10, "DigitScores holds 10 scores, got \(index)")
     }
 
+    /// Always 0: index d holds the score of digit d.
     public var startIndex: Int { 0 }
+    /// Always 10.
     public var endIndex: Int { 10 }
+    /// The score of digit `position` (0...9; other indices are a programming error).
     public subscript(position: Int) -> Int32 {
         get { precondition((0..<10).contains(position), "digit index out of range"); return lanes[position] }
         set { precondition((0..<10).contains(position), "digit index out of range"); lanes[position] = newValue }

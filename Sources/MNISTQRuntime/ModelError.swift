@@ -52,6 +52,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A metadata entry is malformed (`reason` says how).
     case badMetadata(index: Int, reason: String)
 
+    /// Field, value found, value expected, and a hint (without the file name: callers that read files prefix it).
     public var description: String {
         let corrupt = "the file is corrupt or was not written by `mnistq quantize`"
         switch self {

@@ -39,8 +39,11 @@ public enum ModelFormat {
     public struct LayerSpec: Sendable, Equatable {
         /// The layer's name, the same as in the trainer and the PyTorch model: conv1, conv2, fc1, fc2, fc3.
         public let name: String
+        /// What the layer computes.
         public let kind: QuantizedLayerKind
+        /// Output channels (conv) or features (linear).
         public let outputCount: Int
+        /// Input channels (conv) or features (linear).
         public let inputCount: Int
         /// Weights per output channel: input count × 25 for 5×5 convolutions, input count for linear layers.
         public var weightsPerOutput: Int { kind == .conv5x5ReluMaxPool ? inputCount * 25 : inputCount }
@@ -72,7 +75,8 @@ public enum ModelFormat {
     public static var worstCaseAccumulator: Int64 {
         network.map { Int64(maximumBiasMagnitude) + Int64(maximumInput) * Int64(weightRange.upperBound) * Int64($0.weightsPerOutput) }.max()!
     }
-    /// Metadata limits: entries, and bytes per key (values are bounded only by the payload length).
+    /// Most metadata entries a file may hold.
     public static let maximumMetadataCount = 256
+    /// Most UTF-8 bytes in a metadata key (values are bounded only by the payload length).
     public static let maximumKeyLength = 256
 }
