@@ -35,7 +35,15 @@ public struct QuantizationOptions: Sendable, Equatable, Codable {
     /// Seeds the choice of calibration images.
     public var seed: UInt64
 
+    /// 2,000: on the golden model, per-layer SQNR reaches the 10,000-image values here (fc1 42.6 dB, logits
+    /// 45.5 dB; 250 images give 41.9 and 45.0) while held-out agreement is at its noise floor (2–6 of 20,000
+    /// differ) from 250 to 10,000 images; more images only cost calibration time.
     public static let defaultCalibrationImages = 2000
+
+    enum CodingKeys: String, CodingKey {
+        case calibrationImages = "calibration_images", method, percentile, granularity
+        case weightScale = "weight_scale", biasCorrection = "bias_correction", seed
+    }
 
     public init(calibrationImages: Int = QuantizationOptions.defaultCalibrationImages, method: CalibrationMethod = .minmax,
                 percentile: Double = 99.99, granularity: WeightGranularity = .perChannel,
