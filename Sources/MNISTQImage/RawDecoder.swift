@@ -27,16 +27,16 @@ public enum IDXImageDecoder {
     /// Decodes an IDX image file into its images.
     public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [GrayImage] {
         let data = try gunzipIfNeeded(bytes, file: file, limits: limits)
-        guard data.count >= 16 else {
-            throw ImageError.truncated(file: file, format: "IDX", detail: "\(data.count) bytes; the image header alone is 16 bytes")
-        }
-        let magic = readBigEndian32(data, 0)
+        let magic = data.count >= 4 ? readBigEndian32(data, 0) : 0
         if magic == labelMagic {
             throw ImageError.unsupported(file: file, format: "IDX", feature: "this is a label file (magic 0x00000801), "
                 + "not images (hint: pass it with --labels)")
         }
         guard magic == imageMagic else {
             throw ImageError.corrupt(file: file, format: "IDX", detail: "magic is 0x\(String(magic, radix: 16)); expected 0x00000803 (uint8, 3 dimensions)")
+        }
+        guard data.count >= 16 else {
+            throw ImageError.truncated(file: file, format: "IDX", detail: "\(data.count) bytes; the image header alone is 16 bytes")
         }
         let count = Int(readBigEndian32(data, 4)), rows = Int(readBigEndian32(data, 8)), columns = Int(readBigEndian32(data, 12))
         try ImageDecoder.checkDimensions(width: columns, height: rows, count: max(count, 1), file: file, format: .idx, limits: limits)

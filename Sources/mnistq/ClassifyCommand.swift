@@ -205,12 +205,14 @@ struct ClassifyCommand: ParsableCommand {
             return [ClassifyResultRow(path: input.path, label: labels.label(for: input.path, index: nil) ?? input.folderLabel,
                               outcome: .failure("\(error)"))]
         }
-        let multiple = decoded.format == .raw || decoded.format == .idx
+        // Raw and IDX files are image sequences: IDX labels apply by index, and names get "#index" when there is
+        // more than one image.
+        let sequence = decoded.format == .raw || decoded.format == .idx
         var rows: [ClassifyResultRow] = []
         rows.reserveCapacity(decoded.images.count)
         for (index, image) in decoded.images.enumerated() {
-            let name = multiple ? "\(input.path)#\(index)" : input.path
-            let label = labels.label(for: name, index: multiple ? index : nil) ?? input.folderLabel
+            let name = decoded.images.count > 1 ? "\(input.path)#\(index)" : input.path
+            let label = labels.label(for: name, index: sequence ? index : nil) ?? input.folderLabel
             do {
                 let pixels = try classifier.modelInput(for: image, file: name)
                 lap(\.preprocess)

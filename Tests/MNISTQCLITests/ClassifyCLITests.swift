@@ -1,0 +1,269 @@
+// `mnistq classify` run as a subprocess: exact output formats, bad files in a batch, exit codes, labels.
+import Foundation
+import MNISTQImage
+import MNISTQRuntime
+import XCTest
+
+final class ClassifyCLITests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static var mnistDirectory: String {
+        ProcessInfo.processInfo.environment["MNIST_DIR"] ?? packageRoot.appendingPathComponent("../shared/mnist").standardized.path
+    }
+    static var modelPath: String {
+        ProcessInfo.processInfo.environment["MNISTQ_MODEL"] ?? packageRoot.appendingPathComponent("samples/mnistq-int8.mnq8").path
+    }
+
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mnistq-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    // MARK: Helpers
+
+    /// The `mnistq` binary built next to this test bundle.
+    func binary() throws -> String {
+        let testExecutable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var folder = URL(fileURLWithPath: testExecutable).deletingLastPathComponent()
+        if folder.lastPathComponent == "MacOS" { folder = folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+        let path = folder.appendingPathComponent("mnistq").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            XCTFail("mnistq binary not found at \(path) (it is built with the tests)")
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return path
+    }
+
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "MNISTQ_MODEL")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = directory.appendingPathComponent(".stdout"), err = directory.appendingPathComponent(".stderr")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
+                   stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+
+    func write(_ relativePath: String, _ bytes: [UInt8]) throws {
+        let url = directory.appendingPathComponent(relativePath)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+    }
+
+    func mnistTest() throws -> (images: [GrayImage], labels: [UInt8]) {
+        do {
+            let images = try ImageDecoder.decodeFile(atPath: Self.mnistDirectory + "/t10k-images-idx3-ubyte.gz").images
+            let labels = try IDXImageDecoder.decodeLabels(try ImageDecoder.readFile(atPath: Self.mnistDirectory + "/t10k-labels-idx1-ubyte.gz"),
+                                                          file: "t10k-labels")
+            return (images, labels)
+        } catch {
+            XCTFail("MNIST test set not found in \(Self.mnistDirectory) (set MNIST_DIR): \(error)")
+            throw error
+        }
+    }
+
+    func classifier() throws -> ImageClassifier {
+        do {
+            return ImageClassifier(model: try Model(bytes: try ImageDecoder.readFile(atPath: Self.modelPath)))
+        } catch {
+            XCTFail("no usable int8 model at \(Self.modelPath) (set MNISTQ_MODEL): \(error)")
+            throw error
+        }
+    }
+
+    /// What the library says about a fixture file, computed in this process.
+    func expectedGuesses(_ relativePath: String, _ classifier: ImageClassifier, topK: Int) throws -> [DigitGuess] {
+        let image = try ImageDecoder.decodeFile(atPath: directory.appendingPathComponent(relativePath).path).images[0]
+        let scratch = InferenceScratch(for: classifier.model)
+        return ImageClassifier.topGuesses(try classifier.classify(image, scratch: scratch), count: topK)
+    }
+
+    func p(_ value: Float, _ digits: Int) -> String { String(format: "%.\(digits)f", Double(value)) }
+
+    /// The small fixture: three MNIST test digits in label folders, as JPEG, PGM and raw, and a text file named .jpg.
+    func makeFixture() throws -> [(path: String, label: Int?)] {
+        let mnist = try mnistTest()
+        try write("digits/7/mnist-0.jpg", try JPEGEncoder.encode(mnist.images[0].pixels, width: 28, height: 28, quality: 90))
+        try write("digits/2/mnist-1.pgm", Array("P5\n28 28\n255\n".utf8) + mnist.images[1].pixels)
+        try write("digits/1/mnist-2.raw", mnist.images[2].pixels)
+        try write("digits/notes.jpg", Array("not a picture\n".utf8))
+        XCTAssertEqual(mnist.labels.prefix(3), [7, 2, 1])
+        return [("digits/1/mnist-2.raw", 1), ("digits/2/mnist-1.pgm", 2), ("digits/7/mnist-0.jpg", 7), ("digits/notes.jpg", nil)]
+    }
+
+    // MARK: Tests
+
+    func testOutputFormatsAreExact() throws {
+        let rows = try makeFixture()
+        let classifier = try classifier()
+        let topK = 2
+        var guesses: [String: [DigitGuess]] = [:]
+        for row in rows where row.label != nil { guesses[row.path] = try expectedGuesses(row.path, classifier, topK: topK) }
+        let common = ["classify", "--model", Self.modelPath, "--recursive", "--top-k", "\(topK)", "--no-progress", "digits"]
+        let errorText = "digits/notes.jpg: not an image (looks like text)"
+
+        var table = "DIGIT  CONF    LABEL  TOP-2            PATH\n"
+        var csv = "path,status,digit,confidence,label,top,error\n"
+        var json = "["
+        for (index, row) in rows.enumerated() {
+            json += index == 0 ? "\n" : ",\n"
+            guard let label = row.label, let top = guesses[row.path] else {
+                table += "-      -       -      error            \(row.path)\n"
+                csv += "\(row.path),error,,,,,\(errorText)\n"
+                json += "{\"path\":\"\(row.path)\",\"status\":\"error\",\"error\":\"\(errorText)\"}"
+                continue
+            }
+            let best = top[0]
+            let topText = top.map { "\($0.digit):\(p($0.probability, 3))" }.joined(separator: " ")
+            table += "\(best.digit)      \(p(best.probability, 4))  \(label)      \(topText)  \(row.path)\n"
+            csv += "\(row.path),ok,\(best.digit),\(p(best.probability, 4)),\(label),"
+                + top.map { "\($0.digit):\(p($0.probability, 4))" }.joined(separator: ";") + ",\n"
+            json += "{\"path\":\"\(row.path)\",\"status\":\"ok\",\"digit\":\(best.digit),\"confidence\":\(p(best.probability, 4)),"
+                + "\"label\":\(label),\"top\":["
+                + top.map { "{\"digit\":\($0.digit),\"probability\":\(p($0.probability, 4))}" }.joined(separator: ",") + "]}"
+        }
+        json += "\n]\n"
+
+        for (format, expected) in [("table", table), ("csv", csv), ("json", json)] {
+            let result = try run(common + ["--format", format])
+            XCTAssertEqual(result.stdout, expected, format)
+            XCTAssertEqual(result.status, 1, "one input failed → exit 1 (\(format))")
+            XCTAssertTrue(result.stderr.contains("error: \(errorText)\n"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("classified 3 of 4 images, 1 error"), result.stderr)
+            let correct = rows.filter { $0.label != nil && guesses[$0.path]![0].digit == $0.label }.count
+            XCTAssertTrue(result.stderr.contains("accuracy \(correct)/3 = "), result.stderr)
+        }
+        // JSON output parses as JSON.
+        let parsed = try JSONSerialization.jsonObject(with: Data(try run(common + ["--format", "json"]).stdout.utf8)) as? [[String: Any]]
+        XCTAssertEqual(parsed?.count, 4)
+
+        // Without the bad file: exit 0, and with no labels the LABEL column is absent.
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("digits/notes.jpg"))
+        try write("plain.pgm", Array("P5\n28 28\n255\n".utf8) + (try mnistTest()).images[1].pixels)
+        let clean = try run(["classify", "--model", Self.modelPath, "--top-k", "1", "plain.pgm"])
+        let top = try expectedGuesses("plain.pgm", classifier, topK: 1)[0]
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+        XCTAssertEqual(clean.stdout, "DIGIT  CONF    TOP-1    PATH\n\(top.digit)      \(p(top.probability, 4))  \(top.digit):\(p(top.probability, 3))  plain.pgm\n")
+    }
+
+    func testBatchWithBadFilesClassifiesEveryGoodFileAndExits1() throws {
+        let mnist = try mnistTest()
+        let classifier = try classifier()
+        var arguments = ["classify", "--model", Self.modelPath, "--format", "csv", "--top-k", "1", "--jobs", "2"]
+        var expectations: [(path: String, check: (String) -> Bool)] = []
+        let tiny = try JPEGEncoder.encode(mnist.images[5].pixels, width: 28, height: 28, quality: 90)
+        var huge = tiny
+        let sof = (2..<(huge.count - 9)).first { huge[$0] == 0xFF && huge[$0 + 1] == 0xC0 }!
+        for offset in [sof + 5, sof + 7] { huge[offset] = 0xEA; huge[offset + 1] = 0x60 }
+        var random = SplitMix(state: 7)
+        let bad: [(String, [UInt8]?, String)] = [
+            ("empty.jpg", [], "empty file (0 bytes)"),
+            ("truncated.jpg", Array(tiny.prefix(tiny.count / 2)), "truncated JPEG"),
+            ("random.jpg", (0..<999).map { _ in UInt8(truncatingIfNeeded: random.next()) }, "not an image: unknown format"),
+            ("text.jpg", Array("hello\n".utf8), "not an image (looks like text)"),
+            ("short.raw", [UInt8](repeating: 1, count: 700), "700 bytes is not a multiple of 784"),
+            ("huge.jpg", huge, "declares 60000x60000 pixels"),
+            ("folder.png", nil, "is a directory"),
+            ("missing.png", nil, "No such file or directory"),
+        ]
+        for index in 0..<40 {
+            // Good files interleaved with bad ones, in argument order.
+            let name = String(format: "good-%02d.jpg", index)
+            try write(name, try JPEGEncoder.encode(mnist.images[index].pixels, width: 28, height: 28, quality: 90))
+            let digit = try expectedGuesses(name, classifier, topK: 1)[0].digit
+            arguments.append(name)
+            expectations.append((name, { $0.hasPrefix("\(name),ok,\(digit),") }))
+            if index % 5 == 0, index / 5 < bad.count {
+                let (badName, bytes, message) = bad[index / 5]
+                if let bytes { try write(badName, bytes) } else if badName == "folder.png" {
+                    try FileManager.default.createDirectory(at: directory.appendingPathComponent(badName), withIntermediateDirectories: false)
+                }
+                arguments.append(badName)
+                expectations.append((badName, { $0.hasPrefix("\(badName),error,,,,,") && $0.contains(message) }))
+            }
+        }
+        let result = try run(arguments)
+        XCTAssertEqual(result.status, 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "path,status,digit,confidence,label,top,error")
+        XCTAssertEqual(lines.count - 1, expectations.count)
+        for (line, expectation) in zip(lines.dropFirst(), expectations) {
+            XCTAssertTrue(expectation.check(line), "\(expectation.path): \(line)")
+        }
+        XCTAssertTrue(result.stderr.contains("classified 40 of 48 images, 8 errors"), result.stderr)
+    }
+
+    func testMultiImageRawFileAndIDXLabels() throws {
+        let mnist = try mnistTest()
+        let count = 50
+        try write("batch.raw", mnist.images.prefix(count).flatMap(\.pixels))
+        try write("labels.idx", [0, 0, 8, 1, 0, 0, 0, UInt8(count)] + mnist.labels.prefix(count))
+        let classifier = try classifier()
+        let scratch = InferenceScratch(for: classifier.model)
+        let digits = try mnist.images.prefix(count).map { try classifier.classify($0, scratch: scratch).digit }
+        let correct = zip(digits, mnist.labels).filter { $0 == Int($1) }.count
+        let result = try run(["classify", "--model", Self.modelPath, "--format", "csv", "--top-k", "1", "--labels", "labels.idx", "batch.raw"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").dropFirst()
+        XCTAssertEqual(lines.count, count)
+        for (index, line) in lines.enumerated() {
+            XCTAssertTrue(line.hasPrefix("batch.raw#\(index),ok,\(digits[index]),"), String(line))
+            XCTAssertTrue(line.contains(",\(mnist.labels[index]),\(digits[index]):"), String(line))
+        }
+        XCTAssertTrue(result.stderr.contains("accuracy \(correct)/\(count) = "), result.stderr)
+    }
+
+    func testUsageErrorsAndUnusableModelsExit2() throws {
+        try write("a.raw", [UInt8](repeating: 0, count: 784))
+        try write("model.txt", Array("not a model".utf8))
+        XCTAssertEqual(try run(["classify", "--model", Self.modelPath]).status, 2, "no paths")
+        XCTAssertEqual(try run(["classify", "--model", Self.modelPath, "--top-k", "0", "a.raw"]).status, 2)
+        XCTAssertEqual(try run(["classify", "--model", Self.modelPath, "--format", "xml", "a.raw"]).status, 2)
+        let garbage = try run(["classify", "--model", "model.txt", "a.raw"])
+        XCTAssertEqual(garbage.status, 2)
+        XCTAssertTrue(garbage.stderr.contains("unusable model model.txt"), garbage.stderr)
+        let missing = try run(["classify", "--model", "nope.mnq8", "a.raw"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("nope.mnq8"), missing.stderr)
+        // $MNISTQ_MODEL is used when --model is absent.
+        let fromEnvironment = try run(["classify", "a.raw"], environment: ["MNISTQ_MODEL": Self.modelPath])
+        XCTAssertEqual(fromEnvironment.status, 0, fromEnvironment.stderr)
+        let help = try run(["classify", "--help"])
+        XCTAssertTrue(help.stdout.contains("MNISTQ_MODEL"), help.stdout)
+    }
+
+    func testNoPreprocessNeeds28x28() throws {
+        try write("big.pgm", Array("P5 30 30 255\n".utf8) + [UInt8](repeating: 9, count: 900))
+        let result = try run(["classify", "--model", Self.modelPath, "--no-preprocess", "--format", "csv", "big.pgm"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stdout.contains("big.pgm,error,,,,,\"big.pgm: image is 30x30, expected 28x28 without preprocessing (hint: drop --no-preprocess)\"\n"),
+                      result.stdout)
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
