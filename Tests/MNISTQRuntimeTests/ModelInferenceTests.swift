@@ -121,7 +121,7 @@ final class ModelInferenceTests: XCTestCase {
         let expected = model.classifyBatch(pixels: pixels, scratch: InferenceScratch(for: model))
         let results = UnsafeMutableBufferPointer<[Classification]>.allocate(capacity: 4)
         results.initialize(repeating: [])
-        defer { results.deallocate() }
+        defer { _ = results.deinitialize(); results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
             let scratch = InferenceScratch(for: model)
             var mine: [Classification] = []
