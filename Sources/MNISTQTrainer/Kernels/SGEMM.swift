@@ -10,7 +10,7 @@
 ///
 /// Kernels: when op(B) rows are contiguous (B not transposed) a 6×32 broadcast kernel runs over B packed
 /// in k×32 panels. For C = A·Bᵀ the same kernel computes Cᵀ = B·Aᵀ over a transposed copy of A (the
-/// smaller operand in the CNN) when m > 16, and a dot-product kernel over 3×4 tiles runs otherwise.
+/// smaller operand in the CNN) when m > 16, and a dot-product kernel over 4×5 tiles runs otherwise.
 /// With both flags set, op(A) is copied to row-major form first (not a CNN shape).
 public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -38,7 +38,7 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
 
 /// C = A·Bᵀ: with more than 16 rows the transposed broadcast path keeps ≥ 12 accumulators busy and wins
 /// (measured 96 vs 46 GMAC/s on conv2's 32×400×196); with ≤ 16 rows its 16-column panel leaves the FMA
-/// pipes latency-bound and the dot kernel wins (57 vs 42 GMAC/s on conv1's 16×25×784).
+/// pipes latency-bound and the dot kernel wins (69 vs 42 GMAC/s on conv1's 16×25×784).
 private func gemmNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     if m > vecWidth {
@@ -389,90 +389,104 @@ private func storeRow(_ c: UnsafeMutablePointer<Float>, _ row: Int, _ ldc: Int, 
 
 // MARK: - Dot-product kernel: A · Bᵀ with both operands contiguous along k
 
-/// Output tile of the dot kernel (3 rows of A × 4 rows of B: 12 accumulators + 3 A vectors + 1 B vector
-/// = 16 registers) and the k-block that keeps the 3 A rows in L1 while all of B's rows pass.
-private let dotRows = 3
-private let dotColumns = 4
+/// Output tile of the dot kernel (4 rows of A × 5 rows of B: 20 accumulators + 4 A vectors + 1 B vector
+/// = 25 of AVX-512's 32 registers; conv1's 16 × 25 weight gradient tiles exactly) and the k-block that
+/// keeps the 4 A rows in L1 while all of B's rows pass.
+private let dotRows = 4
+private let dotColumns = 5
 private let dotDepth = 512
 
 private func gemmDotNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    var p0 = 0
-    while p0 < k {
-        // The last block takes any short remainder, so only k < vecWidth ever runs the scalar path.
-        let remaining = k &- p0
-        let depth = remaining < dotDepth &+ vecWidth ? remaining : dotDepth
-        let addToC = accumulate || p0 > 0
-        var i0 = 0
-        while i0 < m {
-            let rows = min(dotRows, m &- i0)
-            let lastRow = m &- 1
-            let a0 = a + (i0 &* lda &+ p0)
-            let a1 = a + (min(i0 &+ 1, lastRow) &* lda &+ p0)
-            let a2 = a + (min(i0 &+ 2, lastRow) &* lda &+ p0)
-            var j0 = 0
-            while j0 < n {
-                let columns = min(dotColumns, n &- j0)
-                let lastColumn = n &- 1
-                let b0 = b + (j0 &* ldb &+ p0)
-                let b1 = b + (min(j0 &+ 1, lastColumn) &* ldb &+ p0)
-                let b2 = b + (min(j0 &+ 2, lastColumn) &* ldb &+ p0)
-                let b3 = b + (min(j0 &+ 3, lastColumn) &* ldb &+ p0)
-                let sums = dotKernel3x4(depth: depth, a0: a0, a1: a1, a2: a2, b0: b0, b1: b1, b2: b2, b3: b3)
-                for r in 0..<rows {
-                    let dst = c + ((i0 &+ r) &* ldc &+ j0)
-                    for s in 0..<columns {
-                        let value = sums[r &* 4 &+ s]
-                        dst[s] = addToC ? dst[s] + value : value
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: dotRows &* dotColumns) { buffer in
+        let sums = buffer.baseAddress!
+        var p0 = 0
+        while p0 < k {
+            // The last block takes any short remainder, so only k < vecWidth ever runs the scalar path.
+            let remaining = k &- p0
+            let depth = remaining < dotDepth &+ vecWidth ? remaining : dotDepth
+            let addToC = accumulate || p0 > 0
+            var i0 = 0
+            while i0 < m {
+                let rows = min(dotRows, m &- i0)
+                let lastRow = m &- 1
+                let a0 = a + (i0 &* lda &+ p0)
+                let a1 = a + (min(i0 &+ 1, lastRow) &* lda &+ p0)
+                let a2 = a + (min(i0 &+ 2, lastRow) &* lda &+ p0)
+                let a3 = a + (min(i0 &+ 3, lastRow) &* lda &+ p0)
+                var j0 = 0
+                while j0 < n {
+                    let columns = min(dotColumns, n &- j0)
+                    let lastColumn = n &- 1
+                    let b0 = b + (j0 &* ldb &+ p0)
+                    let b1 = b + (min(j0 &+ 1, lastColumn) &* ldb &+ p0)
+                    let b2 = b + (min(j0 &+ 2, lastColumn) &* ldb &+ p0)
+                    let b3 = b + (min(j0 &+ 3, lastColumn) &* ldb &+ p0)
+                    let b4 = b + (min(j0 &+ 4, lastColumn) &* ldb &+ p0)
+                    dotKernel4x5(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, b0: b0, b1: b1, b2: b2, b3: b3, b4: b4, sums: sums)
+                    for r in 0..<rows {
+                        let dst = c + ((i0 &+ r) &* ldc &+ j0)
+                        for s in 0..<columns {
+                            let value = sums[r &* dotColumns &+ s]
+                            dst[s] = addToC ? dst[s] + value : value
+                        }
                     }
+                    j0 &+= dotColumns
                 }
-                j0 &+= dotColumns
+                i0 &+= dotRows
             }
-            i0 &+= dotRows
+            p0 &+= depth
         }
-        p0 &+= depth
     }
 }
 
-/// The 12 dot products a_r · b_s over `depth` elements, row-major in a SIMD16 (lanes 12–15 unused).
-/// The tail (depth mod vecWidth) is one more full vector ending at the last element, with the lanes
-/// already summed zeroed on the A side.
-@inline(__always)
-private func dotKernel3x4(depth: Int, a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
-                          b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, b2: UnsafePointer<Float>,
-                          b3: UnsafePointer<Float>) -> SIMD16<Float> {
+/// sums[r·5 + s] = a_r · b_s over `depth` elements (r < 4, s < 5). The tail (depth mod vecWidth) is one
+/// more full vector ending at the last element, with the lanes already summed zeroed on the A side.
+@inline(never)
+private func dotKernel4x5(depth: Int, a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
+                          a3: UnsafePointer<Float>, b0: UnsafePointer<Float>, b1: UnsafePointer<Float>,
+                          b2: UnsafePointer<Float>, b3: UnsafePointer<Float>, b4: UnsafePointer<Float>,
+                          sums: UnsafeMutablePointer<Float>) {
     typealias V = Vec
     if depth < vecWidth {
-        var sums = SIMD16<Float>()
-        for p in 0..<depth {
-            let x0 = a0[p], x1 = a1[p], x2 = a2[p]
-            let y = SIMD4<Float>(b0[p], b1[p], b2[p], b3[p])
-            for s in 0..<4 {
-                sums[s] += x0 * y[s]; sums[4 &+ s] += x1 * y[s]; sums[8 &+ s] += x2 * y[s]
+        let aRows = [a0, a1, a2, a3], bRows = [b0, b1, b2, b3, b4]
+        for r in 0..<4 {
+            for s in 0..<5 {
+                var sum: Float = 0
+                for p in 0..<depth { sum += aRows[r][p] * bRows[s][p] }
+                sums[r &* 5 &+ s] = sum
             }
         }
-        return sums
+        return
     }
-    var c00 = V(), c01 = V(), c02 = V(), c03 = V()
-    var c10 = V(), c11 = V(), c12 = V(), c13 = V()
-    var c20 = V(), c21 = V(), c22 = V(), c23 = V()
-    let ra0 = UnsafeRawPointer(a0), ra1 = UnsafeRawPointer(a1), ra2 = UnsafeRawPointer(a2)
-    let rb0 = UnsafeRawPointer(b0), rb1 = UnsafeRawPointer(b1), rb2 = UnsafeRawPointer(b2), rb3 = UnsafeRawPointer(b3)
+    var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c04 = V()
+    var c10 = V(), c11 = V(), c12 = V(), c13 = V(), c14 = V()
+    var c20 = V(), c21 = V(), c22 = V(), c23 = V(), c24 = V()
+    var c30 = V(), c31 = V(), c32 = V(), c33 = V(), c34 = V()
+    let ra0 = UnsafeRawPointer(a0), ra1 = UnsafeRawPointer(a1), ra2 = UnsafeRawPointer(a2), ra3 = UnsafeRawPointer(a3)
+    let rb0 = UnsafeRawPointer(b0), rb1 = UnsafeRawPointer(b1), rb2 = UnsafeRawPointer(b2)
+    let rb3 = UnsafeRawPointer(b3), rb4 = UnsafeRawPointer(b4)
+
+    @inline(__always)
+    func step(_ x0: V, _ x1: V, _ x2: V, _ x3: V, _ byte: Int) {
+        var y = rb0.loadUnaligned(fromByteOffset: byte, as: V.self)
+        c00 = c00.addingProduct(x0, y); c10 = c10.addingProduct(x1, y); c20 = c20.addingProduct(x2, y); c30 = c30.addingProduct(x3, y)
+        y = rb1.loadUnaligned(fromByteOffset: byte, as: V.self)
+        c01 = c01.addingProduct(x0, y); c11 = c11.addingProduct(x1, y); c21 = c21.addingProduct(x2, y); c31 = c31.addingProduct(x3, y)
+        y = rb2.loadUnaligned(fromByteOffset: byte, as: V.self)
+        c02 = c02.addingProduct(x0, y); c12 = c12.addingProduct(x1, y); c22 = c22.addingProduct(x2, y); c32 = c32.addingProduct(x3, y)
+        y = rb3.loadUnaligned(fromByteOffset: byte, as: V.self)
+        c03 = c03.addingProduct(x0, y); c13 = c13.addingProduct(x1, y); c23 = c23.addingProduct(x2, y); c33 = c33.addingProduct(x3, y)
+        y = rb4.loadUnaligned(fromByteOffset: byte, as: V.self)
+        c04 = c04.addingProduct(x0, y); c14 = c14.addingProduct(x1, y); c24 = c24.addingProduct(x2, y); c34 = c34.addingProduct(x3, y)
+    }
+
     let full = depth & ~(vecWidth &- 1)
     var byte = 0
     let end = full &* 4
     while byte < end {
-        let x0 = ra0.loadUnaligned(fromByteOffset: byte, as: V.self)
-        let x1 = ra1.loadUnaligned(fromByteOffset: byte, as: V.self)
-        let x2 = ra2.loadUnaligned(fromByteOffset: byte, as: V.self)
-        var y = rb0.loadUnaligned(fromByteOffset: byte, as: V.self)
-        c00 = c00.addingProduct(x0, y); c10 = c10.addingProduct(x1, y); c20 = c20.addingProduct(x2, y)
-        y = rb1.loadUnaligned(fromByteOffset: byte, as: V.self)
-        c01 = c01.addingProduct(x0, y); c11 = c11.addingProduct(x1, y); c21 = c21.addingProduct(x2, y)
-        y = rb2.loadUnaligned(fromByteOffset: byte, as: V.self)
-        c02 = c02.addingProduct(x0, y); c12 = c12.addingProduct(x1, y); c22 = c22.addingProduct(x2, y)
-        y = rb3.loadUnaligned(fromByteOffset: byte, as: V.self)
-        c03 = c03.addingProduct(x0, y); c13 = c13.addingProduct(x1, y); c23 = c23.addingProduct(x2, y)
+        step(ra0.loadUnaligned(fromByteOffset: byte, as: V.self), ra1.loadUnaligned(fromByteOffset: byte, as: V.self),
+             ra2.loadUnaligned(fromByteOffset: byte, as: V.self), ra3.loadUnaligned(fromByteOffset: byte, as: V.self), byte)
         byte &+= vecBytes
     }
     if full != depth {
@@ -483,21 +497,22 @@ private func dotKernel3x4(depth: Int, a0: UnsafePointer<Float>, a1: UnsafePointe
         let keep = lanes .>= SIMD16<Int32>(repeating: overlap)
         let tail = (depth &- vecWidth) &* 4
         let zero = V()
-        let x0 = zero.replacing(with: ra0.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep)
-        let x1 = zero.replacing(with: ra1.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep)
-        let x2 = zero.replacing(with: ra2.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep)
-        var y = rb0.loadUnaligned(fromByteOffset: tail, as: V.self)
-        c00 = c00.addingProduct(x0, y); c10 = c10.addingProduct(x1, y); c20 = c20.addingProduct(x2, y)
-        y = rb1.loadUnaligned(fromByteOffset: tail, as: V.self)
-        c01 = c01.addingProduct(x0, y); c11 = c11.addingProduct(x1, y); c21 = c21.addingProduct(x2, y)
-        y = rb2.loadUnaligned(fromByteOffset: tail, as: V.self)
-        c02 = c02.addingProduct(x0, y); c12 = c12.addingProduct(x1, y); c22 = c22.addingProduct(x2, y)
-        y = rb3.loadUnaligned(fromByteOffset: tail, as: V.self)
-        c03 = c03.addingProduct(x0, y); c13 = c13.addingProduct(x1, y); c23 = c23.addingProduct(x2, y)
+        step(zero.replacing(with: ra0.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep),
+             zero.replacing(with: ra1.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep),
+             zero.replacing(with: ra2.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep),
+             zero.replacing(with: ra3.loadUnaligned(fromByteOffset: tail, as: V.self), where: keep), tail)
     }
-    return SIMD16<Float>(lowHalf: SIMD8<Float>(lowHalf: horizontalSums(c00, c01, c02, c03),
-                                               highHalf: horizontalSums(c10, c11, c12, c13)),
-                         highHalf: SIMD8<Float>(lowHalf: horizontalSums(c20, c21, c22, c23), highHalf: SIMD4<Float>()))
+    let out = UnsafeMutableRawPointer(sums)
+    // Rows r, columns 0–3 as one SIMD4 each at r·5; column 4 for all rows last (overlapping stores are
+    // ordered, so each SIMD4 store precedes the scalar that completes its row).
+    let row0 = horizontalSums(c00, c01, c02, c03), row1 = horizontalSums(c10, c11, c12, c13)
+    let row2 = horizontalSums(c20, c21, c22, c23), row3 = horizontalSums(c30, c31, c32, c33)
+    let column4 = horizontalSums(c04, c14, c24, c34)
+    out.storeBytes(of: row0, toByteOffset: 0, as: SIMD4<Float>.self)
+    out.storeBytes(of: row1, toByteOffset: 20, as: SIMD4<Float>.self)
+    out.storeBytes(of: row2, toByteOffset: 40, as: SIMD4<Float>.self)
+    out.storeBytes(of: row3, toByteOffset: 60, as: SIMD4<Float>.self)
+    sums[4] = column4[0]; sums[9] = column4[1]; sums[14] = column4[2]; sums[19] = column4[3]
 }
 
 /// (Σ v0, Σ v1, Σ v2, Σ v3) with vector adds of halves instead of four separate reductions.
