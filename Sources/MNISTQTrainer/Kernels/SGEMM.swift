@@ -5,10 +5,11 @@
 /// `op(X)` is X transposed when the flag is set: A is stored k×m when `transposeA`, B is stored n×k when
 /// `transposeB`. `lda`, `ldb`, `ldc` are row strides in elements (≥ the stored row length). Zero-sized
 /// dimensions are allowed: with k == 0 the result is C (accumulate) or zeros. Single-threaded and
-/// allocation-free apart from a 33 KB stack buffer; callers parallelise by giving each thread its own C.
+/// allocation-free apart from a stack buffer of ≤ 140 KB (`withUnsafeTemporaryAllocation`, which uses the heap
+/// when the thread's stack is short); callers parallelise by giving each thread its own C.
 /// C must not overlap A or B. Results differ from `sgemmReference` only by float summation order.
 ///
-/// Kernels: when op(B) rows are contiguous (B not transposed) a 6×32 broadcast kernel runs over B packed
+/// Kernels: when op(B) rows are contiguous (B not transposed) an 8×32 broadcast kernel runs over B packed
 /// in k×32 panels. For C = A·Bᵀ the same kernel computes Cᵀ = B·Aᵀ over a transposed copy of A (the
 /// smaller operand in the CNN) when m > 16, and a dot-product kernel over 4×5 tiles runs otherwise.
 /// With both flags set, op(A) is copied to row-major form first (not a CNN shape).
@@ -72,10 +73,9 @@ public func sgemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k
 
 // MARK: - Broadcast kernel: op(A) · B with B packed in k×32 panels
 
-/// Widest tile (6 rows × two vectors = 32 columns) and the k-block that keeps one packed panel
-/// (256 × 32 floats = 32 KB) in L1 while every row tile of A streams past it. Rows are covered by
-/// 6-row and 4-row tiles chosen so that the CNN's row counts (16, 32, 64, 120, 400) waste none; a last
-/// column strip of ≤ 8 uses a one-vector panel.
+/// Widest tile: 8 rows × two vectors (32 columns); a last column strip of ≤ 16 uses a one-vector panel.
+/// The k-block keeps one packed panel (128 × 32 floats = 16 KB) and the A rows it meets in L1 (256 was
+/// slower on k = 400: panel + 32 rows of A overflowed the 48 KB L1).
 /// The vector type of both kernels. SIMD16 is one 512-bit register with AVX-512 (this project's
 /// Zen 5 build machine runs 2 such FMAs per cycle) and two 256-bit registers on AVX2-only CPUs.
 private typealias Vec = SIMD16<Float>
@@ -106,7 +106,7 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                 let halves = width > vecWidth ? 2 : 1
                 packPanel(b: b + (p0 &* ldb &+ j0), ldb: ldb, depth: depth, width: width, halves: halves, panel: panel)
 
-                /// One tile at row i0 with `tileRows` (4 or 6) and `tileHalves` (1 or 2) fixed at each call site.
+                /// One tile at row i0 with `tileRows` (8 or 4) and `tileHalves` (1 or 2) fixed at each call site.
                 @inline(__always)
                 func tile(_ tileRows: Int, _ tileHalves: Int, _ i0: Int, _ rows: Int) {
                     // Rows past the edge repeat the last row: their results are computed and dropped.
@@ -173,7 +173,7 @@ private func bigTileEnd(_ m: Int) -> Int {
 private let transposedPanelDepth = 1024
 
 /// C = A·Bᵀ (A m×k, B n×k, both row-major) computed as Cᵀ = B·Aᵀ: Aᵀ is packed into k×32 panels
-/// (m·k copies, cheap next to m·n·k FMAs), rows of B are broadcast, and each 6×32 tile of Cᵀ is written
+/// (m·k copies, cheap next to m·n·k FMAs), rows of B are broadcast, and each 8×32 tile of Cᵀ is written
 /// back transposed. Faster than the dot kernel when k is long enough to amortise the transposed stores.
 private func gemmTransposedNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
@@ -317,8 +317,8 @@ private func microKernel4x1(depth: Int,
     microKernelBody(rows: 4, halves: 1, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
 }
 
-/// c[rows × 8·halves] = (addToC ? c : 0) + Σ_p a_r[p·depthStep] · panel[p, ·]: up to 12 vector
-/// accumulators, one FMA each per p. `rows` (4 or 6) and `halves` (1 or 2) are literals at every call
+/// c[rows × vecWidth·halves] = (addToC ? c : 0) + Σ_p a_r[p·depthStep] · panel[p, ·]: up to 16 vector
+/// accumulators, one FMA each per p. `rows` (8 or 4) and `halves` (1 or 2) are literals at every call
 /// site, so after inlining the unused accumulators and branches disappear.
 @inline(__always)
 private func microKernelBody(rows: Int, halves: Int, depth: Int,
