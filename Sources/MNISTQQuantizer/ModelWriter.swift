@@ -38,7 +38,8 @@ public enum Int8ModelWriter {
 
 /// Everything `QuantizationJob.run` produced.
 public struct QuantizationOutcome: Sendable {
-    public var layers: [QuantizedLayer]
+    public var network: QuantizedNetwork
+    public var layers: [QuantizedLayer] { network.layers }
     public var report: FidelityReport
     /// The bytes written to the output path.
     public var fileBytes: [UInt8]
@@ -74,8 +75,10 @@ public enum QuantizationJob {
     public static func run(parameters: CNNParameters, training: MNISTSplit, test: MNISTSplit, options: QuantizationOptions,
                            maxDropPP: Double?, outputPath: String, sourceDescription: String,
                            progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
-        let layers = try Quantizer.quantize(parameters: parameters, training: training, options: options, progress: progress)
-        let report = Fidelity.measure(parameters: parameters, layers: layers, split: test, progress: progress)
+        let network = try Quantizer.quantize(parameters: parameters, training: training, options: options, progress: progress)
+        let layers = network.layers
+        let report = Fidelity.measure(parameters: parameters, reference: network.floatReference, layers: layers,
+                                      split: test, progress: progress)
         if let maxDropPP, report.dropPP > maxDropPP + 1e-9 {
             throw QuantizationJobError.dropTooLarge(dropPP: report.dropPP, maxDropPP: maxDropPP,
                                                     floatAccuracy: report.floatAccuracy, int8Accuracy: report.int8Accuracy)
@@ -89,7 +92,7 @@ public enum QuantizationJob {
             try? FileManager.default.removeItem(atPath: outputPath)
             throw error
         }
-        return QuantizationOutcome(layers: layers, report: report, fileBytes: bytes)
+        return QuantizationOutcome(network: network, report: report, fileBytes: bytes)
     }
 
     /// Metadata stored in the file: how it was made and how well it did (deterministic: no dates, no hosts).
@@ -102,6 +105,7 @@ public enum QuantizationJob {
          ("granularity", options.granularity.rawValue),
          ("weight-scale", options.weightScale.rawValue),
          ("bias-correction", options.biasCorrection ? "yes" : "no"),
+         ("equalization", "\(options.equalization)"),
          ("float-accuracy", String(format: "%.4f", report.floatAccuracy)),
          ("int8-accuracy", String(format: "%.4f", report.int8Accuracy)),
          ("agreement", String(format: "%.4f", report.agreement))]

@@ -34,6 +34,8 @@ public struct QuantizationOptions: Sendable, Equatable, Codable {
     public var biasCorrection: Bool
     /// Seeds the choice of calibration images.
     public var seed: UInt64
+    /// Exponent of the activation range equalization (see `Equalization`); 0 turns it off.
+    public var equalization: Double
 
     /// 2,000: on the golden model, per-layer SQNR reaches the 10,000-image values here (fc1 42.6 dB, logits
     /// 45.5 dB; 250 images give 41.9 and 45.0) while held-out agreement is at its noise floor (2–6 of 20,000
@@ -42,15 +44,16 @@ public struct QuantizationOptions: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case calibrationImages = "calibration_images", method, percentile, granularity
-        case weightScale = "weight_scale", biasCorrection = "bias_correction", seed
+        case weightScale = "weight_scale", biasCorrection = "bias_correction", seed, equalization
     }
 
     public init(calibrationImages: Int = QuantizationOptions.defaultCalibrationImages, method: CalibrationMethod = .minmax,
                 percentile: Double = 99.99, granularity: WeightGranularity = .perChannel,
-                weightScale: WeightScaleMethod = .maxabs, biasCorrection: Bool = true, seed: UInt64 = 0) {
+                weightScale: WeightScaleMethod = .maxabs, biasCorrection: Bool = true, seed: UInt64 = 0,
+                equalization: Double = 0) {
         self.calibrationImages = calibrationImages; self.method = method; self.percentile = percentile
         self.granularity = granularity; self.weightScale = weightScale; self.biasCorrection = biasCorrection
-        self.seed = seed
+        self.seed = seed; self.equalization = equalization
     }
 }
 
@@ -59,6 +62,14 @@ public struct QuantizationError: Error, CustomStringConvertible, Equatable {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// The result of quantizing: the int8 layers and the float parameters whose activations they approximate.
+public struct QuantizedNetwork: Sendable, Equatable {
+    public var layers: [QuantizedLayer]
+    /// Function-equivalent to the input float model (equal to it without equalization); its hidden activations are
+    /// the ones the int8 layers' uint8 outputs stand for, so per-layer SQNR compares against these.
+    public var floatReference: CNNParameters
 }
 
 /// Reports (phase, done, total) while working; called from the working thread.
@@ -111,19 +122,28 @@ public enum Quantizer {
     }
 
     /// Quantizes `parameters` using calibration images from `training` (the MNIST training split).
-    public static func quantize(parameters: CNNParameters, training: MNISTSplit, options: QuantizationOptions,
-                                progress: QuantizationProgress? = nil) throws -> [QuantizedLayer] {
+    public static func quantize(parameters original: CNNParameters, training: MNISTSplit, options: QuantizationOptions,
+                                progress: QuantizationProgress? = nil) throws -> QuantizedNetwork {
         guard options.calibrationImages >= 1 else {
             throw QuantizationError("--calibration-images must be at least 1 (found \(options.calibrationImages))")
+        }
+        guard options.equalization >= 0 && options.equalization <= 1 else {
+            throw QuantizationError("equalization exponent must be in 0...1 (found \(options.equalization))")
         }
         guard options.percentile > 0 && options.percentile <= 100 else {
             throw QuantizationError("percentile must be in (0, 100] (found \(options.percentile))")
         }
-        for (name, tensor) in zip(CNNShape.names, parameters.tensors) where !tensor.allSatisfy({ $0.isFinite }) {
+        for (name, tensor) in zip(CNNShape.names, original.tensors) where !tensor.allSatisfy({ $0.isFinite }) {
             throw QuantizationError("float model parameter \(name) contains NaN or infinity; hint: the model diverged, retrain it")
         }
         let indices = calibrationIndices(count: options.calibrationImages, available: training.count, seed: options.seed)
         let n = indices.count
+        var parameters = original
+        if options.equalization > 0 {
+            progress?("equalizing", 0, n)
+            let ranges = Equalization.channelRanges(parameters: original, split: training, indices: indices)
+            parameters = Equalization.apply(original, factors: Equalization.factors(ranges: ranges, power: options.equalization))
+        }
 
         // Float pass: activation histograms (for output scales) and mean pre-activations (bias-correction targets).
         var histograms = [ActivationHistogram](repeating: ActivationHistogram(), count: 4)
@@ -213,7 +233,7 @@ public enum Quantizer {
             }
             inputs = next
         }
-        return layers
+        return QuantizedNetwork(layers: layers, floatReference: parameters)
     }
 
     static func addChannelSums(_ values: [Float], channels: Int, into sums: inout [Double]) {

@@ -119,11 +119,16 @@ public struct FidelityReport: Sendable, Codable, Equatable {
 
 public enum Fidelity {
     /// Runs the float model and the int8 layers on every image of `split` and compares them.
+    /// Predictions are compared with `parameters` (the float model as given); per-layer SQNR with the
+    /// activations of `reference` (the network's `floatReference`, which differs after equalization).
     /// `indices` restricts the comparison to those images (default: all).
-    public static func measure(parameters: CNNParameters, layers: [QuantizedLayer], split: MNISTSplit,
-                               indices: [Int]? = nil, progress: QuantizationProgress? = nil) -> FidelityReport {
+    public static func measure(parameters: CNNParameters, reference: CNNParameters? = nil, layers: [QuantizedLayer],
+                               split: MNISTSplit, indices: [Int]? = nil, progress: QuantizationProgress? = nil) -> FidelityReport {
         let indices = indices ?? Array(0..<split.count)
         var floatForward = FloatForward(parameters: parameters)
+        let separateReference = reference != nil && reference != parameters
+        var referenceForward = FloatForward(parameters: reference ?? parameters)
+        var r = FloatActivations()
         var int8Forward = Int8Forward()
         var f = FloatActivations(), q = Int8Activations()
         var signal = [Double](repeating: 0, count: 5), noise = [Double](repeating: 0, count: 5)
@@ -143,10 +148,12 @@ public enum Fidelity {
             let px = split.pixels(of: i)
             floatForward.run(pixels: px, into: &f)
             int8Forward.run(layers: layers, pixels: px, into: &q)
+            let fp = Int8Forward.argmax(f.logits)
+            if separateReference { referenceForward.run(pixels: px, into: &r); f = r }
             accumulate(0, f.pool1, q.pool1.map { Int64($0) }); accumulate(1, f.pool2, q.pool2.map { Int64($0) })
             accumulate(2, f.hidden1, q.hidden1.map { Int64($0) }); accumulate(3, f.hidden2, q.hidden2.map { Int64($0) })
             accumulate(4, f.logits, q.scores.map { Int64($0) })
-            let fp = Int8Forward.argmax(f.logits), qp = q.prediction
+            let qp = q.prediction
             let label = Int(split.labels[i])
             floatPredictions.append(UInt8(fp)); int8Predictions.append(UInt8(qp))
             if fp == label { floatCorrect += 1 }

@@ -41,6 +41,9 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(help: "Skip bias correction.")
     var noBiasCorrection = false
 
+    @Option(help: "Activation range equalization exponent in 0...1 (0 = off, 1 = every channel uses the full uint8 range).")
+    var equalization: Double = QuantizationOptions().equalization
+
     @Option(help: "Seed for choosing the calibration images.")
     var seed: UInt64 = 0
 
@@ -67,6 +70,9 @@ struct QuantizeCommand: ParsableCommand {
         guard calibrationImages >= 1 && calibrationImages <= 60_000 else {
             throw ValidationError("--calibration-images must be in 1...60000 (found \(calibrationImages))")
         }
+        guard equalization >= 0 && equalization <= 1 else {
+            throw ValidationError("--equalization must be in 0...1 (found \(equalization))")
+        }
         guard percentile > 0 && percentile <= 100 else {
             throw ValidationError("--percentile must be in (0, 100] (found \(percentile))")
         }
@@ -89,7 +95,7 @@ struct QuantizeCommand: ParsableCommand {
         let test = try MNIST.loadTest(directory: directory)
         let options = QuantizationOptions(calibrationImages: calibrationImages, method: method, percentile: percentile,
                                           granularity: granularity, weightScale: weightScale,
-                                          biasCorrection: !noBiasCorrection, seed: seed)
+                                          biasCorrection: !noBiasCorrection, seed: seed, equalization: equalization)
         let progress = ProgressPrinter(quiet: quiet)
         let started = Date()
         let outcome: QuantizationOutcome
@@ -106,7 +112,7 @@ struct QuantizeCommand: ParsableCommand {
         var holdout: FidelityReport?
         if holdoutImages > 0 {
             let indices = Quantizer.holdoutIndices(count: holdoutImages, available: training.count, options: options)
-            holdout = Fidelity.measure(parameters: parameters, layers: outcome.layers, split: training, indices: indices,
+            holdout = Fidelity.measure(parameters: parameters, reference: outcome.network.floatReference, layers: outcome.layers, split: training, indices: indices,
                                        progress: progress.callback)
         }
         progress.finish()

@@ -34,14 +34,32 @@ final class QuantizationJobTests: XCTestCase {
         let a = try Quantizer.quantize(parameters: parameters, training: data.train, options: options)
         let b = try Quantizer.quantize(parameters: parameters, training: data.train, options: options)
         let metadata = [(key: "created-by", value: "test")]
-        let fileA = try Int8ModelWriter.encode(layers: a, metadata: metadata)
-        let fileB = try Int8ModelWriter.encode(layers: b, metadata: metadata)
+        let fileA = try Int8ModelWriter.encode(layers: a.layers, metadata: metadata)
+        let fileB = try Int8ModelWriter.encode(layers: b.layers, metadata: metadata)
         XCTAssertEqual(fileA, fileB)
-        XCTAssertEqual(try Model(bytes: fileA).layers, a)
+        XCTAssertEqual(try Model(bytes: fileA).layers, a.layers)
 
         let c = try Quantizer.quantize(parameters: parameters, training: data.train,
                                        options: QuantizationOptions(calibrationImages: 300, seed: 8))
-        XCTAssertNotEqual(a, c, "a different seed calibrates on different images")
+        XCTAssertNotEqual(a.layers, c.layers, "a different seed calibrates on different images")
+    }
+
+    /// Equalization rescales hidden channels; the float function must stay the same up to float rounding.
+    static let equalizedLogitTolerance: Float = 1e-4
+
+    func testEqualizationPreservesTheFloatFunction() throws {
+        let data = try QuantizerTestData.mnist(), parameters = try QuantizerTestData.golden()
+        let network = try Quantizer.quantize(parameters: parameters, training: data.train,
+                                             options: QuantizationOptions(calibrationImages: 100, equalization: 1))
+        XCTAssertNotEqual(network.floatReference, parameters, "equalization changed nothing")
+        for i in 0..<50 {
+            let a = Fidelity.floatLogits(parameters: parameters, pixels: data.test.pixels(of: i))
+            let b = Fidelity.floatLogits(parameters: network.floatReference, pixels: data.test.pixels(of: i))
+            for k in 0..<10 { XCTAssertEqual(a[k], b[k], accuracy: Self.equalizedLogitTolerance, "image \(i) logit \(k)") }
+        }
+        let plain = try Quantizer.quantize(parameters: parameters, training: data.train,
+                                           options: QuantizationOptions(calibrationImages: 100))
+        XCTAssertEqual(plain.floatReference, parameters, "without equalization the reference is the model itself")
     }
 
     func testCalibrationIndicesAreSeededDistinctAndInRange() {
