@@ -9,8 +9,8 @@
 /// when the thread's stack is short); callers parallelise by giving each thread its own C.
 /// C must not overlap A or B. Results differ from `sgemmReference` only by float summation order.
 ///
-/// Kernels: when op(B) rows are contiguous (B not transposed) an 8×32 broadcast kernel runs over B packed
-/// in k×32 panels. For C = A·Bᵀ the same kernel computes Cᵀ = B·Aᵀ over a transposed copy of A (the
+/// Kernels: when op(B) rows are contiguous (B not transposed) an 8×32 broadcast kernel runs over 32-column
+/// strips of B. For C = A·Bᵀ the same kernel computes Cᵀ = B·Aᵀ over a transposed copy of A (the
 /// smaller operand in the CNN) when m > 16, and a dot-product kernel over 4×5 tiles runs otherwise.
 /// With both flags set, op(A) is copied to row-major form first (not a CNN shape).
 public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -71,23 +71,27 @@ public func sgemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k
     }
 }
 
-// MARK: - Broadcast kernel: op(A) · B with B packed in k×32 panels
+// MARK: - Broadcast kernel: op(A) · B over 32-column strips of B
 
-/// Widest tile: 8 rows × two vectors (32 columns); a last column strip of ≤ 16 uses a one-vector panel.
-/// The k-block keeps one packed panel (128 × 32 floats = 16 KB) and the A rows it meets in L1 (256 was
-/// slower on k = 400: panel + 32 rows of A overflowed the 48 KB L1).
+/// Widest tile: 8 rows × two vectors (32 columns); a last column strip of ≤ 16 uses one vector. The k-block
+/// bounds the packed edge panel (256 × 32 floats = 32 KB) and how many rows of A one pass touches
+/// (128, 256 and 512 measured alike within noise).
 /// The vector type of both kernels. SIMD16 is one 512-bit register with AVX-512 (this project's
 /// Zen 5 build machine runs 2 such FMAs per cycle) and two 256-bit registers on AVX2-only CPUs.
 private typealias Vec = SIMD16<Float>
 private let vecWidth = Vec.scalarCount
 private let vecBytes = vecWidth &* 4
 private let tileColumns = 2 &* vecWidth
-private let panelDepth = 128
+private let panelDepth = 256
 
 private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     let bigEnd = bigTileEnd(m)
+    // Full-width strips of B are read in place, ldb apart: on Zen 5 that measured faster than packing them
+    // (conv2 forward 92 → 106 GMAC/s, fc1 dX 102 → 120), even for power-of-two ldb. Only the ragged last
+    // strip is packed, zero-padded to the vector width.
+    let directB = true
     // Cache-line aligned, so no panel load straddles two lines.
     withUnsafeTemporaryAllocation(byteCount: (panelDepth &* tileColumns &+ bigRows &* tileColumns) &* 4, alignment: 64) { buffer in
         let panel = buffer.baseAddress!.bindMemory(to: Float.self, capacity: panelDepth &* tileColumns &+ bigRows &* tileColumns)
@@ -104,7 +108,12 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
             while j0 < n {
                 let width = min(tileColumns, n &- j0)
                 let halves = width > vecWidth ? 2 : 1
-                packPanel(b: b + (p0 &* ldb &+ j0), ldb: ldb, depth: depth, width: width, halves: halves, panel: panel)
+                let direct = directB && width == tileColumns
+                if !direct {
+                    packPanel(b: b + (p0 &* ldb &+ j0), ldb: ldb, depth: depth, width: width, halves: halves, panel: panel)
+                }
+                let source = direct ? b + (p0 &* ldb &+ j0) : UnsafePointer(panel)
+                let sourceStride = direct ? ldb &* 4 : vecBytes &* halves
 
                 /// One tile at row i0 with `tileRows` (8 or 4) and `tileHalves` (1 or 2) fixed at each call site.
                 @inline(__always)
@@ -122,10 +131,10 @@ private func gemmPanelB(transposeA: Bool, m: Int, n: Int, k: Int,
                     let cTile = c + (i0 &* ldc &+ j0)
                     if rows == tileRows && width == vecWidth &* tileHalves {
                         microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7,
-                                    depthStep: depthStep, panel: panel, c: cTile, ldc: ldc, addToC: addToC)
+                                    depthStep: depthStep, panel: source, panelStride: sourceStride, c: cTile, ldc: ldc, addToC: addToC)
                     } else {
                         microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7,
-                                    depthStep: depthStep, panel: panel, c: edgeTile, ldc: tileColumns, addToC: false)
+                                    depthStep: depthStep, panel: source, panelStride: sourceStride, c: edgeTile, ldc: tileColumns, addToC: false)
                         for r in 0..<rows {
                             let dst = cTile + r &* ldc
                             let src = edgeTile + r &* tileColumns
@@ -213,7 +222,7 @@ private func gemmTransposedNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, l
                     let b6 = b + (min(j0 &+ 6, last) &* ldb &+ p0)
                     let b7 = b + (min(j0 &+ 7, last) &* ldb &+ p0)
                     microKernel(rows: tileRows, halves: tileHalves, depth: depth, a0: b0, a1: b1, a2: b2, a3: b3, a4: b4, a5: b5, a6: b6, a7: b7,
-                                depthStep: 1, panel: panel, c: tileOut, ldc: tileColumns, addToC: false)
+                                depthStep: 1, panel: panel, panelStride: vecBytes &* tileHalves, c: tileOut, ldc: tileColumns, addToC: false)
                     for ii in 0..<width {
                         let dst = c + ((i0 &+ ii) &* ldc &+ j0)
                         if addToC {
@@ -276,12 +285,12 @@ private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int
 private func microKernel(rows: Int, halves: Int, depth: Int,
     a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
     a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
-    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    depthStep: Int, panel: UnsafePointer<Float>, panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
     switch (rows, halves) {
-    case (8, 2): microKernel8x2(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
-    case (8, _): microKernel8x1(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
-    case (_, 2): microKernel4x2(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
-    default: microKernel4x1(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+    case (8, 2): microKernel8x2(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, panelStride: panelStride, c: c, ldc: ldc, addToC: addToC)
+    case (8, _): microKernel8x1(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, panelStride: panelStride, c: c, ldc: ldc, addToC: addToC)
+    case (_, 2): microKernel4x2(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, panelStride: panelStride, c: c, ldc: ldc, addToC: addToC)
+    default: microKernel4x1(depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, panelStride: panelStride, c: c, ldc: ldc, addToC: addToC)
     }
 }
 
@@ -289,32 +298,32 @@ private func microKernel(rows: Int, halves: Int, depth: Int,
 private func microKernel8x2(depth: Int,
     a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
     a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
-    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
-    microKernelBody(rows: 8, halves: 2, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+    depthStep: Int, panel: UnsafePointer<Float>, panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    microKernelBody(rows: 8, halves: 2, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, panelStride: panelStride, c: c, ldc: ldc, addToC: addToC)
 }
 
 @inline(never)
 private func microKernel8x1(depth: Int,
     a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
     a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
-    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
-    microKernelBody(rows: 8, halves: 1, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+    depthStep: Int, panel: UnsafePointer<Float>, panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    microKernelBody(rows: 8, halves: 1, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, panelStride: panelStride, c: c, ldc: ldc, addToC: addToC)
 }
 
 @inline(never)
 private func microKernel4x2(depth: Int,
     a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
     a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
-    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
-    microKernelBody(rows: 4, halves: 2, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+    depthStep: Int, panel: UnsafePointer<Float>, panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    microKernelBody(rows: 4, halves: 2, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, panelStride: panelStride, c: c, ldc: ldc, addToC: addToC)
 }
 
 @inline(never)
 private func microKernel4x1(depth: Int,
     a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>, a3: UnsafePointer<Float>,
     a4: UnsafePointer<Float>, a5: UnsafePointer<Float>, a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
-    depthStep: Int, panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
-    microKernelBody(rows: 4, halves: 1, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, c: c, ldc: ldc, addToC: addToC)
+    depthStep: Int, panel: UnsafePointer<Float>, panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    microKernelBody(rows: 4, halves: 1, depth: depth, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7, depthStep: depthStep, panel: panel, panelStride: panelStride, c: c, ldc: ldc, addToC: addToC)
 }
 
 /// c[rows × vecWidth·halves] = (addToC ? c : 0) + Σ_p a_r[p·depthStep] · panel[p, ·]: up to 16 vector
@@ -325,14 +334,14 @@ private func microKernelBody(rows: Int, halves: Int, depth: Int,
                          a0: UnsafePointer<Float>, a1: UnsafePointer<Float>, a2: UnsafePointer<Float>,
                          a3: UnsafePointer<Float>, a4: UnsafePointer<Float>, a5: UnsafePointer<Float>,
                          a6: UnsafePointer<Float>, a7: UnsafePointer<Float>,
-                         depthStep: Int, panel: UnsafePointer<Float>,
+                         depthStep: Int, panel: UnsafePointer<Float>, panelStride: Int,
                          c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
     typealias V = Vec
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var c60 = V(), c61 = V(), c70 = V(), c71 = V()
     var bp = UnsafeRawPointer(panel)
-    let panelStep = vecBytes &* halves
+    let panelStep = panelStride
     var offset = 0
     for _ in 0..<depth {
         let b0 = bp.loadUnaligned(as: V.self)
