@@ -250,32 +250,25 @@ private func gemmTransposedNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, l
     }
 }
 
-/// Copies B[0..<depth, 0..<width] into a depth×(vecWidth·halves) panel, zero-filling the columns past width.
+/// Copies B[0..<depth, 0..<width] into a depth×(vecWidth·halves) panel, zero-filling the columns past width
+/// (the ragged last strip of B; full strips are read in place).
 @inline(__always)
 private func packPanel(b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int, halves: Int,
                        panel: UnsafeMutablePointer<Float>) {
-    let out = UnsafeMutableRawPointer(panel)
-    if width == tileColumns {
-        for p in 0..<depth {
-            let src = UnsafeRawPointer(b + p &* ldb)
-            let v0 = src.loadUnaligned(as: Vec.self)
-            let v1 = src.loadUnaligned(fromByteOffset: vecBytes, as: Vec.self)
-            out.storeBytes(of: v0, toByteOffset: p &* 2 &* vecBytes, as: Vec.self)
-            out.storeBytes(of: v1, toByteOffset: p &* 2 &* vecBytes &+ vecBytes, as: Vec.self)
-        }
-    } else if width == vecWidth {
+    let stride = vecWidth &* halves
+    if width == stride {
+        let out = UnsafeMutableRawPointer(panel)
         for p in 0..<depth {
             let v0 = UnsafeRawPointer(b + p &* ldb).loadUnaligned(as: Vec.self)
             out.storeBytes(of: v0, toByteOffset: p &* vecBytes, as: Vec.self)
         }
-    } else {
-        let stride = vecWidth &* halves
-        for p in 0..<depth {
-            let src = b + p &* ldb
-            let dst = panel + p &* stride
-            for j in 0..<width { dst[j] = src[j] }
-            for j in width..<stride { dst[j] = 0 }
-        }
+        return
+    }
+    for p in 0..<depth {
+        let src = b + p &* ldb
+        let dst = panel + p &* stride
+        for j in 0..<width { dst[j] = src[j] }
+        for j in width..<stride { dst[j] = 0 }
     }
 }
 
