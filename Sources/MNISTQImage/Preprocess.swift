@@ -31,13 +31,13 @@ public enum Preprocess {
     ///
     /// A 28×28 image that already has a dark background (border median < 128) is taken to be MNIST-style and
     /// returned unchanged, so MNIST images stored as JPEG or PNG classify as the originals do. Otherwise:
-    /// `borderMedian` → `inkImage` → `inkBoundingBox` → `crop` → `scaleToFit` → `placeByCentreOfMass`.
-    /// Throws `.blank` when no ink stands out from the background.
+    /// `backgroundPlane` → `inkImage` → `inkThreshold` → `inkBoundingBox` → `crop` → `scaleToFit` →
+    /// `placeByCentreOfMass`. Throws `.blank` when no ink stands out from the background.
     public static func mnistStyle(_ image: GrayImage, file: String = "<image>", options: PreprocessOptions = PreprocessOptions()) throws -> [UInt8] {
         if isMNISTStyle(image) { return image.pixels }
-        let background = borderMedian(image)
-        guard let (ink, noiseLevel) = inkImage(image, background: background, options: options),
-              let box = inkBoundingBox(ink, threshold: noiseLevel) else {
+        let background = backgroundPlane(image)
+        guard let (ink, _) = inkImage(image, background: background, options: options),
+              let box = inkBoundingBox(ink, threshold: inkThreshold(ink)) else {
             throw ImageError.blank(file: file)
         }
         let scaled = scaleToFit(crop(ink, to: box), side: options.fitSide)
@@ -76,6 +76,67 @@ public enum Preprocess {
         return 255
     }
 
+    /// Background brightness modelled as a plane, `level(x, y) = a + b·x + c·y`: photos of paper are shaded
+    /// unevenly, and a single level leaves the darker side looking like faint ink.
+    public struct BackgroundPlane: Sendable, Equatable {
+        public var a: Double, b: Double, c: Double
+        /// Light paper with dark ink (decided from the border median: ≥ 128).
+        public var isLight: Bool
+        public init(a: Double, b: Double = 0, c: Double = 0, isLight: Bool) {
+            self.a = a; self.b = b; self.c = c; self.isLight = isLight
+        }
+        /// A uniform background.
+        public init(level: UInt8) { self.init(a: Double(level), isLight: level >= 128) }
+        @inline(__always) public func level(x: Int, y: Int) -> Double { a + b * Double(x) + c * Double(y) }
+    }
+
+    /// Border pixels further than this from the border median are taken to be ink touching the edge, and are
+    /// left out of the background fit.
+    public static let backgroundFitTolerance = 32
+
+    /// Least-squares plane through the border pixels within `backgroundFitTolerance` of the border median
+    /// (so ink reaching an edge does not tilt it). Falls back to the constant median when the points cannot
+    /// determine a plane (a single row or column). Example: a left-to-right ramp 100, 110, 120, … of paper
+    /// gives b = 10, c = 0.
+    public static func backgroundPlane(_ image: GrayImage) -> BackgroundPlane {
+        let median = borderMedian(image)
+        let width = image.width, height = image.height
+        // Normal equations of [1 x y]·(a b c) = v over the kept border points.
+        var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0, syy = 0.0, sv = 0.0, sxv = 0.0, syv = 0.0
+        func add(_ x: Int, _ y: Int) {
+            let value = Int(image.pixels[y * width + x])
+            guard abs(value - Int(median)) <= backgroundFitTolerance else { return }
+            let fx = Double(x), fy = Double(y), fv = Double(value)
+            n += 1; sx += fx; sy += fy; sxx += fx * fx; sxy += fx * fy; syy += fy * fy
+            sv += fv; sxv += fx * fv; syv += fy * fv
+        }
+        for x in 0..<width {
+            add(x, 0)
+            if height > 1 { add(x, height - 1) }
+        }
+        if height > 2 {
+            for y in 1..<(height - 1) {
+                add(0, y)
+                if width > 1 { add(width - 1, y) }
+            }
+        }
+        let constant = BackgroundPlane(level: median)
+        // Cramer's rule on the symmetric 3×3 system.
+        let det = n * (sxx * syy - sxy * sxy) - sx * (sx * syy - sxy * sy) + sy * (sx * sxy - sxx * sy)
+        guard width > 1, height > 1, abs(det) > 1e-6 * max(1, n * sxx * syy) else { return constant }
+        let a = (sv * (sxx * syy - sxy * sxy) - sx * (sxv * syy - sxy * syv) + sy * (sxv * sxy - sxx * syv)) / det
+        let b = (n * (sxv * syy - syv * sxy) - sv * (sx * syy - sxy * sy) + sy * (sx * syv - sxv * sy)) / det
+        let c = (n * (sxx * syv - sxy * sxv) - sx * (sx * syv - sxv * sy) + sv * (sx * sxy - sxx * sy)) / det
+        guard a.isFinite, b.isFinite, c.isFinite else { return constant }
+        return BackgroundPlane(a: a, b: b, c: c, isLight: median >= 128)
+    }
+
+    /// Ink relative to a uniform `background` level; see ``inkImage(_:background:options:)-(_,BackgroundPlane,_)``.
+    public static func inkImage(_ image: GrayImage, background: UInt8, options: PreprocessOptions = PreprocessOptions())
+        -> (ink: GrayImage, boxThreshold: UInt8)? {
+        inkImage(image, background: BackgroundPlane(level: background), options: options)
+    }
+
     /// Ink relative to `background`, in MNIST's sense (0 background, 255 strongest ink).
     ///
     /// A light background (≥ 128) means dark ink: ink = background − pixel; a dark one means ink = pixel −
@@ -84,19 +145,24 @@ public enum Preprocess {
     /// post-stretch threshold to use for the bounding box (1: any remaining ink), or nil when the strongest ink
     /// is below `minimumContrast`. Example: background 200, pixels [200, 100, 0] → ink [0, 100, 200] → noise
     /// 16 → [0, 116, 255].
-    public static func inkImage(_ image: GrayImage, background: UInt8, options: PreprocessOptions = PreprocessOptions())
+    public static func inkImage(_ image: GrayImage, background: BackgroundPlane, options: PreprocessOptions = PreprocessOptions())
         -> (ink: GrayImage, boxThreshold: UInt8)? {
-        let light = background >= 128
-        let level = Int(background)
+        let light = background.isLight
+        let width = image.width
         var ink = [UInt8](repeating: 0, count: image.pixels.count)
         var strongest = 0
         image.pixels.withUnsafeBufferPointer { pixels in
             ink.withUnsafeMutableBufferPointer { out in
-                for index in 0..<pixels.count {
-                    let difference = light ? level &- Int(pixels[index]) : Int(pixels[index]) &- level
-                    let value = max(0, difference)
-                    out[index] = UInt8(value)
-                    strongest = max(strongest, value)
+                for y in 0..<image.height {
+                    var level = background.level(x: 0, y: y)
+                    for x in 0..<width {
+                        let pixel = Double(pixels[y &* width &+ x])
+                        let difference = Int((light ? level - pixel : pixel - level).rounded())
+                        let value = min(255, max(0, difference))
+                        out[y &* width &+ x] = UInt8(value)
+                        strongest = max(strongest, value)
+                        level += background.b
+                    }
                 }
             }
         }
@@ -110,6 +176,29 @@ public enum Preprocess {
             }
         }
         return (GrayImage(width: image.width, height: image.height, pixels: ink), 1)
+    }
+
+    /// The level separating strokes from leftover background in an ink image: half of Otsu's threshold (the
+    /// split maximising the between-class variance of the histogram; the middle of the range when several
+    /// splits tie, as they do across empty stretches of the histogram), at least 1. Half, so that the soft edges
+    /// of strokes stay inside the bounding box while faint shading and specks far from the digit do not widen it.
+    public static func inkThreshold(_ ink: GrayImage) -> UInt8 {
+        var histogram = [Double](repeating: 0, count: 256)
+        for value in ink.pixels { histogram[Int(value)] += 1 }
+        let total = Double(ink.pixels.count)
+        let sumAll = (0..<256).reduce(0.0) { $0 + Double($1) * histogram[$1] }
+        var weightBelow = 0.0, sumBelow = 0.0, best = 0.0, first = 0, last = 0
+        for t in 0..<255 {
+            weightBelow += histogram[t]
+            sumBelow += Double(t) * histogram[t]
+            let weightAbove = total - weightBelow
+            guard weightBelow > 0, weightAbove > 0 else { continue }
+            let meanBelow = sumBelow / weightBelow, meanAbove = (sumAll - sumBelow) / weightAbove
+            let between = weightBelow * weightAbove * (meanBelow - meanAbove) * (meanBelow - meanAbove)
+            // Empty histogram ranges give a plateau of equal splits: take its middle, not its lowest end.
+            if between > best * (1 + 1e-12) { best = between; first = t + 1; last = t + 1 } else if between >= best * (1 - 1e-12) { last = t + 1 }
+        }
+        return UInt8(max(1, (first + last) / 4))
     }
 
     /// Smallest box holding every pixel ≥ `threshold`, or nil when there is none.

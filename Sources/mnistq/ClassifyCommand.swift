@@ -60,6 +60,11 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(name: .customLong("no-progress"), help: "Never show the progress line.")
     var noProgress = false
 
+    @Option(name: .customLong("save-inputs"), help: ArgumentHelp(
+        "Also write each image as the model sees it (28x28 PGM) into this folder, to inspect a wrong answer.",
+        valueName: "folder"))
+    var saveInputs: String?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one image file or folder") }
         if !(1...10).contains(topK) { throw ValidationError("--top-k must be 1...10, got \(topK)") }
@@ -81,6 +86,14 @@ struct ClassifyCommand: ParsableCommand {
             FileHandle.standardError.write(Data("mnistq classify: --labels \(labels ?? ""): \(error)\n".utf8))
             throw ExitCode(2)
         }
+        if let saveInputs {
+            do {
+                try FileManager.default.createDirectory(atPath: saveInputs, withIntermediateDirectories: true)
+            } catch {
+                FileHandle.standardError.write(Data("mnistq classify: --save-inputs \(saveInputs): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         let inputs = expandInputs()
         let classifier = ImageClassifier(model: loaded, preprocess: !noPreprocess)
         let workerCount = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, inputs.count))
@@ -98,7 +111,7 @@ struct ClassifyCommand: ParsableCommand {
             while true {
                 let index = nextInput.next()
                 if index >= inputs.count { break }
-                let rows = classifyInput(inputs[index], classifier: classifier, scratch: scratch,
+                let rows = classifyInput(inputs[index], number: index, classifier: classifier, scratch: scratch,
                                          labels: labelSource, timing: &timing)
                 writer.deliver(rows, at: index)
             }
@@ -187,8 +200,19 @@ struct ClassifyCommand: ParsableCommand {
 
     // MARK: - Work
 
+    /// Writes a model input as `<folder>/<input number>-<file name>.pgm` (a debugging aid; failures are reported, not fatal).
+    func saveInput(_ pixels: [UInt8], name: String, number: Int, folder: String) {
+        let base = (name as NSString).lastPathComponent.replacingOccurrences(of: "#", with: "-")
+        let path = (folder as NSString).appendingPathComponent(String(format: "%05d-", number) + base + ".pgm")
+        do {
+            try AtomicFile.write(Array("P5\n28 28\n255\n".utf8) + pixels, to: path)
+        } catch {
+            FileHandle.standardError.write(Data("warning: --save-inputs: \(error)\n".utf8))
+        }
+    }
+
     /// Reads, decodes, preprocesses and classifies one input file; one row per image (or one error row).
-    func classifyInput(_ input: ClassifyInputFile, classifier: ImageClassifier, scratch: InferenceScratch,
+    func classifyInput(_ input: ClassifyInputFile, number: Int, classifier: ImageClassifier, scratch: InferenceScratch,
                        labels: ClassifyLabelSource, timing: inout ClassifyStageTiming) -> [ClassifyResultRow] {
         var clock = monotonicSeconds()
         func lap(_ stage: WritableKeyPath<ClassifyStageTiming, Double>) {
@@ -216,6 +240,7 @@ struct ClassifyCommand: ParsableCommand {
             do {
                 let pixels = try classifier.modelInput(for: image, file: name)
                 lap(\.preprocess)
+                if let saveInputs { saveInput(pixels, name: name, number: number, folder: saveInputs) }
                 let classification = classifier.model.classify(pixels: pixels, scratch: scratch)
                 lap(\.inference)
                 rows.append(ClassifyResultRow(path: name, label: label,
