@@ -105,10 +105,11 @@ final class KernelNetworkTests: XCTestCase {
         try checkScores(layers: layers, images: images, count: Self.networkImageCount, minimumDistinct: Self.networkImageCount * 9 / 10)
     }
 
-    /// Random valid layers, scores fast == reference on 2,000 real images.
+    /// Random valid layers, scores fast == reference on 2,000 real images (200 in debug builds).
     func testNetworkScoresOnRealImagesWithRandomLayers() throws {
-        try checkScores(layers: kernelRandomLayers(seed: 2024, extremes: false), images: try mnistImages(), count: 2_000,
-                        minimumDistinct: 1_800)
+        let count = Self.networkImageCount / 5
+        try checkScores(layers: kernelRandomLayers(seed: 2024, extremes: false), images: try mnistImages(), count: count,
+                        minimumDistinct: count * 9 / 10)
     }
 
     /// Scores of both fast kernel sets == reference on the first `count` images, with the arena filled with
