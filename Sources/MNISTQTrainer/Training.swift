@@ -226,7 +226,8 @@ public final class Training {
                 + (bestEpoch > 0 ? "epoch \(bestEpoch)" : "the start") + ", learning rate ×\(learningRateScale) of the schedule"
             notes.append("guard: accuracy \(percent(metric)), restored epoch \(bestEpoch)")
             onEvent(.notice(message))
-        } else if metric > bestMetric {
+        } else if metric >= bestMetric {
+            // Ties go to the later epoch (trained longer, at a lower learning rate under the schedules).
             bestMetric = metric
             bestEpoch = epoch
             bestParameters.copy(from: sgd.parameters)
@@ -238,7 +239,7 @@ public final class Training {
             if c.patience > 0 && validationCount > 0 && epochsWithoutImprovement >= c.patience && epoch < c.epochs {
                 stoppedEarly = true
                 notes.append("early stop")
-                onEvent(.notice("early stopping: no better validation accuracy for \(epochsWithoutImprovement) epochs (best \(percent(bestMetric)) at epoch \(bestEpoch))"))
+                onEvent(.notice("early stopping: validation accuracy below the best for \(epochsWithoutImprovement) epochs (best \(percent(bestMetric)) at epoch \(bestEpoch))"))
             }
         }
         let metrics = EpochMetrics(epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy,

@@ -11,8 +11,9 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train the float MNIST CNN (SGD with momentum) and write a float model file.",
         discussion: """
         Defaults: the reference hyperparameters (10 epochs, batch 64, lr 0.1, momentum 0.9, PyTorch's default \
-        init, input pixel/255) plus safeguards: cosine learning-rate decay, 5,000 training images held out for \
-        validation, early stopping (patience 3) keeping the best validation epoch's weights, and a divergence \
+        init, input pixel/255) plus safeguards: 500 warm-up steps then cosine learning-rate decay, 5,000 training \
+        images held out for validation, early stopping (patience 3) keeping the best validation epoch's weights \
+        (ties go to the later epoch), and a divergence \
         guard (a non-finite or exploding loss, or accuracy collapsing, restores the best weights and halves the \
         learning rate). `--recipe reference` runs the bare recipe exactly: all 60,000 images, constant lr, no \
         hold-out, no guard, no early stopping.
@@ -59,13 +60,13 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("lr-schedule"), help: "none, step or cosine (default cosine; reference: none).")
     var lrSchedule: LearningRateSchedule?
 
-    @Option(name: .customLong("warmup-steps"), help: "Linear learning-rate warm-up steps (default 0).")
+    @Option(name: .customLong("warmup-steps"), help: "Linear learning-rate warm-up steps (default 500; reference: 0).")
     var warmupSteps: Int?
 
     @Option(name: .customLong("validation-split"), help: "Training images held out for validation (default 5000; 0 = none; reference: 0).")
     var validationSplit: Int?
 
-    @Option(help: "Early stopping after this many epochs without a better validation accuracy (default 3; 0 = off).")
+    @Option(help: "Early stopping after this many epochs in a row below the best validation accuracy (default 3; 0 = off).")
     var patience: Int?
 
     @Flag(name: .customLong("no-guard"), help: "Turn off the divergence guard.")

@@ -87,6 +87,11 @@ final class TrainingRunTests: XCTestCase {
     func testLearningRateSchedules() {
         var c = TrainingConfiguration()
         c.epochs = 10
+        // Default warm-up: linear from lr/500 over the first 500 steps, cosine factor on top.
+        XCTAssertEqual(c.warmupSteps, 500)
+        XCTAssertEqual(c.learningRate(step: 0, stepsPerEpoch: 1000), 0.1 / 500, accuracy: 1e-9)
+        XCTAssertEqual(c.learningRate(step: 249, stepsPerEpoch: 1000), Float(0.1 * 0.5 * (1 + cos(Double.pi * 249 / 10_000))) * 0.5, accuracy: 1e-8)
+        c.warmupSteps = 0
         XCTAssertEqual(c.learningRate(step: 0, stepsPerEpoch: 100), 0.1)
         XCTAssertEqual(c.learningRate(step: 500, stepsPerEpoch: 100), 0.05, accuracy: 1e-7)
         XCTAssertLessThan(c.learningRate(step: 999, stepsPerEpoch: 100), 1e-5)
@@ -95,6 +100,7 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(c.learningRate(step: 500, stepsPerEpoch: 100), 0.01, accuracy: 1e-9)
         XCTAssertEqual(c.learningRate(step: 800, stepsPerEpoch: 100), 0.001, accuracy: 1e-10)
         c = .reference
+        XCTAssertEqual(c.learningRate(step: 0, stepsPerEpoch: 938), 0.1)
         XCTAssertEqual(c.learningRate(step: 9_000, stepsPerEpoch: 938), 0.1)
         XCTAssertEqual(c.validationCount, 0); XCTAssertFalse(c.divergenceGuard); XCTAssertEqual(c.patience, 0)
     }
