@@ -24,6 +24,10 @@ public struct ImageClassifier: Sendable {
     public var preprocess: Bool
     public var options: PreprocessOptions
 
+    /// The `jpegMinimumSide` to decode with for this classifier: 256 when preprocessing (a digit filling a tenth
+    /// of the shorter side still spans ≥ 25 px, above the 20 px it is scaled to), 0 (full size) without it.
+    public var jpegMinimumSide: Int { preprocess ? 256 : 0 }
+
     public init(model: Model, preprocess: Bool = true, options: PreprocessOptions = PreprocessOptions()) {
         self.model = model
         self.preprocess = preprocess

@@ -69,7 +69,9 @@ public enum ImageDecoder {
     }
 
     /// Decodes `bytes` (the content of `file`, used in error messages). JPEG EXIF orientation is applied.
-    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> DecodedFile {
+    /// `jpegMinimumSide` > 0 lets JPEGs decode reduced (see `JPEGDecoder.decode`); other formats are unaffected.
+    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard,
+                              jpegMinimumSide: Int = 0) throws -> DecodedFile {
         if bytes.isEmpty { throw ImageError.empty(file: file) }
         guard let format = sniff(bytes) else {
             if looksLikeText(bytes) { throw ImageError.looksLikeText(file: file) }
@@ -81,7 +83,8 @@ public enum ImageDecoder {
             throw ImageError.unrecognized(file: file, byteCount: bytes.count, firstBytes: Array(bytes.prefix(8)))
         }
         switch format {
-        case .jpeg: return DecodedFile(format: .jpeg, images: [try JPEGDecoder.decode(bytes, file: file, limits: limits)])
+        case .jpeg:
+            return DecodedFile(format: .jpeg, images: [try JPEGDecoder.decode(bytes, file: file, limits: limits, minimumSide: jpegMinimumSide)])
         case .png: return DecodedFile(format: .png, images: [try PNGDecoder.decode(bytes, file: file, limits: limits)])
         case .pgm: return DecodedFile(format: .pgm, images: [try PGMDecoder.decode(bytes, file: file, limits: limits)])
         case .idx: return DecodedFile(format: .idx, images: try IDXImageDecoder.decode(bytes, file: file, limits: limits))
@@ -90,8 +93,8 @@ public enum ImageDecoder {
     }
 
     /// Reads and decodes the file at `path`.
-    public static func decodeFile(atPath path: String, limits: DecodeLimits = .standard) throws -> DecodedFile {
-        try decode(try readFile(atPath: path, limits: limits), file: path, limits: limits)
+    public static func decodeFile(atPath path: String, limits: DecodeLimits = .standard, jpegMinimumSide: Int = 0) throws -> DecodedFile {
+        try decode(try readFile(atPath: path, limits: limits), file: path, limits: limits, jpegMinimumSide: jpegMinimumSide)
     }
 
     /// Reads a whole file with POSIX calls; a directory, a missing or unreadable path each get their own error.

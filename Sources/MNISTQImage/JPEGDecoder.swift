@@ -4,9 +4,14 @@ import _CJPEG
 /// JPEG via libjpeg: baseline and progressive; gray, YCbCr, RGB, CMYK and YCCK; output is 8-bit grayscale.
 public enum JPEGDecoder {
     /// Decodes to grayscale and applies the EXIF orientation (APP1 "Exif" tag 0x0112), if any.
-    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> GrayImage {
+    ///
+    /// `minimumSide` > 0 allows a reduced decode: libjpeg's DCT scaling to 1/2, 1/4 or 1/8 size, the smallest
+    /// that keeps the shorter side ≥ `minimumSide` (e.g. a 4000×3000 photo with 256 → 500×375, about 30× less
+    /// work and memory). 0 (the default) decodes at full size.
+    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard, minimumSide: Int = 0) throws -> GrayImage {
         var result = bytes.withUnsafeBufferPointer { buffer in
-            mnistq_jpeg_decode_gray(buffer.baseAddress, buffer.count, Int32(clamping: limits.maxSide), limits.maxPixels)
+            mnistq_jpeg_decode_gray(buffer.baseAddress, buffer.count, Int32(clamping: limits.maxSide), limits.maxPixels,
+                                    Int32(clamping: max(0, minimumSide)))
         }
         defer { mnistq_jpeg_free(result.pixels) }
         let message = withUnsafeBytes(of: &result.message) { raw in

@@ -56,7 +56,8 @@ static void mnistq_install_errors(mnistq_error_mgr *err) {
 
 static unsigned char clamp_byte(int value) { return (unsigned char)(value < 0 ? 0 : (value > 255 ? 255 : value)); }
 
-mnistq_jpeg_decoded mnistq_jpeg_decode_gray(const unsigned char *data, size_t size, int max_side, long max_pixels) {
+mnistq_jpeg_decoded mnistq_jpeg_decode_gray(const unsigned char *data, size_t size, int max_side, long max_pixels,
+                                            int min_output_side) {
     mnistq_jpeg_decoded result;
     memset(&result, 0, sizeof result);
     struct jpeg_decompress_struct cinfo;
@@ -95,6 +96,12 @@ mnistq_jpeg_decoded mnistq_jpeg_decode_gray(const unsigned char *data, size_t si
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
     int inverted = cmyk && cinfo.saw_Adobe_marker;
     cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_GRAYSCALE;
+    if (min_output_side > 0) {
+        long shorter = cinfo.image_width < cinfo.image_height ? (long)cinfo.image_width : (long)cinfo.image_height;
+        for (int denom = 8; denom >= 2; denom /= 2) {
+            if ((shorter + denom - 1) / denom >= min_output_side) { cinfo.scale_num = 1; cinfo.scale_denom = (unsigned)denom; break; }
+        }
+    }
     jpeg_start_decompress(&cinfo);
 
     size_t width = cinfo.output_width, height = cinfo.output_height;

@@ -222,7 +222,7 @@ struct ClassifyCommand: ParsableCommand {
         }
         let decoded: DecodedFile
         do {
-            decoded = try ImageDecoder.decodeFile(atPath: input.path)
+            decoded = try ImageDecoder.decodeFile(atPath: input.path, jpegMinimumSide: classifier.jpegMinimumSide)
             lap(\.decode)
         } catch {
             lap(\.decode)

@@ -30,6 +30,22 @@ final class DecoderTests: XCTestCase {
         }
     }
 
+    func testReducedJPEGDecodeKeepsTheShorterSideAboveTheMinimum() throws {
+        var big = GrayImage(width: 1024, height: 800, fill: 200)
+        for y in 300..<500 { for x in 400..<600 { big[x, y] = 20 } }
+        let bytes = try JPEGEncoder.encode(big.pixels, width: 1024, height: 800, quality: 90)
+        // 800 / 4 = 200 ≥ 200, 800 / 8 = 100 < 200 → quarter size.
+        let reduced = try JPEGDecoder.decode(bytes, file: "big.jpg", minimumSide: 200)
+        XCTAssertEqual([reduced.width, reduced.height], [256, 200])
+        XCTAssertEqual(Int(reduced[125, 100]), 20, accuracy: 6)   // inside the dark square
+        XCTAssertEqual(Int(reduced[10, 10]), 200, accuracy: 6)
+        XCTAssertEqual([try JPEGDecoder.decode(bytes, file: "big.jpg", minimumSide: 801)].map { [$0.width, $0.height] }, [[1024, 800]])
+        XCTAssertEqual(try ImageDecoder.decode(bytes, file: "big.jpg", jpegMinimumSide: 100).images[0].width, 128)
+        // Small images are never reduced below the minimum: a 28×28 digit stays 28×28.
+        let small = try JPEGEncoder.encode([UInt8](repeating: 0, count: 784), width: 28, height: 28)
+        XCTAssertEqual(try JPEGDecoder.decode(small, file: "s.jpg", minimumSide: 256).width, 28)
+    }
+
     func testRGBJPEGBecomesLuma() throws {
         // R, G, B planes chosen so luma (0.299 R + 0.587 G + 0.114 B) equals the sample.
         let rgb = Self.sample.pixels.flatMap { [$0, $0, $0] }

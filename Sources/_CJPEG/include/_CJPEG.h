@@ -40,7 +40,10 @@ typedef struct {
 /// before any pixel memory is allocated. Gray/YCbCr/RGB are converted by libjpeg (luma only);
 /// CMYK/YCCK are converted here, treating files with an Adobe marker as inverted CMYK (as Photoshop writes them).
 /// A truncated stream is an error, not a gray-filled image. Never prints, never exits.
-mnistq_jpeg_decoded mnistq_jpeg_decode_gray(const unsigned char *data, size_t size, int max_side, long max_pixels);
+/// `min_output_side` > 0 lets libjpeg decode at 1/2, 1/4 or 1/8 size (DCT scaling: far faster for photos) as long
+/// as the shorter output side stays ≥ `min_output_side`; 0 always decodes at full size.
+mnistq_jpeg_decoded mnistq_jpeg_decode_gray(const unsigned char *data, size_t size, int max_side, long max_pixels,
+                                            int min_output_side);
 
 /// Result of an encode: a malloc'd JPEG byte buffer (free it with mnistq_jpeg_free).
 typedef struct {
