@@ -35,12 +35,7 @@ public enum Conv2d {
         let plane = side &* side, k = inChannels &* 25
         sgemm(transposeA: false, transposeB: true, m: outChannels, n: k, k: plane,
               a: gradOutput, lda: plane, b: columns, ldb: plane, c: gradWeight, ldc: k, accumulate: true)
-        for o in 0..<outChannels {
-            let row = gradOutput + o &* plane
-            var sum: Float = 0
-            for i in 0..<plane { sum += row[i] }
-            gradBias[o] += sum
-        }
+        addRowSums(matrix: gradOutput, rows: outChannels, columns: plane, rowStride: plane, sums: gradBias)
         if let gradInput, let gradColumns {
             sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: outChannels,
                   a: weight, lda: k, b: gradOutput, ldb: plane, c: gradColumns, ldc: plane, accumulate: false)
