@@ -106,6 +106,7 @@ public enum QuantizationJob {
          ("weight-scale", options.weightScale.rawValue),
          ("bias-correction", options.biasCorrection ? "yes" : "no"),
          ("equalization", "\(options.equalization)"),
+         ("weight-rounding", options.rounding.rawValue),
          ("float-accuracy", String(format: "%.4f", report.floatAccuracy)),
          ("int8-accuracy", String(format: "%.4f", report.int8Accuracy)),
          ("agreement", String(format: "%.4f", report.agreement))]

@@ -44,6 +44,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Activation range equalization exponent in 0...1 (0 = off, 1 = every channel uses the full uint8 range).")
     var equalization: Double = QuantizationOptions().equalization
 
+    @Option(help: "Weight rounding: nearest, or gptq (error feedback on calibration inputs, fc2 and fc3).")
+    var rounding: WeightRounding = QuantizationOptions().rounding
+
     @Option(help: "Seed for choosing the calibration images.")
     var seed: UInt64 = 0
 
@@ -95,7 +98,8 @@ struct QuantizeCommand: ParsableCommand {
         let test = try MNIST.loadTest(directory: directory)
         let options = QuantizationOptions(calibrationImages: calibrationImages, method: method, percentile: percentile,
                                           granularity: granularity, weightScale: weightScale,
-                                          biasCorrection: !noBiasCorrection, seed: seed, equalization: equalization)
+                                          biasCorrection: !noBiasCorrection, seed: seed, equalization: equalization,
+                                          rounding: rounding)
         let progress = ProgressPrinter(quiet: quiet)
         let started = Date()
         let outcome: QuantizationOutcome
@@ -123,7 +127,8 @@ struct QuantizeCommand: ParsableCommand {
         try AtomicFile.write(svg.render(), to: svgPath)
         let summary = QuantizeSummary(report: outcome.report, options: options, model: model, out: out,
                                       fileBytes: outcome.fileBytes.count, confusionSVG: svgPath, seconds: seconds,
-                                      holdout: holdout.map { HoldoutSummary(total: $0.total, agreeing: $0.agreeing, agreement: $0.agreement) })
+                                      holdout: holdout.map { HoldoutSummary(total: $0.total, agreeing: $0.agreeing, agreement: $0.agreement,
+                                                                            layers: $0.layers) })
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -132,8 +137,8 @@ struct QuantizeCommand: ParsableCommand {
             print(outcome.report.text, terminator: "")
             print("")
             if let h = holdout {
-                print(String(format: "held-out training  agreement %.3f%%  (%d of %d images differ)", h.agreement * 100,
-                             h.total - h.agreeing, h.total))
+                print(String(format: "held-out training  agreement %.3f%%  (%d of %d images differ), SQNR dB ", h.agreement * 100,
+                             h.total - h.agreeing, h.total) + h.layers.map { String(format: "%.1f", $0.sqnrDB) }.joined(separator: " "))
             }
             print("model file         \(out)  (\(outcome.fileBytes.count) bytes, loaded back and verified)")
             print("confusion SVG      \(svgPath)")
@@ -173,6 +178,8 @@ struct HoldoutSummary: Encodable {
     let total: Int
     let agreeing: Int
     let agreement: Double
+    /// Per-layer SQNR on the held-out images.
+    let layers: [LayerFidelity]
 }
 
 /// Renders the library's (phase, done, total) callbacks as one progress line per phase.
@@ -209,3 +216,4 @@ enum DataDirectory {
 extension CalibrationMethod: ExpressibleByArgument {}
 extension WeightGranularity: ExpressibleByArgument {}
 extension WeightScaleMethod: ExpressibleByArgument {}
+extension WeightRounding: ExpressibleByArgument {}
