@@ -45,6 +45,8 @@ public struct QuantizationOptions: Sendable, Equatable, Codable {
     public var seed: UInt64
     /// Exponent of the activation range equalization (see `Equalization`); 0 turns it off.
     public var equalization: Double
+    /// Default `.gptq`: +0.4 to +1.1 dB logit SQNR on held-out training images over `.nearest` (golden model and
+    /// two trainer models), for well under a second.
     public var rounding: WeightRounding
 
     /// 2,000: on the golden model, per-layer SQNR reaches the 10,000-image values here (fc1 42.6 dB, logits
@@ -60,7 +62,7 @@ public struct QuantizationOptions: Sendable, Equatable, Codable {
     public init(calibrationImages: Int = QuantizationOptions.defaultCalibrationImages, method: CalibrationMethod = .minmax,
                 percentile: Double = 99.99, granularity: WeightGranularity = .perChannel,
                 weightScale: WeightScaleMethod = .maxabs, biasCorrection: Bool = true, seed: UInt64 = 0,
-                equalization: Double = 0, rounding: WeightRounding = .nearest) {
+                equalization: Double = 0, rounding: WeightRounding = .gptq) {
         self.calibrationImages = calibrationImages; self.method = method; self.percentile = percentile
         self.granularity = granularity; self.weightScale = weightScale; self.biasCorrection = biasCorrection
         self.seed = seed; self.equalization = equalization; self.rounding = rounding
