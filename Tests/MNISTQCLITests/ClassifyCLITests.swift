@@ -147,6 +147,22 @@ final class ClassifyCLITests: CLITestCase {
         XCTAssertTrue(result.stderr.contains("accuracy \(correct)/\(count) = "), result.stderr)
     }
 
+    func testCSVLabelsMatchByPathOrFileName() throws {
+        let mnist = try mnistTest()
+        try write("a.pgm", Array("P5 28 28 255\n".utf8) + mnist.images[0].pixels)
+        try write("sub/b.pgm", Array("P5 28 28 255\n".utf8) + mnist.images[1].pixels)
+        try write("c.pgm", Array("P5 28 28 255\n".utf8) + mnist.images[2].pixels)
+        // Header line, a path as given, a bare file name; c.pgm has no label.
+        try write("labels.csv", Array("path,label\na.pgm,7\nb.pgm, 2\n".utf8))
+        let result = try run(["classify", "--model", Self.modelPath, "--format", "csv", "--top-k", "1", "--labels", "labels.csv",
+                              "a.pgm", "sub/b.pgm", "c.pgm"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let labels = result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[4] }
+        XCTAssertEqual(labels, ["7", "2", ""])
+        let bad = try run(["classify", "--model", Self.modelPath, "--labels", "a.pgm", "a.pgm"])
+        XCTAssertEqual(bad.status, 2, "an unusable labels file is a usage error")
+    }
+
     func testUsageErrorsAndUnusableModelsExit2() throws {
         try write("a.raw", [UInt8](repeating: 0, count: 784))
         try write("model.txt", Array("not a model".utf8))
