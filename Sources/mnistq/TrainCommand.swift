@@ -129,12 +129,10 @@ struct TrainCommand: ParsableCommand {
         } else {
             do { try makeConfiguration().validate() } catch { throw ValidationError("\(error)") }
         }
-        if !out.hasSuffix(".mnqf") && checkpoint == nil {
-            // Fine, but the side files are named from the full path then.
-        }
     }
 
-    /// `model.mnqf` → `model` (side files: model.ckpt, model.metrics.csv, model.curve.svg).
+    /// `model.mnqf` → `model` (side files: model.ckpt, model.metrics.csv, model.curve.svg); any other name is
+    /// used whole (`m.bin` → m.bin.ckpt, …).
     var base: String { out.hasSuffix(".mnqf") ? String(out.dropLast(5)) : out }
 
     func run() throws {
