@@ -139,7 +139,7 @@ struct ClassifyCommand: ParsableCommand {
             } else {
                 candidates.append(("samples/mnistq-int8.mnq8", "current directory"))
                 var directory = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
-                for _ in 0..<6 {
+                for _ in 0..<6 where directory.path != "/" {
                     directory = directory.deletingLastPathComponent()
                     candidates.append((directory.appendingPathComponent("samples/mnistq-int8.mnq8").path, "above the executable"))
                 }
