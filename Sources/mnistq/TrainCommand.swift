@@ -181,6 +181,8 @@ struct TrainCommand: ParsableCommand {
                         progress = ProgressLine(label: "epoch \(epoch)/\(c.epochs)", total: training.trainCount, unit: "images", quiet: quiet)
                     }
                     progress?.update(done: images, extra: "step \(step)/\(steps)  loss \(String(format: "%.4f", meanLoss))")
+                    // Finish at the last step so "done in" is the training time, without the evaluation after it.
+                    if step == steps { progress?.finish(); progress = nil }
                 case let .epochEnd(m):
                     progress?.finish(); progress = nil; progressEpoch = 0
                     log(TrainingReport.tableRow(m))
