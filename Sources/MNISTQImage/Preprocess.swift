@@ -236,10 +236,16 @@ public enum Preprocess {
         let outWidth = image.width == longest ? side : max(1, Int((Double(image.width) * scale).rounded()))
         let outHeight = image.height == longest ? side : max(1, Int((Double(image.height) * scale).rounded()))
         if outWidth == image.width && outHeight == image.height { return image }
-        let source = image.pixels.map { Float($0) }
-        // Horizontal pass: height rows of outWidth; then vertical pass over its columns.
-        let horizontal = resample(source, count: image.width, lines: image.height, lineStride: image.width, step: 1,
-                                  to: outWidth, outLineStride: outWidth, outStep: 1)
+        // Horizontal pass row by row (only one row is held as Float, so a large crop costs no 4-byte copy), giving
+        // height rows of outWidth; then the vertical pass over its columns.
+        var horizontal = [Float](repeating: 0, count: outWidth * image.height)
+        var row = [Float](repeating: 0, count: image.width)
+        for y in 0..<image.height {
+            for x in 0..<image.width { row[x] = Float(image.pixels[y * image.width + x]) }
+            let scaledRow = resample(row, count: image.width, lines: 1, lineStride: image.width, step: 1,
+                                     to: outWidth, outLineStride: outWidth, outStep: 1)
+            horizontal.replaceSubrange(y * outWidth ..< (y + 1) * outWidth, with: scaledRow)
+        }
         let both = resample(horizontal, count: image.height, lines: outWidth, lineStride: 1, step: outWidth,
                             to: outHeight, outLineStride: 1, outStep: outWidth)
         return GrayImage(width: outWidth, height: outHeight, pixels: both.map { UInt8(min(255, max(0, $0.rounded()))) })
