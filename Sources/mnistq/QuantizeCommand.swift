@@ -26,16 +26,16 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Training images used for calibration.")
     var calibrationImages: Int = QuantizationOptions.defaultCalibrationImages
 
-    @Option(help: "Activation calibration: \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "How activation ranges are chosen from the calibration images.")
     var method: CalibrationMethod = QuantizationOptions().method
 
     @Option(help: "Percentile (in percent) for --method percentile.")
     var percentile: Double = QuantizationOptions().percentile
 
-    @Option(help: "Weight scales: per-channel or per-tensor.")
+    @Option(help: "One weight scale per output channel or per tensor.")
     var granularity: WeightGranularity = QuantizationOptions().granularity
 
-    @Option(help: "Weight scale choice: maxabs or mse.")
+    @Option(help: "How a weight scale is chosen (largest magnitude, or least squared error).")
     var weightScale: WeightScaleMethod = QuantizationOptions().weightScale
 
     @Flag(help: "Skip bias correction.")
@@ -44,7 +44,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Activation range equalization exponent in 0...1 (0 = off, 1 = every channel uses the full uint8 range).")
     var equalization: Double = QuantizationOptions().equalization
 
-    @Option(help: "Weight rounding: nearest, or gptq (error feedback on calibration inputs, fc2 and fc3).")
+    @Option(help: "Weight rounding: to nearest, or GPTQ-style error feedback on the calibration inputs (fc2, fc3).")
     var rounding: WeightRounding = QuantizationOptions().rounding
 
     @Option(help: "Seed for choosing the calibration images.")
