@@ -12,7 +12,7 @@ public enum CNNShape {
     public static let shapes: [[Int]] = [[16, 1, 5, 5], [16], [32, 16, 5, 5], [32],
                                          [120, 1568], [120], [84, 120], [84], [10, 84], [10]]
     public static var counts: [Int] { shapes.map { $0.reduce(1, *) } }
-    /// Total number of float parameters (431,080).
+    /// Total number of float parameters (212,542).
     public static var totalCount: Int { counts.reduce(0, +) }
 }
 

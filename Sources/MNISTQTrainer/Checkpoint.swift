@@ -2,7 +2,7 @@
 import Foundation
 import MNISTQSupport
 
-/// Checkpoint file format, version 1 (little-endian; floats IEEE-754):
+/// Checkpoint file format, version 2 (version 1 lacked the per-epoch SGD time) (little-endian; floats IEEE-754):
 ///
 /// magic `"MNQC"`, version u32, then the configuration (epochs, batch size, lr, momentum, seed, schedule,
 /// warm-up steps, validation count, patience, guard, restore-best, train limit), the shard count, the
@@ -12,7 +12,7 @@ import MNISTQSupport
 /// of every preceding byte. Written atomically after every epoch.
 public enum Checkpoint {
     public static let magic: [UInt8] = Array("MNQC".utf8)
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     /// Bound on a valid file (4 vectors of 850 KB plus a long history).
     static let maxBytes = 64 << 20
 
@@ -35,7 +35,7 @@ public enum Checkpoint {
         for m in t.history {
             w.u32(UInt32(m.epoch)); w.f64(m.trainLoss); w.f64(m.trainAccuracy)
             w.f64(m.validationLoss ?? .nan); w.f64(m.validationAccuracy ?? .nan); w.f64(m.testAccuracy ?? .nan)
-            w.f64(m.learningRate); w.f64(m.seconds); w.string(m.note)
+            w.f64(m.learningRate); w.f64(m.seconds); w.f64(m.trainSeconds); w.u32(UInt32(m.trainImages)); w.string(m.note)
         }
         w.appendCRC()
         return w.bytes
@@ -93,14 +93,16 @@ public enum Checkpoint {
             }
             for _ in 0..<entries {
                 let epoch = Int(try r.u32())
-                let values = try (0..<7).map { _ in try r.f64() }
+                let values = try (0..<8).map { _ in try r.f64() }
+                let trainImages = Int(try r.u32())
                 guard let note = try r.string(maxBytes: 4096) else {
                     throw TrainingError.checkpoint(file: path, detail: "history note longer than 4096 bytes")
                 }
                 func opt(_ x: Double) -> Double? { x.isNaN ? nil : x }
                 t.history.append(EpochMetrics(epoch: epoch, trainLoss: values[0], trainAccuracy: values[1],
                                               validationLoss: opt(values[2]), validationAccuracy: opt(values[3]),
-                                              testAccuracy: opt(values[4]), learningRate: values[5], seconds: values[6], note: note))
+                                              testAccuracy: opt(values[4]), learningRate: values[5], seconds: values[6],
+                                              trainSeconds: values[7], trainImages: trainImages, note: note))
             }
             guard r.offset == r.end else {
                 throw TrainingError.checkpoint(file: path, detail: "\(r.end - r.offset) unexpected bytes after the history")

@@ -14,15 +14,22 @@ public struct EpochMetrics: Sendable, Equatable {
     public var testAccuracy: Double?
     /// Learning rate of the epoch's last step.
     public var learningRate: Double
+    /// Wall time of the whole epoch: SGD steps, evaluation and bookkeeping.
     public var seconds: Double
+    /// Wall time of the epoch's SGD steps alone (what PyTorch's benchmark loop times).
+    public var trainSeconds: Double
+    /// Images the epoch's SGD steps went through.
+    public var trainImages: Int
     /// What the safeguards did at the end of this epoch ("" when nothing happened).
     public var note: String
 
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double?, validationAccuracy: Double?,
-                testAccuracy: Double?, learningRate: Double, seconds: Double, note: String) {
+                testAccuracy: Double?, learningRate: Double, seconds: Double, trainSeconds: Double, trainImages: Int,
+                note: String) {
         self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
         self.validationLoss = validationLoss; self.validationAccuracy = validationAccuracy; self.testAccuracy = testAccuracy
-        self.learningRate = learningRate; self.seconds = seconds; self.note = note
+        self.learningRate = learningRate; self.seconds = seconds; self.trainSeconds = trainSeconds
+        self.trainImages = trainImages; self.note = note
     }
 }
 
@@ -203,6 +210,7 @@ public final class Training {
                 }
             }
         }
+        let trainSeconds = Date().timeIntervalSince(start)
         let trainLoss = lossSteps > 0 ? lossSum / Double(lossSteps) : .nan
         let trainAccuracy = Double(correct) / Double(max(seen, 1))
         var validation: Evaluation? = nil
@@ -245,7 +253,8 @@ public final class Training {
         let metrics = EpochMetrics(epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
                                    validationLoss: validation?.meanLoss, validationAccuracy: validation?.accuracy,
                                    testAccuracy: testAccuracy, learningRate: lastLearningRate,
-                                   seconds: Date().timeIntervalSince(start), note: notes.joined(separator: "; "))
+                                   seconds: Date().timeIntervalSince(start), trainSeconds: trainSeconds,
+                                   trainImages: seen, note: notes.joined(separator: "; "))
         history.append(metrics)
         onEvent(.epochEnd(metrics))
     }

@@ -21,12 +21,13 @@ public enum TrainingReport {
 
     /// The history as CSV (header + one line per epoch; empty fields for values not measured).
     public static func csv(_ history: [EpochMetrics]) -> String {
-        var out = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,test_accuracy,learning_rate,seconds,note\n"
+        var out = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,test_accuracy,learning_rate,seconds,train_seconds,train_images_per_second,note\n"
         func f(_ x: Double?) -> String { x.map { String($0) } ?? "" }
         for m in history {
             let note = m.note.contains(",") || m.note.contains("\"") ? "\"" + m.note.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : m.note
             out += "\(m.epoch),\(f(m.trainLoss)),\(f(m.trainAccuracy)),\(f(m.validationLoss)),\(f(m.validationAccuracy)),"
-                + "\(f(m.testAccuracy)),\(f(m.learningRate)),\(String(format: "%.3f", m.seconds)),\(note)\n"
+                + "\(f(m.testAccuracy)),\(f(m.learningRate)),\(String(format: "%.3f", m.seconds)),\(String(format: "%.3f", m.trainSeconds)),"
+                + "\(m.trainImages > 0 && m.trainSeconds > 0 ? String(format: "%.1f", Double(m.trainImages) / m.trainSeconds) : ""),\(note)\n"
         }
         return out
     }
