@@ -19,10 +19,10 @@ public enum Equalization {
     static func channelRanges(parameters: CNNParameters, split: MNISTSplit, indices: [Int]) -> [[Float]] {
         var ranges = [[Float](repeating: 0, count: 16), [Float](repeating: 0, count: 32),
                       [Float](repeating: 0, count: 120), [Float](repeating: 0, count: 84)]
-        var forward = FloatForward(parameters: parameters)
-        var acts = FloatActivations()
+        let cnn = FloatCNN(parameters: parameters)
+        var acts = FloatCNN.Trace()
         for index in indices {
-            forward.run(pixels: split.pixels(of: index), into: &acts)
+            cnn.forward(pixels: split.pixels(of: index), trace: &acts)
             for (l, values) in [acts.pool1, acts.pool2, acts.hidden1, acts.hidden2].enumerated() {
                 let per = values.count / ranges[l].count
                 for c in 0..<ranges[l].count {

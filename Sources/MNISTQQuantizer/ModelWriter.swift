@@ -77,7 +77,7 @@ public enum QuantizationJob {
                            progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
         let network = try Quantizer.quantize(parameters: parameters, training: training, options: options, progress: progress)
         let layers = network.layers
-        let report = Fidelity.measure(parameters: parameters, reference: network.floatReference, layers: layers,
+        let report = try Fidelity.measure(parameters: parameters, reference: network.floatReference, layers: layers,
                                       split: test, progress: progress)
         if let maxDropPP, report.dropPP > maxDropPP + 1e-9 {
             throw QuantizationJobError.dropTooLarge(dropPP: report.dropPP, maxDropPP: maxDropPP,

@@ -160,14 +160,14 @@ public enum Quantizer {
         // Float pass: activation histograms (for output scales) and mean pre-activations (bias-correction targets).
         var histograms = [ActivationHistogram](repeating: ActivationHistogram(), count: 4)
         var floatMeans = LayerGeometry.outputs.map { [Double](repeating: 0, count: $0) }
-        var forward = FloatForward(parameters: parameters)
-        var acts = FloatActivations()
+        let cnn = FloatCNN(parameters: parameters)
+        var acts = FloatCNN.Trace()
         for (done, index) in indices.enumerated() {
-            forward.run(pixels: training.pixels(of: index), into: &acts)
+            cnn.forward(pixels: training.pixels(of: index), trace: &acts)
             histograms[0].add(acts.pool1); histograms[1].add(acts.pool2)
             histograms[2].add(acts.hidden1); histograms[3].add(acts.hidden2)
-            Self.addChannelSums(forward.conv1, channels: 16, into: &floatMeans[0])
-            Self.addChannelSums(forward.conv2, channels: 32, into: &floatMeans[1])
+            Self.addChannelSums(acts.conv1, channels: 16, into: &floatMeans[0])
+            Self.addChannelSums(acts.conv2, channels: 32, into: &floatMeans[1])
             Self.addChannelSums(acts.fc1, channels: 120, into: &floatMeans[2])
             Self.addChannelSums(acts.fc2, channels: 84, into: &floatMeans[3])
             Self.addChannelSums(acts.logits, channels: 10, into: &floatMeans[4])
@@ -184,13 +184,13 @@ public enum Quantizer {
         }
 
         // Integer pass, layer by layer: each layer is quantized seeing the int8 outputs of the layers before it.
-        var inputs = [UInt8](repeating: 0, count: n * 784)
+        var pixels = [UInt8](repeating: 0, count: n * 784)
         for (k, index) in indices.enumerated() {
             let px = training.pixels(of: index)
-            for (j, v) in px.enumerated() { inputs[k * 784 + j] = v }
+            for (j, v) in px.enumerated() { pixels[k * 784 + j] = v }
         }
+        var inputs = pixels
         var layers = [QuantizedLayer]()
-        var int8 = Int8Forward()
         for l in 0..<5 {
             let inputScale = l == 0 ? pixelScale : outputScales[l - 1]
             let scaleCache = weightScales(weights: parameters.tensors[2 * l], channels: LayerGeometry.outputs[l],
@@ -207,24 +207,9 @@ public enum Quantizer {
                 progress?("error-feedback rounding \(LayerGeometry.names[l])", n, n)
             }
             if options.biasCorrection {
-                var sums = [Double](repeating: 0, count: layer.outputCount)
-                var acc = [Int32](repeating: 0, count: layer.outputCount)
-                for k in 0..<n {
-                    let x = Array(inputs[(k * inSize)..<((k + 1) * inSize)])
-                    if l < 2 {
-                        int8.convolutionAccumulators(layer, input: x, side: LayerGeometry.sides[l])
-                        let p = LayerGeometry.sides[l] * LayerGeometry.sides[l]
-                        for c in 0..<layer.outputCount {
-                            var s: Int64 = 0
-                            for j in 0..<p { s += Int64(int8.accumulators[c * p + j]) }
-                            sums[c] += Double(s)
-                        }
-                    } else {
-                        Int8Forward.linearAccumulators(layer, input: x, into: &acc)
-                        for c in 0..<layer.outputCount { sums[c] += Double(acc[c]) }
-                    }
-                    if k % 256 == 255 || k == n - 1 { progress?("bias correction \(LayerGeometry.names[l])", k + 1, n) }
-                }
+                progress?("bias correction \(LayerGeometry.names[l])", 0, n)
+                let sums = Self.accumulatorSums(layer, layerIndex: l, inputs: inputs, samples: n)
+                progress?("bias correction \(LayerGeometry.names[l])", n, n)
                 for c in 0..<layer.outputCount {
                     let meanAccumulator = sums[c] / (Double(n) * positions[l])
                     let unit = inputScale * scaleCache[c]
@@ -242,18 +227,49 @@ public enum Quantizer {
             }
             layers.append(layer)
             guard l < 4 else { break }
-            let outSize = LayerGeometry.outputSizes[l]
-            var next = [UInt8](repeating: 0, count: n * outSize)
-            var out = [UInt8](repeating: 0, count: outSize)
-            for k in 0..<n {
-                let x = Array(inputs[(k * inSize)..<((k + 1) * inSize)])
-                if l < 2 { int8.convolve(layer, input: x, side: LayerGeometry.sides[l], output: &out) }
-                else { int8.linear(layer, input: x, output: &out) }
-                for j in 0..<outSize { next[k * outSize + j] = out[j] }
-            }
-            inputs = next
+            inputs = try Int8Passes.lastLayerOutputs(layers: layers, pixels: pixels, count: n)
         }
         return QuantizedNetwork(layers: layers, floatReference: parameters)
+    }
+
+    /// Σ over the `samples` images of `inputs` ([samples, inputSize]) and over output positions of layer `l`'s
+    /// Int32 accumulators (bias included, before pooling and rescaling), per output channel.
+    ///
+    /// By linearity this is samples · positions · bias + Σ_k weight[c, k] · T_k, where T_k sums the inputs that
+    /// weight tap k meets (conv: the tap's shifted window, padding reading 0). All of it is exact in Int64
+    /// (|T_k| ≤ 60,000 · 784 · 255 < 2^34), so it equals summing every accumulator one by one.
+    static func accumulatorSums(_ layer: QuantizedLayer, layerIndex l: Int, inputs: [UInt8], samples n: Int) -> [Double] {
+        let inSize = LayerGeometry.inputSizes[l], taps = LayerGeometry.fanIn[l]
+        var totals = [Int64](repeating: 0, count: inSize)
+        inputs.withUnsafeBufferPointer { x in
+            for k in 0..<n {
+                let image = x.baseAddress! + k * inSize
+                for i in 0..<inSize { totals[i] &+= Int64(image[i]) }
+            }
+        }
+        var tapSums = totals, positions: Int64 = 1
+        if l < 2 {
+            // T[(c·25 + ky·5 + kx)] = Σ input[c, iy, ix] over iy ∈ [ky−2, side+ky−2) ∩ [0, side), same for ix.
+            let side = LayerGeometry.sides[l]
+            positions = Int64(side * side)
+            tapSums = [Int64](repeating: 0, count: taps)
+            for c in 0..<layer.inputCount {
+                for ky in 0..<5 {
+                    for kx in 0..<5 {
+                        var s: Int64 = 0
+                        for iy in max(0, ky - 2)..<min(side, side + ky - 2) {
+                            for ix in max(0, kx - 2)..<min(side, side + kx - 2) { s &+= totals[(c * side + iy) * side + ix] }
+                        }
+                        tapSums[c * 25 + ky * 5 + kx] = s
+                    }
+                }
+            }
+        }
+        return (0..<layer.outputCount).map { c in
+            var sum = Int64(n) * positions * Int64(layer.bias[c])
+            for k in 0..<taps { sum &+= Int64(layer.weights[c * taps + k]) * tapSums[k] }
+            return Double(sum)
+        }
     }
 
     static func addChannelSums(_ values: [Float], channels: Int, into sums: inout [Double]) {

@@ -33,22 +33,6 @@ public struct FidelityReport: Sendable, Codable, Equatable {
     public var disagreements: [Int]
     /// Int8 predictions of every image (not encoded in JSON).
     public var int8Predictions: [UInt8]
-    /// Int8 scores of one image (784 pixels) by the quantizer's own plain executor of the `QuantizedLayer` contract.
-    public static func int8Scores(layers: [QuantizedLayer], pixels: ArraySlice<UInt8>) -> [Int32] {
-        var forward = Int8Forward()
-        var q = Int8Activations()
-        forward.run(layers: layers, pixels: pixels, into: &q)
-        return q.scores
-    }
-
-    /// Float logits of one image (784 pixels); equal to `FloatCNN.forward`'s bit for bit.
-    public static func floatLogits(parameters: CNNParameters, pixels: ArraySlice<UInt8>) -> [Float] {
-        var forward = FloatForward(parameters: parameters)
-        var f = FloatActivations()
-        forward.run(pixels: pixels, into: &f)
-        return f.logits
-    }
-
     /// Float predictions of every image (not encoded in JSON).
     public var floatPredictions: [UInt8]
 
@@ -123,20 +107,19 @@ public enum Fidelity {
     /// activations of `reference` (the network's `floatReference`, which differs after equalization).
     /// `indices` restricts the comparison to those images (default: all).
     public static func measure(parameters: CNNParameters, reference: CNNParameters? = nil, layers: [QuantizedLayer],
-                               split: MNISTSplit, indices: [Int]? = nil, progress: QuantizationProgress? = nil) -> FidelityReport {
+                               split: MNISTSplit, indices: [Int]? = nil, progress: QuantizationProgress? = nil) throws -> FidelityReport {
         let indices = indices ?? Array(0..<split.count)
-        var floatForward = FloatForward(parameters: parameters)
+        let cnn = FloatCNN(parameters: parameters)
         let separateReference = reference != nil && reference != parameters
-        var referenceForward = FloatForward(parameters: reference ?? parameters)
-        var r = FloatActivations()
-        var int8Forward = Int8Forward()
-        var f = FloatActivations(), q = Int8Activations()
+        let referenceCNN = FloatCNN(parameters: reference ?? parameters)
+        let network = try Int8Passes.network(prefix: layers)
+        var f = FloatCNN.Trace(), r = FloatCNN.Trace()
         var signal = [Double](repeating: 0, count: 5), noise = [Double](repeating: 0, count: 5)
         var floatPredictions = [UInt8](), int8Predictions = [UInt8]()
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: 10), count: 10)
         var floatCorrect = 0, int8Correct = 0, agreeing = 0, disagreements = [Int]()
         let scales = layers.map { Double($0.outputScale) }
-        func accumulate(_ l: Int, _ real: [Float], _ ints: [Int64]) {
+        func accumulate(_ l: Int, _ real: [Float], _ ints: [Int32]) {
             var s = 0.0, e = 0.0
             for i in 0..<real.count {
                 let r = Double(real[i]), d = r - Double(ints[i]) * scales[l]
@@ -146,14 +129,15 @@ public enum Fidelity {
         }
         for (n, i) in indices.enumerated() {
             let px = split.pixels(of: i)
-            floatForward.run(pixels: px, into: &f)
-            int8Forward.run(layers: layers, pixels: px, into: &q)
-            let fp = Int8Forward.argmax(f.logits)
-            if separateReference { referenceForward.run(pixels: px, into: &r); f = r }
-            accumulate(0, f.pool1, q.pool1.map { Int64($0) }); accumulate(1, f.pool2, q.pool2.map { Int64($0) })
-            accumulate(2, f.hidden1, q.hidden1.map { Int64($0) }); accumulate(3, f.hidden2, q.hidden2.map { Int64($0) })
-            accumulate(4, f.logits, q.scores.map { Int64($0) })
-            let qp = q.prediction
+            cnn.forward(pixels: px, trace: &f)
+            let q = Array(px).withUnsafeBufferPointer { network.layerOutputs(pixels: $0.baseAddress!, reference: false) }
+            let fp = Int8Passes.argmax(f.logits)
+            let a: FloatCNN.Trace
+            if separateReference { referenceCNN.forward(pixels: px, trace: &r); a = r } else { a = f }
+            accumulate(0, a.pool1, q[0]); accumulate(1, a.pool2, q[1])
+            accumulate(2, a.hidden1, q[2]); accumulate(3, a.hidden2, q[3])
+            accumulate(4, a.logits, q[4])
+            let qp = Int8Passes.argmax(q[4])
             let label = Int(split.labels[i])
             floatPredictions.append(UInt8(fp)); int8Predictions.append(UInt8(qp))
             if fp == label { floatCorrect += 1 }
@@ -173,39 +157,13 @@ public enum Fidelity {
                               int8Predictions: int8Predictions, floatPredictions: floatPredictions)
     }
 
-    /// Int8 scores of one image (784 pixels) by the quantizer's own plain executor of the `QuantizedLayer` contract.
-    public static func int8Scores(layers: [QuantizedLayer], pixels: ArraySlice<UInt8>) -> [Int32] {
-        var forward = Int8Forward()
-        var q = Int8Activations()
-        forward.run(layers: layers, pixels: pixels, into: &q)
-        return q.scores
-    }
-
-    /// Float logits of one image (784 pixels); equal to `FloatCNN.forward`'s bit for bit.
-    public static func floatLogits(parameters: CNNParameters, pixels: ArraySlice<UInt8>) -> [Float] {
-        var forward = FloatForward(parameters: parameters)
-        var f = FloatActivations()
-        forward.run(pixels: pixels, into: &f)
-        return f.logits
-    }
-
-    /// Float predictions of every image of `split` (first index of the largest logit).
+    /// Float predictions of every image of `split` (first index of the largest logit), by `FloatCNN.forward`.
     public static func floatPredictions(parameters: CNNParameters, split: MNISTSplit) -> [UInt8] {
-        var forward = FloatForward(parameters: parameters)
-        var f = FloatActivations()
+        let cnn = FloatCNN(parameters: parameters)
+        var trace = FloatCNN.Trace()
         return (0..<split.count).map { i in
-            forward.run(pixels: split.pixels(of: i), into: &f)
-            return UInt8(Int8Forward.argmax(f.logits))
-        }
-    }
-
-    /// Int8 predictions of every image of `split` by the quantizer's own plain executor.
-    public static func int8Predictions(layers: [QuantizedLayer], split: MNISTSplit) -> [UInt8] {
-        var forward = Int8Forward()
-        var q = Int8Activations()
-        return (0..<split.count).map { i in
-            forward.run(layers: layers, pixels: split.pixels(of: i), into: &q)
-            return UInt8(q.prediction)
+            cnn.forward(pixels: split.pixels(of: i), trace: &trace)
+            return UInt8(Int8Passes.argmax(trace.logits))
         }
     }
 }

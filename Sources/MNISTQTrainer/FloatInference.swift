@@ -1,11 +1,17 @@
-// Plain float forward pass for inference and calibration (one image at a time; no training state).
+// Float forward pass for inference and calibration (one image at a time; no training state).
 
 /// The float CNN for inference. Input is pixel/255; output is 10 logits.
+///
+/// Every sum runs in PyTorch index order: bias first, then the inputs (ic, ky, kx ascending for a convolution,
+/// padding adding +0), so the results depend only on the parameters, never on threads or batch size. The
+/// convolutions go through im2col rows so the innermost loop runs over output positions and vectorizes without
+/// reassociating any sum.
 public struct FloatCNN: Sendable {
     public var parameters: CNNParameters
     public init(parameters: CNNParameters) { self.parameters = parameters }
 
-    /// Every intermediate tensor of one forward pass, for calibration and per-layer error reports.
+    /// Every intermediate tensor of one forward pass, for calibration and per-layer error reports. Reuse one
+    /// `Trace` per thread for many images: it also holds the im2col scratch.
     public struct Trace: Sendable {
         /// conv1 output before ReLU, [16, 28, 28].
         public var conv1 = [Float](repeating: 0, count: 16 * 784)
@@ -19,56 +25,94 @@ public struct FloatCNN: Sendable {
         public var fc1 = [Float](repeating: 0, count: 120)
         public var fc2 = [Float](repeating: 0, count: 84)
         public var logits = [Float](repeating: 0, count: 10)
+        /// fc1 and fc2 after ReLU (the inputs of fc2 and fc3).
+        public var hidden1 = [Float](repeating: 0, count: 120)
+        public var hidden2 = [Float](repeating: 0, count: 84)
         public init() {}
+
+        var input = [Float]()       // [784] pixel / 255
+        var columns1 = [Float]()    // [25, 28·28] im2col rows of conv1
+        var columns2 = [Float]()    // [16·25, 14·14] im2col rows of conv2
     }
 
     /// Runs one 28×28 uint8 image through the network, filling `trace`.
     public func forward(pixels: ArraySlice<UInt8>, trace: inout Trace) {
         precondition(pixels.count == 784)
         let p = parameters.tensors
-        let input = pixels.map { Float($0) / 255 }
-        Self.conv5x5(input: input, inChannels: 1, side: 28, weight: p[0], bias: p[1], outChannels: 16, output: &trace.conv1)
-        Self.reluPool(input: trace.conv1, channels: 16, side: 28, output: &trace.pool1)
-        Self.conv5x5(input: trace.pool1, inChannels: 16, side: 14, weight: p[2], bias: p[3], outChannels: 32, output: &trace.conv2)
-        Self.reluPool(input: trace.conv2, channels: 32, side: 14, output: &trace.pool2)
-        Self.linear(input: trace.pool2, weight: p[4], bias: p[5], output: &trace.fc1)
-        let h1 = trace.fc1.map { max($0, 0) }
-        Self.linear(input: h1, weight: p[6], bias: p[7], output: &trace.fc2)
-        let h2 = trace.fc2.map { max($0, 0) }
-        Self.linear(input: h2, weight: p[8], bias: p[9], output: &trace.logits)
+        if trace.input.count != 784 {
+            trace.input = [Float](repeating: 0, count: 784)
+            trace.columns1 = [Float](repeating: 0, count: 25 * 784)
+            trace.columns2 = [Float](repeating: 0, count: 400 * 196)
+        }
+        var k = 0
+        for v in pixels { trace.input[k] = Float(v) / 255; k += 1 }
+        Self.im2col(trace.input, channels: 1, side: 28, columns: &trace.columns1)
+        Self.convolve(columns: trace.columns1, rows: 25, positions: 784, weight: p[0], bias: p[1], outChannels: 16, output: &trace.conv1)
+        Self.reluPool(trace.conv1, channels: 16, side: 28, output: &trace.pool1)
+        Self.im2col(trace.pool1, channels: 16, side: 14, columns: &trace.columns2)
+        Self.convolve(columns: trace.columns2, rows: 400, positions: 196, weight: p[2], bias: p[3], outChannels: 32, output: &trace.conv2)
+        Self.reluPool(trace.conv2, channels: 32, side: 14, output: &trace.pool2)
+        Self.linear(trace.pool2, weight: p[4], bias: p[5], output: &trace.fc1)
+        for i in 0..<120 { trace.hidden1[i] = max(trace.fc1[i], 0) }
+        Self.linear(trace.hidden1, weight: p[6], bias: p[7], output: &trace.fc2)
+        for i in 0..<84 { trace.hidden2[i] = max(trace.fc2[i], 0) }
+        Self.linear(trace.hidden2, weight: p[8], bias: p[9], output: &trace.logits)
     }
 
-    /// Predicted digit for one image.
+    /// Predicted digit for one image (first index of the largest logit).
     public func predict(pixels: ArraySlice<UInt8>) -> Int {
         var trace = Trace()
         forward(pixels: pixels, trace: &trace)
         return trace.logits.indices.max { trace.logits[$0] < trace.logits[$1] }!
     }
 
-    static func conv5x5(input: [Float], inChannels: Int, side: Int, weight: [Float], bias: [Float],
-                        outChannels: Int, output: inout [Float]) {
-        for oc in 0..<outChannels {
-            for y in 0..<side {
-                for x in 0..<side {
-                    var sum = bias[oc]
-                    for ic in 0..<inChannels {
-                        for ky in 0..<5 {
-                            let iy = y + ky - 2
-                            if iy < 0 || iy >= side { continue }
-                            for kx in 0..<5 {
-                                let ix = x + kx - 2
-                                if ix < 0 || ix >= side { continue }
-                                sum += weight[((oc * inChannels + ic) * 5 + ky) * 5 + kx] * input[(ic * side + iy) * side + ix]
+    /// columns[(c·25 + ky·5 + kx)·side² + y·side + x] = input[c, y+ky−2, x+kx−2] (0 outside).
+    static func im2col(_ input: [Float], channels: Int, side: Int, columns: inout [Float]) {
+        let plane = side * side
+        input.withUnsafeBufferPointer { x in
+            columns.withUnsafeMutableBufferPointer { col in
+                for c in 0..<channels {
+                    for ky in 0..<5 {
+                        for kx in 0..<5 {
+                            let row = (c * 25 + ky * 5 + kx) * plane
+                            for y in 0..<side {
+                                let iy = y + ky - 2
+                                for xx in 0..<side {
+                                    let ix = xx + kx - 2
+                                    col[row + y * side + xx] = (iy >= 0 && iy < side && ix >= 0 && ix < side)
+                                        ? x[(c * side + iy) * side + ix] : 0
+                                }
                             }
                         }
                     }
-                    output[(oc * side + y) * side + x] = sum
                 }
             }
         }
     }
 
-    static func reluPool(input: [Float], channels: Int, side: Int, output: inout [Float]) {
+    /// output[oc, pos] = bias[oc] + Σ_k weight[oc, k] · columns[k, pos], k ascending.
+    static func convolve(columns: [Float], rows: Int, positions: Int, weight: [Float], bias: [Float],
+                         outChannels: Int, output: inout [Float]) {
+        columns.withUnsafeBufferPointer { col in
+            weight.withUnsafeBufferPointer { w in
+                output.withUnsafeMutableBufferPointer { out in
+                    for oc in 0..<outChannels {
+                        let o = out.baseAddress! + oc * positions
+                        let b = bias[oc]
+                        for pos in 0..<positions { o[pos] = b }
+                        for k in 0..<rows {
+                            let wk = w[oc * rows + k]
+                            let c = col.baseAddress! + k * positions
+                            for pos in 0..<positions { o[pos] += wk * c[pos] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ReLU then 2×2 max-pool (stride 2): [channels, side, side] → [channels, side/2, side/2].
+    static func reluPool(_ input: [Float], channels: Int, side: Int, output: inout [Float]) {
         let half = side / 2
         for c in 0..<channels {
             for y in 0..<half {
@@ -81,12 +125,18 @@ public struct FloatCNN: Sendable {
         }
     }
 
-    static func linear(input: [Float], weight: [Float], bias: [Float], output: inout [Float]) {
+    /// output[o] = bias[o] + Σ_i weight[o, i] · input[i], i ascending.
+    static func linear(_ input: [Float], weight: [Float], bias: [Float], output: inout [Float]) {
         let n = input.count
-        for o in 0..<output.count {
-            var sum = bias[o]
-            for i in 0..<n { sum += weight[o * n + i] * input[i] }
-            output[o] = sum
+        input.withUnsafeBufferPointer { x in
+            weight.withUnsafeBufferPointer { w in
+                for o in 0..<output.count {
+                    var sum = bias[o]
+                    let row = w.baseAddress! + o * n
+                    for i in 0..<n { sum += row[i] * x[i] }
+                    output[o] = sum
+                }
+            }
         }
     }
 }

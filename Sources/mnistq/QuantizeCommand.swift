@@ -116,8 +116,8 @@ struct QuantizeCommand: ParsableCommand {
         var holdout: FidelityReport?
         if holdoutImages > 0 {
             let indices = Quantizer.holdoutIndices(count: holdoutImages, available: training.count, options: options)
-            holdout = Fidelity.measure(parameters: parameters, reference: outcome.network.floatReference, layers: outcome.layers, split: training, indices: indices,
-                                       progress: progress.callback)
+            holdout = try Fidelity.measure(parameters: parameters, reference: outcome.network.floatReference, layers: outcome.layers, split: training, indices: indices,
+                                           progress: progress.callback)
         }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)

@@ -52,9 +52,11 @@ final class QuantizationJobTests: XCTestCase {
         let network = try Quantizer.quantize(parameters: parameters, training: data.train,
                                              options: QuantizationOptions(calibrationImages: 100, equalization: 1))
         XCTAssertNotEqual(network.floatReference, parameters, "equalization changed nothing")
+        var a = FloatCNN.Trace(), b = FloatCNN.Trace()
         for i in 0..<50 {
-            let a = Fidelity.floatLogits(parameters: parameters, pixels: data.test.pixels(of: i))
-            let b = Fidelity.floatLogits(parameters: network.floatReference, pixels: data.test.pixels(of: i))
+            FloatCNN(parameters: parameters).forward(pixels: data.test.pixels(of: i), trace: &a)
+            FloatCNN(parameters: network.floatReference).forward(pixels: data.test.pixels(of: i), trace: &b)
+            let (a, b) = (a.logits, b.logits)
             for k in 0..<10 { XCTAssertEqual(a[k], b[k], accuracy: Self.equalizedLogitTolerance, "image \(i) logit \(k)") }
         }
         let plain = try Quantizer.quantize(parameters: parameters, training: data.train,

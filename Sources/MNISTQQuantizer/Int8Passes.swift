@@ -1,0 +1,49 @@
+// Int8 passes the quantizer needs (calibration layer outputs, whole-network evaluation), run by the runtime's executor.
+import MNISTQRuntime
+
+/// The quantizer has no int8 arithmetic of its own: every int8 result comes from the runtime's `Int8Network`
+/// (fast kernels, proven bit-identical to its reference kernels by the runtime's tests), so what is measured
+/// while quantizing is exactly what a model file will compute.
+enum Int8Passes {
+    /// A network whose first `layers.count` layers are `layers` and whose later layers are inert placeholders
+    /// (zero weights, bias and multiplier), so the outputs of the given layers can be read while the later ones
+    /// are still being calibrated. A layer's output never depends on the layers after it.
+    static func network(prefix layers: [QuantizedLayer]) throws -> Int8Network {
+        var all = layers
+        for shape in Int8Network.layerShapes.dropFirst(layers.count) {
+            let weights = shape.outputCount * shape.inputCount * (shape.kind == .conv5x5ReluMaxPool ? 25 : 1)
+            all.append(QuantizedLayer(kind: shape.kind, outputCount: shape.outputCount, inputCount: shape.inputCount,
+                                      weights: [Int8](repeating: 0, count: weights),
+                                      bias: [Int32](repeating: 0, count: shape.outputCount),
+                                      multiplier: [Int32](repeating: 0, count: shape.outputCount),
+                                      shift: [Int8](repeating: 1, count: shape.outputCount),
+                                      inputScale: 1, outputScale: 1, weightScales: [Float](repeating: 1, count: shape.outputCount)))
+        }
+        if let problem = Int8Network.shapeMismatch(in: all) {
+            throw QuantizationError("internal: the quantized layers cannot run on the int8 executor: \(problem)")
+        }
+        return Int8Network(layers: all)
+    }
+
+    /// uint8 outputs of layer `layers.count − 1` (0 conv1 … 3 fc2) for `count` images of `pixels` ([count, 784]),
+    /// as [count, outputSize] in PyTorch order.
+    static func lastLayerOutputs(layers: [QuantizedLayer], pixels: [UInt8], count: Int) throws -> [UInt8] {
+        let network = try network(prefix: layers)
+        let l = layers.count - 1, size = LayerGeometry.outputSizes[l]
+        var outputs = [UInt8](repeating: 0, count: count * size)
+        pixels.withUnsafeBufferPointer { px in
+            for k in 0..<count {
+                let values = network.layerOutputs(pixels: px.baseAddress! + k * 784, reference: false)[l]
+                for j in 0..<size { outputs[k * size + j] = UInt8(values[j]) }
+            }
+        }
+        return outputs
+    }
+
+    /// First index of the highest value.
+    static func argmax<T: Comparable>(_ values: [T]) -> Int {
+        var best = 0
+        for i in 1..<values.count where values[i] > values[best] { best = i }
+        return best
+    }
+}
