@@ -36,9 +36,9 @@ public struct Requantization: Sendable, Equatable {
 
     /// The contract's rescale: `(acc · multiplier + 2^(shift−1)) >> shift` in 64 bits (round half up),
     /// before any clamp. For example with the pair for 0.5: 3 → 2 (1.5 rounds up), −3 → −1 (−1.5 rounds up).
+    /// The runtime's own function, so the quantizer cannot drift from what inference computes.
     @inlinable
     public func apply(_ accumulator: Int32) -> Int64 {
-        let s = Int64(shift)
-        return (Int64(accumulator) &* Int64(multiplier) &+ (Int64(1) << (s &- 1))) >> s
+        requantize_s32(accumulator, multiplier: multiplier, shift: shift)
     }
 }
