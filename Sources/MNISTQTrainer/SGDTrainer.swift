@@ -71,6 +71,15 @@ public final class SGDTrainer: @unchecked Sendable {
     /// gradient in `gradients`. Returns the mean loss and the number of correct predictions.
     public func computeGradients(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>,
                                  indices: UnsafePointer<Int32>, count: Int) -> (loss: Double, correct: Int) {
+        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count)
+        reduceGradients()
+        return r
+    }
+
+    /// Forward + backward of every shard into its own `shardGradients` buffer; returns the mean loss and the
+    /// number of correct predictions (summed in shard order).
+    func computeShardGradients(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>,
+                               indices: UnsafePointer<Int32>, count: Int) -> (loss: Double, correct: Int) {
         precondition(count > 0 && count <= maxBatch)
         let scale = 1 / Float(count)
         let work = { (s: Int) in
@@ -90,7 +99,6 @@ public final class SGDTrainer: @unchecked Sendable {
         // Fixed-order reductions (never depend on which thread finished first).
         var loss = 0.0, correct = 0
         for s in 0..<shards { loss += shardLoss[s]; correct += shardCorrect[s] }
-        reduceGradients()
         return (loss / Double(count), correct)
     }
 
@@ -125,11 +133,34 @@ public final class SGDTrainer: @unchecked Sendable {
         hasMomentum = true
     }
 
-    /// `computeGradients` then `applyUpdate`.
+    /// `computeGradients` then `applyUpdate`, with the gradient reduction and the update fused into one pass
+    /// over the parameters (same arithmetic, same order, so the same bits).
     public func step(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>,
-                     count: Int, learningRate: Float, momentum mu: Float) -> (loss: Double, correct: Int) {
-        let r = computeGradients(pixels: pixels, labels: labels, indices: indices, count: count)
-        applyUpdate(learningRate: learningRate, momentum: mu)
+                     count: Int, learningRate lr: Float, momentum mu: Float) -> (loss: Double, correct: Int) {
+        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count)
+        let total = CNNLayout.count, parts = shards, first = !hasMomentum
+        let work = { (t: Int) in
+            let lo = t * total / parts, hi = (t + 1) * total / parts
+            let p = self.parameters.storage, v = self.momentum.storage, g = self.gradients.storage
+            // Blocks small enough to stay in L1 between the sum and the update; each loop vectorises.
+            var start = lo
+            while start < hi {
+                let end = min(start &+ 2048, hi)
+                (g + start).update(from: self.shardGradients[0].storage + start, count: end &- start)
+                for s in 1..<parts {
+                    let src = self.shardGradients[s].storage
+                    for i in start..<end { g[i] += src[i] }
+                }
+                if first {
+                    for i in start..<end { v[i] = g[i]; p[i] = p[i] - lr * v[i] }
+                } else {
+                    for i in start..<end { v[i] = mu * v[i] + g[i]; p[i] = p[i] - lr * v[i] }
+                }
+                start = end
+            }
+        }
+        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
+        hasMomentum = true
         return r
     }
 }
