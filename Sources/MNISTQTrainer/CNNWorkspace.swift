@@ -2,7 +2,7 @@
 
 /// The activations and scratch memory of one thread's share of a batch, allocated once for up to `capacity`
 /// images so training steps never allocate. Forward keeps what backward needs (im2col columns, pre-ReLU
-/// values, pooling argmax).
+/// values, pooled outputs; backward finds each pooling window's winner again from them).
 public final class CNNWorkspace: @unchecked Sendable {
     /// The most images one `forward` call may process.
     public let capacity: Int
@@ -12,11 +12,9 @@ public final class CNNWorkspace: @unchecked Sendable {
     let columns1: UnsafeMutablePointer<Float>   // [B, 25, 784]  im2col of input
     let conv1: UnsafeMutablePointer<Float>      // [B, 16, 28, 28] pre-ReLU
     let pool1: UnsafeMutablePointer<Float>      // [B, 16, 14, 14] = maxpool(relu(conv1))
-    let argmax1: UnsafeMutablePointer<Int32>    // [B, 16, 14, 14] index into the image's conv1
     let columns2: UnsafeMutablePointer<Float>   // [B, 400, 196] im2col of pool1
     let conv2: UnsafeMutablePointer<Float>      // [B, 32, 14, 14] pre-ReLU
     let pool2: UnsafeMutablePointer<Float>      // [B, 32, 7, 7] = [B, 1568], fc1 input
-    let argmax2: UnsafeMutablePointer<Int32>    // [B, 32, 7, 7]
     let fc1: UnsafeMutablePointer<Float>        // [B, 120] pre-ReLU
     let hidden1: UnsafeMutablePointer<Float>    // [B, 120] relu(fc1)
     let fc2: UnsafeMutablePointer<Float>        // [B, 84] pre-ReLU
@@ -49,15 +47,10 @@ public final class CNNWorkspace: @unchecked Sendable {
             list.append(raw)
             return raw.initializeMemory(as: Float.self, repeating: 0, count: n)
         }
-        func ints(_ n: Int) -> UnsafeMutablePointer<Int32> {
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64)
-            list.append(raw)
-            return raw.initializeMemory(as: Int32.self, repeating: 0, count: n)
-        }
         let b = capacity, slots = forTraining ? capacity : 1
         input = floats(b * 784); columns1 = floats(slots * 25 * 784); conv1 = floats(b * 16 * 784)
-        pool1 = floats(b * 16 * 196); argmax1 = ints(b * 16 * 196); columns2 = floats(slots * 400 * 196)
-        conv2 = floats(b * 32 * 196); pool2 = floats(b * 1568); argmax2 = ints(b * 1568)
+        pool1 = floats(b * 16 * 196); columns2 = floats(slots * 400 * 196)
+        conv2 = floats(b * 32 * 196); pool2 = floats(b * 1568)
         fc1 = floats(b * 120); hidden1 = floats(b * 120); fc2 = floats(b * 84); hidden2 = floats(b * 84)
         logits = floats(b * 10)
         gradLogits = floats(b * 10); gradHidden2 = floats(b * 84); gradHidden1 = floats(b * 120)
@@ -93,13 +86,11 @@ public final class CNNWorkspace: @unchecked Sendable {
             Conv2d.forward(input: input + b &* 784, inChannels: 1, outChannels: 16, side: 28,
                            weight: p + CNNLayout.conv1Weight, bias: p + CNNLayout.conv1Bias,
                            columns: columns1 + slot &* (25 * 784), output: conv1 + b &* (16 * 784))
-            MaxPool2d.forwardReLU(input: conv1 + b &* (16 * 784), channels: 16, side: 28,
-                                  output: pool1 + b &* (16 * 196), argmax: argmax1 + b &* (16 * 196))
+            MaxPool2d.forwardReLU(input: conv1 + b &* (16 * 784), channels: 16, side: 28, output: pool1 + b &* (16 * 196))
             Conv2d.forward(input: pool1 + b &* (16 * 196), inChannels: 16, outChannels: 32, side: 14,
                            weight: p + CNNLayout.conv2Weight, bias: p + CNNLayout.conv2Bias,
                            columns: columns2 + slot &* (400 * 196), output: conv2 + b &* (32 * 196))
-            MaxPool2d.forwardReLU(input: conv2 + b &* (32 * 196), channels: 32, side: 14,
-                                  output: pool2 + b &* 1568, argmax: argmax2 + b &* 1568)
+            MaxPool2d.forwardReLU(input: conv2 + b &* (32 * 196), channels: 32, side: 14, output: pool2 + b &* 1568)
         }
         Linear.forward(input: pool2, batch: count, inFeatures: 1568, outFeatures: 120,
                        weight: p + CNNLayout.fc1Weight, bias: p + CNNLayout.fc1Bias, output: fc1)
@@ -133,12 +124,12 @@ public final class CNNWorkspace: @unchecked Sendable {
                         weight: p + CNNLayout.fc1Weight, gradWeight: g + CNNLayout.fc1Weight,
                         gradBias: g + CNNLayout.fc1Bias, gradInput: gradPool2)
         for b in 0..<count {
-            MaxPool2d.backwardReLU(gradOutput: gradPool2 + b &* 1568, argmax: argmax2 + b &* 1568,
+            MaxPool2d.backwardReLU(gradOutput: gradPool2 + b &* 1568, output: pool2 + b &* 1568,
                                    input: conv2 + b &* (32 * 196), channels: 32, side: 14, gradInput: gradConv2)
             Conv2d.backward(gradOutput: gradConv2, columns: columns2 + b &* (400 * 196), inChannels: 16, outChannels: 32,
                             side: 14, weight: p + CNNLayout.conv2Weight, gradWeight: g + CNNLayout.conv2Weight,
                             gradBias: g + CNNLayout.conv2Bias, gradColumns: gradColumns2, gradInput: gradPool1)
-            MaxPool2d.backwardReLU(gradOutput: gradPool1, argmax: argmax1 + b &* (16 * 196),
+            MaxPool2d.backwardReLU(gradOutput: gradPool1, output: pool1 + b &* (16 * 196),
                                    input: conv1 + b &* (16 * 784), channels: 16, side: 28, gradInput: gradConv1)
             // conv1's input is the image: no input gradient needed.
             Conv2d.backward(gradOutput: gradConv1, columns: columns1 + b &* (25 * 784), inChannels: 1, outChannels: 16,

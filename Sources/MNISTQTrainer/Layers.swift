@@ -73,6 +73,139 @@ public enum MaxPool2d {
         }
     }
 
+    /// `forwardReLU` without the argmax: the training workspace finds each window's winner again in
+    /// `backwardReLU(gradOutput:output:…)`, which lets this pass run as plain vector maxima.
+    /// `side` must be even and side/2 ≥ 4.
+    static func forwardReLU(input: UnsafePointer<Float>, channels: Int, side: Int,
+                            output: UnsafeMutablePointer<Float>) {
+        let half = side / 2
+        precondition(side & 1 == 0 && half >= 4)
+        if half >= 8 { forwardReLU8(input: input, channels: channels, side: side, output: output) }
+        else { forwardReLU4(input: input, channels: channels, side: side, output: output) }
+    }
+
+    // 8 (or 4) windows of one output row at a time: the even and odd lanes of two input rows are the four
+    // candidates. A row whose width is not a multiple of the vector redoes a few windows (the last block ends
+    // at the row's end), so every load and store stays inside the row.
+    @inline(__always)
+    static func forwardReLU8(input: UnsafePointer<Float>, channels: Int, side: Int, output: UnsafeMutablePointer<Float>) {
+        let half = side / 2
+        let src = UnsafeRawPointer(input), out = UnsafeMutableRawPointer(output)
+        for c in 0..<channels {
+            for y in 0..<half {
+                let row = c &* side &* side &+ (2 &* y) &* side
+                let outRow = (c &* half &+ y) &* half
+                var x = 0
+                while x < half {
+                    if x &+ 8 > half { x = half &- 8 }
+                    let i0 = row &+ 2 &* x
+                    let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD16<Float>.self)
+                    let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD16<Float>.self)
+                    var m = top.evenHalf
+                    m.replace(with: top.oddHalf, where: top.oddHalf .> m)
+                    m.replace(with: bottom.evenHalf, where: bottom.evenHalf .> m)
+                    m.replace(with: bottom.oddHalf, where: bottom.oddHalf .> m)
+                    m.replace(with: 0, where: m .<= 0)   // max(m, 0), same signed zero as Swift.max
+                    out.storeBytes(of: m, toByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
+                    x &+= 8
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func forwardReLU4(input: UnsafePointer<Float>, channels: Int, side: Int, output: UnsafeMutablePointer<Float>) {
+        let half = side / 2
+        let src = UnsafeRawPointer(input), out = UnsafeMutableRawPointer(output)
+        for c in 0..<channels {
+            for y in 0..<half {
+                let row = c &* side &* side &+ (2 &* y) &* side
+                let outRow = (c &* half &+ y) &* half
+                var x = 0
+                while x < half {
+                    if x &+ 4 > half { x = half &- 4 }
+                    let i0 = row &+ 2 &* x
+                    let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD8<Float>.self)
+                    let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD8<Float>.self)
+                    var m = top.evenHalf
+                    m.replace(with: top.oddHalf, where: top.oddHalf .> m)
+                    m.replace(with: bottom.evenHalf, where: bottom.evenHalf .> m)
+                    m.replace(with: bottom.oddHalf, where: bottom.oddHalf .> m)
+                    m.replace(with: 0, where: m .<= 0)
+                    out.storeBytes(of: m, toByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
+                    x &+= 4
+                }
+            }
+        }
+    }
+
+    /// Backward of the index-free `forwardReLU`: a window passes its gradient only if its pooled `output`
+    /// is > 0, to the first of its four inputs (row-major) equal to that output. That is the input the
+    /// strict-`>` scan of `forwardReLU` picks, so this equals `backwardReLU(gradOutput:argmax:…)` for every
+    /// finite input. Every entry of gradInput is written (side is even, windows tile the plane); side/2 ≥ 4.
+    static func backwardReLU(gradOutput: UnsafePointer<Float>,          // [channels, side/2, side/2]
+                             output: UnsafePointer<Float>,              // [channels, side/2, side/2] from forward
+                             input: UnsafePointer<Float>,               // [channels, side, side], pre-ReLU
+                             channels: Int, side: Int,
+                             gradInput: UnsafeMutablePointer<Float>) {  // [channels, side, side], overwritten
+        let half = side / 2
+        precondition(side & 1 == 0 && half >= 4)
+        let gOut = UnsafeRawPointer(gradOutput), pooled = UnsafeRawPointer(output)
+        let src = UnsafeRawPointer(input), dst = UnsafeMutableRawPointer(gradInput)
+        for c in 0..<channels {
+            for y in 0..<half {
+                let row = c &* side &* side &+ (2 &* y) &* side
+                let outRow = (c &* half &+ y) &* half
+                var x = 0
+                if half >= 8 {
+                    while x < half {
+                        if x &+ 8 > half { x = half &- 8 }
+                        let i0 = row &+ 2 &* x
+                        let p = pooled.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
+                        var g = gOut.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
+                        let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD16<Float>.self)
+                        let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD16<Float>.self)
+                        g.replace(with: 0, where: p .<= 0)
+                        // Hand g to the first candidate equal to p, then clear it for the later ones.
+                        let g0 = g.replacing(with: 0, where: top.evenHalf .!= p); g.replace(with: 0, where: top.evenHalf .== p)
+                        let g1 = g.replacing(with: 0, where: top.oddHalf .!= p); g.replace(with: 0, where: top.oddHalf .== p)
+                        let g2 = g.replacing(with: 0, where: bottom.evenHalf .!= p); g.replace(with: 0, where: bottom.evenHalf .== p)
+                        dst.storeBytes(of: interleave(g0, g1), toByteOffset: i0 &* 4, as: SIMD16<Float>.self)
+                        dst.storeBytes(of: interleave(g2, g), toByteOffset: (i0 &+ side) &* 4, as: SIMD16<Float>.self)
+                        x &+= 8
+                    }
+                } else {
+                    while x < half {
+                        if x &+ 4 > half { x = half &- 4 }
+                        let i0 = row &+ 2 &* x
+                        let p = pooled.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
+                        var g = gOut.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
+                        let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD8<Float>.self)
+                        let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD8<Float>.self)
+                        g.replace(with: 0, where: p .<= 0)
+                        let g0 = g.replacing(with: 0, where: top.evenHalf .!= p); g.replace(with: 0, where: top.evenHalf .== p)
+                        let g1 = g.replacing(with: 0, where: top.oddHalf .!= p); g.replace(with: 0, where: top.oddHalf .== p)
+                        let g2 = g.replacing(with: 0, where: bottom.evenHalf .!= p); g.replace(with: 0, where: bottom.evenHalf .== p)
+                        dst.storeBytes(of: interleave(g0, g1), toByteOffset: i0 &* 4, as: SIMD8<Float>.self)
+                        dst.storeBytes(of: interleave(g2, g), toByteOffset: (i0 &+ side) &* 4, as: SIMD8<Float>.self)
+                        x &+= 4
+                    }
+                }
+            }
+        }
+    }
+
+    /// (a0, b0, a1, b1, …).
+    @inline(__always)
+    static func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
+        SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
+    }
+
+    @inline(__always)
+    static func interleave(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD8<Float> {
+        SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+    }
+
     /// gradInput = ReLU′ ⊙ scatter(gradOutput at argmax); every other entry 0.
     public static func backwardReLU(gradOutput: UnsafePointer<Float>,           // [channels, side/2, side/2]
                                     argmax: UnsafePointer<Int32>,               // from forward
