@@ -9,10 +9,10 @@ public final class CNNWorkspace: @unchecked Sendable {
 
     // Activations, batch-major, B = capacity.
     let input: UnsafeMutablePointer<Float>      // [B, 1, 28, 28], pixel/255
-    let columns1: UnsafeMutablePointer<Float>   // [B, 25, 784]  im2col of input
+    let columns1: UnsafeMutablePointer<Float>   // [25, 784]  im2col of one image
     let conv1: UnsafeMutablePointer<Float>      // [B, 16, 28, 28] pre-ReLU
     let pool1: UnsafeMutablePointer<Float>      // [B, 16, 14, 14] = maxpool(relu(conv1))
-    let columns2: UnsafeMutablePointer<Float>   // [B, 400, 196] im2col of pool1
+    let columns2: UnsafeMutablePointer<Float>   // [400, 196] im2col of one image's pool1
     let conv2: UnsafeMutablePointer<Float>      // [B, 32, 14, 14] pre-ReLU
     let pool2: UnsafeMutablePointer<Float>      // [B, 32, 7, 7] = [B, 1568], fc1 input
     let fc1: UnsafeMutablePointer<Float>        // [B, 120] pre-ReLU
@@ -33,7 +33,7 @@ public final class CNNWorkspace: @unchecked Sendable {
 
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    /// Whether backward may run (otherwise the im2col columns have one slot, not one per image).
+    /// Whether backward may run.
     public let supportsBackward: Bool
 
     /// Buffers for up to `capacity` images; `forTraining: false` saves the per-image columns (~0.4 MB/image).
@@ -47,9 +47,9 @@ public final class CNNWorkspace: @unchecked Sendable {
             list.append(raw)
             return raw.initializeMemory(as: Float.self, repeating: 0, count: n)
         }
-        let b = capacity, slots = forTraining ? capacity : 1
-        input = floats(b * 784); columns1 = floats(slots * 25 * 784); conv1 = floats(b * 16 * 784)
-        pool1 = floats(b * 16 * 196); columns2 = floats(slots * 400 * 196)
+        let b = capacity
+        input = floats(b * 784); columns1 = floats(25 * 784); conv1 = floats(b * 16 * 784)
+        pool1 = floats(b * 16 * 196); columns2 = floats(400 * 196)
         conv2 = floats(b * 32 * 196); pool2 = floats(b * 1568)
         fc1 = floats(b * 120); hidden1 = floats(b * 120); fc2 = floats(b * 84); hidden2 = floats(b * 84)
         logits = floats(b * 10)
@@ -77,19 +77,19 @@ public final class CNNWorkspace: @unchecked Sendable {
         }
     }
 
-    /// Runs the network on the first `count` loaded images. With `keepForBackward == false` the im2col
-    /// columns of every image share one slot (inference needs no backward).
+    /// Runs the network on the first `count` loaded images. The im2col columns are not kept (one image's
+    /// columns, reused image after image, stay in cache; backward unfolds the image again, which costs less
+    /// than writing and re-reading ~20 MB of columns per step), so `keepForBackward` changes nothing.
     public func forward(parameters p: UnsafePointer<Float>, count: Int, keepForBackward: Bool = true) {
         precondition(count <= capacity && (supportsBackward || !keepForBackward))
         for b in 0..<count {
-            let slot = keepForBackward ? b : 0
             Conv2d.forward(input: input + b &* 784, inChannels: 1, outChannels: 16, side: 28,
                            weight: p + CNNLayout.conv1Weight, bias: p + CNNLayout.conv1Bias,
-                           columns: columns1 + slot &* (25 * 784), output: conv1 + b &* (16 * 784))
+                           columns: columns1, output: conv1 + b &* (16 * 784))
             MaxPool2d.forwardReLU(input: conv1 + b &* (16 * 784), channels: 16, side: 28, output: pool1 + b &* (16 * 196))
             Conv2d.forward(input: pool1 + b &* (16 * 196), inChannels: 16, outChannels: 32, side: 14,
                            weight: p + CNNLayout.conv2Weight, bias: p + CNNLayout.conv2Bias,
-                           columns: columns2 + slot &* (400 * 196), output: conv2 + b &* (32 * 196))
+                           columns: columns2, output: conv2 + b &* (32 * 196))
             MaxPool2d.forwardReLU(input: conv2 + b &* (32 * 196), channels: 32, side: 14, output: pool2 + b &* 1568)
         }
         Linear.forward(input: pool2, batch: count, inFeatures: 1568, outFeatures: 120,
@@ -126,13 +126,15 @@ public final class CNNWorkspace: @unchecked Sendable {
         for b in 0..<count {
             MaxPool2d.backwardReLU(gradOutput: gradPool2 + b &* 1568, output: pool2 + b &* 1568,
                                    input: conv2 + b &* (32 * 196), channels: 32, side: 14, gradInput: gradConv2)
-            Conv2d.backward(gradOutput: gradConv2, columns: columns2 + b &* (400 * 196), inChannels: 16, outChannels: 32,
+            im2col5x5(input: pool1 + b &* (16 * 196), channels: 16, side: 14, columns: columns2)
+            Conv2d.backward(gradOutput: gradConv2, columns: columns2, inChannels: 16, outChannels: 32,
                             side: 14, weight: p + CNNLayout.conv2Weight, gradWeight: g + CNNLayout.conv2Weight,
                             gradBias: g + CNNLayout.conv2Bias, gradColumns: gradColumns2, gradInput: gradPool1)
             MaxPool2d.backwardReLU(gradOutput: gradPool1, output: pool1 + b &* (16 * 196),
                                    input: conv1 + b &* (16 * 784), channels: 16, side: 28, gradInput: gradConv1)
             // conv1's input is the image: no input gradient needed.
-            Conv2d.backward(gradOutput: gradConv1, columns: columns1 + b &* (25 * 784), inChannels: 1, outChannels: 16,
+            im2col5x5(input: input + b &* 784, channels: 1, side: 28, columns: columns1)
+            Conv2d.backward(gradOutput: gradConv1, columns: columns1, inChannels: 1, outChannels: 16,
                             side: 28, weight: p + CNNLayout.conv1Weight, gradWeight: g + CNNLayout.conv1Weight,
                             gradBias: g + CNNLayout.conv1Bias, gradColumns: nil, gradInput: nil)
         }
