@@ -126,8 +126,7 @@ public final class CNNWorkspace: @unchecked Sendable {
         for b in 0..<count {
             MaxPool2d.backwardReLU(gradOutput: gradPool2 + b &* 1568, output: pool2 + b &* 1568,
                                    input: conv2 + b &* (32 * 196), channels: 32, side: 14, gradInput: gradConv2)
-            im2col5x5(input: pool1 + b &* (16 * 196), channels: 16, side: 14, columns: columns2)
-            Conv2d.backward(gradOutput: gradConv2, columns: columns2, inChannels: 16, outChannels: 32,
+            Conv2d.backward(gradOutput: gradConv2, input: pool1 + b &* (16 * 196), columnsScratch: columns2, inChannels: 16, outChannels: 32,
                             side: 14, weight: p + CNNLayout.conv2Weight, gradWeight: g + CNNLayout.conv2Weight,
                             gradBias: g + CNNLayout.conv2Bias, gradColumns: gradColumns2, gradInput: gradPool1)
             MaxPool2d.backwardReLU(gradOutput: gradPool1, output: pool1 + b &* (16 * 196),

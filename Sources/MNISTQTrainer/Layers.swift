@@ -42,6 +42,29 @@ public enum Conv2d {
             col2im5x5(columns: gradColumns, channels: inChannels, side: side, gradInput: gradInput, accumulate: false)
         }
     }
+
+    /// `backward` that unfolds `input` itself, transposed ([side·side, inChannels·25] in `columnsScratch`),
+    /// so the weight gradient gradOutput · columnsᵀ is a plain product (no transposed stores into gradWeight).
+    public static func backward(gradOutput: UnsafePointer<Float>,          // [outChannels, side·side]
+                                input: UnsafePointer<Float>,               // [inChannels, side, side] of forward
+                                columnsScratch: UnsafeMutablePointer<Float>, // [side·side, inChannels·25]
+                                inChannels: Int, outChannels: Int, side: Int,
+                                weight: UnsafePointer<Float>,              // [outChannels, inChannels·25]
+                                gradWeight: UnsafeMutablePointer<Float>,   // [outChannels, inChannels·25], accumulated
+                                gradBias: UnsafeMutablePointer<Float>,     // [outChannels], accumulated
+                                gradColumns: UnsafeMutablePointer<Float>?, // [inChannels·25, side·side] scratch
+                                gradInput: UnsafeMutablePointer<Float>?) { // [inChannels, side, side], overwritten
+        let plane = side &* side, k = inChannels &* 25
+        im2col5x5Transposed(input: input, channels: inChannels, side: side, columns: columnsScratch)
+        sgemm(transposeA: false, transposeB: false, m: outChannels, n: k, k: plane,
+              a: gradOutput, lda: plane, b: columnsScratch, ldb: k, c: gradWeight, ldc: k, accumulate: true)
+        addRowSums(matrix: gradOutput, rows: outChannels, columns: plane, rowStride: plane, sums: gradBias)
+        if let gradInput, let gradColumns {
+            sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: outChannels,
+                  a: weight, lda: k, b: gradOutput, ldb: plane, c: gradColumns, ldc: plane, accumulate: false)
+            col2im5x5(columns: gradColumns, channels: inChannels, side: side, gradInput: gradInput, accumulate: false)
+        }
+    }
 }
 
 /// ReLU followed by 2×2, stride-2 max pooling, on one image: output = maxpool(relu(input)).

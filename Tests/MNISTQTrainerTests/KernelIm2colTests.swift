@@ -1,4 +1,4 @@
-// im2col5x5 / col2im5x5 against direct loops, and the adjoint identity between them.
+// im2col5x5 (plain and transposed) / col2im5x5 against direct loops, and the adjoint identity between them.
 import XCTest
 import MNISTQTrainer
 
@@ -31,6 +31,24 @@ final class KernelIm2colTests: XCTestCase {
                 }
             }
             XCTAssertEqual(columns, directIm2col(input, channels: channels, side: side), "channels \(channels) side \(side)")
+        }
+    }
+
+    func testTransposedIm2colIsTheTransposeOfIm2col() {
+        var random = KernelTestRandom(seed: 13)
+        for (channels, side) in Self.shapes {
+            let input = random.floats(channels * side * side)
+            let rows = channels * 25, plane = side * side
+            var columns = [Float](repeating: .nan, count: rows * plane)
+            input.withUnsafeBufferPointer { ip in
+                columns.withUnsafeMutableBufferPointer { cp in
+                    im2col5x5Transposed(input: ip.baseAddress!, channels: channels, side: side, columns: cp.baseAddress!)
+                }
+            }
+            let direct = directIm2col(input, channels: channels, side: side)
+            var expected = [Float](repeating: 0, count: rows * plane)
+            for r in 0..<rows { for p in 0..<plane { expected[p * rows + r] = direct[r * plane + p] } }
+            XCTAssertEqual(columns, expected, "channels \(channels) side \(side)")
         }
     }
 

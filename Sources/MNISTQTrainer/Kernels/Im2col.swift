@@ -34,6 +34,50 @@ public func im2col5x5(input: UnsafePointer<Float>, channels: Int, side: Int, col
     }
 }
 
+/// `im2col5x5` transposed: `columns` [side·side, channels·25], one row per output position (row y·side + x
+/// holds input[channel, y+ky−2, x+kx−2] at channel·25 + ky·5 + kx). Lets a weight gradient
+/// gradOutput [out, side·side] · columnsᵀ run as a plain product with contiguous rows of B.
+public func im2col5x5Transposed(input: UnsafePointer<Float>, channels: Int, side: Int,
+                                columns: UnsafeMutablePointer<Float>) {
+    guard channels > 0, side > 0 else { return }
+    let plane = side &* side, paddedSide = side &+ 4, paddedPlane = paddedSide &* paddedSide
+    let rowLength = channels &* 25
+    // Zero-bordered copies of all channels (+8 floats: the 8-wide loads below may run past the last row).
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: channels &* paddedPlane &+ 8) { buffer in
+        let padded = buffer.baseAddress!
+        padded.initialize(repeating: 0, count: channels &* paddedPlane &+ 8)
+        for ch in 0..<channels {
+            for y in 0..<side {
+                copyRow(input + (ch &* plane &+ y &* side), padded + (ch &* paddedPlane &+ (y &+ 2) &* paddedSide &+ 2), side)
+            }
+        }
+        let src = UnsafeRawPointer(padded)
+        for y in 0..<side {
+            for x in 0..<side {
+                let dst = UnsafeMutableRawPointer(columns + (y &* side &+ x) &* rowLength)
+                for ch in 0..<channels {
+                    let window = ch &* paddedPlane &+ y &* paddedSide &+ x
+                    for ky in 0..<5 {
+                        // 8 floats go out, 5 count: the next window row overwrites the extra 3. The row's very
+                        // last window row is written exactly, so nothing lands past the row.
+                        let o = ch &* 25 &+ ky &* 5
+                        let from = (window &+ ky &* paddedSide) &* 4
+                        if o &+ 8 <= rowLength {
+                            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: from, as: SIMD8<Float>.self),
+                                           toByteOffset: o &* 4, as: SIMD8<Float>.self)
+                        } else {
+                            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: from, as: SIMD4<Float>.self),
+                                           toByteOffset: o &* 4, as: SIMD4<Float>.self)
+                            dst.storeBytes(of: src.load(fromByteOffset: from &+ 16, as: Float.self),
+                                           toByteOffset: (o &+ 4) &* 4, as: Float.self)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The adjoint of `im2col5x5`: adds every entry of `columns` [channels·25, side·side] back to the input
 /// pixel it was copied from, into `gradInput` [channels, side, side]; entries that came from the zero
 /// padding are dropped. With `accumulate == false` gradInput is overwritten, otherwise added to.
