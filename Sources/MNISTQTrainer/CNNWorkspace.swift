@@ -1,8 +1,8 @@
 // Forward and backward passes of the whole CNN over a slice of a batch, in buffers allocated once.
 
 /// The activations and scratch memory of one thread's share of a batch, allocated once for up to `capacity`
-/// images so training steps never allocate. Forward keeps what backward needs (im2col columns, pre-ReLU
-/// values, pooled outputs; backward finds each pooling window's winner again from them).
+/// images so training steps never allocate. Forward keeps what backward needs (pooled outputs and
+/// each pooling window's winner; convolution outputs and im2col columns live only while one image is processed).
 public final class CNNWorkspace: @unchecked Sendable {
     /// The most images one `forward` call may process.
     public let capacity: Int
@@ -10,11 +10,13 @@ public final class CNNWorkspace: @unchecked Sendable {
     // Activations, batch-major, B = capacity.
     let input: UnsafeMutablePointer<Float>      // [B, 1, 28, 28], pixel/255
     let columns1: UnsafeMutablePointer<Float>   // [25, 784]  im2col of one image
-    let conv1: UnsafeMutablePointer<Float>      // [B, 16, 28, 28] pre-ReLU
+    let conv1: UnsafeMutablePointer<Float>      // [16, 28, 28] pre-ReLU, one image
     let pool1: UnsafeMutablePointer<Float>      // [B, 16, 14, 14] = maxpool(relu(conv1))
+    let winner1: UnsafeMutablePointer<Float>    // [B, 16, 14, 14] pooling winner codes (MaxPool2d)
     let columns2: UnsafeMutablePointer<Float>   // [400, 196] im2col of one image's pool1
-    let conv2: UnsafeMutablePointer<Float>      // [B, 32, 14, 14] pre-ReLU
+    let conv2: UnsafeMutablePointer<Float>      // [32, 14, 14] pre-ReLU, one image
     let pool2: UnsafeMutablePointer<Float>      // [B, 32, 7, 7] = [B, 1568], fc1 input
+    let winner2: UnsafeMutablePointer<Float>    // [B, 32, 7, 7] pooling winner codes
     let fc1: UnsafeMutablePointer<Float>        // [B, 120] pre-ReLU
     let hidden1: UnsafeMutablePointer<Float>    // [B, 120] relu(fc1)
     let fc2: UnsafeMutablePointer<Float>        // [B, 84] pre-ReLU
@@ -48,9 +50,9 @@ public final class CNNWorkspace: @unchecked Sendable {
             return raw.initializeMemory(as: Float.self, repeating: 0, count: n)
         }
         let b = capacity
-        input = floats(b * 784); columns1 = floats(25 * 784); conv1 = floats(b * 16 * 784)
-        pool1 = floats(b * 16 * 196); columns2 = floats(400 * 196)
-        conv2 = floats(b * 32 * 196); pool2 = floats(b * 1568)
+        input = floats(b * 784); columns1 = floats(25 * 784); conv1 = floats(16 * 784)
+        pool1 = floats(b * 16 * 196); winner1 = floats(b * 16 * 196); columns2 = floats(400 * 196)
+        conv2 = floats(32 * 196); pool2 = floats(b * 1568); winner2 = floats(b * 1568)
         fc1 = floats(b * 120); hidden1 = floats(b * 120); fc2 = floats(b * 84); hidden2 = floats(b * 84)
         logits = floats(b * 10)
         gradLogits = floats(b * 10); gradHidden2 = floats(b * 84); gradHidden1 = floats(b * 120)
@@ -85,12 +87,13 @@ public final class CNNWorkspace: @unchecked Sendable {
         for b in 0..<count {
             Conv2d.forward(input: input + b &* 784, inChannels: 1, outChannels: 16, side: 28,
                            weight: p + CNNLayout.conv1Weight, bias: p + CNNLayout.conv1Bias,
-                           columns: columns1, output: conv1 + b &* (16 * 784))
-            MaxPool2d.forwardReLU(input: conv1 + b &* (16 * 784), channels: 16, side: 28, output: pool1 + b &* (16 * 196))
+                           columns: columns1, output: conv1)
+            MaxPool2d.forwardReLU(input: conv1, channels: 16, side: 28, output: pool1 + b &* (16 * 196),
+                                  winner: winner1 + b &* (16 * 196))
             Conv2d.forward(input: pool1 + b &* (16 * 196), inChannels: 16, outChannels: 32, side: 14,
                            weight: p + CNNLayout.conv2Weight, bias: p + CNNLayout.conv2Bias,
-                           columns: columns2, output: conv2 + b &* (32 * 196))
-            MaxPool2d.forwardReLU(input: conv2 + b &* (32 * 196), channels: 32, side: 14, output: pool2 + b &* 1568)
+                           columns: columns2, output: conv2)
+            MaxPool2d.forwardReLU(input: conv2, channels: 32, side: 14, output: pool2 + b &* 1568, winner: winner2 + b &* 1568)
         }
         Linear.forward(input: pool2, batch: count, inFeatures: 1568, outFeatures: 120,
                        weight: p + CNNLayout.fc1Weight, bias: p + CNNLayout.fc1Bias, output: fc1)
@@ -124,13 +127,13 @@ public final class CNNWorkspace: @unchecked Sendable {
                         weight: p + CNNLayout.fc1Weight, gradWeight: g + CNNLayout.fc1Weight,
                         gradBias: g + CNNLayout.fc1Bias, gradInput: gradPool2)
         for b in 0..<count {
-            MaxPool2d.backwardReLU(gradOutput: gradPool2 + b &* 1568, output: pool2 + b &* 1568,
-                                   input: conv2 + b &* (32 * 196), channels: 32, side: 14, gradInput: gradConv2)
+            MaxPool2d.backwardReLU(gradOutput: gradPool2 + b &* 1568, winner: winner2 + b &* 1568,
+                                   channels: 32, side: 14, gradInput: gradConv2)
             Conv2d.backward(gradOutput: gradConv2, input: pool1 + b &* (16 * 196), columnsScratch: columns2, inChannels: 16, outChannels: 32,
                             side: 14, weight: p + CNNLayout.conv2Weight, gradWeight: g + CNNLayout.conv2Weight,
                             gradBias: g + CNNLayout.conv2Bias, gradColumns: gradColumns2, gradInput: gradPool1)
-            MaxPool2d.backwardReLU(gradOutput: gradPool1, output: pool1 + b &* (16 * 196),
-                                   input: conv1 + b &* (16 * 784), channels: 16, side: 28, gradInput: gradConv1)
+            MaxPool2d.backwardReLU(gradOutput: gradPool1, winner: winner1 + b &* (16 * 196),
+                                   channels: 16, side: 28, gradInput: gradConv1)
             // conv1's input is the image: no input gradient needed.
             im2col5x5(input: input + b &* 784, channels: 1, side: 28, columns: columns1)
             Conv2d.backward(gradOutput: gradConv1, columns: columns1, inChannels: 1, outChannels: 16,

@@ -96,24 +96,26 @@ public enum MaxPool2d {
         }
     }
 
-    /// `forwardReLU` without the argmax: the training workspace finds each window's winner again in
-    /// `backwardReLU(gradOutput:output:…)`, which lets this pass run as plain vector maxima.
-    /// `side` must be even and side/2 ≥ 4.
+    /// `forwardReLU` with each window's winner as a float code instead of an index: 0…3 = the position in
+    /// row-major window order that the strict-`>` scan picks, 4 = the maximum is ≤ 0 (no gradient passes).
+    /// Float codes keep every select in vector registers, and backward then needs neither the pre-ReLU
+    /// input nor an index scatter. `side` must be even and side/2 ≥ 4.
     static func forwardReLU(input: UnsafePointer<Float>, channels: Int, side: Int,
-                            output: UnsafeMutablePointer<Float>) {
+                            output: UnsafeMutablePointer<Float>, winner: UnsafeMutablePointer<Float>) {
         let half = side / 2
         precondition(side & 1 == 0 && half >= 4)
-        if half >= 8 { forwardReLU8(input: input, channels: channels, side: side, output: output) }
-        else { forwardReLU4(input: input, channels: channels, side: side, output: output) }
+        if half >= 8 { forwardReLU8(input: input, channels: channels, side: side, output: output, winner: winner) }
+        else { forwardReLU4(input: input, channels: channels, side: side, output: output, winner: winner) }
     }
 
     // 8 (or 4) windows of one output row at a time: the even and odd lanes of two input rows are the four
     // candidates. A row whose width is not a multiple of the vector redoes a few windows (the last block ends
     // at the row's end), so every load and store stays inside the row.
     @inline(__always)
-    static func forwardReLU8(input: UnsafePointer<Float>, channels: Int, side: Int, output: UnsafeMutablePointer<Float>) {
+    static func forwardReLU8(input: UnsafePointer<Float>, channels: Int, side: Int, output: UnsafeMutablePointer<Float>,
+                             winner: UnsafeMutablePointer<Float>) {
         let half = side / 2
-        let src = UnsafeRawPointer(input), out = UnsafeMutableRawPointer(output)
+        let src = UnsafeRawPointer(input), out = UnsafeMutableRawPointer(output), win = UnsafeMutableRawPointer(winner)
         for c in 0..<channels {
             for y in 0..<half {
                 let row = c &* side &* side &+ (2 &* y) &* side
@@ -124,12 +126,14 @@ public enum MaxPool2d {
                     let i0 = row &+ 2 &* x
                     let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD16<Float>.self)
                     let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD16<Float>.self)
-                    var m = top.evenHalf
-                    m.replace(with: top.oddHalf, where: top.oddHalf .> m)
-                    m.replace(with: bottom.evenHalf, where: bottom.evenHalf .> m)
-                    m.replace(with: bottom.oddHalf, where: bottom.oddHalf .> m)
+                    var m = top.evenHalf, code = SIMD8<Float>(repeating: 0)
+                    code.replace(with: 1, where: top.oddHalf .> m); m.replace(with: top.oddHalf, where: top.oddHalf .> m)
+                    code.replace(with: 2, where: bottom.evenHalf .> m); m.replace(with: bottom.evenHalf, where: bottom.evenHalf .> m)
+                    code.replace(with: 3, where: bottom.oddHalf .> m); m.replace(with: bottom.oddHalf, where: bottom.oddHalf .> m)
+                    code.replace(with: 4, where: m .<= 0)
                     m.replace(with: 0, where: m .<= 0)   // max(m, 0), same signed zero as Swift.max
                     out.storeBytes(of: m, toByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
+                    win.storeBytes(of: code, toByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
                     x &+= 8
                 }
             }
@@ -137,9 +141,10 @@ public enum MaxPool2d {
     }
 
     @inline(__always)
-    static func forwardReLU4(input: UnsafePointer<Float>, channels: Int, side: Int, output: UnsafeMutablePointer<Float>) {
+    static func forwardReLU4(input: UnsafePointer<Float>, channels: Int, side: Int, output: UnsafeMutablePointer<Float>,
+                             winner: UnsafeMutablePointer<Float>) {
         let half = side / 2
-        let src = UnsafeRawPointer(input), out = UnsafeMutableRawPointer(output)
+        let src = UnsafeRawPointer(input), out = UnsafeMutableRawPointer(output), win = UnsafeMutableRawPointer(winner)
         for c in 0..<channels {
             for y in 0..<half {
                 let row = c &* side &* side &+ (2 &* y) &* side
@@ -150,31 +155,30 @@ public enum MaxPool2d {
                     let i0 = row &+ 2 &* x
                     let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD8<Float>.self)
                     let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD8<Float>.self)
-                    var m = top.evenHalf
-                    m.replace(with: top.oddHalf, where: top.oddHalf .> m)
-                    m.replace(with: bottom.evenHalf, where: bottom.evenHalf .> m)
-                    m.replace(with: bottom.oddHalf, where: bottom.oddHalf .> m)
+                    var m = top.evenHalf, code = SIMD4<Float>(repeating: 0)
+                    code.replace(with: 1, where: top.oddHalf .> m); m.replace(with: top.oddHalf, where: top.oddHalf .> m)
+                    code.replace(with: 2, where: bottom.evenHalf .> m); m.replace(with: bottom.evenHalf, where: bottom.evenHalf .> m)
+                    code.replace(with: 3, where: bottom.oddHalf .> m); m.replace(with: bottom.oddHalf, where: bottom.oddHalf .> m)
+                    code.replace(with: 4, where: m .<= 0)
                     m.replace(with: 0, where: m .<= 0)
                     out.storeBytes(of: m, toByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
+                    win.storeBytes(of: code, toByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
                     x &+= 4
                 }
             }
         }
     }
 
-    /// Backward of the index-free `forwardReLU`: a window passes its gradient only if its pooled `output`
-    /// is > 0, to the first of its four inputs (row-major) equal to that output. That is the input the
-    /// strict-`>` scan of `forwardReLU` picks, so this equals `backwardReLU(gradOutput:argmax:…)` for every
-    /// finite input. Every entry of gradInput is written (side is even, windows tile the plane); side/2 ≥ 4.
+    /// Backward of the winner-code `forwardReLU`: each window's gradient goes to the input its code names
+    /// (none for code 4), the same input `backwardReLU(gradOutput:argmax:…)` would pick. Every entry of
+    /// gradInput is written (side is even, windows tile the plane); side/2 ≥ 4.
     static func backwardReLU(gradOutput: UnsafePointer<Float>,          // [channels, side/2, side/2]
-                             output: UnsafePointer<Float>,              // [channels, side/2, side/2] from forward
-                             input: UnsafePointer<Float>,               // [channels, side, side], pre-ReLU
+                             winner: UnsafePointer<Float>,              // [channels, side/2, side/2] from forward
                              channels: Int, side: Int,
                              gradInput: UnsafeMutablePointer<Float>) {  // [channels, side, side], overwritten
         let half = side / 2
         precondition(side & 1 == 0 && half >= 4)
-        let gOut = UnsafeRawPointer(gradOutput), pooled = UnsafeRawPointer(output)
-        let src = UnsafeRawPointer(input), dst = UnsafeMutableRawPointer(gradInput)
+        let gOut = UnsafeRawPointer(gradOutput), win = UnsafeRawPointer(winner), dst = UnsafeMutableRawPointer(gradInput)
         for c in 0..<channels {
             for y in 0..<half {
                 let row = c &* side &* side &+ (2 &* y) &* side
@@ -184,33 +188,24 @@ public enum MaxPool2d {
                     while x < half {
                         if x &+ 8 > half { x = half &- 8 }
                         let i0 = row &+ 2 &* x
-                        let p = pooled.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
-                        var g = gOut.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
-                        let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD16<Float>.self)
-                        let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD16<Float>.self)
-                        g.replace(with: 0, where: p .<= 0)
-                        // Hand g to the first candidate equal to p, then clear it for the later ones.
-                        let g0 = g.replacing(with: 0, where: top.evenHalf .!= p); g.replace(with: 0, where: top.evenHalf .== p)
-                        let g1 = g.replacing(with: 0, where: top.oddHalf .!= p); g.replace(with: 0, where: top.oddHalf .== p)
-                        let g2 = g.replacing(with: 0, where: bottom.evenHalf .!= p); g.replace(with: 0, where: bottom.evenHalf .== p)
+                        let code = win.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
+                        let g = gOut.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
+                        let g0 = g.replacing(with: 0, where: code .!= 0), g1 = g.replacing(with: 0, where: code .!= 1)
+                        let g2 = g.replacing(with: 0, where: code .!= 2), g3 = g.replacing(with: 0, where: code .!= 3)
                         dst.storeBytes(of: interleave(g0, g1), toByteOffset: i0 &* 4, as: SIMD16<Float>.self)
-                        dst.storeBytes(of: interleave(g2, g), toByteOffset: (i0 &+ side) &* 4, as: SIMD16<Float>.self)
+                        dst.storeBytes(of: interleave(g2, g3), toByteOffset: (i0 &+ side) &* 4, as: SIMD16<Float>.self)
                         x &+= 8
                     }
                 } else {
                     while x < half {
                         if x &+ 4 > half { x = half &- 4 }
                         let i0 = row &+ 2 &* x
-                        let p = pooled.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
-                        var g = gOut.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
-                        let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD8<Float>.self)
-                        let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD8<Float>.self)
-                        g.replace(with: 0, where: p .<= 0)
-                        let g0 = g.replacing(with: 0, where: top.evenHalf .!= p); g.replace(with: 0, where: top.evenHalf .== p)
-                        let g1 = g.replacing(with: 0, where: top.oddHalf .!= p); g.replace(with: 0, where: top.oddHalf .== p)
-                        let g2 = g.replacing(with: 0, where: bottom.evenHalf .!= p); g.replace(with: 0, where: bottom.evenHalf .== p)
+                        let code = win.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
+                        let g = gOut.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
+                        let g0 = g.replacing(with: 0, where: code .!= 0), g1 = g.replacing(with: 0, where: code .!= 1)
+                        let g2 = g.replacing(with: 0, where: code .!= 2), g3 = g.replacing(with: 0, where: code .!= 3)
                         dst.storeBytes(of: interleave(g0, g1), toByteOffset: i0 &* 4, as: SIMD8<Float>.self)
-                        dst.storeBytes(of: interleave(g2, g), toByteOffset: (i0 &+ side) &* 4, as: SIMD8<Float>.self)
+                        dst.storeBytes(of: interleave(g2, g3), toByteOffset: (i0 &+ side) &* 4, as: SIMD8<Float>.self)
                         x &+= 4
                     }
                 }
