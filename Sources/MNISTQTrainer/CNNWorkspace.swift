@@ -81,9 +81,9 @@ public final class CNNWorkspace: @unchecked Sendable {
 
     /// Runs the network on the first `count` loaded images. The im2col columns are not kept (one image's
     /// columns, reused image after image, stay in cache; backward unfolds the image again, which costs less
-    /// than writing and re-reading ~20 MB of columns per step), so `keepForBackward` changes nothing.
-    public func forward(parameters p: UnsafePointer<Float>, count: Int, keepForBackward: Bool = true) {
-        precondition(count <= capacity && (supportsBackward || !keepForBackward))
+    /// than writing and re-reading ~20 MB of columns per step), so inference and training run the same forward.
+    public func forward(parameters p: UnsafePointer<Float>, count: Int) {
+        precondition(count <= capacity)
         for b in 0..<count {
             Conv2d.forward(input: input + b &* 784, inChannels: 1, outChannels: 16, side: 28,
                            weight: p + CNNLayout.conv1Weight, bias: p + CNNLayout.conv1Bias,

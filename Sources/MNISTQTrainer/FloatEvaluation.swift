@@ -24,7 +24,7 @@ public enum FloatEvaluator {
             while c < chunks {
                 let first = c * chunk, n = min(chunk, count - first)
                 ws.loadInput(pixels: pixels, first: first, count: n)
-                ws.forward(parameters: parameters, count: n, keepForBackward: false)
+                ws.forward(parameters: parameters, count: n)
                 for b in 0..<n { visit(first + b, ws.logits + b * 10) }
                 c += workers
             }
