@@ -6,7 +6,7 @@
 //   mnistq (CLI, ArgumentParser)
 //     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX) + MNIST-style preprocessing  → MNISTQRuntime, _CJPEG, _CZlib
 //     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQRuntime, _CZlib
-//     ├─ MNISTQTrainer   float layers, SGD, schedules, checkpoints                      → MNISTQData
+//     ├─ MNISTQTrainer   float layers, SGD, schedules, checkpoints                      → MNISTQData, MNISTQSupport, MNISTQRuntime (CRC-32)
 //     ├─ MNISTQData      IDX/gzip reading, MNIST download + checksums                   → MNISTQSupport, _CZlib
 //     ├─ MNISTQSupport   atomic writes, progress lines, SVG plots                       → Foundation only
 //     └─ MNISTQRuntime   int8 kernels, model reader, inflate, CRC-32                    → Swift standard library only
@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "MNISTQSupport"),
         .target(name: "MNISTQData", dependencies: ["MNISTQSupport", "_CZlib"]),
         .target(name: "MNISTQImage", dependencies: ["MNISTQRuntime", "_CJPEG", "_CZlib"]),
-        .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport"]),
+        .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime"]),
         .target(name: "MNISTQQuantizer", dependencies: ["MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport", "_CZlib"]),
 
         // MARK: - Command-line tool

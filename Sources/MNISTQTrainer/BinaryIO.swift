@@ -1,25 +1,6 @@
-// Little-endian byte writing/reading and CRC-32 for the trainer's file formats.
+// Little-endian byte writing/reading for the trainer's file formats (CRC-32: the runtime's, one implementation).
 import Foundation
-
-/// CRC-32 (IEEE, reflected polynomial 0xEDB88320): the checksum zlib, gzip and PNG use, so
-/// `crc32` from any zlib checks our files too. `checksum("123456789")` is 0xCBF43926.
-enum TrainerCRC32 {
-    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
-            for byte in bytes { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        }
-        return crc ^ 0xFFFF_FFFF
-    }
-
-    static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { checksum($0) } }
-}
+import MNISTQRuntime
 
 /// Appends little-endian fields to a byte array.
 struct ByteWriter {
@@ -39,7 +20,7 @@ struct ByteWriter {
         }
     }
     /// Appends the CRC-32 of everything written so far.
-    mutating func appendCRC() { u32(TrainerCRC32.checksum(bytes)) }
+    mutating func appendCRC() { u32(CRC32.checksum(bytes)) }
 }
 
 /// Why a `ByteReader` stopped: the offset it needed and the bytes available.

@@ -1,5 +1,6 @@
 // Training checkpoints (.mnqc): everything needed to continue a run to bit-identical weights.
 import Foundation
+import MNISTQRuntime
 import MNISTQSupport
 
 /// Checkpoint file format, version 2 (version 1 lacked the per-epoch SGD time) (little-endian; floats IEEE-754):
@@ -122,7 +123,7 @@ public enum Checkpoint {
             throw TrainingError.checkpoint(file: path, detail: "not a training checkpoint (magic is not \"MNQC\"). Hint: --resume takes the .ckpt file written during training, not the model.")
         }
         let stored = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)) }
-        let computed = bytes.withUnsafeBytes { TrainerCRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+        let computed = bytes.withUnsafeBufferPointer { CRC32.checksum(UnsafeBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
         guard stored == computed else {
             throw TrainingError.checkpoint(file: path, detail: String(format: "CRC-32 mismatch (stored %08x, computed %08x): the file is damaged or truncated", stored, computed))
         }

@@ -1,5 +1,6 @@
 // The float model file (.mnqf): the ten CNN tensors with their names and shapes, versioned and CRC-checked.
 import Foundation
+import MNISTQRuntime
 import MNISTQSupport
 
 /// Reads and writes float models.
@@ -96,7 +97,7 @@ public enum FloatModelFile {
                 throw FloatModelFileError.badField(file: file, field: "file length", found: "\(bytes.count) bytes", expected: "\(expectedLength) bytes")
             }
             let stored = UInt32(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self) })
-            let computed = bytes.withUnsafeBytes { TrainerCRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+            let computed = bytes.withUnsafeBufferPointer { CRC32.checksum(UnsafeBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
             guard stored == computed else {
                 throw FloatModelFileError.checksumMismatch(file: file, stored: stored, computed: computed)
             }
