@@ -66,26 +66,12 @@ public struct FloatCNN: Sendable {
         return trace.logits.indices.max { trace.logits[$0] < trace.logits[$1] }!
     }
 
-    /// columns[(c·25 + ky·5 + kx)·side² + y·side + x] = input[c, y+ky−2, x+kx−2] (0 outside).
+    /// columns[(c·25 + ky·5 + kx)·side² + y·side + x] = input[c, y+ky−2, x+kx−2] (0 outside), via the
+    /// training kernel so inference and training unfold identically.
     static func im2col(_ input: [Float], channels: Int, side: Int, columns: inout [Float]) {
-        let plane = side * side
         input.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { col in
-                for c in 0..<channels {
-                    for ky in 0..<5 {
-                        for kx in 0..<5 {
-                            let row = (c * 25 + ky * 5 + kx) * plane
-                            for y in 0..<side {
-                                let iy = y + ky - 2
-                                for xx in 0..<side {
-                                    let ix = xx + kx - 2
-                                    col[row + y * side + xx] = (iy >= 0 && iy < side && ix >= 0 && ix < side)
-                                        ? x[(c * side + iy) * side + ix] : 0
-                                }
-                            }
-                        }
-                    }
-                }
+                im2col5x5(input: x.baseAddress!, channels: channels, side: side, columns: col.baseAddress!)
             }
         }
     }
