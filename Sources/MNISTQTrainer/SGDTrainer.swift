@@ -7,8 +7,8 @@ import Foundation
 /// for biases PyTorch uses the same bound. Tensors are drawn in `CNNShape` order, element by element,
 /// from `random` (so the same seed gives the same network).
 public func initializeCNN(random: inout SeededRandom) -> CNNParameters {
-    CNNParameters(tensors: zip(CNNShape.counts, CNNLayout.fanIns).map { count, fanIn in
-        let bound = Float(1 / Double(fanIn).squareRoot())
+    CNNParameters(tensors: CNNShape.counts.enumerated().map { index, count in
+        let bound = initializationBound(tensor: index)
         return (0..<count).map { _ in random.nextUniform(bound: bound) }
     })
 }
@@ -102,42 +102,9 @@ public final class SGDTrainer: @unchecked Sendable {
         return (loss / Double(count), correct)
     }
 
-    /// gradients = Σ shardGradients in shard order, parallel over parameter ranges.
-    func reduceGradients() {
-        let total = CNNLayout.count, parts = shards
-        let work = { (t: Int) in
-            let lo = t * total / parts, hi = (t + 1) * total / parts
-            let out = self.gradients.storage
-            (out + lo).update(from: self.shardGradients[0].storage + lo, count: hi - lo)
-            for s in 1..<self.shards {
-                let src = self.shardGradients[s].storage
-                for i in lo..<hi { out[i] += src[i] }
-            }
-        }
-        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
-    }
-
-    /// One SGD update from `gradients`: v ← μ·v + g (v ← g on the first step); p ← p − lr·v.
-    public func applyUpdate(learningRate lr: Float, momentum mu: Float) {
-        let total = CNNLayout.count, parts = shards, first = !hasMomentum
-        let work = { (t: Int) in
-            let lo = t * total / parts, hi = (t + 1) * total / parts
-            let p = self.parameters.storage, v = self.momentum.storage, g = self.gradients.storage
-            if first {
-                for i in lo..<hi { v[i] = g[i]; p[i] = p[i] - lr * v[i] }
-            } else {
-                for i in lo..<hi { v[i] = mu * v[i] + g[i]; p[i] = p[i] - lr * v[i] }
-            }
-        }
-        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
-        hasMomentum = true
-    }
-
-    /// `computeGradients` then `applyUpdate`, with the gradient reduction and the update fused into one pass
-    /// over the parameters (same arithmetic, same order, so the same bits).
-    public func step(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>,
-                     count: Int, learningRate lr: Float, momentum mu: Float) -> (loss: Double, correct: Int) {
-        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count)
+    /// gradients = Σ shardGradients in shard order, parallel over parameter ranges. With `update`, each block
+    /// then gets the SGD update v ← μ·v + g (v ← g on the first step), p ← p − lr·v while it is still in L1.
+    func reduceGradients(update: (learningRate: Float, momentum: Float)? = nil) {
         let total = CNNLayout.count, parts = shards, first = !hasMomentum
         let work = { (t: Int) in
             let lo = t * total / parts, hi = (t + 1) * total / parts
@@ -151,16 +118,26 @@ public final class SGDTrainer: @unchecked Sendable {
                     let src = self.shardGradients[s].storage
                     for i in start..<end { g[i] += src[i] }
                 }
-                if first {
-                    for i in start..<end { v[i] = g[i]; p[i] = p[i] - lr * v[i] }
-                } else {
-                    for i in start..<end { v[i] = mu * v[i] + g[i]; p[i] = p[i] - lr * v[i] }
+                if let (lr, mu) = update {
+                    if first {
+                        for i in start..<end { v[i] = g[i]; p[i] = p[i] - lr * v[i] }
+                    } else {
+                        for i in start..<end { v[i] = mu * v[i] + g[i]; p[i] = p[i] - lr * v[i] }
+                    }
                 }
                 start = end
             }
         }
         if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
-        hasMomentum = true
+        if update != nil { hasMomentum = true }
+    }
+
+    /// `computeGradients` followed by one SGD update (PyTorch's momentum rule), the reduction and the update
+    /// fused into one pass over the parameters.
+    public func step(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>,
+                     count: Int, learningRate lr: Float, momentum mu: Float) -> (loss: Double, correct: Int) {
+        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count)
+        reduceGradients(update: (lr, mu))
         return r
     }
 }
