@@ -1,5 +1,5 @@
-// PNG decoding (non-interlaced; gray, RGB, palette, with or without alpha; 1–16 bits) via zlib, CRCs checked.
-import _CZlib
+// PNG decoding (non-interlaced; gray, RGB, palette, with or without alpha; 1–16 bits), CRCs checked.
+import MNISTQRuntime
 
 /// PNG to 8-bit grayscale. Colour becomes luma (0.299 R + 0.587 G + 0.114 B); alpha is composited over white,
 /// since transparent areas of a drawn digit are paper. Adam7-interlaced files are reported as unsupported.
@@ -26,7 +26,7 @@ public enum PNGDecoder {
             let dataStart = position + 8
             let storedCRC = IDXImageDecoder.readBigEndian32(bytes, dataStart + length)
             let computedCRC = bytes.withUnsafeBufferPointer { buffer in
-                UInt32(crc32(0, buffer.baseAddress! + position + 4, UInt32(length + 4)))
+                CRC32.checksum(UnsafeBufferPointer(rebasing: buffer[position + 4 ..< dataStart + length]))
             }
             guard storedCRC == computedCRC else {
                 throw corrupt("CRC of chunk \(type) at byte \(position) is 0x\(String(storedCRC, radix: 16)); "
@@ -76,8 +76,7 @@ public enum PNGDecoder {
         let rowBytes = (width * bitsPerPixel + 7) / 8
         let bytesPerPixel = max(1, bitsPerPixel / 8)
         // Limits were checked on IHDR, so this allocation is bounded (≤ 8 bytes per allowed pixel + filter bytes).
-        var raw = [UInt8](repeating: 0, count: height * (rowBytes + 1))
-        try inflateExactly(compressed, into: &raw, file: file)
+        let raw = try inflateExactly(compressed, length: height * (rowBytes + 1), file: file)
 
         var pixels = [UInt8](repeating: 0, count: width * height)
         var previous = [UInt8](repeating: 0, count: rowBytes)
@@ -96,42 +95,18 @@ public enum PNGDecoder {
         return GrayImage(width: width, height: height, pixels: pixels)
     }
 
-    /// Inflates a zlib stream into exactly `output.count` bytes: shorter is truncated, longer is corrupt.
-    static func inflateExactly(_ compressed: [UInt8], into output: inout [UInt8], file: String) throws {
-        var stream = z_stream()
-        guard mnistq_inflate_init2(&stream, 15) == Z_OK else {
-            throw ImageError.corrupt(file: file, format: "PNG", detail: "zlib could not start inflating")
-        }
-        defer { inflateEnd(&stream) }
-        let expected = output.count
-        var spare: UInt8 = 0
-        let (status, produced, overflow): (Int32, Int, Bool) = compressed.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!)
-                stream.avail_in = UInt32(input.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = UInt32(out.count)
-                var status = inflate(&stream, Z_FINISH)
-                let produced = out.count - Int(stream.avail_out)
-                var overflow = false
-                if status == Z_BUF_ERROR && stream.avail_out == 0 && stream.avail_in > 0 {
-                    // Output is full but input remains: see whether the stream holds more pixel data.
-                    withUnsafeMutablePointer(to: &spare) { extra in
-                        stream.next_out = extra
-                        stream.avail_out = 1
-                        status = inflate(&stream, Z_FINISH)
-                        overflow = stream.avail_out == 0
-                    }
-                }
-                return (status, produced, overflow)
-            }
-        }
-        if overflow { throw ImageError.corrupt(file: file, format: "PNG", detail: "pixel data is longer than IHDR's \(expected) bytes") }
-        if status == Z_DATA_ERROR || status == Z_NEED_DICT || status == Z_MEM_ERROR || status == Z_STREAM_ERROR {
-            throw ImageError.corrupt(file: file, format: "PNG", detail: "zlib data error in IDAT (status \(status))")
-        }
-        if produced < expected {
+    /// Inflates the IDAT zlib stream into exactly `length` bytes: shorter or cut off is truncated, anything else corrupt.
+    static func inflateExactly(_ compressed: [UInt8], length: Int, file: String) throws -> [UInt8] {
+        do {
+            return try Inflate.zlibDecompress(compressed, expectedLength: length)
+        } catch .outputOverrun {
+            throw ImageError.corrupt(file: file, format: "PNG", detail: "pixel data is longer than IHDR's \(length) bytes")
+        } catch let .outputShorterThanExpected(produced, expected) {
             throw ImageError.truncated(file: file, format: "PNG", detail: "pixel data inflates to \(produced) bytes; IHDR needs \(expected)")
+        } catch let .prematureEnd(offset) {
+            throw ImageError.truncated(file: file, format: "PNG", detail: "IDAT zlib stream ends early (at byte \(offset))")
+        } catch {
+            throw ImageError.corrupt(file: file, format: "PNG", detail: "zlib data error in IDAT: \(error)")
         }
     }
 
