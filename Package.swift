@@ -43,7 +43,7 @@ let package = Package(
         // Atomic file writes, progress lines on stderr, SVG plots.
         .target(name: "MNISTQSupport"),
         .target(name: "MNISTQData", dependencies: ["MNISTQSupport", "_CZlib"]),
-        .target(name: "MNISTQImage", dependencies: ["MNISTQRuntime", "_CJPEG", "_CZlib"]),
+        .target(name: "MNISTQImage", dependencies: ["MNISTQRuntime", "MNISTQData", "_CJPEG"]),
         .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime"]),
         .target(name: "MNISTQQuantizer", dependencies: ["MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport", "_CZlib"]),
 

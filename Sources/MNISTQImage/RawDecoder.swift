@@ -1,5 +1,5 @@
 // Headerless raw 28×28 images, IDX image/label files, and binary PGM.
-import _CZlib
+import MNISTQData
 
 /// Raw MNIST pixels: a file of N × 784 bytes holds N 28×28 images, row-major, 0 = background.
 public enum RawDecoder {
@@ -79,40 +79,16 @@ public enum IDXImageDecoder {
         UInt32(data[offset]) << 24 | UInt32(data[offset + 1]) << 16 | UInt32(data[offset + 2]) << 8 | UInt32(data[offset + 3])
     }
 
-    /// Inflates gzip data (bounded by `limits.maxFileBytes`); other data is returned as is.
+    /// Inflates gzip data (all members, bounded by `limits.maxFileBytes`); other data is returned as is.
     static func gunzipIfNeeded(_ bytes: [UInt8], file: String, limits: DecodeLimits) throws -> [UInt8] {
         guard bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B else { return bytes }
-        var stream = z_stream()
-        guard mnistq_inflate_init2(&stream, 31) == Z_OK else {
-            throw ImageError.corrupt(file: file, format: "gzip", detail: "zlib could not start inflating")
+        do {
+            return try gunzip(bytes, file: file, maxOutput: limits.maxFileBytes)
+        } catch DataError.corrupt(_, let detail) where detail.contains("ends early") {
+            throw ImageError.truncated(file: file, format: "gzip", detail: detail)
+        } catch DataError.corrupt(_, let detail) {
+            throw ImageError.corrupt(file: file, format: "gzip", detail: detail)
         }
-        defer { inflateEnd(&stream) }
-        var output = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var status: Int32 = Z_OK
-        try bytes.withUnsafeBufferPointer { input in
-            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!)
-            stream.avail_in = UInt32(input.count)
-            while status != Z_STREAM_END {
-                let produced: Int = chunk.withUnsafeMutableBufferPointer { buffer in
-                    stream.next_out = buffer.baseAddress
-                    stream.avail_out = UInt32(buffer.count)
-                    status = inflate(&stream, Z_NO_FLUSH)
-                    return buffer.count - Int(stream.avail_out)
-                }
-                if status != Z_OK && status != Z_STREAM_END {
-                    if status == Z_BUF_ERROR && stream.avail_in == 0 {
-                        throw ImageError.truncated(file: file, format: "gzip", detail: "the compressed stream ends early")
-                    }
-                    throw ImageError.corrupt(file: file, format: "gzip", detail: "inflate failed (zlib status \(status))")
-                }
-                output.append(contentsOf: chunk[0..<produced])
-                if output.count > limits.maxFileBytes {
-                    throw ImageError.fileTooLarge(file: file, bytes: output.count, limit: limits.maxFileBytes)
-                }
-            }
-        }
-        return output
     }
 }
 
