@@ -3,6 +3,7 @@ import Foundation
 import MNISTQData
 import MNISTQImage
 import MNISTQRuntime
+import MNISTQSupport
 
 /// Usage: classify [--model FILE.mnq8] [--count N] [--rounds R] [--write-fixtures DIR]
 ///
@@ -62,7 +63,6 @@ func runClassifyBench(_ arguments: [String]) throws {
         preprocessTimes.append(try time { inputs = try decoded.map { try classifier.modelInput(for: $0) } })
         inferenceTimes.append(time { digits = inputs.map { model.classify(pixels: $0, scratch: scratch).digit } })
     }
-    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
     let stages = [("decode (libjpeg + EXIF scan)", median(decodeTimes)), ("preprocess", median(preprocessTimes)),
                   ("inference (int8)", median(inferenceTimes))]
     let total = stages.reduce(0) { $0 + $1.1 }

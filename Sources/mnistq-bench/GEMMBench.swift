@@ -1,5 +1,6 @@
 // Benchmark: sgemm GMAC/s on the MNIST CNN's training shapes, against the reference loop in the same run.
 import Foundation
+import MNISTQSupport
 import MNISTQTrainer
 
 /// One product of the training step, named after the layer and pass it comes from.
@@ -28,14 +29,6 @@ private let trainingShapes: [GEMMShape] = [
     GEMMShape(name: "fc2 fwd    X·Wᵀ", transposeA: false, transposeB: true, m: 32, n: 84, k: 120),
 ]
 
-/// CPU time of this thread, not wall time: on a shared machine the thread is descheduled for long
-/// stretches, which wall time would count as kernel time.
-private func nowSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
 private typealias Kernel = (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                             UnsafeMutablePointer<Float>, Int, Bool) -> Void
 
@@ -44,11 +37,11 @@ private func secondsPerCall(_ shape: GEMMShape, _ kernel: Kernel, iterations: In
                             a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) -> Double {
     let lda = shape.transposeA ? shape.m : shape.k
     let ldb = shape.transposeB ? shape.k : shape.n
-    let start = nowSeconds()
+    let start = threadCPUSeconds()
     for _ in 0..<iterations {
         kernel(shape.transposeA, shape.transposeB, shape.m, shape.n, shape.k, a, lda, b, ldb, c, shape.n, false)
     }
-    return (nowSeconds() - start) / Double(iterations)
+    return (threadCPUSeconds() - start) / Double(iterations)
 }
 
 /// The FMA rate this core delivers right now: 12 independent SIMD8 FMA chains, no memory traffic. The
@@ -60,14 +53,14 @@ private func fmaPeakGMACs(iterations: Int) -> Double {
     var c0 = V(repeating: 0), c1 = V(repeating: 1), c2 = V(repeating: 2), c3 = V(repeating: 3)
     var c4 = V(repeating: 4), c5 = V(repeating: 5), c6 = V(repeating: 6), c7 = V(repeating: 7)
     var c8 = V(repeating: 8), c9 = V(repeating: 9), c10 = V(repeating: 10), c11 = V(repeating: 11)
-    let start = nowSeconds()
+    let start = threadCPUSeconds()
     for _ in 0..<iterations {
         c0 = c0.addingProduct(y, x); c1 = c1.addingProduct(y, x); c2 = c2.addingProduct(y, x)
         c3 = c3.addingProduct(y, x); c4 = c4.addingProduct(y, x); c5 = c5.addingProduct(y, x)
         c6 = c6.addingProduct(y, x); c7 = c7.addingProduct(y, x); c8 = c8.addingProduct(y, x)
         c9 = c9.addingProduct(y, x); c10 = c10.addingProduct(y, x); c11 = c11.addingProduct(y, x)
     }
-    let seconds = nowSeconds() - start
+    let seconds = threadCPUSeconds() - start
     let total = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11
     if total.sum() == 42 { print("") }  // keeps the loop alive
     return Double(iterations) * 12 * 8 / seconds / 1e9
@@ -80,22 +73,17 @@ private func fmaPeakGMACs16(iterations: Int) -> Double {
     var c0 = V(repeating: 0), c1 = V(repeating: 1), c2 = V(repeating: 2), c3 = V(repeating: 3)
     var c4 = V(repeating: 4), c5 = V(repeating: 5), c6 = V(repeating: 6), c7 = V(repeating: 7)
     var c8 = V(repeating: 8), c9 = V(repeating: 9), c10 = V(repeating: 10), c11 = V(repeating: 11)
-    let start = nowSeconds()
+    let start = threadCPUSeconds()
     for _ in 0..<iterations {
         c0 = c0.addingProduct(y, x); c1 = c1.addingProduct(y, x); c2 = c2.addingProduct(y, x)
         c3 = c3.addingProduct(y, x); c4 = c4.addingProduct(y, x); c5 = c5.addingProduct(y, x)
         c6 = c6.addingProduct(y, x); c7 = c7.addingProduct(y, x); c8 = c8.addingProduct(y, x)
         c9 = c9.addingProduct(y, x); c10 = c10.addingProduct(y, x); c11 = c11.addingProduct(y, x)
     }
-    let seconds = nowSeconds() - start
+    let seconds = threadCPUSeconds() - start
     let total = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11
     if total.sum() == 42 { print("") }  // keeps the loop alive
     return Double(iterations) * 12 * 16 / seconds / 1e9
-}
-
-private func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 private let usage = "usage: mnistq-bench gemm [--repeats N] [--millis T] [--shape NN|NT|TN|TT,M,N,K ...]"
@@ -186,9 +174,9 @@ private func runIm2colBench(repeats: Int, millis: Double) throws {
         func time(_ body: () -> Void) -> Double {
             var iterations = 1
             while true {
-                let start = nowSeconds()
+                let start = threadCPUSeconds()
                 for _ in 0..<iterations { body() }
-                let seconds = nowSeconds() - start
+                let seconds = threadCPUSeconds() - start
                 if seconds > millis * 1e-3 { return seconds / Double(iterations) }
                 iterations *= 4
             }
@@ -209,9 +197,9 @@ private func runRowSumsBench(repeats: Int, millis: Double) {
     func time(_ body: () -> Void) -> Double {
         var iterations = 1
         while true {
-            let start = nowSeconds()
+            let start = threadCPUSeconds()
             for _ in 0..<iterations { body() }
-            let seconds = nowSeconds() - start
+            let seconds = threadCPUSeconds() - start
             if seconds > millis * 1e-3 { return seconds / Double(iterations) }
             iterations *= 4
         }

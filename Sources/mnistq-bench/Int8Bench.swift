@@ -1,6 +1,7 @@
 // Benchmark: int8 kernels and network, reference vs fast in the same run (GMAC/s per kernel, images/s, µs, arena).
 import Foundation
 import MNISTQRuntime
+import MNISTQSupport
 
 /// Multiply-accumulates per image of each pipeline stage (conv1, conv2, fc1, fc2, fc3).
 let int8StageMACs = [784 * 16 * 25, 196 * 32 * 400, 120 * 1568, 84 * 120, 10 * 84]
@@ -51,13 +52,13 @@ func runInt8Bench(_ arguments: [String]) throws {
                     if reference { network.runReference(pixels: image, arena: arena, scores: out) }
                     else { network.run(pixels: image, arena: arena, scores: out) }
                     for _ in 0..<(reference ? 3 : 20) {
-                        let start = int8BenchSeconds()
+                        let start = monotonicSeconds()
                         network.runStage(stage, reference: reference, pixels: image, arena: arena, scores: out)
-                        times[path].append(int8BenchSeconds() - start)
+                        times[path].append(monotonicSeconds() - start)
                     }
                 }
             }
-            let gmacs = times.map { Double(int8StageMACs[stage]) / int8Median($0) / 1e9 }
+            let gmacs = times.map { Double(int8StageMACs[stage]) / median($0) / 1e9 }
             print(String(format: "%-8@ %10d   %16.2f   %11.2f   %7.1f×", int8StageNames[stage], int8StageMACs[stage],
                          gmacs[0], gmacs[1], gmacs[1] / gmacs[0]))
         }
@@ -66,66 +67,48 @@ func runInt8Bench(_ arguments: [String]) throws {
         // (all of a 10,000-image pass in batches of 64, median of passes) on the 64 images cycled.
         var batchTimes = [Double](), singleLoopTimes = [Double](), referenceTimes = [Double]()
         for round in 0..<(rounds * 20) {
-            var start = int8BenchSeconds()
+            var start = monotonicSeconds()
             network.run(batch: image, count: batch, arena: arena, scores: out)
-            batchTimes.append(int8BenchSeconds() - start)
-            start = int8BenchSeconds()
+            batchTimes.append(monotonicSeconds() - start)
+            start = monotonicSeconds()
             for i in 0..<batch { network.run(pixels: image + i * 784, arena: arena, scores: out + i * 10) }
-            singleLoopTimes.append(int8BenchSeconds() - start)
+            singleLoopTimes.append(monotonicSeconds() - start)
             if round % 10 == 0 {
-                start = int8BenchSeconds()
+                start = monotonicSeconds()
                 network.runReference(pixels: image + round % batch * 784, arena: arena, scores: out)
-                referenceTimes.append(int8BenchSeconds() - start)
+                referenceTimes.append(monotonicSeconds() - start)
             }
         }
         var passRates = [Double](), passCPURates = [Double]()
         for _ in 0..<rounds {
-            let start = int8BenchSeconds(), startCPU = int8BenchThreadCPUSeconds()
+            let start = monotonicSeconds(), startCPU = threadCPUSeconds()
             for _ in 0..<(10_000 / batch) { network.run(batch: image, count: batch, arena: arena, scores: out) }
-            passRates.append(Double(10_000 / batch * batch) / (int8BenchSeconds() - start))
-            passCPURates.append(Double(10_000 / batch * batch) / (int8BenchThreadCPUSeconds() - startCPU))
+            passRates.append(Double(10_000 / batch * batch) / (monotonicSeconds() - start))
+            passCPURates.append(Double(10_000 / batch * batch) / (threadCPUSeconds() - startCPU))
         }
         var latencies = [Double]()
         for call in 0..<(rounds * 300) {
-            let start = int8BenchSeconds()
+            let start = monotonicSeconds()
             network.run(pixels: image + (call % batch) * 784, arena: arena, scores: out)
-            latencies.append((int8BenchSeconds() - start) * 1e6)
+            latencies.append((monotonicSeconds() - start) * 1e6)
         }
         latencies.sort()
         let totalMACs = Double(int8StageMACs.reduce(0, +))
-        let batchRate = Double(batch) / int8Median(batchTimes)
+        let batchRate = Double(batch) / median(batchTimes)
         print("kernels: \(network.kernelName)")
         print(String(format: "network fast, batch-64 call (median):       %.0f images/s (%.1f GMAC/s)", batchRate, batchRate * totalMACs / 1e9))
-        print(String(format: "network fast, 64 single calls (median):     %.0f images/s", Double(batch) / int8Median(singleLoopTimes)))
+        print(String(format: "network fast, 64 single calls (median):     %.0f images/s", Double(batch) / median(singleLoopTimes)))
         print(String(format: "network fast, 10k pass in batches of 64 (median of %d passes, as the ORT script): %.0f images/s",
-                     rounds, int8Median(passRates)))
+                     rounds, median(passRates)))
         print(String(format: "  same passes by thread CPU time (time this thread actually ran; immune to other load): %.0f images/s",
-                     int8Median(passCPURates)))
-        print(String(format: "network reference (median):                 %.0f images/s", 1 / int8Median(referenceTimes)))
+                     median(passCPURates)))
+        print(String(format: "network reference (median):                 %.0f images/s", 1 / median(referenceTimes)))
         print(String(format: "network fast, batch-1 latency: median %.1f µs, p99 %.1f µs (%d calls)",
                      latencies[latencies.count / 2], latencies[latencies.count * 99 / 100], latencies.count))
         print(String(format: "RESULT int8 kernels=%@ batch64_images_per_s=%.0f pass10k_images_per_s=%.0f pass10k_cpu_images_per_s=%.0f batch1_median_us=%.2f batch1_p99_us=%.2f arena_bytes=%d",
-                     network.kernelName, batchRate, int8Median(passRates), int8Median(passCPURates), latencies[latencies.count / 2],
+                     network.kernelName, batchRate, median(passRates), median(passCPURates), latencies[latencies.count / 2],
                      latencies[latencies.count * 99 / 100], network.arenaByteCount))
     } }
-}
-
-private func int8Median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
-}
-
-private func int8BenchSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
-
-/// CPU time consumed by the calling thread, in seconds.
-private func int8BenchThreadCPUSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
 }
 
 /// SplitMix64: seeded, so every run benchmarks the same layers and images.

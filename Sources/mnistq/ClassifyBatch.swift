@@ -107,13 +107,6 @@ final class ClassifyWorkCounter: @unchecked Sendable {
     }
 }
 
-/// Seconds on the monotonic clock (stage timings and the summary rate).
-func monotonicSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
-
 /// Collects rows from the workers and writes them in input order as soon as every earlier input is done,
 /// so memory holds only the rows waiting for a slow earlier file.
 final class ClassifyResultWriter: @unchecked Sendable {
