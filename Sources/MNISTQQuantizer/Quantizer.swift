@@ -195,8 +195,7 @@ public enum Quantizer {
             let inputScale = l == 0 ? pixelScale : outputScales[l - 1]
             let scaleCache = weightScales(weights: parameters.tensors[2 * l], channels: LayerGeometry.outputs[l],
                                           granularity: options.granularity, method: options.weightScale)
-            var layer = try makeLayer(index: l, parameters: parameters, inputScale: inputScale, weightScales: scaleCache,
-                                      outputScale: l < 4 ? outputScales[l] : nil)
+            var layer = try makeLayer(index: l, parameters: parameters, inputScale: inputScale, weightScales: scaleCache)
             let inSize = LayerGeometry.inputSizes[l]
             if options.rounding == .gptq && l >= 3 {
                 progress?("error-feedback rounding \(LayerGeometry.names[l])", 0, n)
@@ -221,10 +220,9 @@ public enum Quantizer {
                     layer.bias[c] = Int32(corrected)
                 }
             }
-            if l == 4 {
-                try setRescale(&layer, name: LayerGeometry.names[l], inputScale: inputScale,
-                               weightScales: scaleCache, outputScale: nil)
-            }
+            // After bias correction: the scores layer's output scale bounds the accumulator, corrected bias included.
+            try setRescale(&layer, name: LayerGeometry.names[l], inputScale: inputScale,
+                           weightScales: scaleCache, outputScale: l < 4 ? outputScales[l] : nil)
             layers.append(layer)
             guard l < 4 else { break }
             inputs = try Int8Passes.lastLayerOutputs(layers: layers, pixels: pixels, count: n)
@@ -309,10 +307,10 @@ public enum Quantizer {
         }
     }
 
-    /// One layer with round-to-nearest weights and biases (before bias correction).
-    /// `outputScale` nil means the scores layer, whose output scale is derived from the accumulator bound.
-    static func makeLayer(index l: Int, parameters: CNNParameters, inputScale: Double, weightScales scales: [Double],
-                          outputScale: Double?) throws -> QuantizedLayer {
+    /// One layer with round-to-nearest weights and biases (before bias correction); its rescale is left empty for
+    /// `setRescale` once the bias is final.
+    static func makeLayer(index l: Int, parameters: CNNParameters, inputScale: Double,
+                          weightScales scales: [Double]) throws -> QuantizedLayer {
         let w = parameters.tensors[2 * l], b = parameters.tensors[2 * l + 1]
         let channels = LayerGeometry.outputs[l], per = LayerGeometry.fanIn[l]
         var q = [Int8](repeating: 0, count: w.count)
@@ -327,11 +325,9 @@ public enum Quantizer {
             }
             bias[c] = Int32(qb)
         }
-        var layer = QuantizedLayer(kind: LayerGeometry.kinds[l], outputCount: channels, inputCount: LayerGeometry.inputs[l],
-                                   weights: q, bias: bias, multiplier: [], shift: [],
-                                   inputScale: Float(inputScale), outputScale: 0, weightScales: scales.map { Float($0) })
-        try setRescale(&layer, name: LayerGeometry.names[l], inputScale: inputScale, weightScales: scales, outputScale: outputScale)
-        return layer
+        return QuantizedLayer(kind: LayerGeometry.kinds[l], outputCount: channels, inputCount: LayerGeometry.inputs[l],
+                              weights: q, bias: bias, multiplier: [], shift: [],
+                              inputScale: Float(inputScale), outputScale: 0, weightScales: scales.map { Float($0) })
     }
 
     /// Sets the output scale and per-channel multiplier + shift. `outputScale` nil means the scores layer: the
