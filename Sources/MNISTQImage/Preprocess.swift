@@ -36,7 +36,7 @@ public enum Preprocess {
     public static func mnistStyle(_ image: GrayImage, file: String = "<image>", options: PreprocessOptions = PreprocessOptions()) throws -> [UInt8] {
         if isMNISTStyle(image) { return image.pixels }
         let background = backgroundPlane(image)
-        guard let (ink, _) = inkImage(image, background: background, options: options),
+        guard let ink = inkImage(image, background: background, options: options),
               let box = inkBoundingBox(ink, threshold: inkThreshold(ink)) else {
             throw ImageError.blank(file: file)
         }
@@ -132,8 +132,7 @@ public enum Preprocess {
     }
 
     /// Ink relative to a uniform `background` level; see ``inkImage(_:background:options:)-(_,BackgroundPlane,_)``.
-    public static func inkImage(_ image: GrayImage, background: UInt8, options: PreprocessOptions = PreprocessOptions())
-        -> (ink: GrayImage, boxThreshold: UInt8)? {
+    public static func inkImage(_ image: GrayImage, background: UInt8, options: PreprocessOptions = PreprocessOptions()) -> GrayImage? {
         inkImage(image, background: BackgroundPlane(level: background), options: options)
     }
 
@@ -141,12 +140,10 @@ public enum Preprocess {
     ///
     /// A light background (≥ 128) means dark ink: ink = background − pixel; a dark one means ink = pixel −
     /// background (negative differences are 0). The noise level `noiseFraction × strongest ink` is then
-    /// subtracted and the rest stretched so the strongest ink becomes 255. Returns the ink image and the
-    /// post-stretch threshold to use for the bounding box (1: any remaining ink), or nil when the strongest ink
-    /// is below `minimumContrast`. Example: background 200, pixels [200, 100, 0] → ink [0, 100, 200] → noise
+    /// subtracted and the rest stretched so the strongest ink becomes 255. Returns the ink image, or nil when the
+    /// strongest ink is below `minimumContrast` (``inkThreshold(_:)`` then picks the bounding-box level). Example: background 200, pixels [200, 100, 0] → ink [0, 100, 200] → noise
     /// 16 → [0, 116, 255].
-    public static func inkImage(_ image: GrayImage, background: BackgroundPlane, options: PreprocessOptions = PreprocessOptions())
-        -> (ink: GrayImage, boxThreshold: UInt8)? {
+    public static func inkImage(_ image: GrayImage, background: BackgroundPlane, options: PreprocessOptions = PreprocessOptions()) -> GrayImage? {
         let light = background.isLight
         let width = image.width
         var ink = [UInt8](repeating: 0, count: image.pixels.count)
@@ -175,7 +172,7 @@ public enum Preprocess {
                 out[index] = UInt8((value * 255 + range / 2) / range)
             }
         }
-        return (GrayImage(width: image.width, height: image.height, pixels: ink), 1)
+        return GrayImage(width: image.width, height: image.height, pixels: ink)
     }
 
     /// The level separating strokes from leftover background in an ink image: half of Otsu's threshold (the
@@ -242,23 +239,25 @@ public enum Preprocess {
         var row = [Float](repeating: 0, count: image.width)
         for y in 0..<image.height {
             for x in 0..<image.width { row[x] = Float(image.pixels[y * image.width + x]) }
-            let scaledRow = resample(row, count: image.width, lines: 1, lineStride: image.width, step: 1,
-                                     to: outWidth, outLineStride: outWidth, outStep: 1)
-            horizontal.replaceSubrange(y * outWidth ..< (y + 1) * outWidth, with: scaledRow)
+            resample(row, count: image.width, lines: 1, lineStride: image.width, step: 1,
+                     to: outWidth, into: &horizontal, outOffset: y * outWidth, outLineStride: outWidth, outStep: 1)
         }
-        let both = resample(horizontal, count: image.height, lines: outWidth, lineStride: 1, step: outWidth,
-                            to: outHeight, outLineStride: 1, outStep: outWidth)
+        var both = [Float](repeating: 0, count: outWidth * outHeight)
+        resample(horizontal, count: image.height, lines: outWidth, lineStride: 1, step: outWidth,
+                 to: outHeight, into: &both, outOffset: 0, outLineStride: 1, outStep: outWidth)
         return GrayImage(width: outWidth, height: outHeight, pixels: both.map { UInt8(min(255, max(0, $0.rounded()))) })
     }
 
     /// Resamples `lines` 1-D signals of `count` samples (sample i of line l at `l * lineStride + i * step`) to
-    /// `outCount` samples each, written at `line * outLineStride + o * outStep`.
+    /// `outCount` samples each, written into the caller's `output` at `outOffset + line * outLineStride + o * outStep`
+    /// (so the row-by-row pass allocates nothing per row).
     static func resample(_ input: [Float], count: Int, lines: Int, lineStride: Int, step: Int, to outCount: Int,
-                         outLineStride: Int, outStep: Int) -> [Float] {
-        var output = [Float](repeating: 0, count: outCount * lines)
+                         into output: inout [Float], outOffset: Int, outLineStride: Int, outStep: Int) {
         if outCount == count {
-            for line in 0..<lines { for i in 0..<count { output[line * outLineStride + i * outStep] = input[line * lineStride + i * step] } }
-            return output
+            for line in 0..<lines {
+                for i in 0..<count { output[outOffset + line * outLineStride + i * outStep] = input[line * lineStride + i * step] }
+            }
+            return
         }
         let ratio = Double(count) / Double(outCount)  // source samples per output sample
         for line in 0..<lines {
@@ -282,10 +281,9 @@ public enum Preprocess {
                     value = Double(input[line * lineStride + left * step]) * (1 - fraction)
                         + Double(input[line * lineStride + right * step]) * fraction
                 }
-                output[line * outLineStride + o * outStep] = Float(value)
+                output[outOffset + line * outLineStride + o * outStep] = Float(value)
             }
         }
-        return output
     }
 
     /// Places `image` (at most 28×28) in a black 28×28 field so its centre of mass lands nearest `centre`
