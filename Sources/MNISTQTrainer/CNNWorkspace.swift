@@ -38,7 +38,8 @@ public final class CNNWorkspace: @unchecked Sendable {
     /// Whether backward may run.
     public let supportsBackward: Bool
 
-    /// Buffers for up to `capacity` images; `forTraining: false` saves the per-image columns (~0.4 MB/image).
+    /// Buffers for up to `capacity` images; `forTraining: false` leaves out the activation-gradient buffers
+    /// (~7 KB per image plus ~0.4 MB of per-image scratch), which only backward uses.
     public init(capacity: Int, forTraining: Bool = true) {
         precondition(capacity > 0)
         self.capacity = capacity
@@ -55,9 +56,11 @@ public final class CNNWorkspace: @unchecked Sendable {
         conv2 = floats(32 * 196); pool2 = floats(b * 1568); winner2 = floats(b * 1568)
         fc1 = floats(b * 120); hidden1 = floats(b * 120); fc2 = floats(b * 84); hidden2 = floats(b * 84)
         logits = floats(b * 10)
-        gradLogits = floats(b * 10); gradHidden2 = floats(b * 84); gradHidden1 = floats(b * 120)
-        gradPool2 = floats(b * 1568); gradConv2 = floats(32 * 196); gradColumns2 = floats(400 * 196)
-        gradPool1 = floats(16 * 196); gradConv1 = floats(16 * 784)
+        // Without backward these are empty allocations (never read: backward refuses to run).
+        let g = forTraining ? 1 : 0
+        gradLogits = floats(g * b * 10); gradHidden2 = floats(g * b * 84); gradHidden1 = floats(g * b * 120)
+        gradPool2 = floats(g * b * 1568); gradConv2 = floats(g * 32 * 196); gradColumns2 = floats(g * 400 * 196)
+        gradPool1 = floats(g * 16 * 196); gradConv1 = floats(g * 16 * 784)
         allocations = list
     }
 
@@ -141,14 +144,6 @@ public final class CNNWorkspace: @unchecked Sendable {
                             gradBias: g + CNNLayout.conv1Bias, gradColumns: nil, gradInput: nil)
         }
         return (lossSum, correct)
-    }
-
-    /// Index of the first maximal logit of image `b` of the last forward pass.
-    public func predictedClass(_ b: Int) -> Int {
-        let row = logits + b &* 10
-        var best = 0
-        for j in 1..<10 where row[j] > row[best] { best = j }
-        return best
     }
 
     /// Logits of image `b` of the last forward pass.
