@@ -23,6 +23,14 @@ struct ByteWriter {
     mutating func appendCRC() { u32(CRC32.checksum(bytes)) }
 }
 
+/// The CRC-32 stored in the last 4 bytes of `bytes` (as `appendCRC` wrote it) and the one computed over
+/// everything before them. `bytes` must hold at least 4 bytes.
+func trailingCRC(_ bytes: [UInt8]) -> (stored: UInt32, computed: UInt32) {
+    let stored = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)) }
+    let computed = bytes.withUnsafeBufferPointer { CRC32.checksum(UnsafeBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+    return (stored, computed)
+}
+
 /// Why a `ByteReader` stopped: the offset it needed and the bytes available.
 struct ByteReaderEnd: Error { let needed: Int; let available: Int }
 

@@ -1,6 +1,5 @@
 // The float model file (.mnqf): the ten CNN tensors with their names and shapes, versioned and CRC-checked.
 import Foundation
-import MNISTQRuntime
 import MNISTQSupport
 
 /// Reads and writes float models.
@@ -96,8 +95,7 @@ public enum FloatModelFile {
             guard bytes.count == expectedLength else {
                 throw FloatModelFileError.badField(file: file, field: "file length", found: "\(bytes.count) bytes", expected: "\(expectedLength) bytes")
             }
-            let stored = UInt32(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self) })
-            let computed = bytes.withUnsafeBufferPointer { CRC32.checksum(UnsafeBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+            let (stored, computed) = trailingCRC(bytes)
             guard stored == computed else {
                 throw FloatModelFileError.checksumMismatch(file: file, stored: stored, computed: computed)
             }
