@@ -1,6 +1,5 @@
 // Training checkpoints (.mnqc): everything needed to continue a run to bit-identical weights.
 import Foundation
-import MNISTQRuntime
 import MNISTQSupport
 
 /// Checkpoint file format, version 2 (version 1 lacked the per-epoch SGD time) (little-endian; floats IEEE-754):
@@ -65,6 +64,13 @@ public enum Checkpoint {
     /// size); `threads` should equal the stored shard count for bit-identical results (more or fewer
     /// threads still work, and differ by float rounding).
     public static func resume(path: String, data: TrainingData, threads: Int) throws -> Training {
+        try resumeWithHeader(path: path, data: data, threads: threads).training
+    }
+
+    /// `resume` that also returns the checkpoint's header, so a caller needing both reads and CRC-checks
+    /// the file once.
+    public static func resumeWithHeader(path: String, data: TrainingData, threads: Int) throws
+        -> (header: Header, training: Training) {
         var r = try open(path)
         do {
             let h = try readHeader(&r, file: path)
@@ -108,7 +114,7 @@ public enum Checkpoint {
             guard r.offset == r.end else {
                 throw TrainingError.checkpoint(file: path, detail: "\(r.end - r.offset) unexpected bytes after the history")
             }
-            return t
+            return (h, t)
         } catch let end as ByteReaderEnd {
             throw TrainingError.checkpoint(file: path, detail: "truncated: needs at least \(end.needed + 4) bytes, has \(end.available + 4)")
         }
@@ -122,8 +128,7 @@ public enum Checkpoint {
         guard bytes.count >= 12, Array(bytes[0..<4]) == magic else {
             throw TrainingError.checkpoint(file: path, detail: "not a training checkpoint (magic is not \"MNQC\"). Hint: --resume takes the .ckpt file written during training, not the model.")
         }
-        let stored = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)) }
-        let computed = bytes.withUnsafeBufferPointer { CRC32.checksum(UnsafeBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+        let (stored, computed) = trailingCRC(bytes)
         guard stored == computed else {
             throw TrainingError.checkpoint(file: path, detail: String(format: "CRC-32 mismatch (stored %08x, computed %08x): the file is damaged or truncated", stored, computed))
         }

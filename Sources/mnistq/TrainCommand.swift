@@ -148,11 +148,11 @@ struct TrainCommand: ParsableCommand {
             let trainingData = TrainingData(trainPixels: mnist.train.images.pixels, trainLabels: mnist.train.labels,
                                             testPixels: mnist.test.images.pixels, testLabels: mnist.test.labels)
             if let resume {
-                let header = try Checkpoint.header(path: resume)
+                let (header, resumed) = try Checkpoint.resumeWithHeader(path: resume, data: trainingData, threads: threadCount)
                 if header.shards != threadCount {
                     notice("the checkpoint was written with \(header.shards) threads, this run uses \(threadCount): results will differ from an uninterrupted run by float rounding (pass --threads \(header.shards) for bit-identical weights)")
                 }
-                training = try Checkpoint.resume(path: resume, data: trainingData, threads: threadCount)
+                training = resumed
                 log("resuming \(resume) after epoch \(training.epochsDone) of \(training.configuration.epochs)")
             } else {
                 training = try Training(configuration: makeConfiguration(), data: trainingData, threads: threadCount)
