@@ -10,10 +10,9 @@ enum Int8Passes {
     /// are still being calibrated. A layer's output never depends on the layers after it.
     static func network(prefix layers: [QuantizedLayer]) throws -> Int8Network {
         var all = layers
-        for shape in Int8Network.layerShapes.dropFirst(layers.count) {
-            let weights = shape.outputCount * shape.inputCount * (shape.kind == .conv5x5ReluMaxPool ? 25 : 1)
+        for shape in ModelFormat.network.dropFirst(layers.count) {
             all.append(QuantizedLayer(kind: shape.kind, outputCount: shape.outputCount, inputCount: shape.inputCount,
-                                      weights: [Int8](repeating: 0, count: weights),
+                                      weights: [Int8](repeating: 0, count: shape.weightCount),
                                       bias: [Int32](repeating: 0, count: shape.outputCount),
                                       multiplier: [Int32](repeating: 0, count: shape.outputCount),
                                       shift: [Int8](repeating: 1, count: shape.outputCount),

@@ -87,19 +87,31 @@ public struct QuantizedNetwork: Sendable, Equatable {
 /// Reports (phase, done, total) while working; called from the working thread.
 public typealias QuantizationProgress = (_ phase: String, _ done: Int, _ total: Int) -> Void
 
-/// The five layers in network order with the float shapes they come from.
+/// The five layers in network order, derived from the model format's network (`ModelFormat.network`).
 enum LayerGeometry {
-    static let names = ["conv1", "conv2", "fc1", "fc2", "fc3"]
-    static let kinds: [QuantizedLayerKind] = [.conv5x5ReluMaxPool, .conv5x5ReluMaxPool, .linearRelu, .linearRelu, .linearScores]
-    static let outputs = [16, 32, 120, 84, 10]
-    static let inputs = [1, 16, 1568, 120, 84]
+    static let names = ModelFormat.network.map(\.name)
+    static let kinds = ModelFormat.network.map(\.kind)
+    static let outputs = ModelFormat.network.map(\.outputCount)
+    static let inputs = ModelFormat.network.map(\.inputCount)
     /// Weights per output channel.
-    static let fanIn = [25, 400, 1568, 120, 84]
-    /// Input side for conv layers.
-    static let sides = [28, 14, 0, 0, 0]
+    static let fanIn = ModelFormat.network.map(\.weightsPerOutput)
+    /// Input side for conv layers (0 for linear ones): the image side, halved by each conv's 2×2 max-pool.
+    static let sides: [Int] = {
+        var side = Int(Double(Int8Network.pixelCount).squareRoot())
+        return kinds.map { kind in
+            guard kind == .conv5x5ReluMaxPool else { return 0 }
+            defer { side /= 2 }
+            return side
+        }
+    }()
+    /// Accumulators per output channel and image: side² for the same-padded convs (before pooling), 1 for linear.
+    static let positions = sides.map { $0 == 0 ? 1 : $0 * $0 }
     /// Elements of each layer's uint8 input per image.
-    static let inputSizes = [784, 16 * 196, 1568, 120, 84]
-    static let outputSizes = [16 * 196, 1568, 120, 84, 10]
+    static let inputSizes = zip(inputs, positions).map { $0 * $1 }
+    /// Elements of each layer's uint8 output per image (conv: pooled, a quarter of the positions).
+    static let outputSizes = zip(outputs, zip(kinds, positions)).map { count, kp in
+        kp.0 == .conv5x5ReluMaxPool ? count * kp.1 / 4 : count
+    }
 }
 
 public enum Quantizer {
@@ -173,7 +185,7 @@ public enum Quantizer {
             Self.addChannelSums(acts.logits, channels: 10, into: &floatMeans[4])
             if done % 256 == 255 || done == n - 1 { progress?("calibrating (float)", done + 1, n) }
         }
-        let positions = [784.0, 196.0, 1.0, 1.0, 1.0]
+        let positions = LayerGeometry.positions.map(Double.init)
         for l in 0..<5 { floatMeans[l] = floatMeans[l].map { $0 / (Double(n) * positions[l]) } }
 
         var outputScales = [Double]()
@@ -249,7 +261,7 @@ public enum Quantizer {
         if l < 2 {
             // T[(c·25 + ky·5 + kx)] = Σ input[c, iy, ix] over iy ∈ [ky−2, side+ky−2) ∩ [0, side), same for ix.
             let side = LayerGeometry.sides[l]
-            positions = Int64(side * side)
+            positions = Int64(LayerGeometry.positions[l])
             tapSums = [Int64](repeating: 0, count: taps)
             for c in 0..<layer.inputCount {
                 for ky in 0..<5 {

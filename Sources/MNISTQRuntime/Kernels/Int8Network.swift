@@ -12,10 +12,9 @@ import _MNISTQInt8Kernels
 /// arena.
 public struct Int8Network: @unchecked Sendable {
     /// The shapes this executor runs, `(kind, outputCount, inputCount)` per layer, in order.
-    public static let layerShapes: [(kind: QuantizedLayerKind, outputCount: Int, inputCount: Int)] = [
-        (.conv5x5ReluMaxPool, 16, 1), (.conv5x5ReluMaxPool, 32, 16),
-        (.linearRelu, 120, 1568), (.linearRelu, 84, 120), (.linearScores, 10, 84),
-    ]
+    /// The model format's network (`ModelFormat.network`), which is the one this executor is written for.
+    public static let layerShapes: [(kind: QuantizedLayerKind, outputCount: Int, inputCount: Int)] =
+        ModelFormat.network.map { ($0.kind, $0.outputCount, $0.inputCount) }
     /// Pixels per image (28×28, row-major, uint8).
     public static let pixelCount = 784
     /// Scores per image.
@@ -32,7 +31,7 @@ public struct Int8Network: @unchecked Sendable {
             if layer.outputCount != shape.outputCount || layer.inputCount != shape.inputCount {
                 return "\(name): shape \(layer.outputCount)×\(layer.inputCount), expected \(shape.outputCount)×\(shape.inputCount)"
             }
-            let weightCount = shape.outputCount * shape.inputCount * (shape.kind == .conv5x5ReluMaxPool ? 25 : 1)
+            let weightCount = ModelFormat.network[index].weightCount
             if layer.weights.count != weightCount { return "\(name): \(layer.weights.count) weights, expected \(weightCount)" }
             for (field, count) in [("bias", layer.bias.count), ("multiplier", layer.multiplier.count), ("shift", layer.shift.count)]
             where count != shape.outputCount {
