@@ -11,9 +11,10 @@ public enum CNNShape {
                                "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"]
     public static let shapes: [[Int]] = [[16, 1, 5, 5], [16], [32, 16, 5, 5], [32],
                                          [120, 1568], [120], [84, 120], [84], [10, 84], [10]]
-    public static var counts: [Int] { shapes.map { $0.reduce(1, *) } }
+    /// Number of floats in each tensor, in `names` order.
+    public static let counts: [Int] = shapes.map { $0.reduce(1, *) }
     /// Total number of float parameters (212,542).
-    public static var totalCount: Int { counts.reduce(0, +) }
+    public static let totalCount: Int = counts.reduce(0, +)
 }
 
 /// All parameters of the CNN as ten flat float arrays in PyTorch layouts (see `CNNShape`).
