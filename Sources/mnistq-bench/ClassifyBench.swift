@@ -12,7 +12,7 @@ import MNISTQSupport
 /// Otherwise times each stage single-threaded over all N images, R rounds (median), and compares accuracy
 /// with the raw pixels.
 func runClassifyBench(_ arguments: [String]) throws {
-    var modelPath = ProcessInfo.processInfo.environment["MNISTQ_MODEL"] ?? "samples/mnistq-int8.mnq8"
+    var modelPath: String?
     var count = 10_000
     var rounds = 5
     var fixtureDirectory: String?
@@ -44,10 +44,10 @@ func runClassifyBench(_ arguments: [String]) throws {
         return
     }
 
-    let model = try Model(bytes: try ImageDecoder.readFile(atPath: modelPath))
+    let (model, foundPath) = try ModelLocator.load(explicit: modelPath)
     let classifier = ImageClassifier(model: model)
     let scratch = InferenceScratch(for: model)
-    print("model: \(modelPath); \(count) MNIST test images as 28x28 q90 JPEG (\(jpegs.reduce(0) { $0 + $1.count } / count) bytes avg)")
+    print("model: \(foundPath); \(count) MNIST test images as 28x28 q90 JPEG (\(jpegs.reduce(0) { $0 + $1.count } / count) bytes avg)")
 
     var decoded: [GrayImage] = []
     var inputs: [[UInt8]] = []

@@ -4,21 +4,6 @@ import MNISTQImage
 import MNISTQRuntime
 import MNISTQSupport
 
-enum ClassifyCLIError: Error, CustomStringConvertible {
-    case noModel(searched: [String])
-    case unusableModel(path: String, reason: String)
-
-    var description: String {
-        switch self {
-        case .noModel(let searched):
-            return "no model found; searched \(searched.joined(separator: ", ")) "
-                + "(hint: pass --model FILE or set MNISTQ_MODEL; `mnistq train` then `mnistq quantize` make one)"
-        case .unusableModel(let path, let reason):
-            return "unusable model \(path): \(reason)"
-        }
-    }
-}
-
 struct ClassifyInputFile {
     let path: String
     /// The digit named by the parent folder ("…/7/x.png" → 7), if it is a single digit.

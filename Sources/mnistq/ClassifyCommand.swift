@@ -78,8 +78,8 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let loaded: Model
         do {
-            loaded = try loadModel()
-        } catch let error as ClassifyCLIError {
+            loaded = try ModelLocator.load(explicit: model).model
+        } catch let error as ModelLocatorError {
             FileHandle.standardError.write(Data("mnistq classify: \(error)\n".utf8))
             throw ExitCode(2)
         }
@@ -127,45 +127,6 @@ struct ClassifyCommand: ParsableCommand {
         let summary = writer.summary(elapsed: elapsed)
         FileHandle.standardError.write(Data(summary.utf8))
         if writer.errorCount > 0 { throw ExitCode(1) }
-    }
-
-    // MARK: - Model
-
-    func loadModel() throws -> Model {
-        var candidates: [(path: String, source: String)] = []
-        if let model { candidates.append((model, "--model")) } else {
-            if let environment = ProcessInfo.processInfo.environment["MNISTQ_MODEL"], !environment.isEmpty {
-                candidates.append((environment, "$MNISTQ_MODEL"))
-            } else {
-                candidates.append(("samples/mnistq-int8.mnq8", "current directory"))
-                var directory = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
-                for _ in 0..<6 where directory.path != "/" {
-                    directory = directory.deletingLastPathComponent()
-                    candidates.append((directory.appendingPathComponent("samples/mnistq-int8.mnq8").path, "above the executable"))
-                }
-            }
-        }
-        for (index, candidate) in candidates.enumerated() {
-            let explicit = index == 0 && (model != nil || candidate.source == "$MNISTQ_MODEL")
-            guard explicit || FileManager.default.fileExists(atPath: candidate.path) else { continue }
-            let bytes: [UInt8]
-            do {
-                bytes = try ImageDecoder.readFile(atPath: candidate.path, limits: DecodeLimits(maxFileBytes: 64 << 20))
-            } catch {
-                throw ClassifyCLIError.unusableModel(path: candidate.path, reason: "\(error)")
-            }
-            do {
-                return try Model(bytes: bytes)
-            } catch {
-                throw ClassifyCLIError.unusableModel(path: candidate.path, reason: "\(error)")
-            }
-        }
-        throw ClassifyCLIError.noModel(searched: candidates.map(\.path))
-    }
-
-    func executablePath() -> String {
-        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
-        return Bundle.main.executablePath ?? CommandLine.arguments[0]
     }
 
     // MARK: - Inputs
