@@ -4,7 +4,7 @@
 // Module stack (imports point down only; see ../shared/STYLE.md):
 //
 //   mnistq (CLI, ArgumentParser)
-//     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX) + MNIST-style preprocessing  → MNISTQRuntime, _CJPEG, _CZlib
+//     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX) + MNIST-style preprocessing  → MNISTQRuntime, MNISTQData, _CJPEG
 //     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQRuntime, _CZlib
 //     ├─ MNISTQTrainer   float layers, SGD, schedules, checkpoints                      → MNISTQData, MNISTQSupport, MNISTQRuntime (CRC-32)
 //     ├─ MNISTQData      IDX/gzip reading, MNIST download + checksums                   → MNISTQSupport, _CZlib
