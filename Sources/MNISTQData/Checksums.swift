@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4) and MD5 (RFC 1321), written from the specs: enough to verify MNIST without a crypto library.
+// SHA-256 (FIPS 180-4), written from the spec: enough to verify MNIST without a crypto library.
 import Foundation
 
 /// Lower-case hexadecimal of a digest.
@@ -130,92 +130,5 @@ public struct SHA256: Sendable {
             }
         }
         h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
-    }
-}
-
-/// Incremental MD5 (RFC 1321). Only for matching published MNIST digests; it is not collision resistant.
-public struct MD5: Sendable {
-    /// T[i] = floor(2^32 · |sin(i + 1)|) (RFC 1321 §3.4); doubles give every entry exactly.
-    static let t: [UInt32] = (0..<64).map { UInt32(abs(sin(Double($0 + 1))) * 4_294_967_296.0) }
-    /// Per-step left rotations (RFC 1321 §3.4, rounds 1–4).
-    static let shifts: [UInt32] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21]
-
-    private var state: (UInt32, UInt32, UInt32, UInt32) = (0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476)
-    private var buffer = [UInt8](repeating: 0, count: 64)
-    private var buffered = 0
-    private var length: UInt64 = 0
-
-    /// A hasher with an empty message.
-    public init() {}
-
-    /// The digest of `bytes` (16 bytes).
-    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
-        var hasher = MD5()
-        hasher.update(bytes)
-        return hasher.finalize()
-    }
-
-    /// The digest of `bytes` as 32 lower-case hex digits.
-    public static func hex(_ bytes: [UInt8]) -> String { hexString(hash(bytes)) }
-
-    /// Adds `bytes` to the message.
-    public mutating func update(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { update($0) }
-    }
-
-    /// Adds the bytes of `data` to the message.
-    public mutating func update(_ data: UnsafeRawBufferPointer) {
-        guard var p = data.baseAddress, data.count > 0 else { return }
-        var remaining = data.count
-        length &+= UInt64(remaining)
-        if buffered > 0 {
-            let take = min(64 - buffered, remaining)
-            for i in 0..<take { buffer[buffered + i] = p.load(fromByteOffset: i, as: UInt8.self) }
-            buffered += take; p += take; remaining -= take
-            if buffered < 64 { return }
-            buffer.withUnsafeBytes { compress($0.baseAddress!) }
-            buffered = 0
-        }
-        while remaining >= 64 {
-            compress(p)
-            p += 64; remaining -= 64
-        }
-        for i in 0..<remaining { buffer[i] = p.load(fromByteOffset: i, as: UInt8.self) }
-        buffered = remaining
-    }
-
-    /// Pads the message (RFC 1321 §3.1–3.2, length little-endian) and returns the 16-byte digest.
-    public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var tail: [UInt8] = [0x80]
-        tail += [UInt8](repeating: 0, count: (55 - buffered + 64) % 64)
-        for shift in stride(from: 0, through: 56, by: 8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        update(tail)
-        var out = [UInt8]()
-        for word in [state.0, state.1, state.2, state.3] {
-            out += [UInt8(truncatingIfNeeded: word), UInt8(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word >> 16), UInt8(word >> 24)]
-        }
-        return out
-    }
-
-    private mutating func compress(_ block: UnsafeRawPointer) {
-        var m = [UInt32](repeating: 0, count: 16)
-        for i in 0..<16 { m[i] = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
-        var (a, b, c, d) = state
-        for i in 0..<64 {
-            var f: UInt32
-            let g: Int
-            switch i >> 4 {
-            case 0: f = (b & c) | (~b & d); g = i
-            case 1: f = (b & d) | (c & ~d); g = (5 &* i &+ 1) & 15
-            case 2: f = b ^ c ^ d; g = (3 &* i &+ 5) & 15
-            default: f = c ^ (b | ~d); g = (7 &* i) & 15
-            }
-            f = f &+ a &+ MD5.t[i] &+ m[g]
-            a = d; d = c; c = b
-            let s = MD5.shifts[(i >> 4) * 4 + (i & 3)]
-            b = b &+ ((f << s) | (f >> (32 - s)))
-        }
-        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d)
     }
 }

@@ -61,10 +61,6 @@ public struct MNISTFileInfo: Sendable, Equatable {
     public let bytes: Int
     /// SHA-256 of the decompressed content, lower-case hex: the authoritative check.
     public let sha256: String
-    /// MD5 of the decompressed content.
-    public let md5: String
-    /// MD5 of the original .gz files as commonly mirrored (re-gzipped copies differ; informational only).
-    public let mirroredGzipMD5: String
 
     /// Name of the decompressed file ("train-images-idx3-ubyte").
     public var plainName: String { String(gzipName.dropLast(3)) }
@@ -80,19 +76,26 @@ public struct MNIST: Sendable {
 
     /// The four files with their digests (from ../shared/mnist/README.md; the same digests are published with
     /// the original data set). Ordered small to large, so a failing download fails early.
+    ///
+    /// For reference, the published MD5 digests (not checked: SHA-256 is):
+    ///
+    /// | file | MD5 of the content | MD5 of the mirrored .gz |
+    /// |---|---|---|
+    /// | t10k-labels-idx1-ubyte | 27ae3e4e09519cfbb04c329615203637 | ec29112dd5afa0611ce80d1b7f02629c |
+    /// | train-labels-idx1-ubyte | a25bea736e30d166cdddb491f175f624 | d53e105ee54ea40749a09fcbcd1e9432 |
+    /// | t10k-images-idx3-ubyte | 2646ac647ad5339dbf082846283269ea | 9fb629c4189551a2d022fa330f9573f3 |
+    /// | train-images-idx3-ubyte | 6bbc9ace898e44ae57da46a324031adb | f68b3c2dcbeaaa9fbdd348bbdeb94873 |
+    ///
+    /// (Re-gzipped copies of the .gz files differ from the mirrored ones; only the content digests are stable.)
     public static let files: [MNISTFileInfo] = [
         MNISTFileInfo(gzipName: "t10k-labels-idx1-ubyte.gz", bytes: 10008,
-                      sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-                      md5: "27ae3e4e09519cfbb04c329615203637", mirroredGzipMD5: "ec29112dd5afa0611ce80d1b7f02629c"),
+                      sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
         MNISTFileInfo(gzipName: "train-labels-idx1-ubyte.gz", bytes: 60008,
-                      sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-                      md5: "a25bea736e30d166cdddb491f175f624", mirroredGzipMD5: "d53e105ee54ea40749a09fcbcd1e9432"),
+                      sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
         MNISTFileInfo(gzipName: "t10k-images-idx3-ubyte.gz", bytes: 7840016,
-                      sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-                      md5: "2646ac647ad5339dbf082846283269ea", mirroredGzipMD5: "9fb629c4189551a2d022fa330f9573f3"),
+                      sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
         MNISTFileInfo(gzipName: "train-images-idx3-ubyte.gz", bytes: 47040016,
-                      sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-                      md5: "6bbc9ace898e44ae57da46a324031adb", mirroredGzipMD5: "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+                      sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
     ]
 
     /// The training split (60,000 images).
