@@ -38,11 +38,4 @@ enum Int8Passes {
         }
         return outputs
     }
-
-    /// First index of the highest value.
-    static func argmax<T: Comparable>(_ values: [T]) -> Int {
-        var best = 0
-        for i in 1..<values.count where values[i] > values[best] { best = i }
-        return best
-    }
 }

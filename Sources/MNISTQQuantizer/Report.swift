@@ -131,13 +131,13 @@ public enum Fidelity {
             let px = split.pixels(of: i)
             cnn.forward(pixels: px, trace: &f)
             let q = Array(px).withUnsafeBufferPointer { network.layerOutputs(pixels: $0.baseAddress!, reference: false) }
-            let fp = Int8Passes.argmax(f.logits)
+            let fp = Classification.indexOfHighest(f.logits)
             let a: FloatCNN.Trace
             if separateReference { referenceCNN.forward(pixels: px, trace: &r); a = r } else { a = f }
             accumulate(0, a.pool1, q[0]); accumulate(1, a.pool2, q[1])
             accumulate(2, a.hidden1, q[2]); accumulate(3, a.hidden2, q[3])
             accumulate(4, a.logits, q[4])
-            let qp = Int8Passes.argmax(q[4])
+            let qp = Classification.indexOfHighest(q[4])
             let label = Int(split.labels[i])
             floatPredictions.append(UInt8(fp)); int8Predictions.append(UInt8(qp))
             if fp == label { floatCorrect += 1 }
@@ -163,7 +163,7 @@ public enum Fidelity {
         var trace = FloatCNN.Trace()
         return (0..<split.count).map { i in
             cnn.forward(pixels: split.pixels(of: i), trace: &trace)
-            return UInt8(Int8Passes.argmax(trace.logits))
+            return UInt8(Classification.indexOfHighest(trace.logits))
         }
     }
 }

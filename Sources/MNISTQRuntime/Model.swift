@@ -220,11 +220,21 @@ public struct Classification: Equatable, Sendable {
 
     /// Builds a result from scores; the digit is their argmax, ties going to the lower digit.
     public init(scores: DigitScores, scoreScale: Float) {
-        var best = 0
-        for digit in 1..<10 where scores[digit] > scores[best] { best = digit }
-        self.digit = best
+        self.digit = Classification.indexOfHighest(scores)
         self.scores = scores
         self.scoreScale = scoreScale
+    }
+
+    /// Position of the highest of `values` (0 for the first), the lowest such position on a tie: the rule `digit`
+    /// follows, for anyone who ranks scores or logits the same way. 0 for an empty collection.
+    @inlinable
+    public static func indexOfHighest<C: RandomAccessCollection>(_ values: C) -> Int where C.Element: Comparable {
+        var best = values.startIndex, position = 0, bestPosition = 0
+        for index in values.indices {
+            if values[index] > values[best] { best = index; bestPosition = position }
+            position += 1
+        }
+        return bestPosition
     }
 
     /// Softmax of the dequantized logits (`score × scoreScale`), computed in Float as post-processing, outside the
