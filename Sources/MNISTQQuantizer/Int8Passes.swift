@@ -30,9 +30,11 @@ enum Int8Passes {
         let network = try network(prefix: layers)
         let l = layers.count - 1, size = LayerGeometry.outputSizes[l]
         var outputs = [UInt8](repeating: 0, count: count * size)
+        let arena = UnsafeMutableRawPointer.allocate(byteCount: network.arenaByteCount, alignment: 64)
+        defer { arena.deallocate() }
         pixels.withUnsafeBufferPointer { px in
             for k in 0..<count {
-                let values = network.layerOutputs(pixels: px.baseAddress! + k * 784, reference: false)[l]
+                let values = network.layerOutputs(pixels: px.baseAddress! + k * 784, reference: false, arena: arena)[l]
                 for j in 0..<size { outputs[k * size + j] = UInt8(values[j]) }
             }
         }

@@ -113,6 +113,8 @@ public enum Fidelity {
         let separateReference = reference != nil && reference != parameters
         let referenceCNN = FloatCNN(parameters: reference ?? parameters)
         let network = try Int8Passes.network(prefix: layers)
+        let arena = UnsafeMutableRawPointer.allocate(byteCount: network.arenaByteCount, alignment: 64)
+        defer { arena.deallocate() }
         var f = FloatCNN.Trace(), r = FloatCNN.Trace()
         var signal = [Double](repeating: 0, count: 5), noise = [Double](repeating: 0, count: 5)
         var floatPredictions = [UInt8](), int8Predictions = [UInt8]()
@@ -130,7 +132,7 @@ public enum Fidelity {
         for (n, i) in indices.enumerated() {
             let px = split.pixels(of: i)
             cnn.forward(pixels: px, trace: &f)
-            let q = Array(px).withUnsafeBufferPointer { network.layerOutputs(pixels: $0.baseAddress!, reference: false) }
+            let q = px.withUnsafeBufferPointer { network.layerOutputs(pixels: $0.baseAddress!, reference: false, arena: arena) }
             let fp = Classification.indexOfHighest(f.logits)
             let a: FloatCNN.Trace
             if separateReference { referenceCNN.forward(pixels: px, trace: &r); a = r } else { a = f }

@@ -206,6 +206,12 @@ public struct Int8Network: @unchecked Sendable {
     public func layerOutputs(pixels: UnsafePointer<UInt8>, reference: Bool) -> [[Int32]] {
         let arena = UnsafeMutableRawPointer.allocate(byteCount: arenaByteCount, alignment: 64)
         defer { arena.deallocate() }
+        return layerOutputs(pixels: pixels, reference: reference, arena: arena)
+    }
+
+    /// `layerOutputs(pixels:reference:)` in a caller-owned arena of `arenaByteCount` bytes, so a loop over many
+    /// images allocates one arena instead of one per image (the returned arrays are still allocated).
+    public func layerOutputs(pixels: UnsafePointer<UInt8>, reference: Bool, arena: UnsafeMutableRawPointer) -> [[Int32]] {
         var scores = [Int32](repeating: 0, count: 10)
         var outputs = [[Int32]]()
         let base = alignedArena(arena)
