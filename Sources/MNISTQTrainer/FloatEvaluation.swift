@@ -62,11 +62,8 @@ public enum FloatEvaluator {
                     labels.withUnsafeBufferPointer { lb in
                         let lab = lb.baseAddress!
                         run(parameters: parameters.storage, pixels: px.baseAddress!, count: count, threads: threads) { i, logits in
-                            var best = 0, m = logits[0]
-                            for j in 1..<10 where logits[j] > m { m = logits[j]; best = j }
-                            var sum: Float = 0
-                            for j in 0..<10 { sum += expf(logits[j] - m) }
-                            lo[i] = Double(logf(sum) + m - logits[Int(lab[i])])
+                            let (m, best, sum) = softmaxStatistics(logits, classes: 10, exps: nil)
+                            lo[i] = crossEntropy(logits, label: Int(lab[i]), max: m, expSum: sum)
                             ho[i] = best == Int(lab[i]) ? 1 : 0
                         }
                     }

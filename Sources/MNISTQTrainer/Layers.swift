@@ -299,18 +299,36 @@ public enum SoftmaxCrossEntropy {
         var total = 0.0
         for b in 0..<batch {
             let row = logits + b &* classes, grad = gradLogits + b &* classes
-            var m = row[0], arg = 0
-            for j in 1..<classes where row[j] > m { m = row[j]; arg = j }
-            var sum: Float = 0
-            for j in 0..<classes { let e = expf(row[j] - m); grad[j] = e; sum += e }
+            let (m, arg, sum) = softmaxStatistics(row, classes: classes, exps: grad)
             let label = Int(labels[b])
             if arg == label { correct += 1 }
-            // loss = logsumexp − logit[label] = log(sum) + m − logit[label]
-            total += Double(logf(sum) + m - row[label])
+            total += crossEntropy(row, label: label, max: m, expSum: sum)
             let scale = gradientScale / sum
             for j in 0..<classes { grad[j] *= scale }
             grad[label] -= gradientScale
         }
         return total
     }
+}
+
+/// Largest logit of `row`, its first index, and Σ_j exp(row[j] − max) summed in ascending j; stores each
+/// exp in `exps` when given. Shared by training and evaluation so both compute the loss the same way.
+@inline(__always)
+func softmaxStatistics(_ row: UnsafePointer<Float>, classes: Int, exps: UnsafeMutablePointer<Float>?)
+    -> (max: Float, argmax: Int, expSum: Float) {
+    var m = row[0], arg = 0
+    for j in 1..<classes where row[j] > m { m = row[j]; arg = j }
+    var sum: Float = 0
+    if let exps {
+        for j in 0..<classes { let e = expf(row[j] - m); exps[j] = e; sum += e }
+    } else {
+        for j in 0..<classes { sum += expf(row[j] - m) }
+    }
+    return (m, arg, sum)
+}
+
+/// Cross-entropy of `row` for `label`: logsumexp − logit[label] = log(expSum) + max − logit[label].
+@inline(__always)
+func crossEntropy(_ row: UnsafePointer<Float>, label: Int, max m: Float, expSum sum: Float) -> Double {
+    Double(logf(sum) + m - row[label])
 }
