@@ -27,16 +27,31 @@ final class PackedInt8Weights {
     /// Which kernels `run` uses (decided once, from the request and the CPU).
     let path: KernelPath
 
+    /// Packs only what `path` reads: the conv layouts of the chosen kernel family (the other families' offsets
+    /// stay 0 and are never read), plus the fc weights and per-layer constants every path shares.
     init(layers: [QuantizedLayer], kernels: Int8Network.Kernels) {
+        let hasVNNI = mnistq_int8_avx512vnni_available() != 0, hasAVX2 = mnistq_int8_avx2_available() != 0
+        let path: KernelPath
+        switch kernels {
+        case .fastest: path = hasVNNI ? .vnni512 : (hasAVX2 ? .avx2 : .portable)
+        case .avx2: path = hasAVX2 ? .avx2 : .portable
+        case .portable: path = .portable
+        }
+        self.path = path
         var layout = Layout()
-        layout.conv1Weights = layout.reserve(16 * 25 * 4)
-        layout.conv1PairedWeights = layout.reserve(15 * 16 * 2 * 2)
-        layout.conv2PairedWeights = layout.reserve(200 * 32 * 2 * 2)
-        layout.conv2WideWeights = layout.reserve(25 * 16 * 32 * 4)
-        layout.conv1QuadWeights = layout.reserve(5 * 2 * 16 * 4)
-        layout.conv2QuadWeights = layout.reserve(25 * 4 * 32 * 4)
-        layout.conv1Requant = layout.reserve(MemoryLayout<mnistq_requant16>.size)
-        layout.conv2Requant = layout.reserve(2 * MemoryLayout<mnistq_requant16>.size)
+        switch path {
+        case .portable:
+            layout.conv1Weights = layout.reserve(16 * 25 * 4)
+            layout.conv2WideWeights = layout.reserve(25 * 16 * 32 * 4)
+        case .avx2:
+            layout.conv1PairedWeights = layout.reserve(15 * 16 * 2 * 2)
+            layout.conv2PairedWeights = layout.reserve(200 * 32 * 2 * 2)
+        case .vnni512:
+            layout.conv1QuadWeights = layout.reserve(5 * 2 * 16 * 4)
+            layout.conv2QuadWeights = layout.reserve(25 * 4 * 32 * 4)
+            layout.conv1Requant = layout.reserve(MemoryLayout<mnistq_requant16>.size)
+            layout.conv2Requant = layout.reserve(2 * MemoryLayout<mnistq_requant16>.size)
+        }
         layout.fc1Weights = layout.reserve(120 * 1568)
         layout.fc2Weights = layout.reserve(84 * 120)
         layout.fc3Weights = layout.reserve(10 * 84)
@@ -46,58 +61,57 @@ final class PackedInt8Weights {
             layout.shift[index] = layout.reserve(layer.outputCount)
         }
         self.layout = layout
-        let hasVNNI = mnistq_int8_avx512vnni_available() != 0, hasAVX2 = mnistq_int8_avx2_available() != 0
-        switch kernels {
-        case .fastest: path = hasVNNI ? .vnni512 : (hasAVX2 ? .avx2 : .portable)
-        case .avx2: path = hasAVX2 ? .avx2 : .portable
-        case .portable: path = .portable
-        }
         storage = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: layout.byteCount)
 
-        // conv1, Swift SIMD: Int32 [25 taps, 16 output channels].
-        let w1 = (storage + layout.conv1Weights).assumingMemoryBound(to: Int32.self)
-        for o in 0..<16 { for tap in 0..<25 { w1[tap * 16 + o] = Int32(layers[0].weights[o * 25 + tap]) } }
-        // conv1, paired for a 2-way multiply-add: [ky 5][kx pair 3][16 oc][2], taps (kx, kx+1); kx = 5 is a zero weight.
-        let w1p = int16(layout.conv1PairedWeights)
-        for ky in 0..<5 { for pair in 0..<3 { for o in 0..<16 { for half in 0..<2 {
-            let kx = 2 * pair + half
-            w1p[((ky * 3 + pair) * 16 + o) * 2 + half] = kx < 5 ? Int16(layers[0].weights[o * 25 + ky * 5 + kx]) : 0
-        } } } }
-        // conv1, quads of taps for a 4-way u8×s8 multiply-add: [ky 5][quad 2][16 oc][4], quad q = kx 4q ..< 4q + 4
-        // (kx ≥ 5 are zero weights).
-        let w1q = (storage + layout.conv1QuadWeights).assumingMemoryBound(to: Int8.self)
-        for ky in 0..<5 { for quad in 0..<2 { for o in 0..<16 { for tap in 0..<4 {
-            let kx = 4 * quad + tap
-            w1q[((ky * 2 + quad) * 16 + o) * 4 + tap] = kx < 5 ? layers[0].weights[o * 25 + ky * 5 + kx] : 0
-        } } } }
-        // conv2, quads of input channels (4q ..< 4q + 4) at one tap: [ky][kx][quad 4][32 oc][4].
-        let w2q = (storage + layout.conv2QuadWeights).assumingMemoryBound(to: Int8.self)
-        for ky in 0..<5 { for kx in 0..<5 { for quad in 0..<4 { for o in 0..<32 { for lane in 0..<4 {
-            let i = 4 * quad + lane
-            w2q[((((ky * 5 + kx) * 4 + quad) * 32) + o) * 4 + lane] = layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx]
-        } } } } }
-        // Requantization tables (see mnistq_requant16): per 16 channels, even then odd channels, as Int64 lanes.
-        for (layer, offset, groups) in [(layers[0], layout.conv1Requant, 1), (layers[1], layout.conv2Requant, 2)] {
-            let table = (storage + offset).assumingMemoryBound(to: Int64.self)
-            for group in 0..<groups { for parity in 0..<2 { for lane in 0..<8 {
-                let c = group * 16 + 2 * lane + parity, base = group * 48 + parity * 8 + lane
-                table[base] = Int64(layer.multiplier[c])
-                table[base + 16] = Int64(1) << (Int64(layer.shift[c]) - 1)
-                table[base + 32] = Int64(layer.shift[c])
+        switch path {
+        case .portable:
+            // conv1, Swift SIMD: Int32 [25 taps, 16 output channels].
+            let w1 = (storage + layout.conv1Weights).assumingMemoryBound(to: Int32.self)
+            for o in 0..<16 { for tap in 0..<25 { w1[tap * 16 + o] = Int32(layers[0].weights[o * 25 + tap]) } }
+            // conv2, Swift SIMD: Int32 [ky, kx, input channel, 32 output channels].
+            let w2w = (storage + layout.conv2WideWeights).assumingMemoryBound(to: Int32.self)
+            for o in 0..<32 { for i in 0..<16 { for tap in 0..<25 {
+                w2w[(tap * 16 + i) * 32 + o] = Int32(layers[1].weights[(o * 16 + i) * 25 + tap])
             } } }
+        case .avx2:
+            // conv1, paired for a 2-way multiply-add: [ky 5][kx pair 3][16 oc][2], taps (kx, kx+1); kx = 5 is a zero weight.
+            let w1p = int16(layout.conv1PairedWeights)
+            for ky in 0..<5 { for pair in 0..<3 { for o in 0..<16 { for half in 0..<2 {
+                let kx = 2 * pair + half
+                w1p[((ky * 3 + pair) * 16 + o) * 2 + half] = kx < 5 ? Int16(layers[0].weights[o * 25 + ky * 5 + kx]) : 0
+            } } } }
+            // conv2, paired: [ky][kx][input channel pair 8][32 oc][2], pair = channels (2p, 2p + 1) at one tap.
+            let w2p = int16(layout.conv2PairedWeights)
+            for ky in 0..<5 { for kx in 0..<5 { for pair in 0..<8 { for o in 0..<32 { for half in 0..<2 {
+                let i = 2 * pair + half
+                w2p[((((ky * 5 + kx) * 8 + pair) * 32) + o) * 2 + half] = Int16(layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx])
+            } } } } }
+        case .vnni512:
+            // conv1, quads of taps for a 4-way u8×s8 multiply-add: [ky 5][quad 2][16 oc][4], quad q = kx 4q ..< 4q + 4
+            // (kx ≥ 5 are zero weights).
+            let w1q = (storage + layout.conv1QuadWeights).assumingMemoryBound(to: Int8.self)
+            for ky in 0..<5 { for quad in 0..<2 { for o in 0..<16 { for tap in 0..<4 {
+                let kx = 4 * quad + tap
+                w1q[((ky * 2 + quad) * 16 + o) * 4 + tap] = kx < 5 ? layers[0].weights[o * 25 + ky * 5 + kx] : 0
+            } } } }
+            // conv2, quads of input channels (4q ..< 4q + 4) at one tap: [ky][kx][quad 4][32 oc][4].
+            let w2q = (storage + layout.conv2QuadWeights).assumingMemoryBound(to: Int8.self)
+            for ky in 0..<5 { for kx in 0..<5 { for quad in 0..<4 { for o in 0..<32 { for lane in 0..<4 {
+                let i = 4 * quad + lane
+                w2q[((((ky * 5 + kx) * 4 + quad) * 32) + o) * 4 + lane] = layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx]
+            } } } } }
+            // Requantization tables (see mnistq_requant16): per 16 channels, even then odd channels, as Int64 lanes.
+            for (layer, offset, groups) in [(layers[0], layout.conv1Requant, 1), (layers[1], layout.conv2Requant, 2)] {
+                let table = (storage + offset).assumingMemoryBound(to: Int64.self)
+                for group in 0..<groups { for parity in 0..<2 { for lane in 0..<8 {
+                    let c = group * 16 + 2 * lane + parity, base = group * 48 + parity * 8 + lane
+                    table[base] = Int64(layer.multiplier[c])
+                    table[base + 16] = Int64(1) << (Int64(layer.shift[c]) - 1)
+                    table[base + 32] = Int64(layer.shift[c])
+                } } }
+            }
         }
-        // conv2, Swift SIMD: Int32 [ky, kx, input channel, 32 output channels].
-        let w2w = (storage + layout.conv2WideWeights).assumingMemoryBound(to: Int32.self)
-        for o in 0..<32 { for i in 0..<16 { for tap in 0..<25 {
-            w2w[(tap * 16 + i) * 32 + o] = Int32(layers[1].weights[(o * 16 + i) * 25 + tap])
-        } } }
-        // conv2, paired: [ky][kx][input channel pair 8][32 oc][2], pair = channels (2p, 2p + 1) at one tap.
-        let w2p = int16(layout.conv2PairedWeights)
-        for ky in 0..<5 { for kx in 0..<5 { for pair in 0..<8 { for o in 0..<32 { for half in 0..<2 {
-            let i = 2 * pair + half
-            w2p[((((ky * 5 + kx) * 8 + pair) * 32) + o) * 2 + half] = Int16(layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx])
-        } } } } }
         // fc1: columns permuted from PyTorch's flatten of [32, 7, 7] to the channels-last [7, 7, 32] conv2 output.
         let f1 = (storage + layout.fc1Weights).assumingMemoryBound(to: Int8.self)
         for o in 0..<120 { for c in 0..<32 { for p in 0..<49 {
