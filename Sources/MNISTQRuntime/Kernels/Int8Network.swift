@@ -226,26 +226,27 @@ public struct Int8Network: @unchecked Sendable {
                 outputs.append((0..<count).map { Int32(p[$0]) })
             } else if packed.path == .vnni512 {
                 let offsets = [VNNIArena.conv2Input, VNNIArena.conv2Output, VNNIArena.fc1Output, VNNIArena.fc2Output]
-                let p = (base + offsets[stage]).assumingMemoryBound(to: UInt8.self)
-                switch stage {
-                case 0: outputs.append((0..<count).map { i in Int32(p[((i % 196 / 14 + 2) * 18 + i % 14 + 2) * 16 + i / 196]) })
-                case 1: outputs.append((0..<count).map { i in Int32(p[(i % 49) * 32 + i / 49]) })
-                default: outputs.append((0..<count).map { Int32(p[$0]) })
-                }
+                outputs.append(Int8Network.fastStageOutput((base + offsets[stage]).assumingMemoryBound(to: UInt8.self),
+                                                           stage: stage, count: count))
             } else {
                 let offsets = [FastArena.conv2Input, FastArena.conv2Output, FastArena.fc1Output, FastArena.fc2Output]
-                let p = (base + offsets[stage]).assumingMemoryBound(to: Int16.self)
-                switch stage {
-                case 0: // [18, 18, 16] zero-bordered, channels last → [16, 14, 14]
-                    outputs.append((0..<count).map { i in Int32(p[((i % 196 / 14 + 2) * 18 + i % 14 + 2) * 16 + i / 196]) })
-                case 1: // [7, 7, 32] channels last → [32, 7, 7]
-                    outputs.append((0..<count).map { i in Int32(p[(i % 49) * 32 + i / 49]) })
-                default:
-                    outputs.append((0..<count).map { Int32(p[$0]) })
-                }
+                outputs.append(Int8Network.fastStageOutput((base + offsets[stage]).assumingMemoryBound(to: Int16.self),
+                                                           stage: stage, count: count))
             }
         }
         return outputs
+    }
+
+    /// Fast-path stage `stage`'s activations (u8 on the VNNI path, int16 on the others; same layout) in PyTorch order.
+    static func fastStageOutput<T: BinaryInteger>(_ p: UnsafePointer<T>, stage: Int, count: Int) -> [Int32] {
+        switch stage {
+        case 0: // [18, 18, 16] zero-bordered, channels last → [16, 14, 14]
+            return (0..<count).map { i in Int32(p[((i % 196 / 14 + 2) * 18 + i % 14 + 2) * 16 + i / 196]) }
+        case 1: // [7, 7, 32] channels last → [32, 7, 7]
+            return (0..<count).map { i in Int32(p[(i % 49) * 32 + i / 49]) }
+        default:
+            return (0..<count).map { Int32(p[$0]) }
+        }
     }
 
     func runReferenceStage(_ stage: Int, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
