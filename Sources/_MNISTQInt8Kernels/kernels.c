@@ -10,6 +10,11 @@ static inline int16_t requantize_relu(int32_t acc, int32_t multiplier, int8_t sh
     int64_t r = requantize(acc, multiplier, shift);
     return (int16_t)(r < 0 ? 0 : (r > 255 ? 255 : r));
 }
+// The scores layer's epilogue: requantized and saturated to int32 (no ReLU).
+static inline int32_t requantize_scores(int32_t acc, int32_t multiplier, int8_t shift) {
+    int64_t q = requantize(acc, multiplier, shift);
+    return (int32_t)(q < INT32_MIN ? INT32_MIN : (q > INT32_MAX ? INT32_MAX : q));
+}
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -130,8 +135,7 @@ AVX2 void mnistq_linear_avx2(const int16_t *input, int input_count, const int8_t
             for (int i = rows == 4 ? vector_end : 0; i < input_count; i++) s += (int32_t)w[i] * (int32_t)input[i];
             int32_t acc = bias[o + r] + s;
             if (scores) {
-                int64_t q = requantize(acc, multiplier[o + r], shift[o + r]);
-                scores[o + r] = (int32_t)(q < INT32_MIN ? INT32_MIN : (q > INT32_MAX ? INT32_MAX : q));
+                scores[o + r] = requantize_scores(acc, multiplier[o + r], shift[o + r]);
             } else {
                 relu_output[o + r] = requantize_relu(acc, multiplier[o + r], shift[o + r]);
             }
@@ -248,8 +252,7 @@ VNNI void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int
         for (int r = 0; r < rows; r++) {
             const int32_t acc = bias[o + r] + sums[r];
             if (scores) {
-                int64_t q = requantize(acc, multiplier[o + r], shift[o + r]);
-                scores[o + r] = (int32_t)(q < INT32_MIN ? INT32_MIN : (q > INT32_MAX ? INT32_MAX : q));
+                scores[o + r] = requantize_scores(acc, multiplier[o + r], shift[o + r]);
             } else {
                 relu_output[o + r] = (uint8_t)requantize_relu(acc, multiplier[o + r], shift[o + r]);
             }
