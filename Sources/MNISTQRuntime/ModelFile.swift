@@ -2,6 +2,9 @@
 
 /// Reads and writes the model file format (<doc:ModelFormat>).
 public enum ModelFile {
+    #if !hasFeature(Embedded)
+    // The writer takes any compressor (`throws`, i.e. `any Error`), which Embedded Swift cannot express; devices
+    // only read models, so the writer exists in hosted builds alone.
     /// Serialises `layers` and `metadata` into a complete model file.
     ///
     /// - Parameters:
@@ -34,6 +37,7 @@ public enum ModelFile {
         file.appendLittleEndian(CRC32.checksum(file))
         return file
     }
+    #endif
 
     /// The uncompressed payload: the layer records, then the metadata (see <doc:ModelFormat>).
     static func encodePayload(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) -> [UInt8] {
