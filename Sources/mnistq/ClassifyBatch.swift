@@ -22,7 +22,8 @@ struct ClassifyInputFile {
 
 struct ClassifyResultRow {
     enum Outcome {
-        case success([DigitGuess])
+        /// The top guesses and the ten int32 scores they come from (the scores are what other runtimes compare).
+        case success([DigitGuess], scores: DigitScores)
         case failure(String)
     }
     let path: String
@@ -191,7 +192,7 @@ final class ClassifyResultWriter: @unchecked Sendable {
                 object += ",\"error\":" + jsonString(message) + "}"
                 append(object)
             }
-        case .success(let guesses):
+        case .success(let guesses, let scores):
             let best = guesses[0]
             if let label = row.label {
                 labelled += 1
@@ -213,7 +214,9 @@ final class ClassifyResultWriter: @unchecked Sendable {
                 object += ",\"digit\":\(best.digit),\"confidence\":" + fixed(best.probability, 4)
                 if let label = row.label { object += ",\"label\":\(label)" }
                 object += ",\"top\":[" + guesses.map { "{\"digit\":\($0.digit),\"probability\":" + fixed($0.probability, 4) + "}" }
-                    .joined(separator: ",") + "]}"
+                    .joined(separator: ",") + "]"
+                // The raw int32 scores: exact, so the C library and firmware runs can be compared with this runtime.
+                object += ",\"scores\":[" + scores.map { String($0) }.joined(separator: ",") + "]}"
                 append(object)
             }
         }

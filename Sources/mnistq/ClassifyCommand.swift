@@ -46,7 +46,7 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Classify every file under folders given as PATH (hidden files skipped).")
     var recursive = false
 
-    @Option(help: "Output format: table, csv or json.")
+    @Option(help: "Output format: table, csv or json (json rows also carry the ten int32 scores).")
     var format: OutputFormat = .table
 
     @Option(name: .customLong("top-k"), help: "How many ranked guesses to show per image (1-10).")
@@ -209,7 +209,8 @@ struct ClassifyCommand: ParsableCommand {
                 let classification = classifier.model.classify(pixels: pixels, scratch: scratch)
                 lap(\.inference)
                 rows.append(ClassifyResultRow(path: name, label: label,
-                                      outcome: .success(ImageClassifier.topGuesses(classification, count: topK))))
+                                      outcome: .success(ImageClassifier.topGuesses(classification, count: topK),
+                                                                scores: classification.scores)))
             } catch {
                 lap(\.preprocess)
                 rows.append(ClassifyResultRow(path: name, label: label, outcome: .failure("\(error)")))

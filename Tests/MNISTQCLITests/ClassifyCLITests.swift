@@ -12,6 +12,13 @@ final class ClassifyCLITests: CLITestCase {
         return ImageClassifier.topGuesses(try classifier.classify(image, scratch: scratch), count: topK)
     }
 
+    /// The ten int32 scores the library gives a fixture file, as the JSON rows print them.
+    func expectedScores(_ relativePath: String, _ classifier: ImageClassifier) throws -> String {
+        let image = try ImageDecoder.decodeFile(atPath: directory.appendingPathComponent(relativePath).path).images[0]
+        let classification = try classifier.classify(image, scratch: InferenceScratch(for: classifier.model))
+        return classification.scores.map { String($0) }.joined(separator: ",")
+    }
+
     func p(_ value: Float, _ digits: Int) -> String { String(format: "%.\(digits)f", Double(value)) }
 
     /// The small fixture: three MNIST test digits in label folders, as JPEG, PGM and raw, and a text file named .jpg.
@@ -54,7 +61,8 @@ final class ClassifyCLITests: CLITestCase {
                 + top.map { "\($0.digit):\(p($0.probability, 4))" }.joined(separator: ";") + ",\n"
             json += "{\"path\":\"\(row.path)\",\"status\":\"ok\",\"digit\":\(best.digit),\"confidence\":\(p(best.probability, 4)),"
                 + "\"label\":\(label),\"top\":["
-                + top.map { "{\"digit\":\($0.digit),\"probability\":\(p($0.probability, 4))}" }.joined(separator: ",") + "]}"
+                + top.map { "{\"digit\":\($0.digit),\"probability\":\(p($0.probability, 4))}" }.joined(separator: ",") + "],"
+                + "\"scores\":[\(try expectedScores(row.path, classifier))]}"
         }
         json += "\n]\n"
 
