@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Shared by the edge scripts (check-embedded, build-c-lib, test-c, mcu-run): toolchain paths, apt installs, the runtime's sources.
+# Sourced, not run: it only defines variables and functions.
+set -euo pipefail
+
+edge_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The Swift toolchain that compiles the runtime also provides clang, llvm-ar and the Embedded stdlib; all from one root.
+swift_toolchain="$(cd "$(dirname "$(readlink -f "$(command -v swiftc)")")/.." && pwd)"
+swift_clang="$swift_toolchain/bin/clang"
+swift_llvm_ar="$swift_toolchain/bin/llvm-ar"
+embedded_lib="$swift_toolchain/lib/swift/embedded"
+kernel_dir="$edge_root/Sources/_MNISTQInt8Kernels"
+runtime_dir="$edge_root/Sources/MNISTQRuntime"
+
+# Every Swift file of the runtime, recursively (new subfolders are picked up), in a stable order.
+runtime_swift_sources() {
+  find "$runtime_dir" -name '*.swift' | LC_ALL=C sort
+}
+
+# Every C file of the kernel target.
+kernel_c_sources() {
+  find "$kernel_dir" -name '*.c' | LC_ALL=C sort
+}
+
+# Installs the Debian packages given when their dpkg status says they are missing; apt-get update runs once per call.
+edge_apt_install() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Writes DIR/module.modulemap for _MNISTQInt8Kernels the way SwiftPM does for a C target: an umbrella header when
+# include/ has one named after the module, else the include folder as an umbrella directory. It points at the real
+# headers, so Embedded builds see exactly what `swift build` sees.
+write_kernel_modulemap() {
+  local dir="$1" include="$kernel_dir/include"
+  mkdir -p "$dir"
+  if [ -f "$include/_MNISTQInt8Kernels.h" ]; then
+    printf 'module _MNISTQInt8Kernels {\n    umbrella header "%s"\n    export *\n}\n' "$include/_MNISTQInt8Kernels.h" >"$dir/module.modulemap"
+  else
+    printf 'module _MNISTQInt8Kernels {\n    umbrella "%s"\n    export *\n}\n' "$include" >"$dir/module.modulemap"
+  fi
+}
+
+# The Swift compile of the runtime in Embedded mode: swiftc flags common to every target (EMBEDDED-NOTES §1).
+embedded_swift_flags=(-enable-experimental-feature Embedded -wmo -parse-as-library -Osize -module-name MNISTQRuntime)
