@@ -49,5 +49,32 @@ write_kernel_modulemap() {
   fi
 }
 
-# The Swift compile of the runtime in Embedded mode: swiftc flags common to every target (EMBEDDED-NOTES §1).
-embedded_swift_flags=(-enable-experimental-feature Embedded -wmo -parse-as-library -Osize -module-name MNISTQRuntime)
+# The Swift compile of the runtime in Embedded mode: swiftc flags common to every target (EMBEDDED-NOTES §1); each
+# script adds its optimisation level (-Osize for microcontrollers, -O for the host library).
+embedded_swift_flags=(-enable-experimental-feature Embedded -wmo -parse-as-library -module-name MNISTQRuntime)
+
+# Path of the native `mnistq` CLI, the reference every edge build is compared with: $MNISTQ_BIN when set (tools/test
+# passes the one it just built), else a release build in .build-edge (build log on stderr).
+edge_mnistq_binary() {
+  if [ -n "${MNISTQ_BIN:-}" ]; then
+    [ -x "$MNISTQ_BIN" ] || { echo "MNISTQ_BIN=$MNISTQ_BIN is not an executable" >&2; return 1; }
+    echo "$MNISTQ_BIN"
+    return 0
+  fi
+  # The flags of README's release build; -target-cpu native only changes speed, never a score.
+  local flags=(-c release -Xswiftc -target-cpu -Xswiftc native --scratch-path "$edge_root/.build-edge")
+  (cd "$edge_root" && swift build "${flags[@]}" --product mnistq >&2)
+  echo "$(cd "$edge_root" && swift build "${flags[@]}" --show-bin-path)/mnistq"
+}
+
+# The native runtime's results for FILE (raw or IDX, no preprocessing, one job), one line per image in the C sample's
+# format: `name digit s0 … s9`. Rows that are not "ok" are dropped, so a count check catches them.
+#   native_score_lines MNISTQ MODEL FILE
+native_score_lines() {
+  "$1" classify "$3" --model "$2" --no-preprocess --format json --jobs 1 --no-progress 2>/dev/null |
+    awk '/"status":"ok"/ {
+      match($0, /"path":"[^"]*"/); path = substr($0, RSTART + 8, RLENGTH - 9)
+      match($0, /"digit":-?[0-9]+/); digit = substr($0, RSTART + 8, RLENGTH - 8)
+      match($0, /"scores":\[[^]]*\]/); scores = substr($0, RSTART + 10, RLENGTH - 11); gsub(/,/, " ", scores)
+      print path, digit, scores }'
+}
