@@ -1,16 +1,11 @@
 // CRC-32 (IEEE 802.3, as in zlib/PNG/gzip) and Adler-32 (RFC 1950), both incremental.
+import _MNISTQInt8Kernels
 
 /// CRC-32 with the IEEE polynomial (reflected 0xEDB88320), the checksum zlib's `crc32()` computes.
 ///
 /// `CRC32.checksum([])` is 0 and `CRC32.checksum(Array("123456789".utf8))` is 0xCBF43926.
 /// Incremental use: `var crc = CRC32(); crc.update(a); crc.update(b)` equals `CRC32.checksum(a + b)`.
 public struct CRC32: Sendable {
-    /// One 256-entry table, built once per process (a `static let` is initialised lazily and thread-safely).
-    static let table: [UInt32] = (0..<256).map { index -> UInt32 in
-        var value = UInt32(index)
-        for _ in 0..<8 { value = (value & 1) != 0 ? (value >> 1) ^ 0xEDB8_8320 : value >> 1 }
-        return value
-    }
 
     /// The running register, pre- and post-inverted as the standard requires.
     private var register: UInt32 = 0xFFFF_FFFF
@@ -20,11 +15,10 @@ public struct CRC32: Sendable {
 
     /// Adds `bytes` to the checksum.
     public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
-        var crc = register
-        CRC32.table.withUnsafeBufferPointer { table in
-            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        }
-        register = crc
+        // The table lives in the C target as a constant: no lazily built array, so a microcontroller keeps it in
+        // flash and checking a model allocates nothing.
+        guard let base = bytes.baseAddress else { return }
+        register = mnistq_crc32_update(register, base, bytes.count)
     }
 
     /// Adds `bytes` to the checksum.

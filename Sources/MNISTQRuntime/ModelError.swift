@@ -51,6 +51,16 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case executorRejected(reason: String)
     /// A metadata entry is malformed (`reason` says how).
     case badMetadata(index: Int, reason: String)
+    /// An in-place image's stored length differs from its payload length (it stores the payload uncompressed).
+    case storedLengthMismatch(stored: UInt32, payload: UInt32)
+    /// An in-place image's payload length is not the one its fixed sections and metadata add up to.
+    case inPlaceLayoutMismatch(found: Int, expected: Int)
+    /// A byte that the in-place layout reserves as zero (padding, or a conv1 tap past the 5×5 window) is not zero.
+    case nonZeroPadding(offset: Int, found: UInt8)
+    /// An in-place image to be borrowed does not start at a multiple of ``ModelFormat/inPlaceAlignment`` bytes.
+    case misaligned(address: UInt, alignment: Int)
+    /// A packed (zlib) file was given where an in-place image is required.
+    case notInPlace
 
     /// Field, value found, value expected, and a hint (without the file name: callers that read files prefix it).
     public var description: String {
@@ -101,6 +111,16 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the int8 executor cannot run these layers: \(reason); the model needs a different runtime version"
         case let .badMetadata(index, reason):
             return "metadata entry \(index): \(reason)"
+        case let .storedLengthMismatch(stored, payload):
+            return "in-place image stores \(stored) payload bytes but declares a \(payload)-byte payload, expected equal (in-place payloads are not compressed); \(corrupt)"
+        case let .inPlaceLayoutMismatch(found, expected):
+            return "in-place payload is \(found) bytes, its sections and metadata make \(expected); \(corrupt)"
+        case let .nonZeroPadding(offset, found):
+            return "byte \(offset) is \(found), expected 0 (padding of the in-place layout); \(corrupt)"
+        case let .misaligned(address, alignment):
+            return "in-place image starts at address 0x\(hex(address)), expected a multiple of \(alignment); place it in aligned memory (e.g. `__attribute__((aligned(\(alignment))))`, posix_memalign, or a memory map)"
+        case .notInPlace:
+            return "this is a packed .mnq8 model (zlib); an in-place image is needed here: convert it with `mnistq export --flash MODEL.mnq8 MODEL.mnqi`, or load it with Model(bytes:) / mnistq_unpack"
         }
     }
 }

@@ -68,6 +68,10 @@ public enum ModelFile {
     /// Decodes and checks a whole file. Every field is bounded before it sizes anything.
     static func decode(_ file: UnsafeBufferPointer<UInt8>) throws(ModelError) -> (ModelHeader, [QuantizedLayer], [(key: String, value: String)]) {
         let header = try ModelHeader(file)
+        if header.isInPlace {
+            let (layers, metadata) = try InPlaceImage.decode(UnsafeRawBufferPointer(file), header: header)
+            return (header, layers, metadata)
+        }
         let compressedStart = ModelFormat.headerLength
         let compressedEnd = compressedStart + Int(header.compressedLength)
         let compressed = UnsafeBufferPointer(rebasing: file[compressedStart..<compressedEnd])
@@ -212,34 +216,51 @@ public struct ModelHeader: Sendable, Equatable {
     /// CRC-32 of every byte before the trailer (header and zlib stream).
     public let crc32: UInt32
 
+    /// The fields of a header that was already checked (an ``InPlaceModel``'s image), read without checks.
+    init(trusting file: UnsafeRawBufferPointer) {
+        version = file.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.version)
+        flags = file.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.flags)
+        headerLength = file.loadLittleEndian(UInt32.self, at: ModelFormat.Offset.headerLength)
+        payloadLength = file.loadLittleEndian(UInt32.self, at: ModelFormat.Offset.payloadLength)
+        compressedLength = file.loadLittleEndian(UInt32.self, at: ModelFormat.Offset.compressedLength)
+        crc32 = file.loadLittleEndian(UInt32.self, at: Int(headerLength) + Int(compressedLength))
+    }
+
+    /// Whether this is an in-place image (flag bit ``ModelFormat/inPlaceFlag``) rather than a packed file.
+    public var isInPlace: Bool { flags & ModelFormat.inPlaceFlag != 0 }
+
     /// Checks, in order: length, magic, version, flags, header length, payload limit, total length, CRC-32.
+    /// Allocation-free unless it throws (an in-place image is checked where it lies, on a microcontroller too).
     init(_ file: UnsafeBufferPointer<UInt8>) throws(ModelError) {
         // Identify the file first, so a non-model file or a newer version gets that error, not a length error.
+        let minimum = ModelFormat.headerLength + ModelFormat.trailerLength
+        let hasMagic = file.count >= 4 && file[0] == 0x4D && file[1] == 0x4E && file[2] == 0x51 && file[3] == 0x38
         if file.count < ModelFormat.Offset.flags {
-            throw file.count >= 4 && !file.starts(with: ModelFormat.magic)
-                ? .badMagic(found: Array(file.prefix(4)))
-                : .fileTooShort(length: file.count, minimum: ModelFormat.headerLength + ModelFormat.trailerLength)
+            throw file.count >= 4 && !hasMagic ? .badMagic(found: Array(file.prefix(4))) : .fileTooShort(length: file.count, minimum: minimum)
         }
-        if !file.starts(with: ModelFormat.magic) { throw .badMagic(found: Array(file.prefix(4))) }
+        if !hasMagic { throw .badMagic(found: Array(file.prefix(4))) }
         version = file.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.version)
-        if !ModelFormat.supportedVersions.contains(version) {
+        if version != ModelFormat.currentVersion {
             throw .unsupportedVersion(found: version, supported: ModelFormat.supportedVersions)
         }
-        if file.count < ModelFormat.headerLength + ModelFormat.trailerLength {
-            throw .fileTooShort(length: file.count, minimum: ModelFormat.headerLength + ModelFormat.trailerLength)
-        }
+        if file.count < minimum { throw .fileTooShort(length: file.count, minimum: minimum) }
         flags = file.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.flags)
         if flags & ~ModelFormat.knownFlags != 0 { throw .unknownFlags(found: flags, known: ModelFormat.knownFlags) }
+        let inPlace = flags & ModelFormat.inPlaceFlag != 0
+        let expectedHeaderLength = inPlace ? ModelFormat.inPlaceHeaderLength : ModelFormat.headerLength
         headerLength = file.loadLittleEndian(UInt32.self, at: ModelFormat.Offset.headerLength)
-        if headerLength != UInt32(ModelFormat.headerLength) {
-            throw .badHeaderLength(found: headerLength, expected: ModelFormat.headerLength)
+        if headerLength != UInt32(expectedHeaderLength) {
+            throw .badHeaderLength(found: headerLength, expected: expectedHeaderLength)
         }
         payloadLength = file.loadLittleEndian(UInt32.self, at: ModelFormat.Offset.payloadLength)
         if Int(payloadLength) > ModelFormat.maximumPayloadLength {
             throw .payloadTooLarge(declared: payloadLength, limit: ModelFormat.maximumPayloadLength)
         }
         compressedLength = file.loadLittleEndian(UInt32.self, at: ModelFormat.Offset.compressedLength)
-        let expectedLength = ModelFormat.headerLength + Int(compressedLength) + ModelFormat.trailerLength
+        if inPlace && compressedLength != payloadLength {
+            throw .storedLengthMismatch(stored: compressedLength, payload: payloadLength)
+        }
+        let expectedLength = expectedHeaderLength + Int(compressedLength) + ModelFormat.trailerLength
         if file.count < expectedLength { throw .truncated(length: file.count, expected: expectedLength) }
         if file.count > expectedLength { throw .trailingBytes(length: file.count, expected: expectedLength) }
         let covered = expectedLength - ModelFormat.trailerLength

@@ -11,11 +11,21 @@ public enum ModelFormat {
     public static let currentVersion: UInt16 = 1
     /// Every version this runtime reads.
     public static let supportedVersions: [UInt16] = [1]
-    /// Flag bits defined by version 1: none, so a file must have flags 0 (a set bit means a feature this
-    /// runtime does not know).
-    public static let knownFlags: UInt16 = 0
-    /// Bytes of the version-1 header: magic, version, flags, header length, payload length, compressed length.
+    /// Flag bit 0: the file is an in-place image (<doc:ModelFormat#In-place-image>): a 64-byte header, then the payload
+    /// stored uncompressed in the kernels' order, 64-byte aligned sections, then the CRC-32. Without it the file is
+    /// packed: a 20-byte header, a zlib stream, the CRC-32.
+    public static let inPlaceFlag: UInt16 = 1
+    /// Every flag bit this runtime knows (a set bit outside them means a feature this runtime does not know).
+    public static let knownFlags: UInt16 = inPlaceFlag
+    /// Bytes of the version-1 header of a packed file: magic, version, flags, header length, payload length,
+    /// compressed length.
     public static let headerLength = 20
+    /// Bytes of the header of an in-place image: the packed header's 20 bytes, then zeros, so that the payload
+    /// starts 64-byte aligned.
+    public static let inPlaceHeaderLength = 64
+    /// Alignment of an in-place image's first byte when it is borrowed (``InPlaceModel``): its int32 arrays are
+    /// then 4-byte aligned and its sections 16-byte aligned, as the kernels' loads want them.
+    public static let inPlaceAlignment = 16
     /// Bytes of the trailer: the CRC-32.
     public static let trailerLength = 4
     /// Upper bound on the uncompressed payload, checked before any allocation (a real model needs about 217 KB).

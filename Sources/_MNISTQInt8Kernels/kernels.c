@@ -1,20 +1,7 @@
 // x86-64 kernels: AVX2 (16-bit pairs, vpmaddwd) and AVX-512 VNNI (u8×s8 quads, vpdpbusd); exact for these ranges.
 #include "_MNISTQInt8Kernels.h"
 
-// Requantization, exactly as requantize_s32 in Requantize.swift: (acc * multiplier + 2^(shift-1)) >> shift
-// (arithmetic), here always followed by a clamp. |acc * multiplier| <= 2^62, so the int64 sum cannot overflow.
-static inline int64_t requantize(int32_t acc, int32_t multiplier, int8_t shift) {
-    return ((int64_t)acc * (int64_t)multiplier + ((int64_t)1 << (shift - 1))) >> shift;
-}
-static inline int16_t requantize_relu(int32_t acc, int32_t multiplier, int8_t shift) {
-    int64_t r = requantize(acc, multiplier, shift);
-    return (int16_t)(r < 0 ? 0 : (r > 255 ? 255 : r));
-}
-// The scores layer's epilogue: requantized and saturated to int32 (no ReLU).
-static inline int32_t requantize_scores(int32_t acc, int32_t multiplier, int8_t shift) {
-    int64_t q = requantize(acc, multiplier, shift);
-    return (int32_t)(q < INT32_MIN ? INT32_MIN : (q > INT32_MAX ? INT32_MAX : q));
-}
+#include "requantize.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -152,6 +139,10 @@ int mnistq_int8_avx512vnni_available(void) {
             __builtin_cpu_supports("avx512vnni")) ? 1 : 0;
 }
 
+/// Rescaling constants of 16 channels for the AVX-512 epilogue: 64-bit lanes for even channels (2i) then odd
+/// channels (2i + 1): multiplier (low 32 bits used), rounding term 2^(shift−1), shift.
+typedef struct { int64_t multiplier[2][8], rounding[2][8], shift[2][8]; } mnistq_requant16;
+
 #define QUAD(p) _mm512_set1_epi32(load32(p))
 #define DPBUSD(acc, x, w) acc = _mm512_dpbusd_epi32(acc, x, w)
 
@@ -173,8 +164,25 @@ VNNI static inline __m512i pool4(__m512i a, __m512i b, __m512i c, __m512i d, con
     return _mm512_add_epi32(_mm512_max_epi32(_mm512_max_epi32(a, b), _mm512_max_epi32(c, d)), _mm512_loadu_si512(bias));
 }
 
+/// Fills `groups` mnistq_requant16 tables (16 channels each) from per-channel multipliers and shifts. Built per call
+/// on the stack (about 50 ns) so the kernels read the model's plain arrays: an in-place image is used as it lies.
+static inline void requant_tables(const int32_t *multiplier, const int8_t *shift, int groups, mnistq_requant16 *tables) {
+    for (int group = 0; group < groups; group++) {
+        for (int parity = 0; parity < 2; parity++) {
+            for (int lane = 0; lane < 8; lane++) {
+                const int c = group * 16 + 2 * lane + parity;
+                tables[group].multiplier[parity][lane] = multiplier[c];
+                tables[group].rounding[parity][lane] = (int64_t)1 << (shift[c] - 1);
+                tables[group].shift[parity][lane] = shift[c];
+            }
+        }
+    }
+}
+
 VNNI void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                            const mnistq_requant16 *requant, uint8_t *output) {
+                                            const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
+    mnistq_requant16 requant[1];
+    requant_tables(multiplier, shift, 1, requant);
     __m512i w[10];
     for (int i = 0; i < 10; i++) w[i] = _mm512_loadu_si512(weights + 64 * i);
     for (int py = 0; py < 14; py++) {
@@ -200,7 +208,9 @@ VNNI void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *
 }
 
 VNNI void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                            const mnistq_requant16 *requant, uint8_t *output) {
+                                            const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
+    mnistq_requant16 requant[2];
+    requant_tables(multiplier, shift, 2, requant);
     const int row = 18 * 16;
     for (int py = 0; py < 7; py++) {
         for (int px = 0; px < 7; px++) {
@@ -264,9 +274,9 @@ VNNI void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int
 int mnistq_int8_avx2_available(void) { return 0; }
 int mnistq_int8_avx512vnni_available(void) { return 0; }
 void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                       const mnistq_requant16 *requant, uint8_t *output) {}
+                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {}
 void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                       const mnistq_requant16 *requant, uint8_t *output) {}
+                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {}
 void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores) {}

@@ -116,7 +116,7 @@ public struct Int8Network: @unchecked Sendable {
         let fc1Output = (base + FastArena.fc1Output).assumingMemoryBound(to: Int16.self)
         let fc2Output = (base + FastArena.fc2Output).assumingMemoryBound(to: Int16.self)
         if p.path == .vnni512 {
-            runVNNIStage(stage, pixels: pixels, base: base, scores: scores)
+            runVNNIStage(stage, p.operands, pixels: pixels, base: base, scores: scores)
             return
         }
         if p.path == .avx2 {
@@ -168,37 +168,6 @@ public struct Int8Network: @unchecked Sendable {
     ///   - scores: 10 Int32 outputs (see `QuantizedLayerKind.linearScores`).
     public func runReference(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
         for stage in 0..<5 { runReferenceStage(stage, pixels: pixels, base: alignedArena(arena), scores: scores) }
-    }
-
-    @inline(__always)
-    func runVNNIStage(_ stage: Int, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
-        let p = packed
-        let conv1Input = (base + VNNIArena.conv1Input).assumingMemoryBound(to: UInt8.self)
-        let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
-        let conv2Output = (base + VNNIArena.conv2Output).assumingMemoryBound(to: UInt8.self)
-        let fc1Output = (base + VNNIArena.fc1Output).assumingMemoryBound(to: UInt8.self)
-        let fc2Output = (base + VNNIArena.fc2Output).assumingMemoryBound(to: UInt8.self)
-        switch stage {
-        case 0:
-            // Zero borders rebuilt every call (the arena may hold anything).
-            conv1Input.update(repeating: 0, count: 32 * 40)
-            for y in 0..<28 { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * 28, count: 28) }
-            conv2Input.update(repeating: 0, count: 18 * 18 * 16)
-            mnistq_conv1_relu_maxpool_vnni512(conv1Input, p.int8(p.layout.conv1QuadWeights), p.bias(0),
-                                              p.requant(p.layout.conv1Requant), conv2Input)
-        case 1:
-            mnistq_conv2_relu_maxpool_vnni512(conv2Input, p.int8(p.layout.conv2QuadWeights), p.bias(1),
-                                              p.requant(p.layout.conv2Requant), conv2Output)
-        case 2:
-            mnistq_linear_vnni512(conv2Output, 1568, p.int8(p.layout.fc1Weights), p.bias(2), p.multiplier(2), p.shift(2),
-                                  120, fc1Output, nil)
-        case 3:
-            mnistq_linear_vnni512(fc1Output, 120, p.int8(p.layout.fc2Weights), p.bias(3), p.multiplier(3), p.shift(3),
-                                  84, fc2Output, nil)
-        default:
-            mnistq_linear_vnni512(fc2Output, 84, p.int8(p.layout.fc3Weights), p.bias(4), p.multiplier(4), p.shift(4),
-                                  10, nil, scores)
-        }
     }
 
     /// Every layer's output for one image, in PyTorch order (conv: `[channels, h, w]`; linear: `[features]`),

@@ -9,8 +9,6 @@ final class PackedInt8Weights {
         var conv1Weights = 0, fc1Weights = 0, fc2Weights = 0, fc3Weights = 0
         var conv2WideWeights = 0
         var conv1PairedWeights = 0, conv2PairedWeights = 0, conv1QuadWeights = 0, conv2QuadWeights = 0
-        /// `mnistq_requant16` tables: 1 group of 16 channels for conv1, 2 for conv2.
-        var conv1Requant = 0, conv2Requant = 0
         /// Per layer: bias (Int32), multiplier (Int32), shift (Int8) arrays.
         var bias = [Int](repeating: 0, count: 5), multiplier = [Int](repeating: 0, count: 5), shift = [Int](repeating: 0, count: 5)
         var byteCount = 0
@@ -26,6 +24,8 @@ final class PackedInt8Weights {
     let storage: UnsafeMutableRawPointer
     /// Which kernels `run` uses (decided once, from the request and the CPU).
     let path: KernelPath
+    /// The VNNI pipeline's view of `storage` (the in-place image's layouts; meaningful on that path only).
+    let operands: KernelOperands
 
     /// Packs only what `path` reads: the conv layouts of the chosen kernel family (the other families' offsets
     /// stay 0 and are never read), plus the fc weights and per-layer constants every path shares.
@@ -49,8 +49,6 @@ final class PackedInt8Weights {
         case .vnni512:
             layout.conv1QuadWeights = layout.reserve(5 * 2 * 16 * 4)
             layout.conv2QuadWeights = layout.reserve(25 * 4 * 32 * 4)
-            layout.conv1Requant = layout.reserve(MemoryLayout<mnistq_requant16>.size)
-            layout.conv2Requant = layout.reserve(2 * MemoryLayout<mnistq_requant16>.size)
         }
         layout.fc1Weights = layout.reserve(120 * 1568)
         layout.fc2Weights = layout.reserve(84 * 120)
@@ -62,6 +60,14 @@ final class PackedInt8Weights {
         }
         self.layout = layout
         storage = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
+        operands = KernelOperands(base: storage) { kind, layer in
+            switch kind {
+            case 0: return [layout.conv1QuadWeights, layout.conv2QuadWeights, layout.fc1Weights, layout.fc2Weights, layout.fc3Weights][layer]
+            case 1: return layout.bias[layer]
+            case 2: return layout.multiplier[layer]
+            default: return layout.shift[layer]
+            }
+        }
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: layout.byteCount)
 
         switch path {
@@ -101,16 +107,6 @@ final class PackedInt8Weights {
                 let i = 4 * quad + lane
                 w2q[((((ky * 5 + kx) * 4 + quad) * 32) + o) * 4 + lane] = layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx]
             } } } } }
-            // Requantization tables (see mnistq_requant16): per 16 channels, even then odd channels, as Int64 lanes.
-            for (layer, offset, groups) in [(layers[0], layout.conv1Requant, 1), (layers[1], layout.conv2Requant, 2)] {
-                let table = (storage + offset).assumingMemoryBound(to: Int64.self)
-                for group in 0..<groups { for parity in 0..<2 { for lane in 0..<8 {
-                    let c = group * 16 + 2 * lane + parity, base = group * 48 + parity * 8 + lane
-                    table[base] = Int64(layer.multiplier[c])
-                    table[base + 16] = Int64(1) << (Int64(layer.shift[c]) - 1)
-                    table[base + 32] = Int64(layer.shift[c])
-                } } }
-            }
         }
         // fc1: columns permuted from PyTorch's flatten of [32, 7, 7] to the channels-last [7, 7, 32] conv2 output.
         let f1 = (storage + layout.fc1Weights).assumingMemoryBound(to: Int8.self)
@@ -133,9 +129,6 @@ final class PackedInt8Weights {
 
     @inline(__always) func int16(_ offset: Int) -> UnsafeMutablePointer<Int16> {
         (storage + offset).assumingMemoryBound(to: Int16.self)
-    }
-    @inline(__always) func requant(_ offset: Int) -> UnsafePointer<mnistq_requant16> {
-        UnsafePointer((storage + offset).assumingMemoryBound(to: mnistq_requant16.self))
     }
     @inline(__always) func int32(_ offset: Int) -> UnsafePointer<Int32> {
         UnsafePointer((storage + offset).assumingMemoryBound(to: Int32.self))

@@ -1,5 +1,7 @@
-// x86-64 inner kernels of the int8 runtime (AVX-512 VNNI and AVX2, chosen at run time); layouts are documented here
-// and in Sources/MNISTQRuntime/Kernels/PackedInt8Weights.swift. Results equal the Swift reference kernels bit for bit.
+// C inner kernels of the int8 runtime: x86-64 AVX-512 VNNI and AVX2 (chosen at run time), and the portable kernels
+// (SMLAD-style, native on Armv7E-M, exact C elsewhere); plus CRC-32. Layouts are documented here, in
+// Sources/MNISTQRuntime/Kernels/PackedInt8Weights.swift and in the model format spec (the in-place image). Results
+// equal the Swift reference kernels bit for bit.
 #ifndef MNISTQ_INT8_KERNELS_H
 #define MNISTQ_INT8_KERNELS_H
 #include <stdint.h>
@@ -26,25 +28,51 @@ void mnistq_linear_avx2(const int16_t *input, int input_count, const int8_t *wei
 /// 1 when this CPU (and OS) runs the AVX-512 VNNI kernels (avx512f, avx512bw, avx512vnni), else 0.
 int mnistq_int8_avx512vnni_available(void);
 
-/// Rescaling constants of 16 channels for the AVX-512 epilogue: 64-bit lanes for even channels (2i) then odd
-/// channels (2i + 1): multiplier (low 32 bits used), rounding term 2^(shift−1), shift.
-typedef struct { int64_t multiplier[2][8], rounding[2][8], shift[2][8]; } mnistq_requant16;
-
 /// conv1 + pool + requantize/ReLU with u8 activations. image: u8 [32][40] (28×28 at row+2, col+2, zeros elsewhere);
-/// weights: int8 [5][2][16][4] (ky, tap quad kx 0-3 / 4-7, output channel, tap; kx ≥ 5 zero); bias [16];
-/// requant: 1 group; output: u8 [18][18][16], interior written.
+/// weights: int8 [5][2][16][4] (ky, tap quad kx 0-3 / 4-7, output channel, tap; kx ≥ 5 zero); bias, multiplier,
+/// shift [16]; output: u8 [18][18][16], interior written.
 void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                       const mnistq_requant16 *requant, uint8_t *output);
+                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
 /// conv2 + pool + requantize/ReLU with u8 activations. input: u8 [18][18][16] (zero border 2); weights: int8
-/// [5][5][4][32][4] (ky, kx, input channel quad, output channel, channel of the quad); bias [32]; requant: 2 groups;
+/// [5][5][4][32][4] (ky, kx, input channel quad, output channel, channel of the quad); bias, multiplier, shift [32];
 /// output: u8 [7][7][32].
 void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                       const mnistq_requant16 *requant, uint8_t *output);
+                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
 /// Fully connected with u8 input [input_count] and int8 weights [output_count][input_count]: requantized ReLU u8 to
 /// relu_output when scores is NULL, else saturated Int32 scores.
 void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores);
+
+// ---- Portable kernels (portable.c): the same weight layouts as the VNNI kernels (the in-place image's), int16
+// activations. Every int16 activation vector is stored in "pair order": within each group of 4 values v0 v1 v2 v3
+// the memory order is v0 v2 v1 v3, so that one 32-bit load yields the pair (v0, v2) and the next (v1, v3), the
+// halves SXTB16 makes of 4 packed int8 weights. Counts are multiples of 4 (16, 32, 1568, 120, 84 all are).
+
+/// 1 when the portable kernels use the Armv7E-M DSP instructions (SMLAD, SXTB16, UXTB16), 0 when they compute the
+/// same with plain C.
+int mnistq_portable_uses_dsp(void);
+
+/// conv1 + pool + requantize/ReLU. image: u8 [32][40] as for the VNNI kernel; weights: int8 [5][2][16][4] (VNNI
+/// layout); output: int16 [18][18][16] in pair order per position, interior written (the border must be 0).
+void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+                                        const int32_t *multiplier, const int8_t *shift, int16_t *output);
+
+/// conv2 + pool + requantize/ReLU. input: int16 [18][18][16] in pair order (zero border 2); weights: int8
+/// [5][5][4][32][4] (VNNI layout); output: int16 [7][7][32] in pair order.
+void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weights, const int32_t *bias,
+                                        const int32_t *multiplier, const int8_t *shift, int16_t *output);
+
+/// Fully connected: int16 input [input_count] in pair order (input_count a multiple of 4), int8 weights
+/// [output_count][input_count] in natural order. Writes requantized ReLU int16 in pair order to relu_output
+/// (output_count a multiple of 4) when scores is NULL, else saturated Int32 scores in natural order.
+void mnistq_linear_portable(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+                            const int32_t *multiplier, const int8_t *shift, int output_count,
+                            int16_t *relu_output, int32_t *scores);
+
+/// CRC-32 (IEEE, reflected 0xEDB88320, as zlib's crc32) register update over `count` bytes: pass 0xFFFFFFFF first,
+/// invert the final register. The table is a constant (flash on a microcontroller, no heap, no lazy init).
+uint32_t mnistq_crc32_update(uint32_t crc, const uint8_t *bytes, long count);
 #endif

@@ -1,0 +1,112 @@
+// A model that borrows an in-place image (flash, a memory map, an array) and classifies without any allocation.
+import _MNISTQInt8Kernels
+
+/// An int8 model read where it lies: ``init(borrowing:kernels:)`` checks an in-place image (<doc:ModelFormat#In-place-image>)
+/// completely, then `classify` runs the kernels straight on its bytes. Nothing is copied or allocated from load
+/// through classify, so it runs on a microcontroller with the image in flash and an arena of
+/// ``arenaByteCount`` bytes in RAM.
+///
+/// ```swift
+/// let model = try InPlaceModel(borrowing: imageBytes)     // all checks happen here; imageBytes must outlive model
+/// model.classify(pixels: pixels, arena: arena, scores: scores)
+/// ```
+///
+/// **Lifetime.** The model keeps a pointer to the image: the bytes must stay valid and unchanged while it is used.
+/// **Threads.** Immutable: share it freely; give each thread its own arena.
+/// **Results** are bit-identical to ``Model``'s on every kernel path.
+public struct InPlaceModel: @unchecked Sendable {
+    /// Which kernels `classify` runs. Every choice gives bit-identical scores.
+    public enum Kernels: Sendable {
+        /// AVX-512 VNNI when the CPU has it, else the portable C kernels.
+        case fastest
+        /// The portable C kernels: dual 16-bit multiply-accumulates, native SMLAD on Armv7E-M (Cortex-M4/M7).
+        case portable
+    }
+
+    /// The borrowed image.
+    public let image: UnsafeRawBufferPointer
+    /// Its header (version, flags, lengths, CRC-32).
+    public var header: ModelHeader { ModelHeader(trusting: image) }
+    let operands: KernelOperands
+    let usesVNNI: Bool
+
+    /// Checks `image` completely (header, CRC-32, padding, every weight and constant, metadata; see
+    /// ``InPlaceImage/validate(_:)``) and borrows it. Allocation-free unless it throws.
+    ///
+    /// - Throws: ``ModelError``: the header's errors, ``ModelError/notInPlace`` for a packed `.mnq8`,
+    ///   ``ModelError/misaligned(address:alignment:)`` when the image does not start at a multiple of
+    ///   ``ModelFormat/inPlaceAlignment``, then the body's errors.
+    public init(borrowing image: UnsafeRawBufferPointer, kernels: Kernels = .fastest) throws(ModelError) {
+        let header = try ModelHeader(image.uint8Buffer())
+        if !header.isInPlace { throw .notInPlace }
+        let address = UInt(bitPattern: image.baseAddress)
+        if address % UInt(ModelFormat.inPlaceAlignment) != 0 { throw .misaligned(address: address, alignment: ModelFormat.inPlaceAlignment) }
+        try InPlaceImage.validateBody(image, header: header)
+        self.image = image
+        operands = InPlaceModel.operands(of: image.baseAddress!)
+        usesVNNI = kernels == .fastest && mnistq_int8_avx512vnni_available() != 0
+    }
+
+    /// The kernels' view of an image's sections.
+    static func operands(of base: UnsafeRawPointer) -> KernelOperands {
+        KernelOperands(base: base) { kind, layer in
+            switch kind {
+            case 0: return InPlaceImage.weightOffset(of: layer)
+            case 1: return InPlaceImage.biasOffset(of: layer)
+            case 2: return InPlaceImage.multiplierOffset(of: layer)
+            default: return InPlaceImage.shiftOffset(of: layer)
+            }
+        }
+    }
+
+    /// Bytes of arena one `classify` call needs, for every kernel path, including 63 bytes of slack so that any
+    /// arena address works (the kernels align it to 64 bytes).
+    public static var arenaByteCount: Int { max(VNNIArena.byteCount, PortableArena.byteCount) + 63 }
+
+    /// The kernels `classify` runs here: "avx512-vnni", "armv7em-dsp" (the portable kernels on a CPU with the
+    /// Armv7E-M DSP instructions) or "portable-c".
+    public var kernelName: StaticString {
+        if usesVNNI { return "avx512-vnni" }
+        return mnistq_portable_uses_dsp() != 0 ? "armv7em-dsp" : "portable-c"
+    }
+
+    /// Real value of one score step (fc3's output scale): logit ≈ score × `scoreScale`.
+    public var scoreScale: Float {
+        Float(bitPattern: image.loadLittleEndian(UInt32.self, at: InPlaceImage.outputScaleOffset(of: 4)))
+    }
+
+    /// Classifies one image: 784 pixels (28×28 row-major, 0 = background) into 10 int32 scores. Allocation-free,
+    /// non-throwing, no checks (the model was checked at load).
+    ///
+    /// - Parameters:
+    ///   - arena: ``arenaByteCount`` writable bytes, any alignment, not used by a concurrent call.
+    ///   - scores: room for 10 Int32.
+    public func classify(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+        let base = alignedArena(arena)
+        if usesVNNI {
+            for stage in 0..<5 { runVNNIStage(stage, operands, pixels: pixels, base: base, scores: scores) }
+        } else {
+            for stage in 0..<5 { runPortableStage(stage, operands, pixels: pixels, base: base, scores: scores) }
+        }
+    }
+
+    /// ``classify(pixels:arena:scores:)`` with an ``InferenceScratch`` of at least ``arenaByteCount`` bytes, returning
+    /// the digit and scores (as ``Model/classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` does). Allocation-free.
+    public func classify(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
+        precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
+        precondition(scratch.byteCount >= InPlaceModel.arenaByteCount, "scratch is smaller than InPlaceModel.arenaByteCount")
+        var scores = DigitScores()
+        scores.withUnsafeMutablePointer { classify(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
+        return Classification(scores: scores, scoreScale: scoreScale)
+    }
+
+    /// The layers and metadata in the packed format's terms (PyTorch weight order). Allocates; for tools and tests.
+    public func decoded() -> (layers: [QuantizedLayer], metadata: [(key: String, value: String)]) {
+        do {
+            return try InPlaceImage.decode(image, header: ModelHeader(image.uint8Buffer()))
+        } catch {
+            // init checked the same bytes; they must not have changed since (see Lifetime).
+            preconditionFailure("InPlaceModel: the borrowed image changed after it was checked: \(error)")
+        }
+    }
+}

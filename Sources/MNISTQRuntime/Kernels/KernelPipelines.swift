@@ -1,0 +1,105 @@
+// The C kernel pipelines that read the in-place layouts (int8 weight quads, channels-last fc1), over one arena.
+import _MNISTQInt8Kernels
+
+/// Pointers to one model's weights and constants in the layouts the VNNI and portable C kernels read: the sections
+/// of an in-place image, or the same layouts packed at load by `PackedInt8Weights`. Plain pointers (no arrays), so
+/// running a model through them allocates nothing.
+struct KernelOperands {
+    /// conv1 `[5][2][16][4]`, conv2 `[5][5][4][32][4]`, fc1 `[120][1568]` channels-last, fc2 `[84][120]`, fc3 `[10][84]`.
+    var weights: (UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafePointer<Int8>)
+    var bias: (UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>)
+    var multiplier: (UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>)
+    var shift: (UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafePointer<Int8>)
+
+    /// The operands of layer `layer` (0...4).
+    @inline(__always) func weights(_ layer: Int) -> UnsafePointer<Int8> { pick(weights, layer) }
+    @inline(__always) func bias(_ layer: Int) -> UnsafePointer<Int32> { pick(bias, layer) }
+    @inline(__always) func multiplier(_ layer: Int) -> UnsafePointer<Int32> { pick(multiplier, layer) }
+    @inline(__always) func shift(_ layer: Int) -> UnsafePointer<Int8> { pick(shift, layer) }
+
+    /// Operands at `base + offset(kind, layer)`; `kind` 0 weights, 1 bias, 2 multiplier, 3 shift.
+    init(base: UnsafeRawPointer, offset: (_ kind: Int, _ layer: Int) -> Int) {
+        func p<T>(_ kind: Int, _ layer: Int, _: T.Type) -> UnsafePointer<T> { (base + offset(kind, layer)).assumingMemoryBound(to: T.self) }
+        weights = (p(0, 0, Int8.self), p(0, 1, Int8.self), p(0, 2, Int8.self), p(0, 3, Int8.self), p(0, 4, Int8.self))
+        bias = (p(1, 0, Int32.self), p(1, 1, Int32.self), p(1, 2, Int32.self), p(1, 3, Int32.self), p(1, 4, Int32.self))
+        multiplier = (p(2, 0, Int32.self), p(2, 1, Int32.self), p(2, 2, Int32.self), p(2, 3, Int32.self), p(2, 4, Int32.self))
+        shift = (p(3, 0, Int8.self), p(3, 1, Int8.self), p(3, 2, Int8.self), p(3, 3, Int8.self), p(3, 4, Int8.self))
+    }
+}
+
+@inline(__always)
+private func pick<T>(_ values: (T, T, T, T, T), _ index: Int) -> T {
+    switch index {
+    case 0: return values.0
+    case 1: return values.1
+    case 2: return values.2
+    case 3: return values.3
+    default: return values.4
+    }
+}
+
+/// Stage `stage` (0 conv1, 1 conv2, 2 fc1, 3 fc2, 4 fc3) of the AVX-512 VNNI pipeline (u8 activations, `VNNIArena`).
+/// `base` is the 64-byte aligned arena.
+@inline(__always)
+func runVNNIStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer,
+                  scores: UnsafeMutablePointer<Int32>) {
+    let conv1Input = (base + VNNIArena.conv1Input).assumingMemoryBound(to: UInt8.self)
+    let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
+    let conv2Output = (base + VNNIArena.conv2Output).assumingMemoryBound(to: UInt8.self)
+    let fc1Output = (base + VNNIArena.fc1Output).assumingMemoryBound(to: UInt8.self)
+    let fc2Output = (base + VNNIArena.fc2Output).assumingMemoryBound(to: UInt8.self)
+    switch stage {
+    case 0:
+        // Zero borders rebuilt every call (the arena may hold anything).
+        conv1Input.update(repeating: 0, count: 32 * 40)
+        for y in 0..<28 { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * 28, count: 28) }
+        conv2Input.update(repeating: 0, count: 18 * 18 * 16)
+        mnistq_conv1_relu_maxpool_vnni512(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
+    case 1:
+        mnistq_conv2_relu_maxpool_vnni512(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
+    case 2:
+        mnistq_linear_vnni512(conv2Output, 1568, op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), 120, fc1Output, nil)
+    case 3:
+        mnistq_linear_vnni512(fc1Output, 120, op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), 84, fc2Output, nil)
+    default:
+        mnistq_linear_vnni512(fc2Output, 84, op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), 10, nil, scores)
+    }
+}
+
+/// Stage `stage` of the portable C pipeline (int16 activations in pair order, `PortableArena`): SMLAD kernels on
+/// Armv7E-M, their exact C definitions elsewhere.
+@inline(__always)
+func runPortableStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer,
+                      scores: UnsafeMutablePointer<Int32>) {
+    let conv1Input = (base + PortableArena.conv1Input).assumingMemoryBound(to: UInt8.self)
+    let conv2Input = (base + PortableArena.conv2Input).assumingMemoryBound(to: Int16.self)
+    let conv2Output = (base + PortableArena.conv2Output).assumingMemoryBound(to: Int16.self)
+    let fc1Output = (base + PortableArena.fc1Output).assumingMemoryBound(to: Int16.self)
+    let fc2Output = (base + PortableArena.fc2Output).assumingMemoryBound(to: Int16.self)
+    switch stage {
+    case 0:
+        conv1Input.update(repeating: 0, count: 32 * 40)
+        for y in 0..<28 { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * 28, count: 28) }
+        conv2Input.update(repeating: 0, count: 18 * 18 * 16)
+        mnistq_conv1_relu_maxpool_portable(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
+    case 1:
+        mnistq_conv2_relu_maxpool_portable(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
+    case 2:
+        mnistq_linear_portable(conv2Output, 1568, op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), 120, fc1Output, nil)
+    case 3:
+        mnistq_linear_portable(fc1Output, 120, op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), 84, fc2Output, nil)
+    default:
+        mnistq_linear_portable(fc2Output, 84, op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), 10, nil, scores)
+    }
+}
+
+/// Arena plan of the portable C pipeline (byte offsets from the 64-byte aligned arena start). The conv1 input and
+/// the conv2 output share bytes: the first is dead before the second is written.
+enum PortableArena {
+    static let conv2Input = 0                          // int16 [18, 18, 16], pair order, zero border
+    static let conv1Input = conv2Input + 18 * 18 * 16 * 2  // u8 [32, 40], image at (row + 2, col + 2)
+    static let conv2Output = conv1Input                // int16 [7, 7, 32], pair order
+    static let fc1Output = conv2Output + 1568 * 2      // int16 [120], pair order
+    static let fc2Output = fc1Output + 120 * 2         // int16 [84], pair order
+    static let byteCount = max(conv1Input + 32 * 40, fc2Output + 84 * 2)
+}

@@ -1,0 +1,204 @@
+// Portable int8 kernels in the CMSIS-NN manner: dual 16-bit multiply-accumulates (SMLAD) on bytes widened in pairs
+// (SXTB16 for int8 weights, UXTB16 for u8 pixels). On Armv7E-M (Cortex-M4/M7/M33 with DSP) these are the ACLE
+// intrinsics, one instruction each; elsewhere they are exact C definitions of the same instructions, so the host's
+// tests run this very code and prove it equal to the reference kernels. Also the CRC-32 table.
+#include "_MNISTQInt8Kernels.h"
+#include "requantize.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+int mnistq_portable_uses_dsp(void) { return 1; }
+// ROR #8 folds into the extend instruction's rotate operand.
+static inline uint32_t ror8(uint32_t x) { return (x >> 8) | (x << 24); }
+/// Signed bytes 0 and 2 of w as the int16 pair (low, high); _13 the same of bytes 1 and 3.
+static inline uint32_t sx02(uint32_t w) { return (uint32_t)__sxtb16((int32_t)w); }
+static inline uint32_t sx13(uint32_t w) { return (uint32_t)__sxtb16((int32_t)ror8(w)); }
+/// Unsigned bytes 0 and 2 of x as the int16 pair (low, high); _13 the same of bytes 1 and 3.
+static inline uint32_t ux02(uint32_t x) { return (uint32_t)__uxtb16(x); }
+static inline uint32_t ux13(uint32_t x) { return (uint32_t)__uxtb16(ror8(x)); }
+/// acc + low(a)·low(b) + high(a)·high(b), int16 halves.
+static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad((int32_t)a, (int32_t)b, acc); }
+#else
+int mnistq_portable_uses_dsp(void) { return 0; }
+static inline uint32_t pair(int32_t low, int32_t high) { return (uint32_t)(uint16_t)low | ((uint32_t)(uint16_t)high << 16); }
+static inline uint32_t sx02(uint32_t w) { return pair((int8_t)(w & 0xFF), (int8_t)((w >> 16) & 0xFF)); }
+static inline uint32_t sx13(uint32_t w) { return pair((int8_t)((w >> 8) & 0xFF), (int8_t)(w >> 24)); }
+static inline uint32_t ux02(uint32_t x) { return x & 0x00FF00FFu; }
+static inline uint32_t ux13(uint32_t x) { return (x >> 8) & 0x00FF00FFu; }
+// The sum wraps as the instruction's does (it cannot wrap within the format's ranges); unsigned arithmetic keeps
+// C free of signed-overflow undefined behaviour.
+static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) {
+    int32_t low = (int32_t)(int16_t)(a & 0xFFFF) * (int32_t)(int16_t)(b & 0xFFFF);
+    int32_t high = (int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16);
+    return (int32_t)((uint32_t)acc + (uint32_t)low + (uint32_t)high);
+}
+#endif
+
+/// 4 bytes from any address (one LDR on Cortex-M4, which allows unaligned word loads; memcpy keeps C strict).
+static inline uint32_t load4(const void *p) {
+    uint32_t value;
+    __builtin_memcpy(&value, p, 4);
+    return value;
+}
+
+/// Where value i of an activation vector lives in pair order (v0 v2 v1 v3 within each group of 4).
+static inline int pair_slot(int i) { return (i & ~3) | ((i & 1) << 1) | ((i >> 1) & 1); }
+
+static inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
+
+void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+                                        const int32_t *multiplier, const int8_t *shift, int16_t *output) {
+    for (int py = 0; py < 14; py++) {
+        for (int px = 0; px < 14; px++) {
+            const uint8_t *corner = image + (2 * py) * 40 + 2 * px;
+            int16_t *out = output + ((py + 2) * 18 + px + 2) * 16;
+            for (int o = 0; o < 16; o += 2) {
+                // The pool window's 4 positions × channels o, o + 1: 8 accumulators. Taps kx 5...7 have weight 0.
+                int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, b00 = 0, b01 = 0, b10 = 0, b11 = 0;
+                for (int ky = 0; ky < 5; ky++) {
+                    const uint8_t *r0 = corner + ky * 40, *r1 = r0 + 40;
+                    for (int quad = 0; quad < 2; quad++) {
+                        const int8_t *w = weights + ((ky * 2 + quad) * 16 + o) * 4;
+                        const uint32_t wa = load4(w), wb = load4(w + 4);
+                        const uint32_t wa02 = sx02(wa), wa13 = sx13(wa), wb02 = sx02(wb), wb13 = sx13(wb);
+                        uint32_t x;
+                        x = load4(r0 + 4 * quad);
+                        a00 = smlad(ux02(x), wa02, smlad(ux13(x), wa13, a00)); b00 = smlad(ux02(x), wb02, smlad(ux13(x), wb13, b00));
+                        x = load4(r0 + 4 * quad + 1);
+                        a01 = smlad(ux02(x), wa02, smlad(ux13(x), wa13, a01)); b01 = smlad(ux02(x), wb02, smlad(ux13(x), wb13, b01));
+                        x = load4(r1 + 4 * quad);
+                        a10 = smlad(ux02(x), wa02, smlad(ux13(x), wa13, a10)); b10 = smlad(ux02(x), wb02, smlad(ux13(x), wb13, b10));
+                        x = load4(r1 + 4 * quad + 1);
+                        a11 = smlad(ux02(x), wa02, smlad(ux13(x), wa13, a11)); b11 = smlad(ux02(x), wb02, smlad(ux13(x), wb13, b11));
+                    }
+                }
+                // Pooling before the rescale equals pooling after it (the rescale is monotonic); bias is per channel.
+                const int32_t a = max32(max32(a00, a01), max32(a10, a11)) + bias[o];
+                const int32_t b = max32(max32(b00, b01), max32(b10, b11)) + bias[o + 1];
+                out[pair_slot(o)] = requantize_relu(a, multiplier[o], shift[o]);
+                out[pair_slot(o + 1)] = requantize_relu(b, multiplier[o + 1], shift[o + 1]);
+            }
+        }
+    }
+}
+
+void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weights, const int32_t *bias,
+                                        const int32_t *multiplier, const int8_t *shift, int16_t *output) {
+    const int row = 18 * 16;
+    for (int py = 0; py < 7; py++) {
+        for (int px = 0; px < 7; px++) {
+            const int16_t *corner = input + (2 * py) * row + (2 * px) * 16;
+            int16_t *out = output + (py * 7 + px) * 32;
+            for (int o = 0; o < 32; o += 2) {
+                // 4 positions × 2 channels. Per tap and input-channel quad: 2 weight words widened once (4 SXTB16),
+                // then 2 activation words per position (already int16 pairs) and 16 SMLAD: 32 MACs.
+                int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, b00 = 0, b01 = 0, b10 = 0, b11 = 0;
+                for (int tap = 0; tap < 25; tap++) {
+                    const int16_t *x = corner + (tap / 5) * row + (tap % 5) * 16;
+                    const int8_t *w = weights + (tap * 128 + o) * 4;
+                    for (int quad = 0; quad < 4; quad++) {
+                        const uint32_t wa = load4(w + quad * 128), wb = load4(w + quad * 128 + 4);
+                        const uint32_t wa02 = sx02(wa), wa13 = sx13(wa), wb02 = sx02(wb), wb13 = sx13(wb);
+                        const int16_t *q = x + 4 * quad;
+                        uint32_t lo, hi;
+                        lo = load4(q); hi = load4(q + 2);
+                        a00 = smlad(lo, wa02, smlad(hi, wa13, a00)); b00 = smlad(lo, wb02, smlad(hi, wb13, b00));
+                        lo = load4(q + 16); hi = load4(q + 18);
+                        a01 = smlad(lo, wa02, smlad(hi, wa13, a01)); b01 = smlad(lo, wb02, smlad(hi, wb13, b01));
+                        lo = load4(q + row); hi = load4(q + row + 2);
+                        a10 = smlad(lo, wa02, smlad(hi, wa13, a10)); b10 = smlad(lo, wb02, smlad(hi, wb13, b10));
+                        lo = load4(q + row + 16); hi = load4(q + row + 18);
+                        a11 = smlad(lo, wa02, smlad(hi, wa13, a11)); b11 = smlad(lo, wb02, smlad(hi, wb13, b11));
+                    }
+                }
+                const int32_t a = max32(max32(a00, a01), max32(a10, a11)) + bias[o];
+                const int32_t b = max32(max32(b00, b01), max32(b10, b11)) + bias[o + 1];
+                out[pair_slot(o)] = requantize_relu(a, multiplier[o], shift[o]);
+                out[pair_slot(o + 1)] = requantize_relu(b, multiplier[o + 1], shift[o + 1]);
+            }
+        }
+    }
+}
+
+/// Σ weights[i] · input[i] over 4 values: the activation pairs (v0, v2), (v1, v3) against the widened weight bytes.
+#define DOT4(acc, w, lo, hi) acc = smlad(lo, sx02(w), smlad(hi, sx13(w), acc))
+
+void mnistq_linear_portable(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+                            const int32_t *multiplier, const int8_t *shift, int output_count,
+                            int16_t *relu_output, int32_t *scores) {
+    int o = 0;
+    for (; o < output_count; o += 4) {
+        const int rows = output_count - o < 4 ? output_count - o : 4;
+        const int8_t *w0 = weights + (long)o * input_count;
+        const int8_t *w1 = w0 + (rows > 1 ? input_count : 0), *w2 = w0 + (rows > 2 ? 2 * input_count : 0);
+        const int8_t *w3 = w0 + (rows > 3 ? 3 * input_count : 0);
+        int32_t s[4] = {0, 0, 0, 0};
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int i = 0; i < input_count; i += 4) {
+            const uint32_t lo = load4(input + i), hi = load4(input + i + 2);
+            DOT4(s0, load4(w0 + i), lo, hi); DOT4(s1, load4(w1 + i), lo, hi);
+            DOT4(s2, load4(w2 + i), lo, hi); DOT4(s3, load4(w3 + i), lo, hi);
+        }
+        s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+        for (int r = 0; r < rows; r++) {
+            const int32_t acc = bias[o + r] + s[r];
+            if (scores) {
+                scores[o + r] = requantize_scores(acc, multiplier[o + r], shift[o + r]);
+            } else {
+                relu_output[pair_slot(o + r)] = requantize_relu(acc, multiplier[o + r], shift[o + r]);
+            }
+        }
+    }
+}
+
+// CRC-32 table for the reflected IEEE polynomial 0xEDB88320 (entry n is the register after 8 steps from n).
+static const uint32_t crc_table[256] = {
+    0x00000000, 0x77073096, 0xEE0E612C, 0x990951BA, 0x076DC419, 0x706AF48F,
+    0xE963A535, 0x9E6495A3, 0x0EDB8832, 0x79DCB8A4, 0xE0D5E91E, 0x97D2D988,
+    0x09B64C2B, 0x7EB17CBD, 0xE7B82D07, 0x90BF1D91, 0x1DB71064, 0x6AB020F2,
+    0xF3B97148, 0x84BE41DE, 0x1ADAD47D, 0x6DDDE4EB, 0xF4D4B551, 0x83D385C7,
+    0x136C9856, 0x646BA8C0, 0xFD62F97A, 0x8A65C9EC, 0x14015C4F, 0x63066CD9,
+    0xFA0F3D63, 0x8D080DF5, 0x3B6E20C8, 0x4C69105E, 0xD56041E4, 0xA2677172,
+    0x3C03E4D1, 0x4B04D447, 0xD20D85FD, 0xA50AB56B, 0x35B5A8FA, 0x42B2986C,
+    0xDBBBC9D6, 0xACBCF940, 0x32D86CE3, 0x45DF5C75, 0xDCD60DCF, 0xABD13D59,
+    0x26D930AC, 0x51DE003A, 0xC8D75180, 0xBFD06116, 0x21B4F4B5, 0x56B3C423,
+    0xCFBA9599, 0xB8BDA50F, 0x2802B89E, 0x5F058808, 0xC60CD9B2, 0xB10BE924,
+    0x2F6F7C87, 0x58684C11, 0xC1611DAB, 0xB6662D3D, 0x76DC4190, 0x01DB7106,
+    0x98D220BC, 0xEFD5102A, 0x71B18589, 0x06B6B51F, 0x9FBFE4A5, 0xE8B8D433,
+    0x7807C9A2, 0x0F00F934, 0x9609A88E, 0xE10E9818, 0x7F6A0DBB, 0x086D3D2D,
+    0x91646C97, 0xE6635C01, 0x6B6B51F4, 0x1C6C6162, 0x856530D8, 0xF262004E,
+    0x6C0695ED, 0x1B01A57B, 0x8208F4C1, 0xF50FC457, 0x65B0D9C6, 0x12B7E950,
+    0x8BBEB8EA, 0xFCB9887C, 0x62DD1DDF, 0x15DA2D49, 0x8CD37CF3, 0xFBD44C65,
+    0x4DB26158, 0x3AB551CE, 0xA3BC0074, 0xD4BB30E2, 0x4ADFA541, 0x3DD895D7,
+    0xA4D1C46D, 0xD3D6F4FB, 0x4369E96A, 0x346ED9FC, 0xAD678846, 0xDA60B8D0,
+    0x44042D73, 0x33031DE5, 0xAA0A4C5F, 0xDD0D7CC9, 0x5005713C, 0x270241AA,
+    0xBE0B1010, 0xC90C2086, 0x5768B525, 0x206F85B3, 0xB966D409, 0xCE61E49F,
+    0x5EDEF90E, 0x29D9C998, 0xB0D09822, 0xC7D7A8B4, 0x59B33D17, 0x2EB40D81,
+    0xB7BD5C3B, 0xC0BA6CAD, 0xEDB88320, 0x9ABFB3B6, 0x03B6E20C, 0x74B1D29A,
+    0xEAD54739, 0x9DD277AF, 0x04DB2615, 0x73DC1683, 0xE3630B12, 0x94643B84,
+    0x0D6D6A3E, 0x7A6A5AA8, 0xE40ECF0B, 0x9309FF9D, 0x0A00AE27, 0x7D079EB1,
+    0xF00F9344, 0x8708A3D2, 0x1E01F268, 0x6906C2FE, 0xF762575D, 0x806567CB,
+    0x196C3671, 0x6E6B06E7, 0xFED41B76, 0x89D32BE0, 0x10DA7A5A, 0x67DD4ACC,
+    0xF9B9DF6F, 0x8EBEEFF9, 0x17B7BE43, 0x60B08ED5, 0xD6D6A3E8, 0xA1D1937E,
+    0x38D8C2C4, 0x4FDFF252, 0xD1BB67F1, 0xA6BC5767, 0x3FB506DD, 0x48B2364B,
+    0xD80D2BDA, 0xAF0A1B4C, 0x36034AF6, 0x41047A60, 0xDF60EFC3, 0xA867DF55,
+    0x316E8EEF, 0x4669BE79, 0xCB61B38C, 0xBC66831A, 0x256FD2A0, 0x5268E236,
+    0xCC0C7795, 0xBB0B4703, 0x220216B9, 0x5505262F, 0xC5BA3BBE, 0xB2BD0B28,
+    0x2BB45A92, 0x5CB36A04, 0xC2D7FFA7, 0xB5D0CF31, 0x2CD99E8B, 0x5BDEAE1D,
+    0x9B64C2B0, 0xEC63F226, 0x756AA39C, 0x026D930A, 0x9C0906A9, 0xEB0E363F,
+    0x72076785, 0x05005713, 0x95BF4A82, 0xE2B87A14, 0x7BB12BAE, 0x0CB61B38,
+    0x92D28E9B, 0xE5D5BE0D, 0x7CDCEFB7, 0x0BDBDF21, 0x86D3D2D4, 0xF1D4E242,
+    0x68DDB3F8, 0x1FDA836E, 0x81BE16CD, 0xF6B9265B, 0x6FB077E1, 0x18B74777,
+    0x88085AE6, 0xFF0F6A70, 0x66063BCA, 0x11010B5C, 0x8F659EFF, 0xF862AE69,
+    0x616BFFD3, 0x166CCF45, 0xA00AE278, 0xD70DD2EE, 0x4E048354, 0x3903B3C2,
+    0xA7672661, 0xD06016F7, 0x4969474D, 0x3E6E77DB, 0xAED16A4A, 0xD9D65ADC,
+    0x40DF0B66, 0x37D83BF0, 0xA9BCAE53, 0xDEBB9EC5, 0x47B2CF7F, 0x30B5FFE9,
+    0xBDBDF21C, 0xCABAC28A, 0x53B39330, 0x24B4A3A6, 0xBAD03605, 0xCDD70693,
+    0x54DE5729, 0x23D967BF, 0xB3667A2E, 0xC4614AB8, 0x5D681B02, 0x2A6F2B94,
+    0xB40BBE37, 0xC30C8EA1, 0x5A05DF1B, 0x2D02EF8D,
+};
+
+uint32_t mnistq_crc32_update(uint32_t crc, const uint8_t *bytes, long count) {
+    for (long i = 0; i < count; i++) crc = crc_table[(crc ^ bytes[i]) & 0xFF] ^ (crc >> 8);
+    return crc;
+}
