@@ -11,6 +11,7 @@
  *   heap CALLS                       calls into malloc/posix_memalign/free & co (must be 0)
  * Exit status: 0 ok, 2 a mnistq call failed, 4 the arena is too small, 5 the heap was called.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "firmware.h"
@@ -18,8 +19,8 @@
 
 /* Generated at build time by tools/mcu-run: the model (mnistq export --flash --c-array) and the first N MNIST test
  * images (never committed). */
-extern const unsigned char mnistq_model_image[];
-extern const unsigned int mnistq_model_image_size;
+extern const uint8_t mnistq_model_image[];
+extern const size_t mnistq_model_image_size;
 extern const unsigned char mnistq_test_images[];
 extern const unsigned int mnistq_test_image_count;
 
