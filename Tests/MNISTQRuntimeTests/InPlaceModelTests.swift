@@ -215,7 +215,8 @@ final class InPlaceModelTests: XCTestCase {
         damaged = good; damaged.setLE(UInt32((1 << 30) + 1), at: InPlaceImage.biasOffset(of: 4) + 4 * 9)
         assertRejects(resealed(damaged), .biasOutOfRange(layer: "fc3", channel: 9, found: (1 << 30) + 1), "bias")
         damaged = good; damaged.setLE(Float.nan.bitPattern, at: InPlaceImage.outputScaleOffset(of: 0))
-        XCTAssertThrowsError(try InPlaceModel(borrowing: AlignedImage(resealed(damaged)).bytes)) { error in
+        let nanScale = AlignedImage(resealed(damaged))
+        XCTAssertThrowsError(try InPlaceModel(borrowing: nanScale.bytes)) { error in
             guard case .invalidScale(layer: "conv1", field: "outputScale", _)? = error as? ModelError else { return XCTFail("\(error)") }
         }
         damaged = good; damaged[InPlaceImage.shiftOffset(of: 4) + 10] = 7  // padding after fc3's 10 shifts
