@@ -8,14 +8,13 @@
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
 int mnistq_portable_uses_dsp(void) { return 1; }
-// ROR #8 folds into the extend instruction's rotate operand.
-static inline uint32_t ror8(uint32_t x) { return (x >> 8) | (x << 24); }
-/// Signed bytes 0 and 2 of w as the int16 pair (low, high); _13 the same of bytes 1 and 3.
+/// Signed bytes 0 and 2 of w as the int16 pair (low, high); _13 the same of bytes 1 and 3. The rotate is the
+/// instruction's own operand: written in C, compilers emit a separate ROR first (one instruction more per call).
 static inline uint32_t sx02(uint32_t w) { return (uint32_t)__sxtb16((int32_t)w); }
-static inline uint32_t sx13(uint32_t w) { return (uint32_t)__sxtb16((int32_t)ror8(w)); }
+static inline uint32_t sx13(uint32_t w) { uint32_t r; __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w)); return r; }
 /// Unsigned bytes 0 and 2 of x as the int16 pair (low, high); _13 the same of bytes 1 and 3.
 static inline uint32_t ux02(uint32_t x) { return (uint32_t)__uxtb16(x); }
-static inline uint32_t ux13(uint32_t x) { return (uint32_t)__uxtb16(ror8(x)); }
+static inline uint32_t ux13(uint32_t x) { uint32_t r; __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x)); return r; }
 /// acc + low(a)·low(b) + high(a)·high(b), int16 halves.
 static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad((int32_t)a, (int32_t)b, acc); }
 #else
@@ -46,37 +45,48 @@ static inline int pair_slot(int i) { return (i & ~3) | ((i & 1) << 1) | ((i >> 1
 
 static inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 
+/// A 32-bit word that may alias other types: how pair-order int16 activations and weight quads (both 4-byte
+/// aligned: the arena plan and the in-place layout guarantee it) are read without breaking C's aliasing rules. A
+/// memcpy here makes GCC bounce two words through the stack instead of one LDRD.
+typedef uint32_t __attribute__((may_alias, aligned(4))) aliased_word;
+
+/// The two pair-order words at p (8 bytes, 4-byte aligned: one LDRD on Cortex-M4).
+static inline void load_pairs(const int16_t *p, uint32_t *lo, uint32_t *hi) {
+    const aliased_word *words = (const aliased_word *)(const void *)p;
+    *lo = words[0];
+    *hi = words[1];
+}
+
+/// The weight quad at p (4-byte aligned in every layout).
+static inline uint32_t load_quad(const int8_t *p) { return *(const aliased_word *)(const void *)p; }
+
 void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                         const int32_t *multiplier, const int8_t *shift, int16_t *output) {
     for (int py = 0; py < 14; py++) {
         for (int px = 0; px < 14; px++) {
             const uint8_t *corner = image + (2 * py) * 40 + 2 * px;
             int16_t *out = output + ((py + 2) * 18 + px + 2) * 16;
-            for (int o = 0; o < 16; o += 2) {
-                // The pool window's 4 positions × channels o, o + 1: 8 accumulators. Taps kx 5...7 have weight 0.
-                int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, b00 = 0, b01 = 0, b10 = 0, b11 = 0;
-                for (int ky = 0; ky < 5; ky++) {
-                    const uint8_t *r0 = corner + ky * 40, *r1 = r0 + 40;
+            for (int o = 0; o < 16; o++) {
+                // One channel at the pool window's 4 positions (taps kx 5...7 have weight 0): per kernel row and tap
+                // quad, one weight word widened once, then per position 4 pixels widened in pairs and 2 SMLAD.
+                int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+                const uint8_t *r = corner;
+                const int8_t *w = weights + o * 4;
+                for (int ky = 0; ky < 5; ky++, r += 40, w += 128) {
                     for (int quad = 0; quad < 2; quad++) {
-                        const int8_t *w = weights + ((ky * 2 + quad) * 16 + o) * 4;
-                        const uint32_t wa = load4(w), wb = load4(w + 4);
-                        const uint32_t wa02 = sx02(wa), wa13 = sx13(wa), wb02 = sx02(wb), wb13 = sx13(wb);
-                        uint32_t x;
-                        x = load4(r0 + 4 * quad);
-                        a00 = smlad(ux02(x), wa02, smlad(ux13(x), wa13, a00)); b00 = smlad(ux02(x), wb02, smlad(ux13(x), wb13, b00));
-                        x = load4(r0 + 4 * quad + 1);
-                        a01 = smlad(ux02(x), wa02, smlad(ux13(x), wa13, a01)); b01 = smlad(ux02(x), wb02, smlad(ux13(x), wb13, b01));
-                        x = load4(r1 + 4 * quad);
-                        a10 = smlad(ux02(x), wa02, smlad(ux13(x), wa13, a10)); b10 = smlad(ux02(x), wb02, smlad(ux13(x), wb13, b10));
-                        x = load4(r1 + 4 * quad + 1);
-                        a11 = smlad(ux02(x), wa02, smlad(ux13(x), wa13, a11)); b11 = smlad(ux02(x), wb02, smlad(ux13(x), wb13, b11));
+                        const uint32_t wq = load_quad(w + quad * 64);
+                        const uint32_t w02 = sx02(wq), w13 = sx13(wq);
+                        const uint8_t *x = r + 4 * quad;
+                        uint32_t p;
+                        p = load4(x);      a00 = smlad(ux02(p), w02, smlad(ux13(p), w13, a00));
+                        p = load4(x + 1);  a01 = smlad(ux02(p), w02, smlad(ux13(p), w13, a01));
+                        p = load4(x + 40); a10 = smlad(ux02(p), w02, smlad(ux13(p), w13, a10));
+                        p = load4(x + 41); a11 = smlad(ux02(p), w02, smlad(ux13(p), w13, a11));
                     }
                 }
                 // Pooling before the rescale equals pooling after it (the rescale is monotonic); bias is per channel.
                 const int32_t a = max32(max32(a00, a01), max32(a10, a11)) + bias[o];
-                const int32_t b = max32(max32(b00, b01), max32(b10, b11)) + bias[o + 1];
                 out[pair_slot(o)] = requantize_relu(a, multiplier[o], shift[o]);
-                out[pair_slot(o + 1)] = requantize_relu(b, multiplier[o + 1], shift[o + 1]);
             }
         }
     }
@@ -89,32 +99,29 @@ void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weig
         for (int px = 0; px < 7; px++) {
             const int16_t *corner = input + (2 * py) * row + (2 * px) * 16;
             int16_t *out = output + (py * 7 + px) * 32;
-            for (int o = 0; o < 32; o += 2) {
-                // 4 positions × 2 channels. Per tap and input-channel quad: 2 weight words widened once (4 SXTB16),
-                // then 2 activation words per position (already int16 pairs) and 16 SMLAD: 32 MACs.
-                int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, b00 = 0, b01 = 0, b10 = 0, b11 = 0;
-                for (int tap = 0; tap < 25; tap++) {
-                    const int16_t *x = corner + (tap / 5) * row + (tap % 5) * 16;
-                    const int8_t *w = weights + (tap * 128 + o) * 4;
-                    for (int quad = 0; quad < 4; quad++) {
-                        const uint32_t wa = load4(w + quad * 128), wb = load4(w + quad * 128 + 4);
-                        const uint32_t wa02 = sx02(wa), wa13 = sx13(wa), wb02 = sx02(wb), wb13 = sx13(wb);
-                        const int16_t *q = x + 4 * quad;
-                        uint32_t lo, hi;
-                        lo = load4(q); hi = load4(q + 2);
-                        a00 = smlad(lo, wa02, smlad(hi, wa13, a00)); b00 = smlad(lo, wb02, smlad(hi, wb13, b00));
-                        lo = load4(q + 16); hi = load4(q + 18);
-                        a01 = smlad(lo, wa02, smlad(hi, wa13, a01)); b01 = smlad(lo, wb02, smlad(hi, wb13, b01));
-                        lo = load4(q + row); hi = load4(q + row + 2);
-                        a10 = smlad(lo, wa02, smlad(hi, wa13, a10)); b10 = smlad(lo, wb02, smlad(hi, wb13, b10));
-                        lo = load4(q + row + 16); hi = load4(q + row + 18);
-                        a11 = smlad(lo, wa02, smlad(hi, wa13, a11)); b11 = smlad(lo, wb02, smlad(hi, wb13, b11));
+            for (int o = 0; o < 32; o++) {
+                // One channel at the pool window's 4 positions: per tap and input-channel quad, one weight word
+                // widened once (2 SXTB16), then one LDRD and 2 SMLAD per position: 16 MACs in 15 instructions, and
+                // few enough live values (4 sums, 2 weight pairs, 2 words, 2 pointers) that nothing spills.
+                int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+                const int16_t *x = corner;
+                const int8_t *w = weights + o * 4;
+                for (int ky = 0; ky < 5; ky++, x += row - 5 * 16) {
+                    for (int kx = 0; kx < 5; kx++, x += 16, w += 512) {
+                        for (int quad = 0; quad < 4; quad++) {
+                            const uint32_t wq = load_quad(w + quad * 128);
+                            const uint32_t w02 = sx02(wq), w13 = sx13(wq);
+                            const int16_t *q = x + 4 * quad;
+                            uint32_t lo, hi;
+                            load_pairs(q, &lo, &hi);            a00 = smlad(lo, w02, smlad(hi, w13, a00));
+                            load_pairs(q + 16, &lo, &hi);       a01 = smlad(lo, w02, smlad(hi, w13, a01));
+                            load_pairs(q + row, &lo, &hi);      a10 = smlad(lo, w02, smlad(hi, w13, a10));
+                            load_pairs(q + row + 16, &lo, &hi); a11 = smlad(lo, w02, smlad(hi, w13, a11));
+                        }
                     }
                 }
                 const int32_t a = max32(max32(a00, a01), max32(a10, a11)) + bias[o];
-                const int32_t b = max32(max32(b00, b01), max32(b10, b11)) + bias[o + 1];
                 out[pair_slot(o)] = requantize_relu(a, multiplier[o], shift[o]);
-                out[pair_slot(o + 1)] = requantize_relu(b, multiplier[o + 1], shift[o + 1]);
             }
         }
     }
@@ -126,22 +133,21 @@ void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weig
 void mnistq_linear_portable(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                             const int32_t *multiplier, const int8_t *shift, int output_count,
                             int16_t *relu_output, int32_t *scores) {
-    int o = 0;
-    for (; o < output_count; o += 4) {
-        const int rows = output_count - o < 4 ? output_count - o : 4;
+    // Two rows at a time: per 4 inputs one LDRD of activation pairs, then per row one weight word, 2 SXTB16 and
+    // 2 SMLAD. Four rows would reuse the activations more but spill on Cortex-M4's 13 registers.
+    for (int o = 0; o < output_count; o += 2) {
         const int8_t *w0 = weights + (long)o * input_count;
-        const int8_t *w1 = w0 + (rows > 1 ? input_count : 0), *w2 = w0 + (rows > 2 ? 2 * input_count : 0);
-        const int8_t *w3 = w0 + (rows > 3 ? 3 * input_count : 0);
-        int32_t s[4] = {0, 0, 0, 0};
-        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        const int8_t *w1 = o + 1 < output_count ? w0 + input_count : w0;
+        int32_t s0 = 0, s1 = 0;
         for (int i = 0; i < input_count; i += 4) {
-            const uint32_t lo = load4(input + i), hi = load4(input + i + 2);
-            DOT4(s0, load4(w0 + i), lo, hi); DOT4(s1, load4(w1 + i), lo, hi);
-            DOT4(s2, load4(w2 + i), lo, hi); DOT4(s3, load4(w3 + i), lo, hi);
+            uint32_t lo, hi;
+            load_pairs(input + i, &lo, &hi);
+            DOT4(s0, load_quad(w0 + i), lo, hi);
+            DOT4(s1, load_quad(w1 + i), lo, hi);
         }
-        s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
-        for (int r = 0; r < rows; r++) {
-            const int32_t acc = bias[o + r] + s[r];
+        const int32_t sums[2] = {s0, s1};
+        for (int r = 0; r < 2 && o + r < output_count; r++) {
+            const int32_t acc = bias[o + r] + sums[r];
             if (scores) {
                 scores[o + r] = requantize_scores(acc, multiplier[o + r], shift[o + r]);
             } else {
