@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shared by the edge scripts (check-embedded, build-c-lib, test-c, mcu-run): toolchain paths, apt installs, the runtime's sources.
 # Sourced, not run: it only defines variables and functions.
+# shellcheck disable=SC2034  # the variables are for the scripts that source this file
 set -euo pipefail
 
 edge_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
