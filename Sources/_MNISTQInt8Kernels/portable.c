@@ -60,29 +60,50 @@ static inline void load_pairs(const int16_t *p, uint32_t *lo, uint32_t *hi) {
 /// The weight quad at p (4-byte aligned in every layout).
 static inline uint32_t load_quad(const int8_t *p) { return *(const aliased_word *)(const void *)p; }
 
+_Static_assert(MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES == (32 * 32 * 2 + 16 * 5 * 3) * 4, "conv1 scratch: pixel pairs + weights");
+_Static_assert(MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES == 25 * 4 * 2 * 2 * 4, "conv2 scratch: two channels' weights");
+
+/// Stores two words (8 bytes, 4-byte aligned: one STRD).
+static inline void store_pairs(uint32_t *p, uint32_t lo, uint32_t hi) { p[0] = lo; p[1] = hi; }
+
 void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                        const int32_t *multiplier, const int8_t *shift, int16_t *output) {
+                                        const int32_t *multiplier, const int8_t *shift, int16_t *output,
+                                        void *scratch) {
+    // Widened once per image instead of once per window and channel (the work is the same for every one of them):
+    // - rows: for each padded row r and column x, the pixel pairs (p[x], p[x+2]) and (p[x+1], p[x+3]), so that a
+    //   tap quad at any column is one LDRD;
+    // - weights: per channel and kernel row, (w0, w2), (w1, w3) and (w4, 0); taps 5...7 are zero, so the second quad
+    //   needs one SMLAD per position, not two.
+    uint32_t *rows = (uint32_t *)scratch;                 // [32 rows][32 columns][2 words]
+    uint32_t *taps = rows + 32 * 32 * 2;                  // [16 channels][5 kernel rows][3 words] (+1 word, aligned)
+    for (int r = 0; r < 32; r++) {
+        for (int x = 0; x < 32; x++) {
+            const uint32_t p = load4(image + r * 40 + x);
+            store_pairs(rows + (r * 32 + x) * 2, ux02(p), ux13(p));
+        }
+    }
+    for (int o = 0; o < 16; o++) {
+        for (int ky = 0; ky < 5; ky++) {
+            const uint32_t q0 = load_quad(weights + (ky * 2 * 16 + o) * 4), q1 = load_quad(weights + ((ky * 2 + 1) * 16 + o) * 4);
+            uint32_t *t = taps + (o * 5 + ky) * 3;
+            t[0] = sx02(q0); t[1] = sx13(q0); t[2] = sx02(q1);  // sx02(q1) = (w4, w6) = (w4, 0)
+        }
+    }
     for (int py = 0; py < 14; py++) {
         for (int px = 0; px < 14; px++) {
-            const uint8_t *corner = image + (2 * py) * 40 + 2 * px;
+            const uint32_t *corner = rows + ((2 * py) * 32 + 2 * px) * 2;
             int16_t *out = output + ((py + 2) * 18 + px + 2) * 16;
             for (int o = 0; o < 16; o++) {
-                // One channel at the pool window's 4 positions (taps kx 5...7 have weight 0): per kernel row and tap
-                // quad, one weight word widened once, then per position 4 pixels widened in pairs and 2 SMLAD.
+                // One channel at the window's 4 positions: per kernel row 3 weight words, then per position one LDRD,
+                // 2 SMLAD (taps 0-3) and one word, one SMLAD (tap 4).
                 int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
-                const uint8_t *r = corner;
-                const int8_t *w = weights + o * 4;
-                for (int ky = 0; ky < 5; ky++, r += 40, w += 128) {
-                    for (int quad = 0; quad < 2; quad++) {
-                        const uint32_t wq = load_quad(w + quad * 64);
-                        const uint32_t w02 = sx02(wq), w13 = sx13(wq);
-                        const uint8_t *x = r + 4 * quad;
-                        uint32_t p;
-                        p = load4(x);      a00 = smlad(ux02(p), w02, smlad(ux13(p), w13, a00));
-                        p = load4(x + 1);  a01 = smlad(ux02(p), w02, smlad(ux13(p), w13, a01));
-                        p = load4(x + 40); a10 = smlad(ux02(p), w02, smlad(ux13(p), w13, a10));
-                        p = load4(x + 41); a11 = smlad(ux02(p), w02, smlad(ux13(p), w13, a11));
-                    }
+                const uint32_t *t = taps + o * 15, *x = corner;
+                for (int ky = 0; ky < 5; ky++, t += 3, x += 64) {
+                    const uint32_t w02 = t[0], w13 = t[1], w4 = t[2];
+                    a00 = smlad(x[0], w02, smlad(x[1], w13, smlad(x[8], w4, a00)));
+                    a01 = smlad(x[2], w02, smlad(x[3], w13, smlad(x[10], w4, a01)));
+                    a10 = smlad(x[64], w02, smlad(x[65], w13, smlad(x[72], w4, a10)));
+                    a11 = smlad(x[66], w02, smlad(x[67], w13, smlad(x[74], w4, a11)));
                 }
                 // Pooling before the rescale equals pooling after it (the rescale is monotonic); bias is per channel.
                 const int32_t a = max32(max32(a00, a01), max32(a10, a11)) + bias[o];
@@ -93,35 +114,44 @@ void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weig
 }
 
 void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weights, const int32_t *bias,
-                                        const int32_t *multiplier, const int8_t *shift, int16_t *output) {
+                                        const int32_t *multiplier, const int8_t *shift, int16_t *output,
+                                        void *scratch) {
     const int row = 18 * 16;
-    for (int py = 0; py < 7; py++) {
-        for (int px = 0; px < 7; px++) {
-            const int16_t *corner = input + (2 * py) * row + (2 * px) * 16;
-            int16_t *out = output + (py * 7 + px) * 32;
-            for (int o = 0; o < 32; o++) {
-                // One channel at the pool window's 4 positions: per tap and input-channel quad, one weight word
-                // widened once (2 SXTB16), then one LDRD and 2 SMLAD per position: 16 MACs in 15 instructions, and
-                // few enough live values (4 sums, 2 weight pairs, 2 words, 2 pointers) that nothing spills.
-                int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
-                const int16_t *x = corner;
-                const int8_t *w = weights + o * 4;
-                for (int ky = 0; ky < 5; ky++, x += row - 5 * 16) {
-                    for (int kx = 0; kx < 5; kx++, x += 16, w += 512) {
-                        for (int quad = 0; quad < 4; quad++) {
-                            const uint32_t wq = load_quad(w + quad * 128);
-                            const uint32_t w02 = sx02(wq), w13 = sx13(wq);
-                            const int16_t *q = x + 4 * quad;
-                            uint32_t lo, hi;
-                            load_pairs(q, &lo, &hi);            a00 = smlad(lo, w02, smlad(hi, w13, a00));
-                            load_pairs(q + 16, &lo, &hi);       a01 = smlad(lo, w02, smlad(hi, w13, a01));
-                            load_pairs(q + row, &lo, &hi);      a10 = smlad(lo, w02, smlad(hi, w13, a10));
-                            load_pairs(q + row + 16, &lo, &hi); a11 = smlad(lo, w02, smlad(hi, w13, a11));
+    uint32_t *widened = (uint32_t *)scratch;  // [25 taps][4 quads][2 channels][2 words]
+    for (int o = 0; o < 32; o += 2) {
+        // Two channels' weights widened once for all 49 windows, then per tap and input-channel quad: two LDRD of
+        // weight pairs, per position one LDRD of activation pairs and 4 SMLAD (16 MACs in 12 instructions), with
+        // 4 sums live: nothing spills on Cortex-M4.
+        for (int tq = 0; tq < 100; tq++) {
+            const uint32_t qa = load_quad(weights + (tq * 32 + o) * 4), qb = load_quad(weights + (tq * 32 + o + 1) * 4);
+            uint32_t *w = widened + tq * 4;
+            w[0] = sx02(qa); w[1] = sx13(qa); w[2] = sx02(qb); w[3] = sx13(qb);
+        }
+        for (int py = 0; py < 7; py++) {
+            for (int px = 0; px < 7; px++) {
+                int32_t best_a = INT32_MIN, best_b = INT32_MIN;
+                for (int dy = 0; dy < 2; dy++) {
+                    // Positions (2py + dy, 2px) and (2py + dy, 2px + 1) of channels o (a) and o + 1 (b).
+                    int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+                    const int16_t *x = input + (2 * py + dy) * row + (2 * px) * 16;
+                    const uint32_t *w = widened;
+                    for (int ky = 0; ky < 5; ky++, x += row - 5 * 16) {
+                        for (int kx = 0; kx < 5; kx++, x += 16) {
+                            for (int quad = 0; quad < 4; quad++, w += 4) {
+                                uint32_t lo, hi;
+                                load_pairs(x + 4 * quad, &lo, &hi);
+                                a0 = smlad(lo, w[0], smlad(hi, w[1], a0)); b0 = smlad(lo, w[2], smlad(hi, w[3], b0));
+                                load_pairs(x + 16 + 4 * quad, &lo, &hi);
+                                a1 = smlad(lo, w[0], smlad(hi, w[1], a1)); b1 = smlad(lo, w[2], smlad(hi, w[3], b1));
+                            }
                         }
                     }
+                    best_a = max32(best_a, max32(a0, a1));
+                    best_b = max32(best_b, max32(b0, b1));
                 }
-                const int32_t a = max32(max32(a00, a01), max32(a10, a11)) + bias[o];
-                out[pair_slot(o)] = requantize_relu(a, multiplier[o], shift[o]);
+                int16_t *out = output + (py * 7 + px) * 32;
+                out[pair_slot(o)] = requantize_relu(best_a + bias[o], multiplier[o], shift[o]);
+                out[pair_slot(o + 1)] = requantize_relu(best_b + bias[o + 1], multiplier[o + 1], shift[o + 1]);
             }
         }
     }
