@@ -113,6 +113,48 @@ void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weig
     }
 }
 
+/// One conv2 tap for 2 channels (a, b) at 2 positions (0, 1): 4 input-channel quads, 64 MACs. x: position 0's 16
+/// pair-order activations (position 1's follow 16 values later); w: the tap's widened weights, [quad][channel][2].
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
+// The same arithmetic as the C version below, in the order Cortex-M4 runs best: compilers hoist the loads of several
+// quads to hide latency, run out of its 13 registers and spill (measured under QEMU: 3.34 M instructions per image
+// for conv2 alone, against 2.1 M this way). 2 LDRD of weights + 2 LDRD of activations + 8 SMLAD per quad.
+#define MNISTQ_QUAD(W, X)                                                                 \
+    "ldrd %[w0], %[w1], [%[w], #" #W "]\n\t"                                              \
+    "ldrd %[lo], %[hi], [%[x], #" #X "]\n\t"                                              \
+    "smlad %[a0], %[lo], %[w0], %[a0]\n\t"                                                \
+    "smlad %[a0], %[hi], %[w1], %[a0]\n\t"                                                \
+    "ldrd %[w2], %[w3], [%[w], #" #W "+8]\n\t"                                            \
+    "smlad %[b0], %[lo], %[w2], %[b0]\n\t"                                                \
+    "smlad %[b0], %[hi], %[w3], %[b0]\n\t"                                                \
+    "ldrd %[lo], %[hi], [%[x], #" #X "+32]\n\t"                                           \
+    "smlad %[a1], %[lo], %[w0], %[a1]\n\t"                                                \
+    "smlad %[a1], %[hi], %[w1], %[a1]\n\t"                                                \
+    "smlad %[b1], %[lo], %[w2], %[b1]\n\t"                                                \
+    "smlad %[b1], %[hi], %[w3], %[b1]\n\t"
+static inline void tap_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+    uint32_t w0, w1, w2, w3, lo, hi;
+    int32_t s0 = *a0, s1 = *a1, t0 = *b0, t1 = *b1;
+    __asm__(MNISTQ_QUAD(0, 0) MNISTQ_QUAD(16, 8) MNISTQ_QUAD(32, 16) MNISTQ_QUAD(48, 24)
+            : [a0] "+r"(s0), [a1] "+r"(s1), [b0] "+r"(t0), [b1] "+r"(t1), [w0] "=&r"(w0), [w1] "=&r"(w1),
+              [w2] "=&r"(w2), [w3] "=&r"(w3), [lo] "=&r"(lo), [hi] "=&r"(hi)
+            : [x] "r"(x), [w] "r"(w)
+            : "memory");
+    *a0 = s0; *a1 = s1; *b0 = t0; *b1 = t1;
+}
+#undef MNISTQ_QUAD
+#else
+static inline void tap_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+    for (int quad = 0; quad < 4; quad++, w += 4) {
+        uint32_t lo, hi;
+        load_pairs(x + 4 * quad, &lo, &hi);
+        *a0 = smlad(lo, w[0], smlad(hi, w[1], *a0)); *b0 = smlad(lo, w[2], smlad(hi, w[3], *b0));
+        load_pairs(x + 16 + 4 * quad, &lo, &hi);
+        *a1 = smlad(lo, w[0], smlad(hi, w[1], *a1)); *b1 = smlad(lo, w[2], smlad(hi, w[3], *b1));
+    }
+}
+#endif
+
 void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weights, const int32_t *bias,
                                         const int32_t *multiplier, const int8_t *shift, int16_t *output,
                                         void *scratch) {
@@ -136,14 +178,8 @@ void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weig
                     const int16_t *x = input + (2 * py + dy) * row + (2 * px) * 16;
                     const uint32_t *w = widened;
                     for (int ky = 0; ky < 5; ky++, x += row - 5 * 16) {
-                        for (int kx = 0; kx < 5; kx++, x += 16) {
-                            for (int quad = 0; quad < 4; quad++, w += 4) {
-                                uint32_t lo, hi;
-                                load_pairs(x + 4 * quad, &lo, &hi);
-                                a0 = smlad(lo, w[0], smlad(hi, w[1], a0)); b0 = smlad(lo, w[2], smlad(hi, w[3], b0));
-                                load_pairs(x + 16 + 4 * quad, &lo, &hi);
-                                a1 = smlad(lo, w[0], smlad(hi, w[1], a1)); b1 = smlad(lo, w[2], smlad(hi, w[3], b1));
-                            }
+                        for (int kx = 0; kx < 5; kx++, x += 16, w += 16) {
+                            tap_step(x, w, &a0, &a1, &b0, &b1);
                         }
                     }
                     best_a = max32(best_a, max32(a0, a1));
