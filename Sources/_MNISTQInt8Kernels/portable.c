@@ -15,8 +15,8 @@ static inline uint32_t sx13(uint32_t w) { uint32_t r; __asm__("sxtb16 %0, %1, ro
 /// Unsigned bytes 0 and 2 of x as the int16 pair (low, high); _13 the same of bytes 1 and 3.
 static inline uint32_t ux02(uint32_t x) { return (uint32_t)__uxtb16(x); }
 static inline uint32_t ux13(uint32_t x) { uint32_t r; __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x)); return r; }
-/// acc + low(a)·low(b) + high(a)·high(b), int16 halves.
-static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad((int32_t)a, (int32_t)b, acc); }
+/// acc + low(a)·low(b) + high(a)·high(b), int16 halves. (Unused where the hot loops are assembly.)
+__attribute__((unused)) static inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad((int32_t)a, (int32_t)b, acc); }
 #else
 int mnistq_portable_uses_dsp(void) { return 0; }
 static inline uint32_t pair(int32_t low, int32_t high) { return (uint32_t)(uint16_t)low | ((uint32_t)(uint16_t)high << 16); }
@@ -51,7 +51,7 @@ static inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 typedef uint32_t __attribute__((may_alias, aligned(4))) aliased_word;
 
 /// The two pair-order words at p (8 bytes, 4-byte aligned: one LDRD on Cortex-M4).
-static inline void load_pairs(const int16_t *p, uint32_t *lo, uint32_t *hi) {
+__attribute__((unused)) static inline void load_pairs(const int16_t *p, uint32_t *lo, uint32_t *hi) {
     const aliased_word *words = (const aliased_word *)(const void *)p;
     *lo = words[0];
     *hi = words[1];
@@ -65,6 +65,41 @@ _Static_assert(MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES == 25 * 4 * 2 * 2 * 4, "conv2
 
 /// Stores two words (8 bytes, 4-byte aligned: one STRD).
 static inline void store_pairs(uint32_t *p, uint32_t lo, uint32_t hi) { p[0] = lo; p[1] = hi; }
+
+/// One kernel row of conv1 for one channel at a pool window's 4 positions: t holds the row's widened weights
+/// (w0, w2), (w1, w3), (w4, 0); x the top-left position's pixel pairs in the [32][32][2] word table.
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
+// A fixed LDRD/SMLAD sequence for the reason given at tap_step: 22 instructions for 4 positions × 5 taps.
+#define MNISTQ_POSITION(ACC, X)                                                           \
+    "ldrd %[lo], %[hi], [%[x], #" #X "]\n\t"                                              \
+    "smlad %[" #ACC "], %[lo], %[w02], %[" #ACC "]\n\t"                                   \
+    "smlad %[" #ACC "], %[hi], %[w13], %[" #ACC "]\n\t"                                   \
+    "ldr %[lo], [%[x], #" #X "+32]\n\t"                                                  \
+    "smlad %[" #ACC "], %[lo], %[w4], %[" #ACC "]\n\t"
+static inline void conv1_row_step(const uint32_t *x, const uint32_t *t, int32_t *a00, int32_t *a01, int32_t *a10,
+                                  int32_t *a11) {
+    uint32_t w02, w13, w4, lo, hi;
+    int32_t s00 = *a00, s01 = *a01, s10 = *a10, s11 = *a11;
+    __asm__("ldrd %[w02], %[w13], [%[t]]\n\t"
+            "ldr %[w4], [%[t], #8]\n\t"
+            MNISTQ_POSITION(s00, 0) MNISTQ_POSITION(s01, 8) MNISTQ_POSITION(s10, 256) MNISTQ_POSITION(s11, 264)
+            : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [w02] "=&r"(w02), [w13] "=&r"(w13),
+              [w4] "=&r"(w4), [lo] "=&r"(lo), [hi] "=&r"(hi)
+            : [x] "r"(x), [t] "r"(t)
+            : "memory");
+    *a00 = s00; *a01 = s01; *a10 = s10; *a11 = s11;
+}
+#undef MNISTQ_POSITION
+#else
+static inline void conv1_row_step(const uint32_t *x, const uint32_t *t, int32_t *a00, int32_t *a01, int32_t *a10,
+                                  int32_t *a11) {
+    const uint32_t w02 = t[0], w13 = t[1], w4 = t[2];
+    *a00 = smlad(x[0], w02, smlad(x[1], w13, smlad(x[8], w4, *a00)));
+    *a01 = smlad(x[2], w02, smlad(x[3], w13, smlad(x[10], w4, *a01)));
+    *a10 = smlad(x[64], w02, smlad(x[65], w13, smlad(x[72], w4, *a10)));
+    *a11 = smlad(x[66], w02, smlad(x[67], w13, smlad(x[74], w4, *a11)));
+}
+#endif
 
 void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                         const int32_t *multiplier, const int8_t *shift, int16_t *output,
@@ -98,13 +133,7 @@ void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weig
                 // 2 SMLAD (taps 0-3) and one word, one SMLAD (tap 4).
                 int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
                 const uint32_t *t = taps + o * 15, *x = corner;
-                for (int ky = 0; ky < 5; ky++, t += 3, x += 64) {
-                    const uint32_t w02 = t[0], w13 = t[1], w4 = t[2];
-                    a00 = smlad(x[0], w02, smlad(x[1], w13, smlad(x[8], w4, a00)));
-                    a01 = smlad(x[2], w02, smlad(x[3], w13, smlad(x[10], w4, a01)));
-                    a10 = smlad(x[64], w02, smlad(x[65], w13, smlad(x[72], w4, a10)));
-                    a11 = smlad(x[66], w02, smlad(x[67], w13, smlad(x[74], w4, a11)));
-                }
+                for (int ky = 0; ky < 5; ky++, t += 3, x += 64) conv1_row_step(x, t, &a00, &a01, &a10, &a11);
                 // Pooling before the rescale equals pooling after it (the rescale is monotonic); bias is per channel.
                 const int32_t a = max32(max32(a00, a01), max32(a10, a11)) + bias[o];
                 out[pair_slot(o)] = requantize_relu(a, multiplier[o], shift[o]);
@@ -193,8 +222,42 @@ void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weig
     }
 }
 
-/// Σ weights[i] · input[i] over 4 values: the activation pairs (v0, v2), (v1, v3) against the widened weight bytes.
-#define DOT4(acc, w, lo, hi) acc = smlad(lo, sx02(w), smlad(hi, sx13(w), acc))
+/// 4 inputs of two rows: *s0 += Σ (*w0)[i] · x[i], *s1 likewise with *w1, over the activation pairs (v0, v2),
+/// (v1, v3) and the widened weight bytes; advances x by 4 values and both rows by 4 weights.
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
+// A fixed sequence (11 instructions for 8 MACs) for the reason given at tap_step.
+static inline void dot4_rows2(const int16_t **x, const int8_t **w0, const int8_t **w1, int32_t *s0, int32_t *s1) {
+    uint32_t lo, hi, wa, wb, t;
+    int32_t a = *s0, b = *s1;
+    const int16_t *xp = *x;
+    const int8_t *pa = *w0, *pb = *w1;
+    __asm__("ldrd %[lo], %[hi], [%[x]], #8\n\t"
+            "ldr %[wa], [%[pa]], #4\n\t"
+            "ldr %[wb], [%[pb]], #4\n\t"
+            "sxtb16 %[t], %[wa], ror #8\n\t"
+            "sxtb16 %[wa], %[wa]\n\t"
+            "smlad %[a], %[lo], %[wa], %[a]\n\t"
+            "smlad %[a], %[hi], %[t], %[a]\n\t"
+            "sxtb16 %[t], %[wb], ror #8\n\t"
+            "sxtb16 %[wb], %[wb]\n\t"
+            "smlad %[b], %[lo], %[wb], %[b]\n\t"
+            "smlad %[b], %[hi], %[t], %[b]\n\t"
+            : [a] "+r"(a), [b] "+r"(b), [x] "+r"(xp), [pa] "+r"(pa), [pb] "+r"(pb), [lo] "=&r"(lo), [hi] "=&r"(hi),
+              [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t)
+            :
+            : "memory");
+    *s0 = a; *s1 = b; *x = xp; *w0 = pa; *w1 = pb;
+}
+#else
+static inline void dot4_rows2(const int16_t **x, const int8_t **w0, const int8_t **w1, int32_t *s0, int32_t *s1) {
+    uint32_t lo, hi;
+    load_pairs(*x, &lo, &hi);
+    const uint32_t a = load_quad(*w0), b = load_quad(*w1);
+    *s0 = smlad(lo, sx02(a), smlad(hi, sx13(a), *s0));
+    *s1 = smlad(lo, sx02(b), smlad(hi, sx13(b), *s1));
+    *x += 4; *w0 += 4; *w1 += 4;
+}
+#endif
 
 void mnistq_linear_portable(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                             const int32_t *multiplier, const int8_t *shift, int output_count,
@@ -205,12 +268,13 @@ void mnistq_linear_portable(const int16_t *input, int input_count, const int8_t 
         const int8_t *w0 = weights + (long)o * input_count;
         const int8_t *w1 = o + 1 < output_count ? w0 + input_count : w0;
         int32_t s0 = 0, s1 = 0;
-        for (int i = 0; i < input_count; i += 4) {
-            uint32_t lo, hi;
-            load_pairs(input + i, &lo, &hi);
-            DOT4(s0, load_quad(w0 + i), lo, hi);
-            DOT4(s1, load_quad(w1 + i), lo, hi);
+        const int16_t *x = input;
+        int i = 0;
+        for (; i + 8 <= input_count; i += 8) {
+            dot4_rows2(&x, &w0, &w1, &s0, &s1);
+            dot4_rows2(&x, &w0, &w1, &s0, &s1);
         }
+        if (i < input_count) dot4_rows2(&x, &w0, &w1, &s0, &s1);  // counts are multiples of 4
         const int32_t sums[2] = {s0, s1};
         for (int r = 0; r < 2 && o + r < output_count; r++) {
             const int32_t acc = bias[o + r] + sums[r];
