@@ -78,7 +78,7 @@ const char *mnistq_version(void);
 /** One line of English for a status code, ending with a hint (static storage; unknown codes get a generic line). */
 const char *mnistq_status_message(int status);
 
-/** Bytes of arena one classify call needs (a constant of the library; about 14 KB). */
+/** Bytes of arena one classify call needs (a constant of the library; about 21 KB). */
 size_t mnistq_arena_size(void);
 
 /** Validates an in-place image and makes `model` borrow it. Checks everything, once: header, CRC-32, shapes, every

@@ -81,9 +81,11 @@ func runPortableStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<
         conv1Input.update(repeating: 0, count: 32 * 40)
         for y in 0..<28 { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * 28, count: 28) }
         conv2Input.update(repeating: 0, count: 18 * 18 * 16)
-        mnistq_conv1_relu_maxpool_portable(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
+        mnistq_conv1_relu_maxpool_portable(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input,
+                                           base + PortableArena.conv1Scratch)
     case 1:
-        mnistq_conv2_relu_maxpool_portable(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
+        mnistq_conv2_relu_maxpool_portable(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output,
+                                           base + PortableArena.conv2Scratch)
     case 2:
         mnistq_linear_portable(conv2Output, 1568, op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), 120, fc1Output, nil)
     case 3:
@@ -93,13 +95,15 @@ func runPortableStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<
     }
 }
 
-/// Arena plan of the portable C pipeline (byte offsets from the 64-byte aligned arena start). The conv1 input and
-/// the conv2 output share bytes: the first is dead before the second is written.
+/// Arena plan of the portable C pipeline (byte offsets from the 64-byte aligned arena start). conv1's input and
+/// scratch are dead once conv1 returns; conv2's scratch and everything after it reuse their bytes.
 enum PortableArena {
-    static let conv2Input = 0                          // int16 [18, 18, 16], pair order, zero border
-    static let conv1Input = conv2Input + 18 * 18 * 16 * 2  // u8 [32, 40], image at (row + 2, col + 2)
-    static let conv2Output = conv1Input                // int16 [7, 7, 32], pair order
-    static let fc1Output = conv2Output + 1568 * 2      // int16 [120], pair order
-    static let fc2Output = fc1Output + 120 * 2         // int16 [84], pair order
-    static let byteCount = max(conv1Input + 32 * 40, fc2Output + 84 * 2)
+    static let conv2Input = 0                                       // int16 [18, 18, 16], pair order, zero border
+    static let conv1Input = conv2Input + 18 * 18 * 16 * 2           // u8 [32, 40], image at (row + 2, col + 2)
+    static let conv1Scratch = conv1Input + 32 * 40                  // pixel pairs and widened weights
+    static let conv2Scratch = conv1Input                            // two channels' widened weights
+    static let conv2Output = conv2Scratch + Int(MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES)  // int16 [7, 7, 32], pair order
+    static let fc1Output = conv2Output + 1568 * 2                   // int16 [120], pair order
+    static let fc2Output = fc1Output + 120 * 2                      // int16 [84], pair order
+    static let byteCount = max(conv1Scratch + Int(MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES), fc2Output + 84 * 2)
 }

@@ -55,15 +55,25 @@ void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *
 /// same with plain C.
 int mnistq_portable_uses_dsp(void);
 
+/// Bytes of the scratch mnistq_conv1_relu_maxpool_portable needs (4-byte aligned): the image's pixel pairs and the
+/// widened weights.
+#define MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES 9152 /* [32][32][2] + [16][5][3] words; a literal so Swift imports it */
+/// Bytes of the scratch mnistq_conv2_relu_maxpool_portable needs (4-byte aligned): two channels' widened weights.
+#define MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES 1600 /* [25][4][2][2] words */
+
 /// conv1 + pool + requantize/ReLU. image: u8 [32][40] as for the VNNI kernel; weights: int8 [5][2][16][4] (VNNI
-/// layout); output: int16 [18][18][16] in pair order per position, interior written (the border must be 0).
+/// layout); output: int16 [18][18][16] in pair order per position, interior written (the border must be 0);
+/// scratch: MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES, overlapping neither.
 void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                        const int32_t *multiplier, const int8_t *shift, int16_t *output);
+                                        const int32_t *multiplier, const int8_t *shift, int16_t *output,
+                                        void *scratch);
 
 /// conv2 + pool + requantize/ReLU. input: int16 [18][18][16] in pair order (zero border 2); weights: int8
-/// [5][5][4][32][4] (VNNI layout); output: int16 [7][7][32] in pair order.
+/// [5][5][4][32][4] (VNNI layout); output: int16 [7][7][32] in pair order; scratch:
+/// MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES, overlapping neither.
 void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weights, const int32_t *bias,
-                                        const int32_t *multiplier, const int8_t *shift, int16_t *output);
+                                        const int32_t *multiplier, const int8_t *shift, int16_t *output,
+                                        void *scratch);
 
 /// Fully connected: int16 input [input_count] in pair order (input_count a multiple of 4), int8 weights
 /// [output_count][input_count] in natural order. Writes requantized ReLU int16 in pair order to relu_output
