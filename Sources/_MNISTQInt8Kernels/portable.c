@@ -70,7 +70,7 @@ static inline void store_pairs(uint32_t *p, uint32_t lo, uint32_t hi) { p[0] = l
 /// weights, per kernel row (w0, w2), (w1, w3), (w4, 0); x the top-left position's pixel pairs in the [32][32][2]
 /// word table.
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
-// A fixed LDRD/SMLAD sequence for the reason given at tap_step: 23 instructions per kernel row for 4 positions.
+// A fixed LDRD/SMLAD sequence for the reason given at row_step: 23 instructions per kernel row for 4 positions.
 #define MNISTQ_POSITION(ACC, X, T)                                                        \
     "ldrd %[lo], %[hi], [%[x], #" #X "]\n\t"                                              \
     "smlad %[" #ACC "], %[lo], %[w02], %[" #ACC "]\n\t"                                   \
@@ -150,8 +150,9 @@ void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weig
     }
 }
 
-/// One conv2 tap for 2 channels (a, b) at 2 positions (0, 1): 4 input-channel quads, 64 MACs. x: position 0's 16
-/// pair-order activations (position 1's follow 16 values later); w: the tap's widened weights, [quad][channel][2].
+/// One conv2 kernel row for 2 channels (a, b) at 2 positions (0, 1): 5 taps × 4 input-channel quads, 320 MACs.
+/// x: position 0's pair-order activations at the row's first tap (position 1's follow 16 values later, each next tap
+/// 16 values later); w: the row's widened weights, [tap][quad][channel][2].
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
 // The same arithmetic as the C version below, in the order Cortex-M4 runs best: compilers hoist the loads of several
 // quads to hide latency, run out of its 13 registers and spill (measured under QEMU: 3.34 M instructions per image
@@ -169,25 +170,31 @@ void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weig
     "smlad %[a1], %[hi], %[w1], %[a1]\n\t"                                                \
     "smlad %[b1], %[lo], %[w2], %[b1]\n\t"                                                \
     "smlad %[b1], %[hi], %[w3], %[b1]\n\t"
-static inline void tap_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+// A whole kernel row (5 taps) per block: the offsets stay within LDRD's 1020 bytes and no loop is left inside it.
+#define MNISTQ_TAP(K) MNISTQ_QUAD(K * 64, K * 32) MNISTQ_QUAD(K * 64 + 16, K * 32 + 8)            \
+    MNISTQ_QUAD(K * 64 + 32, K * 32 + 16) MNISTQ_QUAD(K * 64 + 48, K * 32 + 24)
+static inline void row_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
     uint32_t w0, w1, w2, w3, lo, hi;
     int32_t s0 = *a0, s1 = *a1, t0 = *b0, t1 = *b1;
-    __asm__(MNISTQ_QUAD(0, 0) MNISTQ_QUAD(16, 8) MNISTQ_QUAD(32, 16) MNISTQ_QUAD(48, 24)
+    __asm__(MNISTQ_TAP(0) MNISTQ_TAP(1) MNISTQ_TAP(2) MNISTQ_TAP(3) MNISTQ_TAP(4)
             : [a0] "+r"(s0), [a1] "+r"(s1), [b0] "+r"(t0), [b1] "+r"(t1), [w0] "=&r"(w0), [w1] "=&r"(w1),
               [w2] "=&r"(w2), [w3] "=&r"(w3), [lo] "=&r"(lo), [hi] "=&r"(hi)
             : [x] "r"(x), [w] "r"(w)
             : "memory");
     *a0 = s0; *a1 = s1; *b0 = t0; *b1 = t1;
 }
+#undef MNISTQ_TAP
 #undef MNISTQ_QUAD
 #else
-static inline void tap_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
-    for (int quad = 0; quad < 4; quad++, w += 4) {
-        uint32_t lo, hi;
-        load_pairs(x + 4 * quad, &lo, &hi);
-        *a0 = smlad(lo, w[0], smlad(hi, w[1], *a0)); *b0 = smlad(lo, w[2], smlad(hi, w[3], *b0));
-        load_pairs(x + 16 + 4 * quad, &lo, &hi);
-        *a1 = smlad(lo, w[0], smlad(hi, w[1], *a1)); *b1 = smlad(lo, w[2], smlad(hi, w[3], *b1));
+static inline void row_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+    for (int kx = 0; kx < 5; kx++, x += 16) {
+        for (int quad = 0; quad < 4; quad++, w += 4) {
+            uint32_t lo, hi;
+            load_pairs(x + 4 * quad, &lo, &hi);
+            *a0 = smlad(lo, w[0], smlad(hi, w[1], *a0)); *b0 = smlad(lo, w[2], smlad(hi, w[3], *b0));
+            load_pairs(x + 16 + 4 * quad, &lo, &hi);
+            *a1 = smlad(lo, w[0], smlad(hi, w[1], *a1)); *b1 = smlad(lo, w[2], smlad(hi, w[3], *b1));
+        }
     }
 }
 #endif
@@ -214,11 +221,7 @@ void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weig
                     int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
                     const int16_t *x = input + (2 * py + dy) * row + (2 * px) * 16;
                     const uint32_t *w = widened;
-                    for (int ky = 0; ky < 5; ky++, x += row - 5 * 16) {
-                        for (int kx = 0; kx < 5; kx++, x += 16, w += 16) {
-                            tap_step(x, w, &a0, &a1, &b0, &b1);
-                        }
-                    }
+                    for (int ky = 0; ky < 5; ky++, x += row, w += 80) row_step(x, w, &a0, &a1, &b0, &b1);
                     best_a = max32(best_a, max32(a0, a1));
                     best_b = max32(best_b, max32(b0, b1));
                 }
@@ -233,7 +236,7 @@ void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weig
 /// 4 inputs of two rows: *s0 += Σ (*w0)[i] · x[i], *s1 likewise with *w1, over the activation pairs (v0, v2),
 /// (v1, v3) and the widened weight bytes; advances x by 4 values and both rows by 4 weights.
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
-// A fixed sequence (11 instructions for 8 MACs) for the reason given at tap_step.
+// A fixed sequence (11 instructions for 8 MACs) for the reason given at row_step.
 static inline void dot4_rows2(const int16_t **x, const int8_t **w0, const int8_t **w1, int32_t *s0, int32_t *s1) {
     uint32_t lo, hi, wa, wb, t;
     int32_t a = *s0, b = *s1;
