@@ -56,11 +56,14 @@ let package = Package(
             ]
         ),
 
-        // Speed benchmarks (tools/ scripts run it in release mode); never part of the tests.
+        // Speed and memory benchmarks (tools/ scripts run it in release mode); never part of the tests.
         .executableTarget(
             name: "mnistq-bench",
-            dependencies: ["MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQSupport"]
+            dependencies: ["MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQSupport",
+                           "_CHeapStats"]
         ),
+        // The memory benchmark's view of the C heap (mallinfo2).
+        .target(name: "_CHeapStats"),
 
         // MARK: - Tests
         // Test support: counts heap allocations per thread (the runtime's zero-allocation test).

@@ -112,11 +112,24 @@ public func mnistq_status_message(_ status: Int32) -> UnsafePointer<CChar> {
 @c(mnistq_arena_size)
 public func mnistq_arena_size() -> Int { InPlaceModel.arenaByteCount }
 
+/// The identity checks of ``ModelHeader`` (length, magic, version) in the same order, without building the error
+/// values: those two carry arrays, and an allocation on a device without a heap would stop it instead of returning
+/// a code. Every other rejection of a model builds its error without allocating.
+private func identityStatus(_ bytes: UnsafeRawPointer, _ length: Int) -> CStatus? {
+    let file = UnsafeRawBufferPointer(start: bytes, count: length)
+    let hasMagic = length >= 4 && file[0] == 0x4D && file[1] == 0x4E && file[2] == 0x51 && file[3] == 0x38
+    if length < ModelFormat.Offset.flags { return length >= 4 && !hasMagic ? .badMagic : .fileTooShort }
+    if !hasMagic { return .badMagic }
+    if file.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.version) != ModelFormat.currentVersion { return .unsupportedVersion }
+    return nil
+}
+
 @c(mnistq_model_init)
 public func mnistq_model_init(_ handle: UnsafeMutableRawPointer?, _ image: UnsafeRawPointer?, _ length: Int) -> Int32 {
     guard let handle else { return CStatus.argument.rawValue }
     CModelHandle.clear(handle)
     guard let image, length >= 0 else { return CStatus.argument.rawValue }
+    if let status = identityStatus(image, length) { return status.rawValue }
     do {
         let model = try InPlaceModel(borrowing: UnsafeRawBufferPointer(start: image, count: length))
         CModelHandle.store(model, at: handle)
@@ -168,6 +181,7 @@ public func mnistq_kernel_name(_ handle: UnsafeRawPointer?) -> UnsafePointer<CCh
 @c(mnistq_unpacked_size)
 public func mnistq_unpacked_size(_ file: UnsafeRawPointer?, _ length: Int, _ imageLength: UnsafeMutablePointer<Int>?) -> Int32 {
     guard let file, length >= 0, let imageLength else { return CStatus.argument.rawValue }
+    if let status = identityStatus(file, length) { return status.rawValue }
     do {
         let header = try ModelHeader(UnsafeRawBufferPointer(start: file, count: length).uint8Buffer())
         imageLength.pointee = header.isInPlace ? length : InPlaceImage.imageLength(ofPacked: header)
@@ -181,6 +195,7 @@ public func mnistq_unpacked_size(_ file: UnsafeRawPointer?, _ length: Int, _ ima
 public func mnistq_unpack(_ file: UnsafeRawPointer?, _ length: Int, _ out: UnsafeMutableRawPointer?, _ capacity: Int) -> Int32 {
     guard let file, length >= 0, let out, capacity >= 0 else { return CStatus.argument.rawValue }
     if UInt(bitPattern: out) % UInt(ModelFormat.inPlaceAlignment) != 0 { return CStatus.misaligned.rawValue }
+    if let status = identityStatus(file, length) { return status.rawValue }
     let bytes = UnsafeRawBufferPointer(start: file, count: length)
     do {
         let header = try ModelHeader(bytes.uint8Buffer())

@@ -233,7 +233,12 @@ public enum InPlaceImage {
         let count = Int(image.loadLittleEndian(UInt32.self, at: position))
         position += 4
         if count > ModelFormat.maximumMetadataCount {
+            #if hasFeature(Embedded)
+            // No String interpolation on a device's error paths: it allocates, and firmware may have no heap.
+            throw .badMetadata(index: count, reason: "more entries than the 256 allowed")
+            #else
             throw .badMetadata(index: count, reason: "\(count) entries, expected at most \(ModelFormat.maximumMetadataCount)")
+            #endif
         }
         for index in 0..<count {
             let keyStart = position
@@ -245,7 +250,11 @@ public enum InPlaceImage {
                 if field == 0 {
                     if length == 0 { throw .badMetadata(index: index, reason: "empty key; keys name what the value is") }
                     if length > ModelFormat.maximumKeyLength {
+                        #if hasFeature(Embedded)
+                        throw .badMetadata(index: index, reason: "key longer than the 256 bytes allowed")
+                        #else
                         throw .badMetadata(index: index, reason: "key is \(length) bytes, expected at most \(ModelFormat.maximumKeyLength)")
+                        #endif
                     }
                 }
                 if !isValidUTF8(image, from: position, count: length) {

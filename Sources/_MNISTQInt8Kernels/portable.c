@@ -66,38 +66,49 @@ _Static_assert(MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES == 25 * 4 * 2 * 2 * 4, "conv2
 /// Stores two words (8 bytes, 4-byte aligned: one STRD).
 static inline void store_pairs(uint32_t *p, uint32_t lo, uint32_t hi) { p[0] = lo; p[1] = hi; }
 
-/// One kernel row of conv1 for one channel at a pool window's 4 positions: t holds the row's widened weights
-/// (w0, w2), (w1, w3), (w4, 0); x the top-left position's pixel pairs in the [32][32][2] word table.
+/// conv1 for one channel at a pool window's 4 positions, the maximum of the 4 sums: t holds the channel's widened
+/// weights, per kernel row (w0, w2), (w1, w3), (w4, 0); x the top-left position's pixel pairs in the [32][32][2]
+/// word table.
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
-// A fixed LDRD/SMLAD sequence for the reason given at tap_step: 22 instructions for 4 positions × 5 taps.
-#define MNISTQ_POSITION(ACC, X)                                                           \
+// A fixed LDRD/SMLAD sequence for the reason given at row_step: 23 instructions per kernel row for 4 positions.
+#define MNISTQ_POSITION(ACC, X, T)                                                        \
     "ldrd %[lo], %[hi], [%[x], #" #X "]\n\t"                                              \
     "smlad %[" #ACC "], %[lo], %[w02], %[" #ACC "]\n\t"                                   \
     "smlad %[" #ACC "], %[hi], %[w13], %[" #ACC "]\n\t"                                   \
     "ldr %[lo], [%[x], #" #X "+32]\n\t"                                                  \
     "smlad %[" #ACC "], %[lo], %[w4], %[" #ACC "]\n\t"
-static inline void conv1_row_step(const uint32_t *x, const uint32_t *t, int32_t *a00, int32_t *a01, int32_t *a10,
-                                  int32_t *a11) {
+// One kernel row: its 3 weight words at t + T, then the 4 positions; x moves on to the next row (256 bytes) after it,
+// since LDRD's offsets reach only 1020 bytes.
+#define MNISTQ_ROW(T)                                                                     \
+    "ldrd %[w02], %[w13], [%[t], #" #T "]\n\t"                                            \
+    "ldr %[w4], [%[t], #" #T "+8]\n\t"                                                   \
+    MNISTQ_POSITION(s00, 0, T) MNISTQ_POSITION(s01, 8, T) MNISTQ_POSITION(s10, 256, T)      \
+    MNISTQ_POSITION(s11, 264, T)                                                          \
+    "add %[x], %[x], #256\n\t"
+/// conv1's 5 kernel rows for one channel at a pool window's 4 positions; returns their maximum.
+static inline int32_t conv1_window(const uint32_t *x, const uint32_t *t) {
     uint32_t w02, w13, w4, lo, hi;
-    int32_t s00 = *a00, s01 = *a01, s10 = *a10, s11 = *a11;
-    __asm__("ldrd %[w02], %[w13], [%[t]]\n\t"
-            "ldr %[w4], [%[t], #8]\n\t"
-            MNISTQ_POSITION(s00, 0) MNISTQ_POSITION(s01, 8) MNISTQ_POSITION(s10, 256) MNISTQ_POSITION(s11, 264)
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+    __asm__(MNISTQ_ROW(0) MNISTQ_ROW(12) MNISTQ_ROW(24) MNISTQ_ROW(36) MNISTQ_ROW(48)
             : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [w02] "=&r"(w02), [w13] "=&r"(w13),
-              [w4] "=&r"(w4), [lo] "=&r"(lo), [hi] "=&r"(hi)
-            : [x] "r"(x), [t] "r"(t)
+              [w4] "=&r"(w4), [lo] "=&r"(lo), [hi] "=&r"(hi), [x] "+r"(x)
+            : [t] "r"(t)
             : "memory");
-    *a00 = s00; *a01 = s01; *a10 = s10; *a11 = s11;
+    return max32(max32(s00, s01), max32(s10, s11));
 }
+#undef MNISTQ_ROW
 #undef MNISTQ_POSITION
 #else
-static inline void conv1_row_step(const uint32_t *x, const uint32_t *t, int32_t *a00, int32_t *a01, int32_t *a10,
-                                  int32_t *a11) {
-    const uint32_t w02 = t[0], w13 = t[1], w4 = t[2];
-    *a00 = smlad(x[0], w02, smlad(x[1], w13, smlad(x[8], w4, *a00)));
-    *a01 = smlad(x[2], w02, smlad(x[3], w13, smlad(x[10], w4, *a01)));
-    *a10 = smlad(x[64], w02, smlad(x[65], w13, smlad(x[72], w4, *a10)));
-    *a11 = smlad(x[66], w02, smlad(x[67], w13, smlad(x[74], w4, *a11)));
+static inline int32_t conv1_window(const uint32_t *x, const uint32_t *t) {
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+    for (int ky = 0; ky < 5; ky++, t += 3, x += 64) {
+        const uint32_t w02 = t[0], w13 = t[1], w4 = t[2];
+        a00 = smlad(x[0], w02, smlad(x[1], w13, smlad(x[8], w4, a00)));
+        a01 = smlad(x[2], w02, smlad(x[3], w13, smlad(x[10], w4, a01)));
+        a10 = smlad(x[64], w02, smlad(x[65], w13, smlad(x[72], w4, a10)));
+        a11 = smlad(x[66], w02, smlad(x[67], w13, smlad(x[74], w4, a11)));
+    }
+    return max32(max32(a00, a01), max32(a10, a11));
 }
 #endif
 
@@ -131,19 +142,17 @@ void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weig
             for (int o = 0; o < 16; o++) {
                 // One channel at the window's 4 positions: per kernel row 3 weight words, then per position one LDRD,
                 // 2 SMLAD (taps 0-3) and one word, one SMLAD (tap 4).
-                int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
-                const uint32_t *t = taps + o * 15, *x = corner;
-                for (int ky = 0; ky < 5; ky++, t += 3, x += 64) conv1_row_step(x, t, &a00, &a01, &a10, &a11);
                 // Pooling before the rescale equals pooling after it (the rescale is monotonic); bias is per channel.
-                const int32_t a = max32(max32(a00, a01), max32(a10, a11)) + bias[o];
+                const int32_t a = conv1_window(corner, taps + o * 15) + bias[o];
                 out[pair_slot(o)] = requantize_relu(a, multiplier[o], shift[o]);
             }
         }
     }
 }
 
-/// One conv2 tap for 2 channels (a, b) at 2 positions (0, 1): 4 input-channel quads, 64 MACs. x: position 0's 16
-/// pair-order activations (position 1's follow 16 values later); w: the tap's widened weights, [quad][channel][2].
+/// One conv2 kernel row for 2 channels (a, b) at 2 positions (0, 1): 5 taps × 4 input-channel quads, 320 MACs.
+/// x: position 0's pair-order activations at the row's first tap (position 1's follow 16 values later, each next tap
+/// 16 values later); w: the row's widened weights, [tap][quad][channel][2].
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
 // The same arithmetic as the C version below, in the order Cortex-M4 runs best: compilers hoist the loads of several
 // quads to hide latency, run out of its 13 registers and spill (measured under QEMU: 3.34 M instructions per image
@@ -161,25 +170,31 @@ void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weig
     "smlad %[a1], %[hi], %[w1], %[a1]\n\t"                                                \
     "smlad %[b1], %[lo], %[w2], %[b1]\n\t"                                                \
     "smlad %[b1], %[hi], %[w3], %[b1]\n\t"
-static inline void tap_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+// A whole kernel row (5 taps) per block: the offsets stay within LDRD's 1020 bytes and no loop is left inside it.
+#define MNISTQ_TAP(K) MNISTQ_QUAD(K * 64, K * 32) MNISTQ_QUAD(K * 64 + 16, K * 32 + 8)            \
+    MNISTQ_QUAD(K * 64 + 32, K * 32 + 16) MNISTQ_QUAD(K * 64 + 48, K * 32 + 24)
+static inline void row_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
     uint32_t w0, w1, w2, w3, lo, hi;
     int32_t s0 = *a0, s1 = *a1, t0 = *b0, t1 = *b1;
-    __asm__(MNISTQ_QUAD(0, 0) MNISTQ_QUAD(16, 8) MNISTQ_QUAD(32, 16) MNISTQ_QUAD(48, 24)
+    __asm__(MNISTQ_TAP(0) MNISTQ_TAP(1) MNISTQ_TAP(2) MNISTQ_TAP(3) MNISTQ_TAP(4)
             : [a0] "+r"(s0), [a1] "+r"(s1), [b0] "+r"(t0), [b1] "+r"(t1), [w0] "=&r"(w0), [w1] "=&r"(w1),
               [w2] "=&r"(w2), [w3] "=&r"(w3), [lo] "=&r"(lo), [hi] "=&r"(hi)
             : [x] "r"(x), [w] "r"(w)
             : "memory");
     *a0 = s0; *a1 = s1; *b0 = t0; *b1 = t1;
 }
+#undef MNISTQ_TAP
 #undef MNISTQ_QUAD
 #else
-static inline void tap_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
-    for (int quad = 0; quad < 4; quad++, w += 4) {
-        uint32_t lo, hi;
-        load_pairs(x + 4 * quad, &lo, &hi);
-        *a0 = smlad(lo, w[0], smlad(hi, w[1], *a0)); *b0 = smlad(lo, w[2], smlad(hi, w[3], *b0));
-        load_pairs(x + 16 + 4 * quad, &lo, &hi);
-        *a1 = smlad(lo, w[0], smlad(hi, w[1], *a1)); *b1 = smlad(lo, w[2], smlad(hi, w[3], *b1));
+static inline void row_step(const int16_t *x, const uint32_t *w, int32_t *a0, int32_t *a1, int32_t *b0, int32_t *b1) {
+    for (int kx = 0; kx < 5; kx++, x += 16) {
+        for (int quad = 0; quad < 4; quad++, w += 4) {
+            uint32_t lo, hi;
+            load_pairs(x + 4 * quad, &lo, &hi);
+            *a0 = smlad(lo, w[0], smlad(hi, w[1], *a0)); *b0 = smlad(lo, w[2], smlad(hi, w[3], *b0));
+            load_pairs(x + 16 + 4 * quad, &lo, &hi);
+            *a1 = smlad(lo, w[0], smlad(hi, w[1], *a1)); *b1 = smlad(lo, w[2], smlad(hi, w[3], *b1));
+        }
     }
 }
 #endif
@@ -206,11 +221,7 @@ void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weig
                     int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
                     const int16_t *x = input + (2 * py + dy) * row + (2 * px) * 16;
                     const uint32_t *w = widened;
-                    for (int ky = 0; ky < 5; ky++, x += row - 5 * 16) {
-                        for (int kx = 0; kx < 5; kx++, x += 16, w += 16) {
-                            tap_step(x, w, &a0, &a1, &b0, &b1);
-                        }
-                    }
+                    for (int ky = 0; ky < 5; ky++, x += row, w += 80) row_step(x, w, &a0, &a1, &b0, &b1);
                     best_a = max32(best_a, max32(a0, a1));
                     best_b = max32(best_b, max32(b0, b1));
                 }
@@ -225,7 +236,7 @@ void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weig
 /// 4 inputs of two rows: *s0 += Σ (*w0)[i] · x[i], *s1 likewise with *w1, over the activation pairs (v0, v2),
 /// (v1, v3) and the widened weight bytes; advances x by 4 values and both rows by 4 weights.
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
-// A fixed sequence (11 instructions for 8 MACs) for the reason given at tap_step.
+// A fixed sequence (11 instructions for 8 MACs) for the reason given at row_step.
 static inline void dot4_rows2(const int16_t **x, const int8_t **w0, const int8_t **w1, int32_t *s0, int32_t *s1) {
     uint32_t lo, hi, wa, wb, t;
     int32_t a = *s0, b = *s1;

@@ -304,6 +304,30 @@ final class InPlaceModelTests: XCTestCase {
         XCTAssertEqual(mnistq_model_init(handle, text.bytes.baseAddress, 18), 3, "magic")
         XCTAssertEqual(mnistq_score_scale(handle), 0)
         XCTAssertEqual(String(cString: mnistq_kernel_name(handle)), "none")
+        var version = image; version[4] = 9
+        let versionAligned = AlignedImage(version)
+        XCTAssertEqual(mnistq_model_init(handle, versionAligned.bytes.baseAddress, image.count), 4, "version")
+        var weight = image; weight[InPlaceImage.weightOffset(of: 2) + 7] = 0x80
+        let weightAligned = AlignedImage(resealed(weight))
+        XCTAssertEqual(mnistq_model_init(handle, weightAligned.bytes.baseAddress, image.count), 12, "weight -128")
+        #if canImport(_CAllocationCounter)
+        // A device may have no heap at all: rejecting bad bytes must not allocate either (an allocation there would
+        // stop the program instead of returning the code).
+        var statuses = [Int32]()
+        statuses.reserveCapacity(8)  // appending within capacity allocates nothing
+        mnistq_allocation_count_begin()
+        statuses.append(mnistq_model_init(handle, text.bytes.baseAddress, 18))
+        statuses.append(mnistq_model_init(handle, versionAligned.bytes.baseAddress, image.count))
+        statuses.append(mnistq_model_init(handle, aligned.bytes.baseAddress, image.count - 1))
+        statuses.append(mnistq_model_init(handle, flippedAligned.bytes.baseAddress, image.count))
+        statuses.append(mnistq_model_init(handle, misaligned.bytes.baseAddress, image.count))
+        statuses.append(mnistq_model_init(handle, weightAligned.bytes.baseAddress, image.count))
+        statuses.append(mnistq_model_init(handle, aligned.bytes.baseAddress! + 1, image.count - 1))
+        statuses.append(mnistq_model_init(handle, packedAligned.bytes.baseAddress, packed.count))
+        let allocations = mnistq_allocation_count_end()
+        XCTAssertEqual(statuses, [3, 4, 7, 9, 14, 12, 3, 15])
+        XCTAssertEqual(allocations, 0, "rejecting a model allocated")
+        #endif
 
         // Loaded: the same scores and digit as InPlaceModel and the hosted Model.
         XCTAssertEqual(mnistq_model_init(handle, aligned.bytes.baseAddress, image.count), 0)
