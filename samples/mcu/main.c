@@ -3,6 +3,9 @@
  * Output (semihosting, one record per line, parsed by tools/mcu-run):
  *   calibration TICKS INSTRUCTIONS   FPGAIO ticks a loop of exactly INSTRUCTIONS instructions took
  *   arena NEEDED STATIC              mnistq_arena_size() and the static arena's size
+ *   reject T O N                     statuses for the image cut short by a byte, the image read from its second
+ *                                    byte, and classify on the model those left not loaded (refusing bad bytes
+ *                                    must not need the heap either)
  *   load TICKS                       mnistq_model_init (validates the whole image in place)
  *   kernels NAME
  *   score INDEX DIGIT S0 … S9        one per image
@@ -66,6 +69,21 @@ int main(void) {
     line_flush(&line);
     if (needed > sizeof arena) return 4;
 
+    /* Damage a device can meet: an image cut short by one byte, and a wrong start address (one byte in: not the
+     * image's first byte, and not aligned either; which check refuses it first is the library's business). */
+    int32_t scores[MNISTQ_CLASS_COUNT];
+    int digit = -1;
+    int truncated = mnistq_model_init(&model, mnistq_model_image, mnistq_model_image_size - 1);
+    int offset = mnistq_model_init(&model, mnistq_model_image + 1, mnistq_model_image_size - 1);
+    int not_loaded = mnistq_classify(&model, mnistq_test_images, arena, sizeof arena, scores, &digit);
+    line_text(&line, "reject ");
+    line_unsigned(&line, (uint32_t)truncated);
+    line_text(&line, " ");
+    line_unsigned(&line, (uint32_t)offset);
+    line_text(&line, " ");
+    line_unsigned(&line, (uint32_t)not_loaded);
+    line_flush(&line);
+
     start = fpgaio_counter();
     int status = mnistq_model_init(&model, mnistq_model_image, mnistq_model_image_size);
     uint32_t load_ticks = fpgaio_counter() - start;
@@ -79,8 +97,7 @@ int main(void) {
 
     uint32_t classify_ticks = 0;
     for (uint32_t image = 0; image < mnistq_test_image_count; image++) {
-        int32_t scores[MNISTQ_CLASS_COUNT];
-        int digit = -1;
+        digit = -1;
         start = fpgaio_counter();
         status = mnistq_classify(&model, mnistq_test_images + image * MNISTQ_PIXEL_COUNT, arena, sizeof arena,
                                  scores, &digit);
