@@ -65,7 +65,10 @@ enum CModelHandle {
         handle.storeBytes(of: loadedTag, toByteOffset: 0, as: UInt64.self)
         handle.storeBytes(of: UInt64(UInt(bitPattern: model.image.baseAddress)), toByteOffset: 8, as: UInt64.self)
         handle.storeBytes(of: UInt64(model.image.count), toByteOffset: 16, as: UInt64.self)
-        handle.storeBytes(of: model.usesVNNI ? 1 : 0, toByteOffset: 24, as: UInt64.self)
+        // A borrowed image runs VNNI or the portable kernels (AVX2 needs weights the image does not hold).
+        let usesVNNI: Bool
+        if case .vnni512 = model.path { usesVNNI = true } else { usesVNNI = false }
+        handle.storeBytes(of: usesVNNI ? 1 : 0, toByteOffset: 24, as: UInt64.self)
     }
 
     /// Marks the handle not loaded.
@@ -88,8 +91,13 @@ enum CModelHandle {
 extension InPlaceModel {
     /// A model over an image that was already checked (the C handle's path). Internal: the checks are the point.
     init(trusting image: UnsafeRawBufferPointer, usesVNNI: Bool) {
+        self.init(trusting: image, path: usesVNNI ? .vnni512 : .portable)
+    }
+
+    /// A model over an image that was already checked, running `path` (the C handle's and ``Model``'s way in).
+    init(trusting image: UnsafeRawBufferPointer, path: ImageKernelPath) {
         self.image = image
-        self.usesVNNI = usesVNNI
+        self.path = path
         operands = InPlaceModel.operands(of: image.baseAddress!)
     }
 }

@@ -115,6 +115,11 @@ public enum InPlaceImage {
     public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) throws(ModelError) -> [UInt8] {
         try ModelFile.validate(layers: layers)
         try ModelFile.validate(metadata: metadata)
+        return try encodeChecked(layers: layers, metadata: metadata)
+    }
+
+    /// ``encode(layers:metadata:)`` for layers and metadata the loader has just checked (``Model``'s way in).
+    static func encodeChecked(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) throws(ModelError) -> [UInt8] {
         var metadataBytes = [UInt8]()
         metadataBytes.appendLittleEndian(UInt32(metadata.count))
         for (key, value) in metadata {

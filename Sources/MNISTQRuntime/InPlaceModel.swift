@@ -28,7 +28,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// Its header (version, flags, lengths, CRC-32).
     public var header: ModelHeader { ModelHeader(trusting: image) }
     let operands: KernelOperands
-    let usesVNNI: Bool
+    let path: ImageKernelPath
 
     /// Checks `image` completely (header, CRC-32, padding, every weight and constant, metadata; see
     /// ``InPlaceImage/validate(_:)``) and borrows it. Allocation-free unless it throws.
@@ -44,7 +44,7 @@ public struct InPlaceModel: @unchecked Sendable {
         try InPlaceImage.validateBody(image, header: header)
         self.image = image
         operands = InPlaceModel.operands(of: image.baseAddress!)
-        usesVNNI = kernels == .fastest && mnistq_int8_avx512vnni_available() != 0
+        path = kernels == .fastest && mnistq_int8_avx512vnni_available() != 0 ? .vnni512 : .portable
     }
 
     /// The kernels' view of an image's sections.
@@ -61,13 +61,26 @@ public struct InPlaceModel: @unchecked Sendable {
 
     /// Bytes of arena one `classify` call needs, for every kernel path, including 63 bytes of slack so that any
     /// arena address works (the kernels align it to 64 bytes).
-    public static var arenaByteCount: Int { max(VNNIArena.byteCount, PortableArena.byteCount) + 63 }
+    public static var arenaByteCount: Int { max(VNNIArena.byteCount, PortableArena.byteCount, FastArena.byteCount) + 63 }
+
+    /// Bytes of arena this model's `classify` needs on the kernels it runs here (at most ``arenaByteCount``): 7 KB
+    /// with VNNI, 16 KB with AVX2, 21 KB with the portable kernels (their widened-weight scratch).
+    public var pathArenaByteCount: Int {
+        switch path {
+        case .vnni512: return VNNIArena.byteCount + 63
+        case .avx2: return FastArena.byteCount + 63
+        case .portable: return PortableArena.byteCount + 63
+        }
+    }
 
     /// The kernels `classify` runs here: "avx512-vnni", "armv7em-dsp" (the portable kernels on a CPU with the
     /// Armv7E-M DSP instructions) or "portable-c".
     public var kernelName: StaticString {
-        if usesVNNI { return "avx512-vnni" }
-        return mnistq_portable_uses_dsp() != 0 ? "armv7em-dsp" : "portable-c"
+        switch path {
+        case .vnni512: return "avx512-vnni"
+        case .avx2: return "avx2"
+        case .portable: return mnistq_portable_uses_dsp() != 0 ? "armv7em-dsp" : "portable-c"
+        }
     }
 
     /// Real value of one score step (fc3's output scale): logit ≈ score × `scoreScale`.
@@ -83,9 +96,14 @@ public struct InPlaceModel: @unchecked Sendable {
     ///   - scores: room for 10 Int32.
     public func classify(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
         let base = alignedArena(arena)
-        if usesVNNI {
+        switch path {
+        case .vnni512:
             for stage in 0..<5 { runVNNIStage(stage, operands, pixels: pixels, base: base, scores: scores) }
-        } else {
+        case let .avx2(conv1Paired, conv2Paired):
+            for stage in 0..<5 {
+                runAVX2Stage(stage, operands, conv1Paired: conv1Paired, conv2Paired: conv2Paired, pixels: pixels, base: base, scores: scores)
+            }
+        case .portable:
             for stage in 0..<5 { runPortableStage(stage, operands, pixels: pixels, base: base, scores: scores) }
         }
     }
@@ -109,4 +127,12 @@ public struct InPlaceModel: @unchecked Sendable {
             preconditionFailure("InPlaceModel: the borrowed image changed after it was checked: \(error)")
         }
     }
+}
+
+/// The kernel families an in-place image runs on. AVX2's conv kernels read weights paired as int16, which an image
+/// does not store: only a ``Model``, which owns its image, adds them (a borrowed image runs VNNI or portable).
+enum ImageKernelPath {
+    case vnni512
+    case avx2(conv1Paired: UnsafePointer<Int16>, conv2Paired: UnsafePointer<Int16>)
+    case portable
 }

@@ -1,4 +1,5 @@
 // The public runtime: a validated, immutable int8 model that classifies 28×28 digit images without allocating.
+import _MNISTQInt8Kernels
 
 /// A loaded int8 model: validated once at load, then immutable.
 ///
@@ -17,16 +18,17 @@
 public struct Model: @unchecked Sendable {
     /// The file's header (version, flags, lengths, CRC-32).
     public let header: ModelHeader
-    /// The five layers, in network order (conv1, conv2, fc1, fc2, fc3), exactly as stored.
-    public let layers: [QuantizedLayer]
     /// Key/value metadata in file order (e.g. "source-model", "calibration", "float-accuracy", "created-by").
     public let metadata: [(key: String, value: String)]
     /// Bytes of the file this model was loaded from.
     public let fileByteCount: Int
-    /// The executor built from `layers` (weights re-packed for the fast kernels).
-    let network: Int8Network
+    /// The model as an in-place image in memory this model owns (the kernels' layouts; one allocation), plus the
+    /// AVX2 kernels' paired conv weights when that path runs.
+    let storage: ModelStorage
+    /// The executor over `storage`.
+    let executor: InPlaceModel
 
-    /// Loads and fully validates a model file (<doc:ModelFormat>); inference then trusts the model.
+    /// Loads and fully validates a model file (<doc:ModelFormat>), packed or in-place; inference then trusts the model.
     ///
     /// Checks, stopping at the first failure: magic, version, flags, header length, payload limit, file length,
     /// CRC-32, zlib stream (inflated by this module's own decoder, into at most
@@ -34,31 +36,46 @@ public struct Model: @unchecked Sendable {
     /// multipliers in [2^30, 2^31 − 1], shifts in 1...62, weights in −127...127, |bias| ≤ 2^30 (so no Int32
     /// accumulator can overflow), finite scales, and well-formed metadata.
     ///
+    /// Memory: the model keeps its in-place image (about 217 KB) and, on a CPU whose fastest kernels are AVX2, 53 KB
+    /// of paired conv weights; the inflated payload is freed before `init` returns.
+    ///
     /// - Throws: ``ModelError``, one case per failure, never a crash.
     public init(bytes: [UInt8]) throws(ModelError) {
         let decoded = try bytes.withUnsafeBufferPointer { (file) throws(ModelError) in try ModelFile.decode(file) }
         try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, fileByteCount: bytes.count)
     }
 
-    /// Same as ``init(bytes:)`` for bytes the caller already holds in memory (e.g. a memory-mapped file).
+    /// Same as ``init(bytes:)`` for bytes the caller already holds in memory (e.g. a memory-mapped file). Nothing is
+    /// borrowed: for running in place without a copy, see ``InPlaceModel``.
     public init(bytes: UnsafeBufferPointer<UInt8>) throws(ModelError) {
         let decoded = try ModelFile.decode(bytes)
         try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, fileByteCount: bytes.count)
     }
 
+    /// ``init(bytes:)`` running the given kernels where the CPU has them (`.fastest` is what `init(bytes:)` does):
+    /// for tests that prove every path on one machine.
+    init(bytes: [UInt8], kernels: Int8Network.Kernels) throws(ModelError) {
+        let decoded = try bytes.withUnsafeBufferPointer { (file) throws(ModelError) in try ModelFile.decode(file) }
+        try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, fileByteCount: bytes.count, kernels: kernels)
+    }
+
     private init(header: ModelHeader, layers: [QuantizedLayer], metadata: [(key: String, value: String)],
-                 fileByteCount: Int) throws(ModelError) {
+                 fileByteCount: Int, kernels: Int8Network.Kernels = .fastest) throws(ModelError) {
         // ModelFile.validate is stricter than the executor's own requirement; this guard only keeps a future
         // mismatch between the two from ever reaching the executor's precondition.
         if let problem = Int8Network.shapeMismatch(in: layers) {
             throw .executorRejected(reason: problem)
         }
         self.header = header
-        self.layers = layers
         self.metadata = metadata
         self.fileByteCount = fileByteCount
-        self.network = Int8Network(layers: layers)
+        storage = try ModelStorage(layers: layers, metadata: metadata, kernels: kernels)
+        executor = InPlaceModel(trusting: storage.image, path: storage.path)
     }
+
+    /// The five layers, in network order (conv1, conv2, fc1, fc2, fc3), in PyTorch weight order as the packed file
+    /// stores them. Read back from the model's image: allocates about 215 KB per access (for tools and tests).
+    public var layers: [QuantizedLayer] { executor.decoded().layers }
 
     /// The format version of the file (see ``ModelFormat/supportedVersions``).
     public var formatVersion: Int { Int(header.version) }
@@ -67,7 +84,7 @@ public struct Model: @unchecked Sendable {
     /// Bytes of the compressed payload.
     public var compressedPayloadByteCount: Int { Int(header.compressedLength) }
     /// Number of stored parameters: weights, biases, multipliers and shifts (the float scales are not counted).
-    public var parameterCount: Int { layers.reduce(0) { $0 + $1.weights.count + 3 * $1.outputCount } }
+    public var parameterCount: Int { ModelFormat.network.reduce(0) { $0 + $1.weightCount + 3 * $1.outputCount } }
     /// The first metadata value stored under `key`, or nil.
     public func metadataValue(forKey key: String) -> String? { metadata.first { $0.key == key }?.value }
 
@@ -75,11 +92,13 @@ public struct Model: @unchecked Sendable {
     /// (activations), then room for the scores of ``batchChunk`` images that `classifyBatch` stages there.
     public var arenaByteCount: Int { scoreStagingOffset + Model.batchChunk * Model.classCount * MemoryLayout<Int32>.size }
     /// Where batch scores are staged in the scratch: after the executor's arena, rounded up to 64 bytes.
-    var scoreStagingOffset: Int { (network.arenaByteCount + 63) & ~63 }
+    var scoreStagingOffset: Int { (executor.pathArenaByteCount + 63) & ~63 }
     /// Images per call into the executor's batch entry point inside `classifyBatch`.
     public static let batchChunk = 32
     /// Real value of one score step: logit ≈ score × `scoreScale` (fc3's informational output scale).
-    public var scoreScale: Float { layers[layers.count - 1].outputScale }
+    public var scoreScale: Float { executor.scoreScale }
+    /// The kernels `classify` runs on this CPU: "avx512-vnni", "avx2", "armv7em-dsp" or "portable-c".
+    public var kernelName: StaticString { executor.kernelName }
 
     /// Pixels per image: 28 × 28, row-major, uint8, 0 = background (white digit on black, as in MNIST).
     public static let pixelCount = 784
@@ -97,7 +116,7 @@ public struct Model: @unchecked Sendable {
         precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
         precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
         var scores = DigitScores()
-        scores.withUnsafeMutablePointer { network.run(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
+        scores.withUnsafeMutablePointer { executor.classify(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
         return Classification(scores: scores, scoreScale: scoreScale)
     }
 
@@ -106,13 +125,15 @@ public struct Model: @unchecked Sendable {
         pixels.withUnsafeBufferPointer { classify(pixels: $0, scratch: scratch) }
     }
 
-    /// Classifies one image with the reference kernels (plain loops, the definition of the results). Slower;
-    /// equal to ``classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` bit for bit.
+    /// Classifies one image with the reference kernels (plain loops over the PyTorch-order layers, the definition of
+    /// the results). Slow, and allocates (it reads the layers back from the image): for tests and debugging. Equal to
+    /// ``classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` bit for bit.
     public func classifyReference(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
         precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
         precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
         var scores = DigitScores()
-        scores.withUnsafeMutablePointer { network.runReference(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
+        let reference = Int8Network(layers: layers, kernels: .portable)
+        scores.withUnsafeMutablePointer { reference.runReference(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
         return Classification(scores: scores, scoreScale: scoreScale)
     }
 
@@ -135,7 +156,10 @@ public struct Model: @unchecked Sendable {
         var start = 0
         while start < imageCount {
             let count = min(Model.batchChunk, imageCount - start)
-            network.run(batch: pixels.baseAddress! + start * Model.pixelCount, count: count, arena: scratch.arena, scores: scores)
+            for image in 0..<count {
+                executor.classify(pixels: pixels.baseAddress! + (start + image) * Model.pixelCount, arena: scratch.arena,
+                                  scores: scores + image * Model.classCount)
+            }
             for image in 0..<count {
                 let row = UnsafeBufferPointer(start: scores + image * Model.classCount, count: Model.classCount)
                 results[start + image] = Classification(scores: DigitScores(row), scoreScale: scoreScale)
@@ -152,6 +176,39 @@ public struct Model: @unchecked Sendable {
             initialized = imageCount
         }
     }
+}
+
+/// A ``Model``'s memory: its in-place image in one aligned allocation, and the AVX2 kernels' paired conv weights when
+/// this CPU's fastest kernels are AVX2. Immutable after `init`; freed with the last model that holds it.
+final class ModelStorage {
+    let image: UnsafeRawBufferPointer
+    let path: ImageKernelPath
+    private let allocation: UnsafeMutableRawBufferPointer
+
+    init(layers: [QuantizedLayer], metadata: [(key: String, value: String)], kernels: Int8Network.Kernels) throws(ModelError) {
+        let bytes = try InPlaceImage.encodeChecked(layers: layers, metadata: metadata)
+        let hasVNNI = kernels == .fastest && mnistq_int8_avx512vnni_available() != 0
+        let hasAVX2 = kernels != .portable && mnistq_int8_avx2_available() != 0
+        let paired = !hasVNNI && hasAVX2 ? PackedInt8Weights.pairedConv1ByteCount + PackedInt8Weights.pairedConv2ByteCount : 0
+        let imageBytes = (bytes.count + 63) & ~63
+        let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: imageBytes + paired, alignment: 64)
+        allocation.initializeMemory(as: UInt8.self, repeating: 0)
+        bytes.withUnsafeBytes { allocation.copyMemory(from: $0) }
+        self.allocation = allocation
+        image = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(allocation)[0..<bytes.count])
+        if hasVNNI {
+            path = .vnni512
+        } else if hasAVX2 {
+            let conv1 = (allocation.baseAddress! + imageBytes).assumingMemoryBound(to: Int16.self)
+            let conv2 = (allocation.baseAddress! + imageBytes + PackedInt8Weights.pairedConv1ByteCount).assumingMemoryBound(to: Int16.self)
+            PackedInt8Weights.packPairedConvWeights(layers, conv1: conv1, conv2: conv2)
+            path = .avx2(conv1Paired: UnsafePointer(conv1), conv2Paired: UnsafePointer(conv2))
+        } else {
+            path = .portable
+        }
+    }
+
+    deinit { allocation.deallocate() }
 }
 
 /// Working memory for inference: one allocation of ``Model/arenaByteCount`` bytes, made once and reused.

@@ -25,7 +25,7 @@ func runMemoryBench(_ arguments: [String]) throws {
     let hosted = heapInUse() - before
     // The file's bytes must outlive the measurement: freed early by the optimizer, they would count against the model.
     withExtendedLifetime(packed) {}
-    let kernel = model.map { Int8Network(layers: $0.layers).kernelName } ?? "?"
+    let kernel = model.map { "\($0.kernelName)" } ?? "?", scratch = model?.arenaByteCount ?? 0
     let image = try InPlaceImage.encode(layers: model!.layers, metadata: model!.metadata)
     model = nil
 
@@ -38,7 +38,7 @@ func runMemoryBench(_ arguments: [String]) throws {
     let inPlace = heapInUse() - beforeInPlace
     print("""
     model: \(modelPath) (\(packed.count) bytes packed, \(image.count) bytes in-place image)
-    Model(bytes:)                 heap after load: \(hosted) bytes (kernels: \(kernel)); scratch per thread: \(Model.batchChunk * 40 + Int8Network.arenaByteCount) bytes
+    Model(bytes:)                 heap after load: \(hosted) bytes (kernels: \(kernel)); scratch per thread: \(scratch) bytes
     InPlaceModel(borrowing:)      heap after load: \(inPlace) bytes (kernels: \(view.kernelName)); arena per thread: \(InPlaceModel.arenaByteCount) bytes; the image itself: \(image.count) bytes, the caller's
     """)
 }

@@ -115,6 +115,35 @@ final class InPlaceModelTests: XCTestCase {
         XCTAssertEqual(mismatches, 0)
     }
 
+    /// The hosted Model on each of its paths (VNNI, AVX2 with its paired conv weights, portable) equals the reference
+    /// on 1,000 real images, and batches equal single calls.
+    func testHostedModelEveryPathEqualsReference() throws {
+        guard let data = FileManager.default.contents(atPath: Self.sampleModelPath) else { return XCTFail("no sample model") }
+        let images = try kernelLoadMNISTTestImages()
+        let models = try [Int8Network.Kernels.fastest, .avx2, .portable].map { try Model(bytes: [UInt8](data), kernels: $0) }
+        let scratch = InferenceScratch(byteCount: models.map(\.arenaByteCount).max()!)
+        let reference = Int8Network(layers: models[0].layers)
+        let arena = UnsafeMutableRawPointer.allocate(byteCount: reference.arenaByteCount, alignment: 64)
+        defer { arena.deallocate() }
+        var expected = [Int32](repeating: 0, count: 10)
+        try images.withUnsafeBufferPointer { all in
+            for model in models {
+                let batch = UnsafeMutableBufferPointer<Classification>.allocate(capacity: 1_000)
+                defer { batch.deallocate() }
+                model.classifyBatch(pixels: UnsafeBufferPointer(rebasing: all[0..<(1_000 * 784)]), scratch: scratch, into: batch)
+                for index in 0..<1_000 {
+                    reference.runReference(pixels: all.baseAddress! + index * 784, arena: arena, scores: &expected)
+                    let one = model.classify(pixels: UnsafeBufferPointer(rebasing: all[(index * 784)..<((index + 1) * 784)]), scratch: scratch)
+                    guard Array(one.scores) == expected, batch[index] == one else {
+                        XCTFail("\(model.kernelName), image \(index): \(Array(one.scores)) vs reference \(expected)")
+                        throw KernelTestDataError(message: "stop")
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(models.map { $0.kernelName.description }.last, "portable-c")
+    }
+
     /// Layers at the ends of every range, on real images and on all-black, all-white and noise images, with the
     /// arena filled with garbage before each call: both paths equal the reference kernels.
     func testExtremeLayersEqualReferenceOnEveryPath() throws {

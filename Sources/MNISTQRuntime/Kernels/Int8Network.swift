@@ -120,24 +120,8 @@ public struct Int8Network: @unchecked Sendable {
             return
         }
         if p.path == .avx2 {
-            switch stage {
-            case 0:
-                prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
-                mnistq_conv1_relu_maxpool_avx2(conv1Input, p.int16(p.layout.conv1PairedWeights), p.bias(0), p.multiplier(0),
-                                               p.shift(0), conv2Input)
-            case 1:
-                mnistq_conv2_relu_maxpool_avx2(conv2Input, p.int16(p.layout.conv2PairedWeights), p.bias(1), p.multiplier(1),
-                                               p.shift(1), conv2Output)
-            case 2:
-                mnistq_linear_avx2(conv2Output, 1568, p.int8(p.layout.fc1Weights), p.bias(2), p.multiplier(2), p.shift(2),
-                                   120, fc1Output, nil)
-            case 3:
-                mnistq_linear_avx2(fc1Output, 120, p.int8(p.layout.fc2Weights), p.bias(3), p.multiplier(3), p.shift(3),
-                                   84, fc2Output, nil)
-            default:
-                mnistq_linear_avx2(fc2Output, 84, p.int8(p.layout.fc3Weights), p.bias(4), p.multiplier(4), p.shift(4),
-                                   10, nil, scores)
-            }
+            runAVX2Stage(stage, p.operands, conv1Paired: p.int16(p.layout.conv1PairedWeights),
+                         conv2Paired: p.int16(p.layout.conv2PairedWeights), pixels: pixels, base: base, scores: scores)
             return
         }
         switch stage {

@@ -66,6 +66,31 @@ func runVNNIStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<UInt
     }
 }
 
+/// Stage `stage` of the AVX2 pipeline (int16 activations, `FastArena`): the conv layers read their weights paired for
+/// a 2-way 16-bit multiply-add (`PackedInt8Weights.packPairedConvWeights`), the linear layers the in-place layouts.
+@inline(__always)
+func runAVX2Stage(_ stage: Int, _ op: KernelOperands, conv1Paired: UnsafePointer<Int16>, conv2Paired: UnsafePointer<Int16>,
+                  pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+    let conv1Input = (base + FastArena.conv1Input).assumingMemoryBound(to: Int16.self)
+    let conv2Input = (base + FastArena.conv2Input).assumingMemoryBound(to: Int16.self)
+    let conv2Output = (base + FastArena.conv2Output).assumingMemoryBound(to: Int16.self)
+    let fc1Output = (base + FastArena.fc1Output).assumingMemoryBound(to: Int16.self)
+    let fc2Output = (base + FastArena.fc2Output).assumingMemoryBound(to: Int16.self)
+    switch stage {
+    case 0:
+        prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
+        mnistq_conv1_relu_maxpool_avx2(conv1Input, conv1Paired, op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
+    case 1:
+        mnistq_conv2_relu_maxpool_avx2(conv2Input, conv2Paired, op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
+    case 2:
+        mnistq_linear_avx2(conv2Output, 1568, op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), 120, fc1Output, nil)
+    case 3:
+        mnistq_linear_avx2(fc1Output, 120, op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), 84, fc2Output, nil)
+    default:
+        mnistq_linear_avx2(fc2Output, 84, op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), 10, nil, scores)
+    }
+}
+
 /// Stage `stage` of the portable C pipeline (int16 activations in pair order, `PortableArena`): SMLAD kernels on
 /// Armv7E-M, their exact C definitions elsewhere.
 @inline(__always)

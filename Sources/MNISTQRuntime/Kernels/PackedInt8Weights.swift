@@ -44,8 +44,8 @@ final class PackedInt8Weights {
             layout.conv1Weights = layout.reserve(16 * 25 * 4)
             layout.conv2WideWeights = layout.reserve(25 * 16 * 32 * 4)
         case .avx2:
-            layout.conv1PairedWeights = layout.reserve(15 * 16 * 2 * 2)
-            layout.conv2PairedWeights = layout.reserve(200 * 32 * 2 * 2)
+            layout.conv1PairedWeights = layout.reserve(PackedInt8Weights.pairedConv1ByteCount)
+            layout.conv2PairedWeights = layout.reserve(PackedInt8Weights.pairedConv2ByteCount)
         case .vnni512:
             layout.conv1QuadWeights = layout.reserve(5 * 2 * 16 * 4)
             layout.conv2QuadWeights = layout.reserve(25 * 4 * 32 * 4)
@@ -81,18 +81,7 @@ final class PackedInt8Weights {
                 w2w[(tap * 16 + i) * 32 + o] = Int32(layers[1].weights[(o * 16 + i) * 25 + tap])
             } } }
         case .avx2:
-            // conv1, paired for a 2-way multiply-add: [ky 5][kx pair 3][16 oc][2], taps (kx, kx+1); kx = 5 is a zero weight.
-            let w1p = int16(layout.conv1PairedWeights)
-            for ky in 0..<5 { for pair in 0..<3 { for o in 0..<16 { for half in 0..<2 {
-                let kx = 2 * pair + half
-                w1p[((ky * 3 + pair) * 16 + o) * 2 + half] = kx < 5 ? Int16(layers[0].weights[o * 25 + ky * 5 + kx]) : 0
-            } } } }
-            // conv2, paired: [ky][kx][input channel pair 8][32 oc][2], pair = channels (2p, 2p + 1) at one tap.
-            let w2p = int16(layout.conv2PairedWeights)
-            for ky in 0..<5 { for kx in 0..<5 { for pair in 0..<8 { for o in 0..<32 { for half in 0..<2 {
-                let i = 2 * pair + half
-                w2p[((((ky * 5 + kx) * 8 + pair) * 32) + o) * 2 + half] = Int16(layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx])
-            } } } } }
+            PackedInt8Weights.packPairedConvWeights(layers, conv1: int16(layout.conv1PairedWeights), conv2: int16(layout.conv2PairedWeights))
         case .vnni512:
             // conv1, quads of taps for a 4-way u8×s8 multiply-add: [ky 5][quad 2][16 oc][4], quad q = kx 4q ..< 4q + 4
             // (kx ≥ 5 are zero weights).
@@ -126,6 +115,23 @@ final class PackedInt8Weights {
     }
 
     deinit { storage.deallocate() }
+
+    /// Bytes of the AVX2 kernels' paired conv weights: conv1 int16 [5][3][16][2], conv2 int16 [5][5][8][32][2].
+    static let pairedConv1ByteCount = 15 * 16 * 2 * 2, pairedConv2ByteCount = 200 * 32 * 2 * 2
+
+    /// Writes the AVX2 kernels' paired conv weights (see their header) from PyTorch-order layers.
+    static func packPairedConvWeights(_ layers: [QuantizedLayer], conv1 w1p: UnsafeMutablePointer<Int16>, conv2 w2p: UnsafeMutablePointer<Int16>) {
+        // conv1, paired for a 2-way multiply-add: [ky 5][kx pair 3][16 oc][2], taps (kx, kx+1); kx = 5 is a zero weight.
+        for ky in 0..<5 { for pair in 0..<3 { for o in 0..<16 { for half in 0..<2 {
+            let kx = 2 * pair + half
+            w1p[((ky * 3 + pair) * 16 + o) * 2 + half] = kx < 5 ? Int16(layers[0].weights[o * 25 + ky * 5 + kx]) : 0
+        } } } }
+        // conv2, paired: [ky][kx][input channel pair 8][32 oc][2], pair = channels (2p, 2p + 1) at one tap.
+        for ky in 0..<5 { for kx in 0..<5 { for pair in 0..<8 { for o in 0..<32 { for half in 0..<2 {
+            let i = 2 * pair + half
+            w2p[((((ky * 5 + kx) * 8 + pair) * 32) + o) * 2 + half] = Int16(layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx])
+        } } } } }
+    }
 
     @inline(__always) func int16(_ offset: Int) -> UnsafeMutablePointer<Int16> {
         (storage + offset).assumingMemoryBound(to: Int16.self)
