@@ -110,6 +110,15 @@ static void offset_copy(const uint8_t *x, int8_t *offset, int bytes) {
 // Accumulators hold one channel's 4 int32 partial sums each; 4 channels × 4 pool positions = 16 vectors, which with
 // the weights of one step stay in the 32 registers (8 channels at a time spilled).
 
+// GCC's scheduler before register allocation hoists all 16 products of a step ahead of their accumulations: with 16
+// accumulators that needs more than the 32 vector registers, and the spills cost about a fifth of the instructions.
+// The loops below are already written in register order; clang needs no such hint.
+#if defined(__GNUC__) && !defined(__clang__)
+#define REGISTER_ORDER __attribute__((optimize("no-schedule-insns")))
+#else
+#define REGISTER_ORDER
+#endif
+
 #if defined(__aarch64__)
 #define MULL_HIGH(a, b) vmull_high_s8(a, b)
 #define MLAL_HIGH(acc, a, b) vmlal_high_s8(acc, a, b)
@@ -167,40 +176,56 @@ static inline int8x16_t row8_twice(const int8_t *p) {
     return vreinterpretq_s8_s64(vdupq_n_s64(bytes));
 }
 
+/// conv1's weights regrouped once per call for conv1_part: for each part (4 channels) and row ky, the two quads' vectors
+/// zipped into [c quad 0, c quad 1, c + 1 quad 0, c + 1 quad 1] and the same for c + 2, c + 3, so each half of a
+/// vector is one channel's 8 taps kx 0-7. zipped: int8 [4 parts][5 rows][2][16].
+static void conv1_zip_weights(const int8_t *weights, int8_t *zipped) {
+    for (int part = 0; part < 4; part++) {
+        for (int ky = 0; ky < 5; ky++) {
+            const int8x16_t u0 = vld1q_s8(weights + ky * 128 + part * 16), u1 = vld1q_s8(weights + ky * 128 + 64 + part * 16);
+            int8_t *z = zipped + (part * 5 + ky) * 32;
+            vst1q_s8(z, zip_low32(u0, u1));
+            vst1q_s8(z + 16, zip_high32(u0, u1));
+        }
+    }
+}
+
 /// conv1 for channels 4·part ..< 4·part + 4 of one pool window: the max over its 4 positions of the offset sums.
-/// x: the window's corner in the offset image. A weight vector pair zipped gives [c quad 0, c quad 1, c + 1 quad 0,
-/// c + 1 quad 1]: one channel's 8 taps per half, against one row's 8 bytes in both halves; rows ky and ky + 1 share
-/// the int16 lanes.
-static inline int32x4_t conv1_part(const int8_t *x, const int8_t *weights, int part) {
+/// x: the window's corner in the offset image; z: this part's zipped weights. Each channel's 8 taps meet one row's 8
+/// bytes (in both halves of the vector); rows ky and ky + 1 share the int16 lanes.
+REGISTER_ORDER static inline int32x4_t conv1_part(const int8_t *x, const int8_t *z) {
     int32x4_t A0 = vdupq_n_s32(0), A1 = A0, A2 = A0, A3 = A0, B0 = A0, B1 = A0, B2 = A0, B3 = A0;
     int32x4_t C0 = A0, C1 = A0, C2 = A0, C3 = A0, D0 = A0, D1 = A0, D2 = A0, D3 = A0;
-    for (int ky = 0; ky < 5; ky += 2) {
-        const int8_t *w = weights + ky * 128 + part * 16;
-        const int8x16_t u0 = vld1q_s8(w), u1 = vld1q_s8(w + 64); // row ky: quads 0, 1 of the 4 channels
-        const int8x16_t za = zip_low32(u0, u1), zb = zip_high32(u0, u1);
-        const int8_t *r0 = x + ky * 40, *r1 = r0 + 40;
-        const int8x16_t xa = row8_twice(r0), xb = row8_twice(r0 + 1), xc = row8_twice(r1), xd = row8_twice(r1 + 1);
-        if (ky == 4) { // the last row alone
-#define ONE_ROW(P, xp)                                                                                                \
-    P##0 = vpadalq_s16(P##0, vmull_s8(vget_low_s8(za), vget_low_s8(xp)));                                             \
-    P##1 = vpadalq_s16(P##1, MULL_HIGH(za, xp));                                                                      \
-    P##2 = vpadalq_s16(P##2, vmull_s8(vget_low_s8(zb), vget_low_s8(xp)));                                             \
-    P##3 = vpadalq_s16(P##3, MULL_HIGH(zb, xp))
-            ONE_ROW(A, xa); ONE_ROW(B, xb); ONE_ROW(C, xc); ONE_ROW(D, xd);
-#undef ONE_ROW
-        } else { // rows ky and ky + 1 (position rows r0/r1 and r1/r2)
-            const int8x16_t v0 = vld1q_s8(w + 128), v1 = vld1q_s8(w + 192);
-            const int8x16_t ya = zip_low32(v0, v1), yb = zip_high32(v0, v1);
-            const int8_t *r2 = r1 + 40;
-            const int8x16_t xa2 = xc, xb2 = xd, xc2 = row8_twice(r2), xd2 = row8_twice(r2 + 1);
+    // Straight-line rows (0, 1), (2, 3), 4: a loop with the odd last row inside lost GCC's register order.
 #define TWO_ROWS(P, xp, xq)                                                                                           \
     P##0 = vpadalq_s16(P##0, vmlal_s8(vmull_s8(vget_low_s8(za), vget_low_s8(xp)), vget_low_s8(ya), vget_low_s8(xq))); \
     P##1 = vpadalq_s16(P##1, MLAL_HIGH(MULL_HIGH(za, xp), ya, xq));                                                   \
     P##2 = vpadalq_s16(P##2, vmlal_s8(vmull_s8(vget_low_s8(zb), vget_low_s8(xp)), vget_low_s8(yb), vget_low_s8(xq))); \
     P##3 = vpadalq_s16(P##3, MLAL_HIGH(MULL_HIGH(zb, xp), yb, xq))
-            TWO_ROWS(A, xa, xa2); TWO_ROWS(B, xb, xb2); TWO_ROWS(C, xc, xc2); TWO_ROWS(D, xd, xd2);
+#define ROW_PAIR(ky)                                                                                                  \
+    do {                                                                                                              \
+        const int8x16_t za = vld1q_s8(z + (ky) * 32), zb = vld1q_s8(z + (ky) * 32 + 16);                               \
+        const int8x16_t ya = vld1q_s8(z + (ky) * 32 + 32), yb = vld1q_s8(z + (ky) * 32 + 48);                          \
+        const int8_t *r0 = x + (ky) * 40, *r1 = r0 + 40, *r2 = r1 + 40;                                               \
+        const int8x16_t x00 = row8_twice(r0), x01 = row8_twice(r0 + 1), x10 = row8_twice(r1);                         \
+        const int8x16_t x11 = row8_twice(r1 + 1), x20 = row8_twice(r2), x21 = row8_twice(r2 + 1);                     \
+        TWO_ROWS(A, x00, x10); TWO_ROWS(B, x01, x11); TWO_ROWS(C, x10, x20); TWO_ROWS(D, x11, x21);                   \
+    } while (0)
+    ROW_PAIR(0);
+    ROW_PAIR(2);
+#undef ROW_PAIR
 #undef TWO_ROWS
-        }
+    {
+        const int8x16_t za = vld1q_s8(z + 128), zb = vld1q_s8(z + 144); // row 4, alone
+        const int8_t *r0 = x + 4 * 40, *r1 = r0 + 40;
+        const int8x16_t xa = row8_twice(r0), xb = row8_twice(r0 + 1), xc = row8_twice(r1), xd = row8_twice(r1 + 1);
+#define ONE_ROW(P, xp)                                                                                                \
+    P##0 = vpadalq_s16(P##0, vmull_s8(vget_low_s8(za), vget_low_s8(xp)));                                             \
+    P##1 = vpadalq_s16(P##1, MULL_HIGH(za, xp));                                                                      \
+    P##2 = vpadalq_s16(P##2, vmull_s8(vget_low_s8(zb), vget_low_s8(xp)));                                             \
+    P##3 = vpadalq_s16(P##3, MULL_HIGH(zb, xp))
+        ONE_ROW(A, xa); ONE_ROW(B, xb); ONE_ROW(C, xc); ONE_ROW(D, xd);
+#undef ONE_ROW
     }
     return vmaxq_s32(vmaxq_s32(sum4(A0, A1, A2, A3), sum4(B0, B1, B2, B3)),
                      vmaxq_s32(sum4(C0, C1, C2, C3), sum4(D0, D1, D2, D3)));
@@ -212,42 +237,58 @@ void mnistq_conv1_relu_maxpool_neon(const uint8_t *image, const int8_t *weights,
     channel_weight_sums(weights, 10, 16, weight_sums);
     conv_epilogue e;
     conv_epilogue_init(bias, weight_sums, shift, 16, &e);
-    int8_t offset_image[32 * 40];
+    int8_t offset_image[32 * 40], zipped[4 * 5 * 32];
     offset_copy(image, offset_image, 32 * 40);
+    conv1_zip_weights(weights, zipped);
     for (int py = 0; py < 14; py++) {
         for (int px = 0; px < 14; px++) {
             const int8_t *corner = offset_image + (2 * py) * 40 + 2 * px;
             uint8_t *out = output + ((py + 2) * 18 + px + 2) * 16;
             for (int part = 0; part < 4; part += 2) {
-                const int32x4_t lo = vaddq_s32(conv1_part(corner, weights, part), vld1q_s32(e.bias + 4 * part));
-                const int32x4_t hi = vaddq_s32(conv1_part(corner, weights, part + 1), vld1q_s32(e.bias + 4 * part + 4));
+                const int32x4_t lo = vaddq_s32(conv1_part(corner, zipped + part * 160), vld1q_s32(e.bias + 4 * part));
+                const int32x4_t hi = vaddq_s32(conv1_part(corner, zipped + part * 160 + 160), vld1q_s32(e.bias + 4 * part + 4));
                 vst1_u8(out + 4 * part, requantize8_relu(lo, hi, multiplier, &e, 4 * part));
             }
         }
     }
 }
 
+/// conv2's weights regrouped once per call for conv2_part: for each part (4 output channels) and tap, the 4 input
+/// quads' vectors transposed as a 4 × 4 matrix of 32-bit elements, so vector j is channel j's 16 input-channel
+/// weights in input order. transposed: int8 [8 parts][25 taps][4][16] (12,800 bytes, on the caller's stack).
+static void conv2_transpose_weights(const int8_t *weights, int8_t *transposed) {
+    for (int part = 0; part < 8; part++) {
+        for (int tap = 0; tap < 25; tap++) {
+            const int8_t *w = weights + tap * 512 + part * 16; // input quad q at + 128·q
+            const int8x16_t q0 = vld1q_s8(w), q1 = vld1q_s8(w + 128), q2 = vld1q_s8(w + 256), q3 = vld1q_s8(w + 384);
+            const int8x16_t z01l = zip_low32(q0, q1), z01h = zip_high32(q0, q1);
+            const int8x16_t z23l = zip_low32(q2, q3), z23h = zip_high32(q2, q3);
+            int8_t *t = transposed + (part * 25 + tap) * 64;
+            vst1q_s8(t, join_low64(z01l, z23l));
+            vst1q_s8(t + 16, join_high64(z01l, z23l));
+            vst1q_s8(t + 32, join_low64(z01h, z23h));
+            vst1q_s8(t + 48, join_high64(z01h, z23h));
+        }
+    }
+}
+
 /// conv2 for channels 4·part ..< 4·part + 4 of one pool window: the max over its 4 positions of the offset sums.
-/// x: the window's corner in the offset input. The 4 input quads' weight vectors of these channels, transposed as a
-/// 4 × 4 matrix of 32-bit elements, give each channel's 16 input-channel weights in input order, against a
-/// position's 16 activations.
-static inline int32x4_t conv2_part(const int8_t *x, const int8_t *weights, int part) {
+/// x: the window's corner in the offset input; t: this part's transposed weights. Each channel's 16 weights of a
+/// tap meet a position's 16 activations.
+REGISTER_ORDER static inline int32x4_t conv2_part(const int8_t *x, const int8_t *t) {
     const int row = 18 * 16;
     int32x4_t A0 = vdupq_n_s32(0), A1 = A0, A2 = A0, A3 = A0, B0 = A0, B1 = A0, B2 = A0, B3 = A0;
     int32x4_t C0 = A0, C1 = A0, C2 = A0, C3 = A0, D0 = A0, D1 = A0, D2 = A0, D3 = A0;
-    for (int tap = 0; tap < 25; tap++) {
-        const int8_t *w = weights + tap * 512 + part * 16; // input quad q at + 128·q
-        const int8_t *p = x + (tap / 5) * row + (tap % 5) * 16;
-        const int8x16_t q0 = vld1q_s8(w), q1 = vld1q_s8(w + 128), q2 = vld1q_s8(w + 256), q3 = vld1q_s8(w + 384);
-        const int8x16_t z01l = zip_low32(q0, q1), z01h = zip_high32(q0, q1);
-        const int8x16_t z23l = zip_low32(q2, q3), z23h = zip_high32(q2, q3);
-        const int8x16_t t0 = join_low64(z01l, z23l), t1 = join_high64(z01l, z23l);
-        const int8x16_t t2 = join_low64(z01h, z23h), t3 = join_high64(z01h, z23h);
-        const int8x16_t xa = vld1q_s8(p), xb = vld1q_s8(p + 16), xc = vld1q_s8(p + row), xd = vld1q_s8(p + row + 16);
-        A0 = mac16(A0, t0, xa); A1 = mac16(A1, t1, xa); A2 = mac16(A2, t2, xa); A3 = mac16(A3, t3, xa);
-        B0 = mac16(B0, t0, xb); B1 = mac16(B1, t1, xb); B2 = mac16(B2, t2, xb); B3 = mac16(B3, t3, xb);
-        C0 = mac16(C0, t0, xc); C1 = mac16(C1, t1, xc); C2 = mac16(C2, t2, xc); C3 = mac16(C3, t3, xc);
-        D0 = mac16(D0, t0, xd); D1 = mac16(D1, t1, xd); D2 = mac16(D2, t2, xd); D3 = mac16(D3, t3, xd);
+    for (int ky = 0; ky < 5; ky++) {
+        for (int kx = 0; kx < 5; kx++, t += 64) {
+            const int8x16_t t0 = vld1q_s8(t), t1 = vld1q_s8(t + 16), t2 = vld1q_s8(t + 32), t3 = vld1q_s8(t + 48);
+            const int8_t *p = x + ky * row + kx * 16;
+            const int8x16_t xa = vld1q_s8(p), xb = vld1q_s8(p + 16), xc = vld1q_s8(p + row), xd = vld1q_s8(p + row + 16);
+            A0 = mac16(A0, t0, xa); A1 = mac16(A1, t1, xa); A2 = mac16(A2, t2, xa); A3 = mac16(A3, t3, xa);
+            B0 = mac16(B0, t0, xb); B1 = mac16(B1, t1, xb); B2 = mac16(B2, t2, xb); B3 = mac16(B3, t3, xb);
+            C0 = mac16(C0, t0, xc); C1 = mac16(C1, t1, xc); C2 = mac16(C2, t2, xc); C3 = mac16(C3, t3, xc);
+            D0 = mac16(D0, t0, xd); D1 = mac16(D1, t1, xd); D2 = mac16(D2, t2, xd); D3 = mac16(D3, t3, xd);
+        }
     }
     return vmaxq_s32(vmaxq_s32(sum4(A0, A1, A2, A3), sum4(B0, B1, B2, B3)),
                      vmaxq_s32(sum4(C0, C1, C2, C3), sum4(D0, D1, D2, D3)));
@@ -259,15 +300,16 @@ void mnistq_conv2_relu_maxpool_neon(const uint8_t *input, const int8_t *weights,
     channel_weight_sums(weights, 100, 32, weight_sums);
     conv_epilogue e;
     conv_epilogue_init(bias, weight_sums, shift, 32, &e);
-    int8_t offset_input[18 * 18 * 16];
+    int8_t offset_input[18 * 18 * 16], transposed[8 * 25 * 64];
     offset_copy(input, offset_input, 18 * 18 * 16);
+    conv2_transpose_weights(weights, transposed);
     for (int py = 0; py < 7; py++) {
         for (int px = 0; px < 7; px++) {
             const int8_t *corner = offset_input + (2 * py) * 18 * 16 + (2 * px) * 16;
             uint8_t *out = output + (py * 7 + px) * 32;
             for (int part = 0; part < 8; part += 2) {
-                const int32x4_t lo = vaddq_s32(conv2_part(corner, weights, part), vld1q_s32(e.bias + 4 * part));
-                const int32x4_t hi = vaddq_s32(conv2_part(corner, weights, part + 1), vld1q_s32(e.bias + 4 * part + 4));
+                const int32x4_t lo = vaddq_s32(conv2_part(corner, transposed + part * 1600), vld1q_s32(e.bias + 4 * part));
+                const int32x4_t hi = vaddq_s32(conv2_part(corner, transposed + part * 1600 + 1600), vld1q_s32(e.bias + 4 * part + 4));
                 vst1_u8(out + 4 * part, requantize8_relu(lo, hi, multiplier, &e, 4 * part));
             }
         }
@@ -364,7 +406,7 @@ int mnistq_int8_neon_dotprod_available(void) { return 0; } // no OS query known 
     vst1_u8(out + (c) + 8, requantize8_relu(pool4_bias(A2, B2, C2, D2, e.bias + (c) + 8),                           \
                                             pool4_bias(A3, B3, C3, D3, e.bias + (c) + 12), multiplier, &e, (c) + 8))
 
-DOTPROD void mnistq_conv1_relu_maxpool_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+REGISTER_ORDER DOTPROD void mnistq_conv1_relu_maxpool_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                                const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     int32_t weight_sums[16];
     channel_weight_sums(weights, 10, 16, weight_sums);
@@ -393,7 +435,7 @@ DOTPROD void mnistq_conv1_relu_maxpool_neondot(const uint8_t *image, const int8_
     }
 }
 
-DOTPROD void mnistq_conv2_relu_maxpool_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+REGISTER_ORDER DOTPROD void mnistq_conv2_relu_maxpool_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                                const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     int32_t weight_sums[32];
     channel_weight_sums(weights, 100, 32, weight_sums);

@@ -5,8 +5,9 @@
 //
 //   neon_harness kernels [--expect-dotprod 0|1] [--seed S]
 //   neon_harness network MODEL.mnqi IMAGES.idx LABELS.idx [--expect-dotprod 0|1] [--limit N] [--portable-limit N]
-//                [--write-scores FILE] [--expect-scores FILE]
-//   neon_harness run PATH MODEL.mnqi IMAGES.idx COUNT     (PATH: portable, neon, neondot; for instruction counting)
+//                [--write-scores FILE] [--expect-scores FILE] [--paths neon,neondot]
+//   neon_harness run PATH MODEL.mnqi IMAGES.idx COUNT [STAGE]   (PATH: portable, neon, neondot; STAGE 0-4 repeats one
+//                layer on image 0's activations; for instruction counting)
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -47,11 +48,25 @@ static const neon_path all_paths[2] = {
     {"neondot", mnistq_conv1_relu_maxpool_neondot, mnistq_conv2_relu_maxpool_neondot, mnistq_linear_neondot},
 };
 
-/// The paths this CPU runs (the dot-product one only where detected: elsewhere it would trap).
+static const char *selected_paths; // --paths: comma-separated names to run (all usable ones when NULL)
+
+static int selected(const char *name) {
+    if (!selected_paths) return 1;
+    const size_t length = strlen(name);
+    for (const char *p = selected_paths; *p;) {
+        const char *end = strchr(p, ',');
+        const size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == length && !strncmp(p, name, n)) return 1;
+        p += n + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+/// The paths this CPU runs (the dot-product one only where detected: elsewhere it would trap), as selected.
 static int usable_paths(const neon_path **paths) {
     int n = 0;
-    if (mnistq_int8_neon_available()) paths[n++] = &all_paths[0];
-    if (mnistq_int8_neon_dotprod_available()) paths[n++] = &all_paths[1];
+    if (mnistq_int8_neon_available() && selected("neon")) paths[n++] = &all_paths[0];
+    if (mnistq_int8_neon_dotprod_available() && selected("neondot")) paths[n++] = &all_paths[1];
     return n;
 }
 
@@ -568,9 +583,32 @@ static void network_suite(const char *model_path, const char *images_path, const
     }
 }
 
-/// Runs one path over the first `count` images and nothing else: tools/test-arm counts the instructions qemu
-/// executes for two counts and divides the difference.
-static void run_only(const char *path_name, const char *model_path, const char *images_path, int count) {
+/// One stage (0 conv1 ... 4 fc3) of a path on the activations the pipeline left in the arena.
+static void run_stage(const neon_path *p, const model *m, int stage, uint8_t *arena, int32_t *scores) {
+    if (p) {
+        switch (stage) {
+        case 0: p->conv1(arena + U8_CONV1_INPUT, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], arena + U8_CONV2_INPUT); break;
+        case 1: p->conv2(arena + U8_CONV2_INPUT, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], arena + U8_CONV2_OUTPUT); break;
+        case 2: p->linear(arena + U8_CONV2_OUTPUT, 1568, m->weights[2], m->bias[2], m->multiplier[2], m->shift[2], 120, arena + U8_FC1, NULL); break;
+        case 3: p->linear(arena + U8_FC1, 120, m->weights[3], m->bias[3], m->multiplier[3], m->shift[3], 84, arena + U8_FC2, NULL); break;
+        default: p->linear(arena + U8_FC2, 84, m->weights[4], m->bias[4], m->multiplier[4], m->shift[4], 10, NULL, scores); break;
+        }
+        return;
+    }
+    int16_t *a16 = (int16_t *)(void *)arena;
+    switch (stage) {
+    case 0: mnistq_conv1_relu_maxpool_portable(arena + P_CONV1_INPUT, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], a16 + P_CONV2_INPUT / 2); break;
+    case 1: mnistq_conv2_relu_maxpool_portable(a16 + P_CONV2_INPUT / 2, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], a16 + P_CONV2_OUTPUT / 2); break;
+    case 2: mnistq_linear_portable(a16 + P_CONV2_OUTPUT / 2, 1568, m->weights[2], m->bias[2], m->multiplier[2], m->shift[2], 120, a16 + P_FC1 / 2, NULL); break;
+    case 3: mnistq_linear_portable(a16 + P_FC1 / 2, 120, m->weights[3], m->bias[3], m->multiplier[3], m->shift[3], 84, a16 + P_FC2 / 2, NULL); break;
+    default: mnistq_linear_portable(a16 + P_FC2 / 2, 84, m->weights[4], m->bias[4], m->multiplier[4], m->shift[4], 10, NULL, scores); break;
+    }
+}
+
+/// Runs one path over the first `count` images and nothing else (or, with stage ≥ 0, the whole path on image 0 and
+/// then that stage `count` times more): tools/test-arm counts the instructions qemu executes for two counts and
+/// divides the difference.
+static void run_only(const char *path_name, const char *model_path, const char *images_path, int count, int stage) {
     const model m = load_model(model_path);
     int available;
     const uint8_t *images = load_idx(images_path, 0x803, &available);
@@ -582,10 +620,14 @@ static void run_only(const char *path_name, const char *model_path, const char *
         fprintf(stderr, "%s is not available on this CPU\n", path_name);
         exit(2);
     }
-    for (int i = 0; i < count && i < available; i++) {
+    for (int i = 0; i < (stage < 0 ? count : 1) && i < available; i++) {
         if (p) run_neon(p, &m, images + (long)i * 784, arena, scores);
         else run_portable(&m, images + (long)i * 784, arena, scores);
         digest = digest * 31u + (uint32_t)predicted(scores); // keeps the work observable
+    }
+    for (int i = 0; stage >= 0 && i < count; i++) {
+        run_stage(p, &m, stage, arena, scores);
+        digest = digest * 31u + arena[U8_FC2 + i % 84] + (uint32_t)scores[i % 10];
     }
     printf("%s: %d images, digest %08x\n", path_name, count, digest);
 }
@@ -601,9 +643,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--portable-limit")) portable_limit = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--write-scores")) write_path = argv[++i];
         else if (!strcmp(argv[i], "--expect-scores")) expect_path = argv[++i];
+        else if (!strcmp(argv[i], "--paths")) selected_paths = argv[++i];
     }
     if (!strcmp(argv[1], "run") && argc >= 6) {
-        run_only(argv[2], argv[3], argv[4], atoi(argv[5]));
+        run_only(argv[2], argv[3], argv[4], atoi(argv[5]), argc >= 7 ? atoi(argv[6]) : -1);
         return 0;
     }
     printf("neon available: %d, dotprod available: %d, portable uses DSP: %d\n", mnistq_int8_neon_available(),
