@@ -451,19 +451,21 @@ REGISTER_ORDER DOTPROD void mnistq_conv2_relu_maxpool_neondot(const uint8_t *inp
             for (int half = 0; half < 2; half++) { // channels 16·half ..< 16·half + 16: 16 accumulators
                 int32x4_t A0 = vdupq_n_s32(0), A1 = A0, A2 = A0, A3 = A0, B0 = A0, B1 = A0, B2 = A0, B3 = A0;
                 int32x4_t C0 = A0, C1 = A0, C2 = A0, C3 = A0, D0 = A0, D1 = A0, D2 = A0, D3 = A0;
-                for (int tap = 0; tap < 25; tap++) {
-                    const int8_t *x = corner + (tap / 5) * row + (tap % 5) * 16;
-                    const int8x16_t xa = vld1q_s8(x), xb = vld1q_s8(x + 16), xc = vld1q_s8(x + row);
-                    const int8x16_t xd = vld1q_s8(x + row + 16);
-                    const int8_t *w = weights + tap * 512 + half * 64; // input quad q at + 128·q
+                const int8_t *w = weights + half * 64; // this tap's input quad q at + 128·q; taps 512 bytes apart
+                for (int ky = 0; ky < 5; ky++) {
+                    for (int kx = 0; kx < 5; kx++, w += 512) {
+                        const int8_t *x = corner + ky * row + kx * 16;
+                        const int8x16_t xa = vld1q_s8(x), xb = vld1q_s8(x + 16), xc = vld1q_s8(x + row);
+                        const int8x16_t xd = vld1q_s8(x + row + 16);
 #define QUAD(q)                                                                                                       \
     do {                                                                                                              \
         const int8x16_t wq0 = vld1q_s8(w + 128 * (q)), wq1 = vld1q_s8(w + 128 * (q) + 16);                           \
         const int8x16_t wq2 = vld1q_s8(w + 128 * (q) + 32), wq3 = vld1q_s8(w + 128 * (q) + 48);                      \
         SDOT_POSITIONS(0, wq0, q); SDOT_POSITIONS(1, wq1, q); SDOT_POSITIONS(2, wq2, q); SDOT_POSITIONS(3, wq3, q);  \
     } while (0)
-                    QUAD(0); QUAD(1); QUAD(2); QUAD(3);
+                        QUAD(0); QUAD(1); QUAD(2); QUAD(3);
 #undef QUAD
+                    }
                 }
                 POOL_STORE16(16 * half);
             }
