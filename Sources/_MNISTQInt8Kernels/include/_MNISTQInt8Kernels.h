@@ -69,7 +69,7 @@ void mnistq_conv1_relu_maxpool_neon(const uint8_t *image, const int8_t *weights,
 
 /// conv2 + pool + requantize/ReLU, baseline NEON. input: u8 [18][18][16] (zero border 2); weights: int8
 /// [5][5][4][32][4] (ky, kx, input channel quad, output channel, channel of the quad); bias, multiplier, shift [32];
-/// output: u8 [7][7][32].
+/// output: u8 [7][7][32]. Uses about 18 KB of stack (the input offset by −128 and the weights regrouped, per call).
 void mnistq_conv2_relu_maxpool_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
@@ -83,7 +83,8 @@ void mnistq_linear_neon(const uint8_t *input, int input_count, const int8_t *wei
 void mnistq_conv1_relu_maxpool_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
-/// conv2 as mnistq_conv2_relu_maxpool_neon, with SDOT. Only when mnistq_int8_neon_dotprod_available() is 1.
+/// conv2 as mnistq_conv2_relu_maxpool_neon, with SDOT (about 6 KB of stack). Only when
+/// mnistq_int8_neon_dotprod_available() is 1.
 void mnistq_conv2_relu_maxpool_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
