@@ -84,11 +84,6 @@ static inline uint8x8_t requantize8_relu(int32x4_t a, int32x4_t b, const int32_t
     return vqmovn_u16(vcombine_u16(vqmovun_s32(lo), vqmovun_s32(hi)));
 }
 
-/// Max of the 4 positions of a pool window, plus the channels' corrected bias.
-static inline int32x4_t pool4_bias(int32x4_t p0, int32x4_t p1, int32x4_t p2, int32x4_t p3, const int32_t *bias) {
-    return vaddq_s32(vmaxq_s32(vmaxq_s32(p0, p1), vmaxq_s32(p2, p3)), vld1q_s32(bias));
-}
-
 /// The requantized ReLU or score of one linear output (scalar: 214 outputs per image, not worth vectors).
 static inline void linear_store(int32_t acc, const int32_t *multiplier, const int8_t *shift, int o,
                                 uint8_t *relu_output, int32_t *scores) {
@@ -388,6 +383,11 @@ int mnistq_int8_neon_dotprod_available(void) { return 1; } // the build targets 
 #else
 int mnistq_int8_neon_dotprod_available(void) { return 0; } // no OS query known here: stay on the baseline kernels
 #endif
+
+/// Max of the 4 positions of a pool window, plus the channels' corrected bias.
+static inline int32x4_t pool4_bias(int32x4_t p0, int32x4_t p1, int32x4_t p2, int32x4_t p3, const int32_t *bias) {
+    return vaddq_s32(vmaxq_s32(vmaxq_s32(p0, p1), vmaxq_s32(p2, p3)), vld1q_s32(bias));
+}
 
 /// Channels 4k ..< 4k + 4 of the 4 positions A-D: SDOT of weights w_k (4 channels × 4 inputs) against quad `lane` of
 /// each position's offset activations.
