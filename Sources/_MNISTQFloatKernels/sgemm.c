@@ -1,6 +1,7 @@
 // The trainer's sgemm in three builds of one source (sgemm_template.h): AVX-512F, AVX2+FMA and portable C, each
 // compiled with a function-level target attribute and picked at run time, so no -target-cpu flag is needed.
 #include "_MNISTQFloatKernels.h"
+#include "scratch.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,9 @@
 /// A·Bᵀ with at most this many rows runs the dot kernel (the transposed broadcast kernel leaves the FMA units
 /// latency-bound with so few rows: 69 vs 42 GMAC/s on conv1's 16×25×784, Zen 5).
 #define DOT_MAX_ROWS 16
-/// Floats of the per-thread scratch: the largest STRIP (32) × (TRANSPOSED_PANEL_DEPTH + largest TILE_ROWS (8)).
-#define SCRATCH_FLOATS (32 * (TRANSPOSED_PANEL_DEPTH + 8))
+#if MNISTQ_SCRATCH_FLOATS < 32 * (TRANSPOSED_PANEL_DEPTH + 8)
+#error "the thread scratch must hold the largest STRIP (32) × (TRANSPOSED_PANEL_DEPTH + the largest TILE_ROWS (8))"
+#endif
 
 typedef float v16 __attribute__((ext_vector_type(16)));
 typedef float v8 __attribute__((ext_vector_type(8)));
@@ -169,31 +171,10 @@ int mnistq_float_set_path(int path) {
     return 1;
 }
 
-// MARK: - Per-thread scratch
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static void make_scratch_key(void) { pthread_key_create(&scratch_key, free); }
-
-/// This thread's scratch buffer (SCRATCH_FLOATS, 64-byte aligned so no panel load straddles two cache lines),
-/// allocated on the thread's first sgemm and freed when the thread exits. NULL only when out of memory.
-static float *thread_scratch(void) {
-    pthread_once(&scratch_once, make_scratch_key);
-    float *buffer = pthread_getspecific(scratch_key);
-    if (buffer == NULL) {
-        void *memory = NULL;
-        if (posix_memalign(&memory, 64, SCRATCH_FLOATS * sizeof(float)) != 0) return NULL;
-        buffer = memory;
-        pthread_setspecific(scratch_key, buffer);
-    }
-    return buffer;
-}
-
 void mnistq_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
                   const float *b, long ldb, float *c, long ldc, int accumulate) {
     if (m <= 0 || n <= 0 || k <= 0) return;
-    float *scratch = thread_scratch();
-    if (scratch == NULL) abort();  // out of memory: as the Swift allocators do
+    float *scratch = mnistq_thread_scratch();
     float *packed = NULL;
     if (transpose_a && transpose_b) {
         // Aᵀ·Bᵀ does not occur in the CNN: copy op(A) into row-major form and run A·Bᵀ.
