@@ -13,11 +13,11 @@
 //     └─ MNISTQRuntime   int8 kernels, model reader, inflate, CRC-32                    → Swift standard library only
 //                        (+ _MNISTQInt8Kernels, the package's own C intrinsics for the innermost int8 loops)
 //
-// A plain `swift build -c release` (and an app that depends on this package) runs at full speed: the hot float and
-// int8 loops are C with function-level target attributes, picked at run time from the CPU. No build flag is needed
-// and none may be set here (unsafeFlags would stop apps from depending on this package; -march in cSettings would
-// crash older CPUs). tools/ scripts still pass `-Xswiftc -target-cpu -Xswiftc native`, which only speeds up the
-// remaining Swift loops a little.
+// A plain `swift build -c release` (and an app that depends on this package) trains at full speed: the hot float
+// loops, like the int8 ones, are C with function-level target attributes, picked at run time from the CPU. No build
+// flag is needed and none may be set here (unsafeFlags would stop apps from depending on this package; -march in
+// cSettings would make the binary crash on older CPUs). tools/ scripts still pass `-Xswiftc -target-cpu -Xswiftc
+// native`; training speed no longer depends on it (README, "The command").
 import PackageDescription
 
 let package = Package(

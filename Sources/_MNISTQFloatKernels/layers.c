@@ -339,7 +339,7 @@ PATH_WRAPPERS(avx512, __attribute__((target("avx512f"))))
     default: NAME##_portable(__VA_ARGS__); break;                                                                  \
     }
 #else
-#define DISPATCH(NAME, ...) NAME##_portable(__VA_ARGS__)
+#define DISPATCH(NAME, ...) NAME##_portable(__VA_ARGS__);
 #endif
 
 void mnistq_im2col5x5(const float *input, long channels, long side, float *columns, long columns_row_stride) {
