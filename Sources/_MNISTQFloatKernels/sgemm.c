@@ -153,8 +153,8 @@ static void choose_initial_path(void) {
                    : strcmp(forced, "avx2") == 0 ? MNISTQ_FLOAT_PATH_AVX2
                    : strcmp(forced, "portable") == 0 ? MNISTQ_FLOAT_PATH_PORTABLE : -1;
         if (wanted >= 0 && mnistq_float_path_available(wanted)) path = wanted;
-        else fprintf(stderr, "mnistq: MNISTQ_FLOAT_KERNELS=%s is not available on this CPU (avx512, avx2, portable); "
-                             "using the best available path\n", forced);
+        else fprintf(stderr, "mnistq: MNISTQ_FLOAT_KERNELS=%s is %s; using the best path this CPU runs\n", forced,
+                     wanted < 0 ? "not one of avx512, avx2, portable" : "not available on this CPU");
     }
     __atomic_store_n(&current_path, path, __ATOMIC_RELEASE);
 }
