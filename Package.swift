@@ -7,13 +7,17 @@
 //     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX) + MNIST-style preprocessing  → MNISTQRuntime, MNISTQData, _CJPEG
 //     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQRuntime, _CZlib
 //     ├─ MNISTQTrainer   float layers, SGD, schedules, checkpoints                      → MNISTQData, MNISTQSupport, MNISTQRuntime (CRC-32)
+//     │                  (+ _MNISTQFloatKernels, the package's own C sgemm: AVX-512F / AVX2+FMA / portable, chosen at run time)
 //     ├─ MNISTQData      IDX/gzip reading, MNIST download + checksums                   → MNISTQSupport, _CZlib
 //     ├─ MNISTQSupport   atomic writes, progress lines, SVG plots                       → Foundation only
 //     └─ MNISTQRuntime   int8 kernels, model reader, inflate, CRC-32                    → Swift standard library only
 //                        (+ _MNISTQInt8Kernels, the package's own C intrinsics for the innermost int8 loops)
 //
-// Release builds want `-Xswiftc -target-cpu -Xswiftc native` on the command line (tools/ scripts pass it);
-// it is deliberately not an unsafeFlags setting, which would stop apps from depending on this package.
+// A plain `swift build -c release` (and an app that depends on this package) trains at full speed: the hot float
+// loops, like the int8 ones, are C with function-level target attributes, picked at run time from the CPU. No build
+// flag is needed and none may be set here (unsafeFlags would stop apps from depending on this package; -march in
+// cSettings would make the binary crash on older CPUs). tools/ scripts still pass `-Xswiftc -target-cpu -Xswiftc
+// native`; training speed no longer depends on it (README, "The command").
 import PackageDescription
 
 let package = Package(
@@ -44,7 +48,10 @@ let package = Package(
         .target(name: "MNISTQSupport"),
         .target(name: "MNISTQData", dependencies: ["MNISTQSupport", "_CZlib"]),
         .target(name: "MNISTQImage", dependencies: ["MNISTQRuntime", "MNISTQData", "_CJPEG"]),
-        .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime"]),
+        .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime", "_MNISTQFloatKernels"]),
+        // The trainer's sgemm micro-kernels in C, built for AVX-512F, AVX2+FMA and portable C (function-level target
+        // attributes, run-time dispatch, no build flags); every path gives the same bits.
+        .target(name: "_MNISTQFloatKernels"),
         .target(name: "MNISTQQuantizer", dependencies: ["MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport", "_CZlib"]),
 
         // MARK: - Command-line tool

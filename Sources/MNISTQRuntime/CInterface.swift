@@ -65,10 +65,7 @@ enum CModelHandle {
         handle.storeBytes(of: loadedTag, toByteOffset: 0, as: UInt64.self)
         handle.storeBytes(of: UInt64(UInt(bitPattern: model.image.baseAddress)), toByteOffset: 8, as: UInt64.self)
         handle.storeBytes(of: UInt64(model.image.count), toByteOffset: 16, as: UInt64.self)
-        // A borrowed image runs VNNI or the portable kernels (AVX2 needs weights the image does not hold).
-        let usesVNNI: Bool
-        if case .vnni512 = model.path { usesVNNI = true } else { usesVNNI = false }
-        handle.storeBytes(of: usesVNNI ? 1 : 0, toByteOffset: 24, as: UInt64.self)
+        handle.storeBytes(of: pathCode(model.path), toByteOffset: 24, as: UInt64.self)
     }
 
     /// Marks the handle not loaded.
@@ -83,17 +80,31 @@ enum CModelHandle {
               let base = UnsafeRawPointer(bitPattern: UInt(handle.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
         else { return nil }
         let count = Int(handle.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-        let usesVNNI = handle.loadUnaligned(fromByteOffset: 24, as: UInt64.self) == 1
-        return InPlaceModel(trusting: UnsafeRawBufferPointer(start: base, count: count), usesVNNI: usesVNNI)
+        let path = self.path(code: handle.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        return InPlaceModel(trusting: UnsafeRawBufferPointer(start: base, count: count), path: path)
+    }
+
+    /// A borrowed image runs a u8 family or the portable kernels (AVX2 needs weights the image does not hold).
+    static func pathCode(_ path: ImageKernelPath) -> UInt64 {
+        switch path {
+        case .u8(.vnni512): return 1
+        case .u8(.neonDot): return 2
+        case .u8(.neon): return 3
+        case .avx2, .portable: return 0
+        }
+    }
+
+    static func path(code: UInt64) -> ImageKernelPath {
+        switch code {
+        case 1: return .u8(.vnni512)
+        case 2: return .u8(.neonDot)
+        case 3: return .u8(.neon)
+        default: return .portable
+        }
     }
 }
 
 extension InPlaceModel {
-    /// A model over an image that was already checked (the C handle's path). Internal: the checks are the point.
-    init(trusting image: UnsafeRawBufferPointer, usesVNNI: Bool) {
-        self.init(trusting: image, path: usesVNNI ? .vnni512 : .portable)
-    }
-
     /// A model over an image that was already checked, running `path` (the C handle's and ``Model``'s way in).
     init(trusting image: UnsafeRawBufferPointer, path: ImageKernelPath) {
         self.image = image

@@ -17,7 +17,8 @@ import _MNISTQInt8Kernels
 public struct InPlaceModel: @unchecked Sendable {
     /// Which kernels `classify` runs. Every choice gives bit-identical scores.
     public enum Kernels: Sendable {
-        /// AVX-512 VNNI when the CPU has it, else the portable C kernels.
+        /// AVX-512 VNNI or NEON (with the dot-product instructions when the CPU has them) where the CPU runs them,
+        /// else the portable C kernels.
         case fastest
         /// The portable C kernels: dual 16-bit multiply-accumulates, native SMLAD on Armv7E-M (Cortex-M4/M7).
         case portable
@@ -44,7 +45,7 @@ public struct InPlaceModel: @unchecked Sendable {
         try InPlaceImage.validateBody(image, header: header)
         self.image = image
         operands = InPlaceModel.operands(of: image.baseAddress!)
-        path = kernels == .fastest && mnistq_int8_avx512vnni_available() != 0 ? .vnni512 : .portable
+        if kernels == .fastest, let family = U8KernelFamily.fastestAvailable { path = .u8(family) } else { path = .portable }
     }
 
     /// The kernels' view of an image's sections.
@@ -64,20 +65,20 @@ public struct InPlaceModel: @unchecked Sendable {
     public static var arenaByteCount: Int { max(VNNIArena.byteCount, PortableArena.byteCount, FastArena.byteCount) + 63 }
 
     /// Bytes of arena this model's `classify` needs on the kernels it runs here (at most ``arenaByteCount``): 7 KB
-    /// with VNNI, 16 KB with AVX2, 21 KB with the portable kernels (their widened-weight scratch).
+    /// with VNNI or NEON, 16 KB with AVX2, 21 KB with the portable kernels (their widened-weight scratch).
     public var pathArenaByteCount: Int {
         switch path {
-        case .vnni512: return VNNIArena.byteCount + 63
+        case .u8: return VNNIArena.byteCount + 63
         case .avx2: return FastArena.byteCount + 63
         case .portable: return PortableArena.byteCount + 63
         }
     }
 
-    /// The kernels `classify` runs here: "avx512-vnni", "armv7em-dsp" (the portable kernels on a CPU with the
-    /// Armv7E-M DSP instructions) or "portable-c".
+    /// The kernels `classify` runs here: "avx512-vnni", "neon-dotprod", "neon", "avx2" (``Model`` only),
+    /// "armv7em-dsp" (the portable kernels on a CPU with the Armv7E-M DSP instructions) or "portable-c".
     public var kernelName: StaticString {
         switch path {
-        case .vnni512: return "avx512-vnni"
+        case let .u8(family): return family.name
         case .avx2: return "avx2"
         case .portable: return mnistq_portable_uses_dsp() != 0 ? "armv7em-dsp" : "portable-c"
         }
@@ -97,8 +98,8 @@ public struct InPlaceModel: @unchecked Sendable {
     public func classify(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
         let base = alignedArena(arena)
         switch path {
-        case .vnni512:
-            for stage in 0..<5 { runVNNIStage(stage, operands, pixels: pixels, base: base, scores: scores) }
+        case let .u8(family):
+            for stage in 0..<5 { runU8Stage(stage, family, operands, pixels: pixels, base: base, scores: scores) }
         case let .avx2(conv1Paired, conv2Paired):
             for stage in 0..<5 {
                 runAVX2Stage(stage, operands, conv1Paired: conv1Paired, conv2Paired: conv2Paired, pixels: pixels, base: base, scores: scores)
@@ -130,9 +131,9 @@ public struct InPlaceModel: @unchecked Sendable {
 }
 
 /// The kernel families an in-place image runs on. AVX2's conv kernels read weights paired as int16, which an image
-/// does not store: only a ``Model``, which owns its image, adds them (a borrowed image runs VNNI or portable).
+/// does not store: only a ``Model``, which owns its image, adds them (a borrowed image runs a u8 family or portable).
 enum ImageKernelPath {
-    case vnni512
+    case u8(U8KernelFamily)
     case avx2(conv1Paired: UnsafePointer<Int16>, conv2Paired: UnsafePointer<Int16>)
     case portable
 }

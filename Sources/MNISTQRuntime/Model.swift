@@ -97,7 +97,8 @@ public struct Model: @unchecked Sendable {
     public static let batchChunk = 32
     /// Real value of one score step: logit ≈ score × `scoreScale` (fc3's informational output scale).
     public var scoreScale: Float { executor.scoreScale }
-    /// The kernels `classify` runs on this CPU: "avx512-vnni", "avx2", "armv7em-dsp" or "portable-c".
+    /// The kernels `classify` runs on this CPU: "avx512-vnni", "avx2", "neon-dotprod", "neon", "armv7em-dsp" or
+    /// "portable-c".
     public var kernelName: StaticString { executor.kernelName }
 
     /// Pixels per image: 28 × 28, row-major, uint8, 0 = background (white digit on black, as in MNIST).
@@ -187,17 +188,18 @@ final class ModelStorage {
 
     init(layers: [QuantizedLayer], metadata: [(key: String, value: String)], kernels: Int8Network.Kernels) throws(ModelError) {
         let bytes = try InPlaceImage.encodeChecked(layers: layers, metadata: metadata)
-        let hasVNNI = kernels == .fastest && mnistq_int8_avx512vnni_available() != 0
-        let hasAVX2 = kernels != .portable && mnistq_int8_avx2_available() != 0
-        let paired = !hasVNNI && hasAVX2 ? PackedInt8Weights.pairedConv1ByteCount + PackedInt8Weights.pairedConv2ByteCount : 0
+        // The fastest path the request allows: a u8 family (VNNI, NEON), then AVX2, then the portable kernels.
+        let family = kernels == .fastest ? U8KernelFamily.fastestAvailable : nil
+        let hasAVX2 = family == nil && kernels != .portable && mnistq_int8_avx2_available() != 0
+        let paired = hasAVX2 ? PackedInt8Weights.pairedConv1ByteCount + PackedInt8Weights.pairedConv2ByteCount : 0
         let imageBytes = (bytes.count + 63) & ~63
         let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: imageBytes + paired, alignment: 64)
         allocation.initializeMemory(as: UInt8.self, repeating: 0)
         bytes.withUnsafeBytes { allocation.copyMemory(from: $0) }
         self.allocation = allocation
         image = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(allocation)[0..<bytes.count])
-        if hasVNNI {
-            path = .vnni512
+        if let family {
+            path = .u8(family)
         } else if hasAVX2 {
             let conv1 = (allocation.baseAddress! + imageBytes).assumingMemoryBound(to: Int16.self)
             let conv2 = (allocation.baseAddress! + imageBytes + PackedInt8Weights.pairedConv1ByteCount).assumingMemoryBound(to: Int16.self)

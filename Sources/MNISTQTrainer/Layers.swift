@@ -4,6 +4,7 @@
 // golden vectors compare directly. Backward functions *accumulate* weight and bias gradients (callers zero
 // them once per step) and *overwrite* input gradients.
 import Foundation
+import _MNISTQFloatKernels
 
 /// 5×5 convolution, padding 2, stride 1, with bias, on one image, as im2col + one GEMM.
 public enum Conv2d {
@@ -99,129 +100,22 @@ public enum MaxPool2d {
     /// `forwardReLU` with each window's winner as a float code instead of an index: 0…3 = the position in
     /// row-major window order that the strict-`>` scan picks, 4 = the maximum is ≤ 0 (no gradient passes).
     /// Float codes keep every select in vector registers, and backward then needs neither the pre-ReLU
-    /// input nor an index scatter. `side` must be even and side/2 ≥ 4.
+    /// input nor an index scatter. `side` must be even. The loop is C, vectorized per CPU at run time.
     static func forwardReLU(input: UnsafePointer<Float>, channels: Int, side: Int,
                             output: UnsafeMutablePointer<Float>, winner: UnsafeMutablePointer<Float>) {
-        let half = side / 2
-        precondition(side & 1 == 0 && half >= 4)
-        if half >= 8 { forwardReLU8(input: input, channels: channels, side: side, output: output, winner: winner) }
-        else { forwardReLU4(input: input, channels: channels, side: side, output: output, winner: winner) }
-    }
-
-    // 8 (or 4) windows of one output row at a time: the even and odd lanes of two input rows are the four
-    // candidates. A row whose width is not a multiple of the vector redoes a few windows (the last block ends
-    // at the row's end), so every load and store stays inside the row.
-    @inline(__always)
-    static func forwardReLU8(input: UnsafePointer<Float>, channels: Int, side: Int, output: UnsafeMutablePointer<Float>,
-                             winner: UnsafeMutablePointer<Float>) {
-        let half = side / 2
-        let src = UnsafeRawPointer(input), out = UnsafeMutableRawPointer(output), win = UnsafeMutableRawPointer(winner)
-        for c in 0..<channels {
-            for y in 0..<half {
-                let row = c &* side &* side &+ (2 &* y) &* side
-                let outRow = (c &* half &+ y) &* half
-                var x = 0
-                while x < half {
-                    if x &+ 8 > half { x = half &- 8 }
-                    let i0 = row &+ 2 &* x
-                    let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD16<Float>.self)
-                    let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD16<Float>.self)
-                    var m = top.evenHalf, code = SIMD8<Float>(repeating: 0)
-                    code.replace(with: 1, where: top.oddHalf .> m); m.replace(with: top.oddHalf, where: top.oddHalf .> m)
-                    code.replace(with: 2, where: bottom.evenHalf .> m); m.replace(with: bottom.evenHalf, where: bottom.evenHalf .> m)
-                    code.replace(with: 3, where: bottom.oddHalf .> m); m.replace(with: bottom.oddHalf, where: bottom.oddHalf .> m)
-                    code.replace(with: 4, where: m .<= 0)
-                    m.replace(with: 0, where: m .<= 0)   // max(m, 0), same signed zero as Swift.max
-                    out.storeBytes(of: m, toByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
-                    win.storeBytes(of: code, toByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
-                    x &+= 8
-                }
-            }
-        }
-    }
-
-    @inline(__always)
-    static func forwardReLU4(input: UnsafePointer<Float>, channels: Int, side: Int, output: UnsafeMutablePointer<Float>,
-                             winner: UnsafeMutablePointer<Float>) {
-        let half = side / 2
-        let src = UnsafeRawPointer(input), out = UnsafeMutableRawPointer(output), win = UnsafeMutableRawPointer(winner)
-        for c in 0..<channels {
-            for y in 0..<half {
-                let row = c &* side &* side &+ (2 &* y) &* side
-                let outRow = (c &* half &+ y) &* half
-                var x = 0
-                while x < half {
-                    if x &+ 4 > half { x = half &- 4 }
-                    let i0 = row &+ 2 &* x
-                    let top = src.loadUnaligned(fromByteOffset: i0 &* 4, as: SIMD8<Float>.self)
-                    let bottom = src.loadUnaligned(fromByteOffset: (i0 &+ side) &* 4, as: SIMD8<Float>.self)
-                    var m = top.evenHalf, code = SIMD4<Float>(repeating: 0)
-                    code.replace(with: 1, where: top.oddHalf .> m); m.replace(with: top.oddHalf, where: top.oddHalf .> m)
-                    code.replace(with: 2, where: bottom.evenHalf .> m); m.replace(with: bottom.evenHalf, where: bottom.evenHalf .> m)
-                    code.replace(with: 3, where: bottom.oddHalf .> m); m.replace(with: bottom.oddHalf, where: bottom.oddHalf .> m)
-                    code.replace(with: 4, where: m .<= 0)
-                    m.replace(with: 0, where: m .<= 0)
-                    out.storeBytes(of: m, toByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
-                    win.storeBytes(of: code, toByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
-                    x &+= 4
-                }
-            }
-        }
+        precondition(side & 1 == 0)
+        mnistq_relu_maxpool2x2_forward(input, channels, side, output, winner)
     }
 
     /// Backward of the winner-code `forwardReLU`: each window's gradient goes to the input its code names
     /// (none for code 4), the same input `backwardReLU(gradOutput:argmax:…)` would pick. Every entry of
-    /// gradInput is written (side is even, windows tile the plane); side/2 ≥ 4.
+    /// gradInput is written (side is even, windows tile the plane).
     static func backwardReLU(gradOutput: UnsafePointer<Float>,          // [channels, side/2, side/2]
                              winner: UnsafePointer<Float>,              // [channels, side/2, side/2] from forward
                              channels: Int, side: Int,
                              gradInput: UnsafeMutablePointer<Float>) {  // [channels, side, side], overwritten
-        let half = side / 2
-        precondition(side & 1 == 0 && half >= 4)
-        let gOut = UnsafeRawPointer(gradOutput), win = UnsafeRawPointer(winner), dst = UnsafeMutableRawPointer(gradInput)
-        for c in 0..<channels {
-            for y in 0..<half {
-                let row = c &* side &* side &+ (2 &* y) &* side
-                let outRow = (c &* half &+ y) &* half
-                var x = 0
-                if half >= 8 {
-                    while x < half {
-                        if x &+ 8 > half { x = half &- 8 }
-                        let i0 = row &+ 2 &* x
-                        let code = win.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
-                        let g = gOut.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD8<Float>.self)
-                        let g0 = g.replacing(with: 0, where: code .!= 0), g1 = g.replacing(with: 0, where: code .!= 1)
-                        let g2 = g.replacing(with: 0, where: code .!= 2), g3 = g.replacing(with: 0, where: code .!= 3)
-                        dst.storeBytes(of: interleave(g0, g1), toByteOffset: i0 &* 4, as: SIMD16<Float>.self)
-                        dst.storeBytes(of: interleave(g2, g3), toByteOffset: (i0 &+ side) &* 4, as: SIMD16<Float>.self)
-                        x &+= 8
-                    }
-                } else {
-                    while x < half {
-                        if x &+ 4 > half { x = half &- 4 }
-                        let i0 = row &+ 2 &* x
-                        let code = win.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
-                        let g = gOut.loadUnaligned(fromByteOffset: (outRow &+ x) &* 4, as: SIMD4<Float>.self)
-                        let g0 = g.replacing(with: 0, where: code .!= 0), g1 = g.replacing(with: 0, where: code .!= 1)
-                        let g2 = g.replacing(with: 0, where: code .!= 2), g3 = g.replacing(with: 0, where: code .!= 3)
-                        dst.storeBytes(of: interleave(g0, g1), toByteOffset: i0 &* 4, as: SIMD8<Float>.self)
-                        dst.storeBytes(of: interleave(g2, g3), toByteOffset: (i0 &+ side) &* 4, as: SIMD8<Float>.self)
-                        x &+= 4
-                    }
-                }
-            }
-        }
-    }
-
-    /// (a0, b0, a1, b1, …).
-    @inline(__always)
-    static func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
-        SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
-    }
-
-    @inline(__always)
-    static func interleave(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD8<Float> {
-        SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+        precondition(side & 1 == 0)
+        mnistq_relu_maxpool2x2_backward(gradOutput, winner, channels, side, gradInput)
     }
 
     /// gradInput = ReLU′ ⊙ scatter(gradOutput at argmax); every other entry 0.

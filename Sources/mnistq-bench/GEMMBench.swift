@@ -121,7 +121,12 @@ func runGEMMBench(_ arguments: [String]) throws {
     let naive: Kernel = { sgemmReference(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
     let peak = median((0..<repeats).map { _ in fmaPeakGMACs(iterations: 2_000_000) })
     let peak16 = median((0..<repeats).map { _ in fmaPeakGMACs16(iterations: 2_000_000) })
-    print(String(format: "FMA peak probe (12 chains, registers only): SIMD8 %.1f GMAC/s, SIMD16 %.1f GMAC/s this run", peak, peak16))
+    // The probe is Swift: built without -target-cpu it measures fmaf library calls, not the CPU (sgemm is C and
+    // unaffected), so its %-of-peak column is meaningless in such a build.
+    print(String(format: "FMA peak probe (12 chains, registers only; Swift, so without -target-cpu it times fmaf calls): "
+                 + "SIMD8 %.1f GMAC/s, SIMD16 %.1f GMAC/s this run", peak, peak16))
+    print("sgemm kernel path: \(FloatKernelPath.active) (MNISTQ_FLOAT_KERNELS=avx512|avx2|portable forces one; "
+          + "available here: \(FloatKernelPath.available.map(\.description).joined(separator: ", ")))")
     print("sgemm vs sgemmReference (i-k-j pointer loop), single thread, thread CPU time, median of \(repeats) repeats; GMAC/s")
     print("shape                        tA tB     m     n     k     sgemm     naive   ratio  %SIMD16 peak")
     var fastRates: [String: Double] = [:]

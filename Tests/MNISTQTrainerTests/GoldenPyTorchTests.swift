@@ -23,6 +23,14 @@ final class GoldenPyTorchTests: XCTestCase {
 
     func batchIndices(_ batch: Int) -> [Int32] { (0..<64).map { Int32(batch * 64 + $0) } }
 
+    /// The golden comparisons below on every float kernel path this CPU runs (a plain run covers only the fastest).
+    func testGoldenStepsOnEveryFloatKernelPath() throws {
+        try onEveryFloatKernelPath(self) { _ in
+            try testBatch0LogitsLossAndGradientsMatchPyTorch()
+            try testParametersAfterOneAndThreeStepsMatchPyTorch()
+        }
+    }
+
     func testBatch0LogitsLossAndGradientsMatchPyTorch() throws {
         for threads in [1, 3] {
             let (trainer, pixels, labels) = try makeTrainer(threads: threads)

@@ -97,6 +97,49 @@ final class KernelGEMMTests: XCTestCase {
         }
     }
 
+    /// The shape tests above on every float kernel path this CPU runs (a plain run covers only the fastest).
+    func testSGEMMMatchesDoubleLoopOnEveryFloatKernelPath() {
+        onEveryFloatKernelPath(self) { _ in
+            runAllCases { tA, tB, m, n, k, a, lda, b, ldb, c, ldc, acc in
+                sgemm(transposeA: tA, transposeB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: acc)
+            }
+        }
+    }
+
+    /// Every path gives the portable path's bits for every shape, transpose and accumulate flag: training results
+    /// (and checkpoints resumed elsewhere) must not depend on the CPU.
+    func testEveryFloatKernelPathGivesTheSameBits() {
+        var seed: UInt64 = 500
+        for (m, n, k) in Self.shapes where k > 0 {
+            for transposeA in [false, true] {
+                for transposeB in [false, true] {
+                    for accumulate in [false, true] {
+                        seed += 1
+                        var random = KernelTestRandom(seed: seed)
+                        let lda = (transposeA ? m : k) + 1, ldb = (transposeB ? k : n) + 2, ldc = n + 3
+                        let a = random.floats((transposeA ? k : m) * lda), b = random.floats((transposeB ? n : k) * ldb)
+                        let c0 = random.floats(m * ldc)
+                        var results: [(FloatKernelPath, [UInt32])] = []
+                        onEveryFloatKernelPath(self) { path in
+                            var c = c0
+                            c.withUnsafeMutableBufferPointer { cp in
+                                sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda,
+                                      b: b, ldb: ldb, c: cp.baseAddress!, ldc: ldc, accumulate: accumulate)
+                            }
+                            results.append((path, c.map(\.bitPattern)))
+                        }
+                        for (path, bits) in results.dropFirst() where bits != results[0].1 {
+                            let i = bits.indices.first { bits[$0] != results[0].1[$0] } ?? 0
+                            XCTFail("tA=\(transposeA) tB=\(transposeB) m=\(m) n=\(n) k=\(k) acc=\(accumulate): \(path) gives "
+                                    + "\(Float(bitPattern: bits[i])) at \(i), \(results[0].0) \(Float(bitPattern: results[0].1[i]))")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// A zero-sized product must not touch C at all (m or n == 0) or must give C / zeros (k == 0).
     func testEmptyDimensions() {
         var c: [Float] = [7, 7, 7, 7]

@@ -19,6 +19,17 @@ final class KernelIm2colTests: XCTestCase {
         return out
     }
 
+    /// The tests of this class on every float kernel path this CPU runs (a plain run covers only the fastest).
+    func testEveryFloatKernelPath() {
+        onEveryFloatKernelPath(self) { _ in
+            testIm2colMatchesDirectLoops()
+            testTransposedIm2colIsTheTransposeOfIm2col()
+            testCol2imMatchesDirectLoopsWithAndWithoutAccumulate()
+            testCol2imIsTheAdjointOfIm2col()
+            testStridedLayoutMatchesPerImageCalls()
+        }
+    }
+
     func testIm2colMatchesDirectLoops() {
         var random = KernelTestRandom(seed: 11)
         for (channels, side) in Self.shapes {

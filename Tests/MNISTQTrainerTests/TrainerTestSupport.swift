@@ -74,3 +74,23 @@ func assertClose(_ actual: [Float], _ expected: [Float], relative: Float, absolu
         print("\(what): max |diff| \(maxAbs)")
     }
 }
+
+/// Runs `body` once with each float kernel path this CPU runs in force (`FloatKernelPath.available`, portable
+/// included), then restores the path that was in force. When `body` records a failure, one more failure names the
+/// path it happened on.
+func onEveryFloatKernelPath(_ test: XCTestCase, file: StaticString = #filePath, line: UInt = #line,
+                            _ body: (FloatKernelPath) throws -> Void) rethrows {
+    let saved = FloatKernelPath.active
+    defer { FloatKernelPath.use(saved) }
+    let paths = FloatKernelPath.available
+    XCTAssertTrue(paths.contains(.portable), "the portable path must always be available", file: file, line: line)
+    for path in paths {
+        XCTAssertTrue(FloatKernelPath.use(path), "cannot select the available path \(path)", file: file, line: line)
+        XCTAssertEqual(FloatKernelPath.active, path, file: file, line: line)
+        let failuresBefore = test.testRun?.totalFailureCount ?? 0
+        try body(path)
+        if (test.testRun?.totalFailureCount ?? 0) > failuresBefore {
+            XCTFail("the failures above happened on the \(path) float kernel path", file: file, line: line)
+        }
+    }
+}

@@ -63,6 +63,32 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertFalse(different.sgd.parameters.bitwiseEqual(straight.sgd.parameters))
     }
 
+    /// Resume is bit-identical on every float kernel path this CPU runs (a plain run covers only the fastest), and
+    /// every path trains to the same bits, so a checkpoint can be resumed on another CPU. Shorter than the run above:
+    /// the portable path on x86-64 calls fmaf for every multiply-add.
+    func testResumeOnEveryFloatKernelPathAndTheSameWeightsOnEach() throws {
+        let d = try trainOnly()
+        var configuration = tinyConfiguration()
+        configuration.epochs = 2; configuration.trainLimit = 300
+        var finals: [(FloatKernelPath, ParameterVector)] = []
+        try onEveryFloatKernelPath(self) { path in
+            let straight = try Training(configuration: configuration, data: d, threads: 2)
+            try straight.run(threads: 2)
+            let checkpoint = temporaryPath("resume-\(path).ckpt")
+            let first = try Training(configuration: configuration, data: d, threads: 2)
+            try first.run(maxEpochs: 1, threads: 2, afterEpoch: { try Checkpoint.save($0, to: checkpoint) })
+            let resumed = try Checkpoint.resume(path: checkpoint, data: d, threads: 2)
+            try resumed.run(threads: 2)
+            XCTAssertEqual(resumed.epochsDone, 2)
+            XCTAssertTrue(resumed.sgd.parameters.bitwiseEqual(straight.sgd.parameters), "weights differ after resume")
+            XCTAssertTrue(resumed.sgd.momentum.bitwiseEqual(straight.sgd.momentum), "momentum differs after resume")
+            finals.append((path, straight.sgd.parameters))
+        }
+        for (path, parameters) in finals.dropFirst() {
+            XCTAssertTrue(parameters.bitwiseEqual(finals[0].1), "\(path) trains to other weights than \(finals[0].0)")
+        }
+    }
+
     func testDamagedCheckpointIsRejected() throws {
         let d = try trainOnly()
         var c = tinyConfiguration(); c.epochs = 1; c.trainLimit = 64

@@ -116,7 +116,7 @@ public struct Int8Network: @unchecked Sendable {
         let fc1Output = (base + FastArena.fc1Output).assumingMemoryBound(to: Int16.self)
         let fc2Output = (base + FastArena.fc2Output).assumingMemoryBound(to: Int16.self)
         if p.path == .vnni512 {
-            runVNNIStage(stage, p.operands, pixels: pixels, base: base, scores: scores)
+            runU8Stage(stage, .vnni512, p.operands, pixels: pixels, base: base, scores: scores)
             return
         }
         if p.path == .avx2 {

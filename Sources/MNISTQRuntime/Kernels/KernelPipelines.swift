@@ -38,11 +38,66 @@ private func pick<T>(_ values: (T, T, T, T, T), _ index: Int) -> T {
     }
 }
 
-/// Stage `stage` (0 conv1, 1 conv2, 2 fc1, 3 fc2, 4 fc3) of the AVX-512 VNNI pipeline (u8 activations, `VNNIArena`).
+/// The kernel families that run on u8 activations, channels last (`VNNIArena`), with the in-place image's weight
+/// layouts: their three kernels have the same signatures, so one pipeline serves them all.
+enum U8KernelFamily {
+    /// AVX-512 VNNI (`vpdpbusd`), x86-64.
+    case vnni512
+    /// NEON with the Armv8.2 dot-product instructions (SDOT/UDOT), AArch64.
+    case neonDot
+    /// Baseline NEON (widening multiply-accumulate), AArch64 and 32-bit Arm with NEON.
+    case neon
+
+    typealias Conv = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Int8>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?,
+                                     UnsafePointer<Int8>?, UnsafeMutablePointer<UInt8>?) -> Void
+    typealias Linear = @convention(c) (UnsafePointer<UInt8>?, Int32, UnsafePointer<Int8>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?,
+                                       UnsafePointer<Int8>?, Int32, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Int32>?) -> Void
+
+    var conv1: Conv {
+        switch self {
+        case .vnni512: return mnistq_conv1_relu_maxpool_vnni512
+        case .neonDot: return mnistq_conv1_relu_maxpool_neondot
+        case .neon: return mnistq_conv1_relu_maxpool_neon
+        }
+    }
+    var conv2: Conv {
+        switch self {
+        case .vnni512: return mnistq_conv2_relu_maxpool_vnni512
+        case .neonDot: return mnistq_conv2_relu_maxpool_neondot
+        case .neon: return mnistq_conv2_relu_maxpool_neon
+        }
+    }
+    var linear: Linear {
+        switch self {
+        case .vnni512: return mnistq_linear_vnni512
+        case .neonDot: return mnistq_linear_neondot
+        case .neon: return mnistq_linear_neon
+        }
+    }
+
+    /// The fastest family this CPU runs, if any: VNNI on x86-64, NEON with or without dot product on Arm.
+    static var fastestAvailable: U8KernelFamily? {
+        if mnistq_int8_avx512vnni_available() != 0 { return .vnni512 }
+        if mnistq_int8_neon_dotprod_available() != 0 { return .neonDot }
+        if mnistq_int8_neon_available() != 0 { return .neon }
+        return nil
+    }
+
+    /// The name `kernelName` reports.
+    var name: StaticString {
+        switch self {
+        case .vnni512: return "avx512-vnni"
+        case .neonDot: return "neon-dotprod"
+        case .neon: return "neon"
+        }
+    }
+}
+
+/// Stage `stage` (0 conv1, 1 conv2, 2 fc1, 3 fc2, 4 fc3) of the u8 pipeline on `family`'s kernels (`VNNIArena`).
 /// `base` is the 64-byte aligned arena.
 @inline(__always)
-func runVNNIStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer,
-                  scores: UnsafeMutablePointer<Int32>) {
+func runU8Stage(_ stage: Int, _ family: U8KernelFamily, _ op: KernelOperands, pixels: UnsafePointer<UInt8>,
+                base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
     let conv1Input = (base + VNNIArena.conv1Input).assumingMemoryBound(to: UInt8.self)
     let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
     let conv2Output = (base + VNNIArena.conv2Output).assumingMemoryBound(to: UInt8.self)
@@ -54,15 +109,15 @@ func runVNNIStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<UInt
         conv1Input.update(repeating: 0, count: 32 * 40)
         for y in 0..<28 { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * 28, count: 28) }
         conv2Input.update(repeating: 0, count: 18 * 18 * 16)
-        mnistq_conv1_relu_maxpool_vnni512(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
+        family.conv1(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
     case 1:
-        mnistq_conv2_relu_maxpool_vnni512(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
+        family.conv2(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
     case 2:
-        mnistq_linear_vnni512(conv2Output, 1568, op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), 120, fc1Output, nil)
+        family.linear(conv2Output, 1568, op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), 120, fc1Output, nil)
     case 3:
-        mnistq_linear_vnni512(fc1Output, 120, op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), 84, fc2Output, nil)
+        family.linear(fc1Output, 120, op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), 84, fc2Output, nil)
     default:
-        mnistq_linear_vnni512(fc2Output, 84, op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), 10, nil, scores)
+        family.linear(fc2Output, 84, op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), 10, nil, scores)
     }
 }
 

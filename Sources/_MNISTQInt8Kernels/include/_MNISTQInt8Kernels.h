@@ -1,5 +1,5 @@
-// C inner kernels of the int8 runtime: x86-64 AVX-512 VNNI and AVX2 (chosen at run time), and the portable kernels
-// (SMLAD-style, native on Armv7E-M, exact C elsewhere); plus CRC-32. Layouts are documented here, in
+// C inner kernels of the int8 runtime: x86-64 AVX-512 VNNI and AVX2, Arm NEON and NEON dot product (chosen at run
+// time), and the portable kernels (SMLAD-style, native on Armv7E-M, exact C elsewhere); plus CRC-32. Layouts are documented here, in
 // Sources/MNISTQRuntime/Kernels/PackedInt8Weights.swift and in the model format spec (the in-place image). Results
 // equal the Swift reference kernels bit for bit.
 #ifndef MNISTQ_INT8_KERNELS_H
@@ -43,6 +43,53 @@ void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weigh
 /// Fully connected with u8 input [input_count] and int8 weights [output_count][input_count]: requantized ReLU u8 to
 /// relu_output when scores is NULL, else saturated Int32 scores.
 void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+                           const int32_t *multiplier, const int8_t *shift, int output_count,
+                           uint8_t *relu_output, int32_t *scores);
+
+// ---- Arm NEON kernels (neon.c): exactly the signatures and layouts of the three VNNI kernels above (u8 activations
+// channels-last, int8 weight quads as the in-place image stores them, the same borders and output positions), so a
+// caller picks `_neondot`, `_neon` or `_vnni512` with the same arguments. Results equal the portable and Swift
+// reference kernels bit for bit within the format's ranges (weights −127...127: the baseline kernels add two int8
+// products in an int16 lane, which −128 × −128 twice would overflow). Off Arm, or without NEON, the availability
+// functions return 0 and the kernels are empty definitions that must not be called.
+
+/// 1 when the NEON kernels run here: always on AArch64, and on 32-bit Arm built with NEON (-mfpu=neon); else 0.
+int mnistq_int8_neon_available(void);
+
+/// 1 when this CPU has the Armv8.2 dot-product instructions (FEAT_DotProd: SDOT/UDOT) for the `_neondot` kernels:
+/// on Linux and Android the kernel's AT_HWCAP bit HWCAP_ASIMDDP; on other AArch64 systems whether the build targets
+/// such a CPU (__ARM_FEATURE_DOTPROD, as for Apple M1 and later); 0 on 32-bit Arm and everywhere else.
+int mnistq_int8_neon_dotprod_available(void);
+
+/// conv1 + pool + requantize/ReLU, baseline NEON (SMULL/SMLAL/SADALP). image: u8 [32][40] (28×28 at row+2, col+2,
+/// zeros elsewhere); weights: int8 [5][2][16][4] (ky, tap quad kx 0-3 / 4-7, output channel, tap; kx ≥ 5 zero);
+/// bias, multiplier, shift [16]; output: u8 [18][18][16], interior [2..<16][2..<16] written, border untouched.
+void mnistq_conv1_relu_maxpool_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+                                    const int32_t *multiplier, const int8_t *shift, uint8_t *output);
+
+/// conv2 + pool + requantize/ReLU, baseline NEON. input: u8 [18][18][16] (zero border 2); weights: int8
+/// [5][5][4][32][4] (ky, kx, input channel quad, output channel, channel of the quad); bias, multiplier, shift [32];
+/// output: u8 [7][7][32]. Uses about 18 KB of stack (the input offset by −128 and the weights regrouped, per call).
+void mnistq_conv2_relu_maxpool_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+                                    const int32_t *multiplier, const int8_t *shift, uint8_t *output);
+
+/// Fully connected, baseline NEON: u8 input [input_count] (any count), int8 weights [output_count][input_count];
+/// requantized ReLU u8 to relu_output when scores is NULL, else saturated Int32 scores.
+void mnistq_linear_neon(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+                        const int32_t *multiplier, const int8_t *shift, int output_count,
+                        uint8_t *relu_output, int32_t *scores);
+
+/// conv1 as mnistq_conv1_relu_maxpool_neon, with SDOT. Only when mnistq_int8_neon_dotprod_available() is 1.
+void mnistq_conv1_relu_maxpool_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
+
+/// conv2 as mnistq_conv2_relu_maxpool_neon, with SDOT (about 6 KB of stack). Only when
+/// mnistq_int8_neon_dotprod_available() is 1.
+void mnistq_conv2_relu_maxpool_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
+
+/// Fully connected as mnistq_linear_neon, with UDOT. Only when mnistq_int8_neon_dotprod_available() is 1.
+void mnistq_linear_neondot(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores);
 
