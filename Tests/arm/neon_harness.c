@@ -148,6 +148,11 @@ static int8_t realistic_shift(int taps) {
 
 // ---- Comparisons of one kernel call, NEON path vs portable
 
+/// The portable conv kernels' scratch (widened weights and pixel pairs): its own buffer, so it overlaps neither their
+/// inputs nor their outputs wherever those live.
+static uint32_t portable_scratch[MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES / 4];
+_Static_assert(MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES >= MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES, "one buffer serves both");
+
 typedef struct { long compared, inside; } stats; // outputs compared; of those strictly inside 0...255 (not clamped)
 
 #define SENTINEL 0xA5
@@ -158,7 +163,7 @@ static int compare_conv1(const neon_path *p, const uint8_t *image, const layer *
     static uint8_t out[18 * 18 * 16];
     memset(reference, 0, sizeof reference);
     memset(out, SENTINEL, sizeof out);
-    mnistq_conv1_relu_maxpool_portable(image, l->weights, l->bias, l->multiplier, l->shift, reference);
+    mnistq_conv1_relu_maxpool_portable(image, l->weights, l->bias, l->multiplier, l->shift, reference, portable_scratch);
     p->conv1(image, l->weights, l->bias, l->multiplier, l->shift, out);
     for (int y = 0; y < 18; y++) {
         for (int x = 0; x < 18; x++) {
@@ -184,7 +189,7 @@ static int compare_conv2(const neon_path *p, const uint8_t *input, const layer *
     static uint8_t out[7 * 7 * 32 + 16];
     to_pair_order(input, 16, 18 * 18, input16);
     memset(out, SENTINEL, sizeof out);
-    mnistq_conv2_relu_maxpool_portable(input16, l->weights, l->bias, l->multiplier, l->shift, reference);
+    mnistq_conv2_relu_maxpool_portable(input16, l->weights, l->bias, l->multiplier, l->shift, reference, portable_scratch);
     p->conv2(input, l->weights, l->bias, l->multiplier, l->shift, out);
     for (int i = 0; i < 7 * 7 * 32; i++) {
         const int want = reference[(i / 32) * 32 + pair_slot(i % 32)];
@@ -463,8 +468,8 @@ static void run_portable(const model *m, const uint8_t *pixels, uint8_t *arena, 
     memset(conv1_input, 0, 32 * 40);
     for (int y = 0; y < 28; y++) memcpy(conv1_input + (y + 2) * 40 + 2, pixels + y * 28, 28);
     memset(conv2_input, 0, 18 * 18 * 16 * 2);
-    mnistq_conv1_relu_maxpool_portable(conv1_input, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], conv2_input);
-    mnistq_conv2_relu_maxpool_portable(conv2_input, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], conv2_output);
+    mnistq_conv1_relu_maxpool_portable(conv1_input, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], conv2_input, portable_scratch);
+    mnistq_conv2_relu_maxpool_portable(conv2_input, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], conv2_output, portable_scratch);
     mnistq_linear_portable(conv2_output, 1568, m->weights[2], m->bias[2], m->multiplier[2], m->shift[2], 120, fc1, NULL);
     mnistq_linear_portable(fc1, 120, m->weights[3], m->bias[3], m->multiplier[3], m->shift[3], 84, fc2, NULL);
     mnistq_linear_portable(fc2, 84, m->weights[4], m->bias[4], m->multiplier[4], m->shift[4], 10, NULL, scores);
@@ -600,8 +605,8 @@ static void run_stage(const neon_path *p, const model *m, int stage, uint8_t *ar
     }
     int16_t *a16 = (int16_t *)(void *)arena;
     switch (stage) {
-    case 0: mnistq_conv1_relu_maxpool_portable(arena + P_CONV1_INPUT, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], a16 + P_CONV2_INPUT / 2); break;
-    case 1: mnistq_conv2_relu_maxpool_portable(a16 + P_CONV2_INPUT / 2, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], a16 + P_CONV2_OUTPUT / 2); break;
+    case 0: mnistq_conv1_relu_maxpool_portable(arena + P_CONV1_INPUT, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], a16 + P_CONV2_INPUT / 2, portable_scratch); break;
+    case 1: mnistq_conv2_relu_maxpool_portable(a16 + P_CONV2_INPUT / 2, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], a16 + P_CONV2_OUTPUT / 2, portable_scratch); break;
     case 2: mnistq_linear_portable(a16 + P_CONV2_OUTPUT / 2, 1568, m->weights[2], m->bias[2], m->multiplier[2], m->shift[2], 120, a16 + P_FC1 / 2, NULL); break;
     case 3: mnistq_linear_portable(a16 + P_FC1 / 2, 120, m->weights[3], m->bias[3], m->multiplier[3], m->shift[3], 84, a16 + P_FC2 / 2, NULL); break;
     default: mnistq_linear_portable(a16 + P_FC2 / 2, 84, m->weights[4], m->bias[4], m->multiplier[4], m->shift[4], 10, NULL, scores); break;
