@@ -133,8 +133,8 @@ public struct Model: @unchecked Sendable {
         precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
         precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
         var scores = DigitScores()
-        let reference = Int8Network(layers: layers, kernels: .portable)
-        scores.withUnsafeMutablePointer { reference.runReference(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
+        let layers = self.layers
+        scores.withUnsafeMutablePointer { Int8Network.runReference(layers: layers, pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
         return Classification(scores: scores, scoreScale: scoreScale)
     }
 

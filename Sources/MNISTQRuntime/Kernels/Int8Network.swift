@@ -203,6 +203,18 @@ public struct Int8Network: @unchecked Sendable {
     }
 
     func runReferenceStage(_ stage: Int, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+        Int8Network.runReferenceStage(stage, layers: layers, pixels: pixels, base: base, scores: scores)
+    }
+
+    /// ``runReference(pixels:arena:scores:)`` straight from layers that satisfy `shapeMismatch(in:) == nil`, without
+    /// packing anything for the fast kernels (what ``Model/classifyReference(pixels:scratch:)`` needs).
+    static func runReference(layers: [QuantizedLayer], pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer,
+                             scores: UnsafeMutablePointer<Int32>) {
+        for stage in 0..<5 { runReferenceStage(stage, layers: layers, pixels: pixels, base: alignedArena(arena), scores: scores) }
+    }
+
+    static func runReferenceStage(_ stage: Int, layers: [QuantizedLayer], pixels: UnsafePointer<UInt8>,
+                                  base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
         let layer = layers[stage]
         let input = stage == 0 ? pixels : UnsafePointer((base + ReferenceArena.output(of: stage - 1)).assumingMemoryBound(to: UInt8.self))
         layer.weights.withUnsafeBufferPointer { w in layer.bias.withUnsafeBufferPointer { b in
