@@ -50,8 +50,9 @@ class CLITestCase: XCTestCase {
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = directory.appendingPathComponent(".stdout"), err = directory.appendingPathComponent(".stderr")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        // A failure here surfaces at once: FileHandle(forWritingTo:) below throws for a file that is not there.
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()

@@ -62,7 +62,14 @@ final class PackedInt8Weights {
         storage = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
         operands = KernelOperands(base: storage) { kind, layer in
             switch kind {
-            case 0: return [layout.conv1QuadWeights, layout.conv2QuadWeights, layout.fc1Weights, layout.fc2Weights, layout.fc3Weights][layer]
+            case 0:
+                switch layer {
+                case 0: return layout.conv1QuadWeights
+                case 1: return layout.conv2QuadWeights
+                case 2: return layout.fc1Weights
+                case 3: return layout.fc2Weights
+                default: return layout.fc3Weights
+                }
             case 1: return layout.bias[layer]
             case 2: return layout.multiplier[layer]
             default: return layout.shift[layer]
