@@ -180,10 +180,11 @@ public func mnistq_classify_batch(_ handle: UnsafeRawPointer?, _ pixels: UnsafeP
     if count == 0 { return CStatus.ok.rawValue }
     guard let pixels, let arena, let scores else { return CStatus.argument.rawValue }
     if arenaSize < InPlaceModel.arenaByteCount { return CStatus.bufferTooSmall.rawValue }
-    for image in 0..<count {
-        let row = scores + image * Model.classCount
-        model.classify(pixels: pixels + image * Model.pixelCount, arena: arena, scores: row)
-        if let digits { digits[image] = UInt8(Classification.indexOfHighest(UnsafeBufferPointer(start: row, count: 10))) }
+    model.classify(batch: pixels, count: count, arena: arena, scores: scores)
+    if let digits {
+        for image in 0..<count {
+            digits[image] = UInt8(Classification.indexOfHighest(UnsafeBufferPointer(start: scores + image * Model.classCount, count: 10)))
+        }
     }
     return CStatus.ok.rawValue
 }

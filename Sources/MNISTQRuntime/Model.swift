@@ -157,10 +157,8 @@ public struct Model: @unchecked Sendable {
         var start = 0
         while start < imageCount {
             let count = min(Model.batchChunk, imageCount - start)
-            for image in 0..<count {
-                executor.classify(pixels: pixels.baseAddress! + (start + image) * Model.pixelCount, arena: scratch.arena,
-                                  scores: scores + image * Model.classCount)
-            }
+            executor.classify(batch: pixels.baseAddress! + start * Model.pixelCount, count: count, arena: scratch.arena,
+                              scores: scores)
             for image in 0..<count {
                 let row = UnsafeBufferPointer(start: scores + image * Model.classCount, count: Model.classCount)
                 results[start + image] = Classification(scores: DigitScores(row), scoreScale: scoreScale)

@@ -270,6 +270,52 @@ VNNI void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int
     }
 }
 
+VNNI void mnistq_linear_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+                                       const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                       const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
+                                       int32_t *scores) {
+    const int full = input_count & ~63;
+    const __mmask64 tail = input_count == full ? 0 : (~(__mmask64)0 >> (64 - (input_count - full)));
+    // Missing images (count < 4) repeat image 0; their sums are computed and dropped.
+    const uint8_t *x[4];
+    for (int b = 0; b < 4; b++) x[b] = input + (long)(b < count ? b : 0) * input_stride;
+    for (int o = 0; o < output_count; o += 4) {
+        const int rows = output_count - o < 4 ? output_count - o : 4;
+        const int8_t *w[4];
+        for (int r = 0; r < 4; r++) w[r] = weights + (long)(o + (r < rows ? r : 0)) * input_count;
+        // 4 rows × 4 images: each 64-byte weight chunk is loaded once for the 4 images, each input chunk once for
+        // the 4 rows (16 of the 32 registers hold sums).
+        __m512i s[4][4];
+        for (int r = 0; r < 4; r++) for (int b = 0; b < 4; b++) s[r][b] = _mm512_setzero_si512();
+        for (int i = 0; i < full; i += 64) {
+            const __m512i x0 = _mm512_loadu_si512(x[0] + i), x1 = _mm512_loadu_si512(x[1] + i);
+            const __m512i x2 = _mm512_loadu_si512(x[2] + i), x3 = _mm512_loadu_si512(x[3] + i);
+            for (int r = 0; r < 4; r++) {
+                const __m512i wr = _mm512_loadu_si512(w[r] + i);
+                DPBUSD(s[r][0], x0, wr); DPBUSD(s[r][1], x1, wr); DPBUSD(s[r][2], x2, wr); DPBUSD(s[r][3], x3, wr);
+            }
+        }
+        if (tail) {
+            const __m512i x0 = _mm512_maskz_loadu_epi8(tail, x[0] + full), x1 = _mm512_maskz_loadu_epi8(tail, x[1] + full);
+            const __m512i x2 = _mm512_maskz_loadu_epi8(tail, x[2] + full), x3 = _mm512_maskz_loadu_epi8(tail, x[3] + full);
+            for (int r = 0; r < 4; r++) {
+                const __m512i wr = _mm512_maskz_loadu_epi8(tail, w[r] + full);
+                DPBUSD(s[r][0], x0, wr); DPBUSD(s[r][1], x1, wr); DPBUSD(s[r][2], x2, wr); DPBUSD(s[r][3], x3, wr);
+            }
+        }
+        for (int b = 0; b < count; b++) {
+            for (int r = 0; r < rows; r++) {
+                const int32_t acc = bias[o + r] + _mm512_reduce_add_epi32(s[r][b]);
+                if (scores) {
+                    scores[(long)b * output_count + o + r] = requantize_scores(acc, multiplier[o + r], shift[o + r]);
+                } else {
+                    relu_output[(long)b * output_stride + o + r] = (uint8_t)requantize_relu(acc, multiplier[o + r], shift[o + r]);
+                }
+            }
+        }
+    }
+}
+
 #else
 int mnistq_int8_avx2_available(void) { return 0; }
 int mnistq_int8_avx512vnni_available(void) { return 0; }
@@ -280,6 +326,10 @@ void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weigh
 void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores) {}
+void mnistq_linear_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+                                  const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                  const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
+                                  int32_t *scores) {}
 // Never called off x86-64 (mnistq_int8_avx2_available() is 0); defined so the Swift side links everywhere.
 void mnistq_conv1_relu_maxpool_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, int16_t *output) {}

@@ -78,7 +78,7 @@ public struct Int8Network: @unchecked Sendable {
     /// of slack so that any arena address works (kernels align internally to 64 bytes).
     public var arenaByteCount: Int { Int8Network.arenaByteCount }
     /// `arenaByteCount` without an instance.
-    public static var arenaByteCount: Int { max(ReferenceArena.byteCount, FastArena.byteCount, VNNIArena.byteCount) + 63 }
+    public static var arenaByteCount: Int { max(ReferenceArena.byteCount, FastArena.byteCount, VNNIBatchArena.byteCount) + 63 }
 
     /// Classifies one image with the fast kernels; results equal `runReference` bit for bit.
     ///
@@ -91,6 +91,17 @@ public struct Int8Network: @unchecked Sendable {
     /// equals a single `run` call on that image. One arena of `arenaByteCount` bytes serves the whole batch.
     public func run(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                     scores: UnsafeMutablePointer<Int32>) {
+        if packed.path == .vnni512 {
+            // The linear layers for 4 images at a time (their weights read once per group), as Model does.
+            var start = 0
+            while start < count {
+                let group = min(4, count - start)
+                runVNNIBatch4(packed.operands, pixels: pixels + start * Int8Network.pixelCount, count: group,
+                              base: alignedArena(arena), scores: scores + start * Int8Network.scoreCount)
+                start += group
+            }
+            return
+        }
         for image in 0..<count {
             run(pixels: pixels + image * Int8Network.pixelCount, arena: arena, scores: scores + image * Int8Network.scoreCount)
         }

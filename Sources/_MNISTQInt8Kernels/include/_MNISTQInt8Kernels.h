@@ -46,6 +46,14 @@ void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores);
 
+/// mnistq_linear_vnni512 for `count` (1...4) images at once, whose weights are read once for all of them: image b's
+/// input at input + b·input_stride, its ReLU output at relu_output + b·output_stride, or its scores at
+/// scores + b·output_count. Each image's results equal a single call's.
+void mnistq_linear_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+                                  const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                  const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
+                                  int32_t *scores);
+
 // ---- Arm NEON kernels (neon.c): exactly the signatures and layouts of the three VNNI kernels above (u8 activations
 // channels-last, int8 weight quads as the in-place image stores them, the same borders and output positions), so a
 // caller picks `_neondot`, `_neon` or `_vnni512` with the same arguments. Results equal the portable and Swift
