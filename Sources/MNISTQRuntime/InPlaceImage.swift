@@ -328,6 +328,11 @@ public enum InPlaceImage {
     /// `Model(bytes:)` reads in-place images with it, and `mnistq export` proves its output round-trips.
     static func decode(_ image: UnsafeRawBufferPointer, header: ModelHeader) throws(ModelError) -> ([QuantizedLayer], [(key: String, value: String)]) {
         try validateBody(image, header: header)
+        return read(image)
+    }
+
+    /// The layers and metadata of an image that has passed ``validate(_:)``, read without checking again.
+    static func read(_ image: UnsafeRawBufferPointer) -> ([QuantizedLayer], [(key: String, value: String)]) {
         var layers: [QuantizedLayer] = []
         for (index, spec) in ModelFormat.network.enumerated() {
             let weights = weightOffset(of: index)

@@ -117,14 +117,7 @@ public struct InPlaceModel: @unchecked Sendable {
     public func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                          scores: UnsafeMutablePointer<Int32>) {
         if case .u8(.vnni512) = path {
-            let base = alignedArena(arena)
-            var start = 0
-            while start < count {
-                let group = min(4, count - start)
-                runVNNIBatch4(operands, pixels: pixels + start * Model.pixelCount, count: group, base: base,
-                              scores: scores + start * Model.classCount)
-                start += group
-            }
+            runVNNIBatch(operands, pixels: pixels, count: count, arena: arena, scores: scores)
             return
         }
         for image in 0..<count {
@@ -144,12 +137,8 @@ public struct InPlaceModel: @unchecked Sendable {
 
     /// The layers and metadata in the packed format's terms (PyTorch weight order). Allocates; for tools and tests.
     public func decoded() -> (layers: [QuantizedLayer], metadata: [(key: String, value: String)]) {
-        do {
-            return try InPlaceImage.decode(image, header: ModelHeader(image.uint8Buffer()))
-        } catch {
-            // init checked the same bytes; they must not have changed since (see Lifetime).
-            preconditionFailure("InPlaceModel: the borrowed image changed after it was checked: \(error)")
-        }
+        // init checked these bytes (and they may not change: see Lifetime), so they are read without checking again.
+        InPlaceImage.read(image)
     }
 }
 

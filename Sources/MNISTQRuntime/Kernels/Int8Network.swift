@@ -93,13 +93,7 @@ public struct Int8Network: @unchecked Sendable {
                     scores: UnsafeMutablePointer<Int32>) {
         if packed.path == .vnni512 {
             // The linear layers for 4 images at a time (their weights read once per group), as Model does.
-            var start = 0
-            while start < count {
-                let group = min(4, count - start)
-                runVNNIBatch4(packed.operands, pixels: pixels + start * Int8Network.pixelCount, count: group,
-                              base: alignedArena(arena), scores: scores + start * Int8Network.scoreCount)
-                start += group
-            }
+            runVNNIBatch(packed.operands, pixels: pixels, count: count, arena: arena, scores: scores)
             return
         }
         for image in 0..<count {

@@ -121,6 +121,19 @@ func runU8Stage(_ stage: Int, _ family: U8KernelFamily, _ op: KernelOperands, pi
     }
 }
 
+/// `count` images (784 bytes each, back to back) through `runVNNIBatch4` in groups of 4; `arena` is the caller's
+/// (any alignment). The batch entry point of every executor on the VNNI path.
+func runVNNIBatch(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
+                  scores: UnsafeMutablePointer<Int32>) {
+    let base = alignedArena(arena)
+    var start = 0
+    while start < count {
+        let group = min(4, count - start)
+        runVNNIBatch4(op, pixels: pixels + start * 784, count: group, base: base, scores: scores + start * 10)
+        start += group
+    }
+}
+
 /// Up to 4 images (784 bytes each, back to back) through the AVX-512 VNNI pipeline, with the linear layers run for all
 /// of them at once so that their weights (fc1: 188 KB) are read once per group, not once per image. Scores: 10 per
 /// image, back to back. Each image's scores equal a single `runU8Stage` pass's. Arena plan: `VNNIBatchArena`.
