@@ -5,6 +5,7 @@
 //
 //   mnistq (CLI, ArgumentParser)
 //     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX) + MNIST-style preprocessing  → MNISTQRuntime, MNISTQData, _CJPEG
+//     ├─ MNISTQReport    `mnistq report`: one self-contained HTML page about a model        → MNISTQQuantizer, MNISTQTrainer, MNISTQData, MNISTQSupport, MNISTQRuntime, _CZlib
 //     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQRuntime, _CZlib
 //     ├─ MNISTQTrainer   float layers, SGD, schedules, checkpoints                      → MNISTQData, MNISTQSupport, MNISTQRuntime (CRC-32)
 //     │                  (+ _MNISTQFloatKernels, the package's own C sgemm: AVX-512F / AVX2+FMA / portable, chosen at run time)
@@ -53,12 +54,14 @@ let package = Package(
         // attributes, run-time dispatch, no build flags); every path gives the same bits.
         .target(name: "_MNISTQFloatKernels"),
         .target(name: "MNISTQQuantizer", dependencies: ["MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport", "_CZlib"]),
+        // The model report page (`mnistq report`): gathers curves, accuracy, mistakes and scales, renders one HTML file.
+        .target(name: "MNISTQReport", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport", "_CZlib"]),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "mnistq",
             dependencies: [
-                "MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQSupport",
+                "MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQReport", "MNISTQSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,6 +84,7 @@ let package = Package(
         .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQRuntime", "MNISTQData", "_CJPEG"]),
         .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"]),
         .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData"]),
+        .testTarget(name: "MNISTQReportTests", dependencies: ["MNISTQReport", "MNISTQQuantizer", "MNISTQRuntime"]),
         .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"]),
     ],
     swiftLanguageModes: [.v5]

@@ -8,7 +8,7 @@ struct MNISTQCommand: ParsableCommand {
         commandName: "mnistq",
         abstract: "Train, quantize and run a handwritten-digit classifier (the classic MNIST CNN) down to int8.",
         subcommands: [TrainCommand.self, EvalCommand.self, QuantizeCommand.self, InspectCommand.self, ClassifyCommand.self,
-                      ExportCommand.self]
+                      ExportCommand.self, ReportCommand.self]
     )
 
     /// Exit codes: 0 success, 1 failure while working (e.g. some inputs failed), 2 usage error or unusable input.

@@ -143,6 +143,7 @@ struct QuantizeCommand: ParsableCommand {
             print("model file         \(out)  (\(outcome.fileBytes.count) bytes, loaded back and verified)")
             print("confusion SVG      \(svgPath)")
             print(String(format: "time               %.1f s", seconds))
+            print("report             mnistq report --model \(out) --float \(model) --out \((out as NSString).deletingPathExtension).report.html")
         }
     }
 }

@@ -211,6 +211,8 @@ struct TrainCommand: ParsableCommand {
         let test = FloatEvaluator.evaluate(parameters: ParameterVector(final), pixels: training.testPixels, labels: training.testLabels, threads: threadCount)
         print("test accuracy \(String(format: "%.2f%%", 100 * test.accuracy)) (\(test.correct)/\(test.total)) "
               + "of the kept weights (epoch \(training.keptEpoch)); wrote \(out), \(base).metrics.csv, \(base).curve.svg, \(checkpointPath)")
+        print("next: mnistq quantize --model \(out) (writes mnistq-int8.mnq8), then one page with the curves, accuracy and "
+              + "misclassified digits: mnistq report --model mnistq-int8.mnq8 --float \(out) --out report.html")
     }
 }
 
