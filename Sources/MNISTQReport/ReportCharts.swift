@@ -67,7 +67,7 @@ struct EpochMark {
 
 enum ReportCharts {
     static let width = 1000.0
-    static let left = 64.0, right = 170.0, panelGap = 34.0
+    static let left = 64.0, right = 170.0, panelGap = 42.0
 
     /// Stacked panels over one epoch axis, with vertical marks through all of them.
     static func learningCurves(panels: [CurvePanel], epochs: ClosedRange<Double>, marks: [EpochMark]) -> String {
@@ -101,7 +101,9 @@ enum ReportCharts {
             if let reference = panel.reference, reference.value >= lo, reference.value <= hi {
                 let ry = y(reference.value)
                 s += "<line x1=\"\(fmt(left, 1))\" x2=\"\(fmt(left + plotWidth, 1))\" y1=\"\(fmt(ry, 1))\" y2=\"\(fmt(ry, 1))\" stroke=\"\(ReportPalette.ink)\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>"
-                s += "<text x=\"\(fmt(left + plotWidth + 6, 1))\" y=\"\(fmt(ry + 4, 1))\" class=\"ref-label\">\(svgEscape(reference.label))</text>\n"
+                // Inside the plot at the left, on a white halo, so it never collides with the legend on the right.
+                let below = ry - y0 < 16
+                s += "<text x=\"\(fmt(left + 6, 1))\" y=\"\(fmt(below ? ry + 14 : ry - 5, 1))\" class=\"ref-label\" stroke=\"#ffffff\" stroke-width=\"4\" paint-order=\"stroke\">\(svgEscape(reference.label))</text>\n"
             }
             s += "<clipPath id=\"clip-\(p)\"><rect x=\"\(fmt(left, 1))\" y=\"\(fmt(y0 - 1, 1))\" width=\"\(fmt(plotWidth, 1))\" height=\"\(fmt(ph + 2, 1))\"/></clipPath>\n"
             for series in panel.series where !series.points.isEmpty {
