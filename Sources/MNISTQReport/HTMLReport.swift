@@ -58,7 +58,7 @@ public enum HTMLReport {
         var links: [(String, String)] = [("summary", "Summary")]
         if c.history != nil { links.append(("training", "Training")) }
         if c.test != nil { links.append(("accuracy", "Accuracy")) }
-        if c.test?.int8Predictions != nil { links.append(("gallery", "Misclassified")) }
+        if c.test?.int8Predictions != nil || c.test?.floatPredictions != nil { links.append(("gallery", "Misclassified")) }
         if c.test?.agreeing != nil { links.append(("disagreements", "Float vs int8")) }
         if c.int8 != nil { links.append(("quantization", "Quantization")) }
         links.append(("model", "Model file"))
@@ -258,21 +258,30 @@ public enum HTMLReport {
         return h
     }
 
+    /// Every misclassified test image: the int8 model's mistakes, or the float model's when there is no int8 model.
     static func gallery(_ c: ReportContent) -> String {
-        guard let t = c.test, let q = t.int8Predictions, let confidences = t.int8Confidences else { return "" }
-        let mistakes = t.int8Mistakes
-        var h = "<section id=\"gallery\">\n<h2>Misclassified by the int8 model: <span id=\"gallery-count\">\(mistakes.count)</span> images</h2>\n"
-        h += "<p class=\"note\">Every test image the int8 model gets wrong, enlarged 3× (white ink on black, as the model sees it). Each shows the true digit, the int8 digit with its softmax confidence, and the float model's digit (marked when it is right). Within a group, the most confident mistakes come first.</p>\n"
+        guard let t = c.test else { return "" }
+        let which: String, predictions: [UInt8]
+        if let q = t.int8Predictions { which = "int8"; predictions = q } else if let f = t.floatPredictions { which = "float"; predictions = f } else { return "" }
+        let confidences = which == "int8" ? t.int8Confidences : nil
+        let mistakes = t.labels.indices.filter { predictions[$0] != t.labels[$0] }
+        var h = "<section id=\"gallery\">\n<h2>Misclassified by the \(which) model: <span id=\"gallery-count\">\(mistakes.count)</span> images</h2>\n"
+        h += "<p class=\"note\">Every test image the \(which) model gets wrong, enlarged 3× (white ink on black, as the model sees it). Each shows the true digit"
+        h += which == "int8" ? ", the int8 digit with its softmax confidence, and the float model's digit. Within a group, the most confident mistakes come first.</p>\n"
+                             : " and the float model's digit, in test-set order.</p>\n"
         h += "<div class=\"controls\" role=\"group\" aria-label=\"order\">Order: "
         h += "<button type=\"button\" data-order=\"group\" aria-pressed=\"true\">by true digit</button>"
-        h += "<button type=\"button\" data-order=\"confidence\" aria-pressed=\"false\">by confidence</button>"
+        if confidences != nil { h += "<button type=\"button\" data-order=\"confidence\" aria-pressed=\"false\">by confidence</button>" }
         h += "<button type=\"button\" data-order=\"index\" aria-pressed=\"false\">by test index</button></div>\n"
         h += "<div id=\"gallery-groups\">\n"
         for d in 0..<10 {
-            let group = mistakes.filter { Int(t.labels[$0]) == d }
-                .sorted { confidences[$0] != confidences[$1] ? confidences[$0] > confidences[$1] : $0 < $1 }
+            var group = mistakes.filter { Int(t.labels[$0]) == d }
+            if let confidences {
+                group.sort { confidences[$0] != confidences[$1] ? confidences[$0] > confidences[$1] : $0 < $1 }
+            }
             guard !group.isEmpty else { continue }
-            let predicted = Dictionary(grouping: group, by: { Int(q[$0]) }).sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
+            let predicted = Dictionary(grouping: group, by: { Int(predictions[$0]) })
+                .sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
             let summary = predicted.map { "\($0.value.count)× as \($0.key)" }.joined(separator: ", ")
             h += "<div class=\"group\" data-digit=\"\(d)\"><h3>true \(d) <span class=\"count\" id=\"gallery-count-\(d)\">\(group.count)</span> <span class=\"muted\">(\(esc(summary)))</span></h3>\n<div class=\"cases\">\n"
             for i in group { h += caseFigure(t, i) }

@@ -106,7 +106,7 @@ enum ReportCharts {
                 s += "<text x=\"\(fmt(left + 6, 1))\" y=\"\(fmt(below ? ry + 14 : ry - 5, 1))\" class=\"ref-label\" stroke=\"#ffffff\" stroke-width=\"4\" paint-order=\"stroke\">\(svgEscape(reference.label))</text>\n"
             }
             s += "<clipPath id=\"clip-\(p)\"><rect x=\"\(fmt(left, 1))\" y=\"\(fmt(y0 - 1, 1))\" width=\"\(fmt(plotWidth, 1))\" height=\"\(fmt(ph + 2, 1))\"/></clipPath>\n"
-            for series in panel.series where !series.points.isEmpty {
+            for (seriesIndex, series) in panel.series.enumerated() where !series.points.isEmpty {
                 // Values outside the zoomed range are drawn on the edge as hollow markers with their value beside them.
                 let inside = series.points.filter { $0.y.isFinite }
                 let path = inside.map { "\(fmt(x($0.x), 1)),\(fmt(min(max(y($0.y), y0), y0 + ph), 1))" }.joined(separator: " ")
@@ -118,7 +118,9 @@ enum ReportCharts {
                     s += marker(series.marker, x: x(point.x), y: py, color: series.color, hollow: below || above,
                                 title: "\(series.name), epoch \(Int(point.x)): \(axisLabel(point.y, decimals: panel.decimals))\(panel.unit)")
                     if below || above {
-                        s += "<text x=\"\(fmt(x(point.x) + 7, 1))\" y=\"\(fmt(py + (below ? -5 : 12), 1))\" class=\"clipped\" fill=\"\(series.color)\">\(below ? "↓" : "↑") \(svgEscape(axisLabel(point.y, decimals: panel.decimals) + panel.unit))</text>\n"
+                        // Each series' label on its own line, so labels of series clipped at one epoch stay apart.
+                        let offset = 13 * Double(seriesIndex)
+                        s += "<text x=\"\(fmt(x(point.x) + 7, 1))\" y=\"\(fmt(below ? py - 5 - offset : py + 12 + offset, 1))\" class=\"clipped\" fill=\"\(series.color)\">\(below ? "↓" : "↑") \(svgEscape(axisLabel(point.y, decimals: panel.decimals) + panel.unit))</text>\n"
                     }
                 }
             }

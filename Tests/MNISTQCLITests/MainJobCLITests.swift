@@ -81,7 +81,7 @@ final class MainJobCLITests: CLITestCase {
     func testHelpListsEverySubcommand() throws {
         let help = try run(["--help"])
         XCTAssertEqual(help.status, 0)
-        for command in ["train", "eval", "quantize", "inspect", "classify"] {
+        for command in ["train", "eval", "quantize", "inspect", "classify", "report"] {
             XCTAssertTrue(help.stdout.contains("  \(command) "), "help lacks \(command):\n\(help.stdout)")
         }
     }

@@ -278,8 +278,8 @@ final class ReportCLITests: CLITestCase {
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.modelPath)))
         bytes[4] = 2; bytes[5] = 0
         try write("future.mnq8", bytes)
-        let future = try run(["report", "--model", "future.mnq8", "--metrics", Self.sampleMetrics, "--data", Self.mnistDirectory,
-                              "--out", "future.html", "--quiet"])
+        let future = try run(["report", "--model", "future.mnq8", "--float", MainJobCLITests.goldenDirectory, "--metrics", Self.sampleMetrics,
+                              "--data", Self.mnistDirectory, "--out", "future.html", "--quiet"])
         XCTAssertEqual(future.status, 0, future.stderr)
         let (futurePage, futureHTML) = try page("future.html")
         assertSelfContained(futurePage, futureHTML)
@@ -287,7 +287,11 @@ final class ReportCLITests: CLITestCase {
         XCTAssertTrue(missing.contains("future.mnq8") && missing.contains("version"), missing)
         XCTAssertEqual(futurePage.text("file-head")?.prefix(17), "4d 4e 51 38 02 00")
         XCTAssertEqual(futurePage.text("kept-epoch"), "8", "the curves are still shown")
-        XCTAssertNil(futurePage.text("gallery-count"))
+        // The float model's results instead: its accuracy and a gallery of its 103 mistakes.
+        XCTAssertNil(futurePage.text("int8-accuracy"))
+        XCTAssertEqual(futurePage.text("float-accuracy"), "98.97%")
+        XCTAssertEqual(futurePage.text("gallery-count"), "103")
+        XCTAssertEqual(futurePage.elements(inside: "gallery-groups").filter { $0.name == "figure" }.count, 103)
 
         // No MNIST: the model file and the curves, no accuracy.
         let empty = directory.appendingPathComponent("empty")

@@ -92,6 +92,19 @@ final class ReportPartsTests: XCTestCase {
         XCTAssertLessThanOrEqual(wide.low, 60); XCTAssertGreaterThanOrEqual(wide.high, 77)
     }
 
+    /// Confidences are printed as `mnistq classify` prints them (4 decimals, half away from zero), and as a percentage
+    /// by moving the decimal point, never rounded twice.
+    func testConfidenceFormattingMatchesClassify() {
+        XCTAssertEqual(HTMLReport.fraction4(0.98767), "0.9877")
+        XCTAssertEqual(HTMLReport.fraction4(0.00004), "0.0000")
+        XCTAssertEqual(HTMLReport.fraction4(1), "1.0000")
+        XCTAssertEqual(HTMLReport.fraction4(0.05), "0.0500")
+        XCTAssertEqual(HTMLReport.percentOfFraction("0.9877"), "98.77%")
+        XCTAssertEqual(HTMLReport.percentOfFraction("1.0000"), "100.00%")
+        XCTAssertEqual(HTMLReport.percentOfFraction("0.0500"), "5.00%")
+        XCTAssertEqual(HTMLReport.percentOfFraction("0.0001"), "0.01%")
+    }
+
     /// A page with nothing but a missing model is still a well-formed page that says what is missing.
     func testPageForAnUnreadableModelIsWellFormedAndNamesTheProblem() throws {
         let content = ReportBuilder.build(ReportRequest(modelPath: "/nonexistent/model.mnq8", generator: "test <&>"))
