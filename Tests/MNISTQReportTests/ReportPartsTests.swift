@@ -3,6 +3,8 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import MNISTQData
+import MNISTQQuantizer
 @testable import MNISTQReport
 import MNISTQRuntime
 import XCTest
@@ -103,6 +105,26 @@ final class ReportPartsTests: XCTestCase {
         XCTAssertEqual(HTMLReport.percentOfFraction("1.0000"), "100.00%")
         XCTAssertEqual(HTMLReport.percentOfFraction("0.0500"), "5.00%")
         XCTAssertEqual(HTMLReport.percentOfFraction("0.0001"), "0.01%")
+    }
+
+    /// The report measures SQNR on both cores; every figure must be the bits `mnistq quantize` (one thread) reports.
+    func testFidelityOnSeveralThreadsIsTheSameBitsAsOnOne() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let mnist = environment["MNIST_DIR"] ?? root.appendingPathComponent("../shared/mnist").standardized.path
+        let golden = environment["MNISTQ_GOLDEN_DIR"] ?? root.appendingPathComponent("../shared/golden").standardized.path
+        let test = try MNIST.loadTest(directory: mnist).slice(0..<1500)
+        let parameters = try FloatModelSource.load(path: golden)
+        let model = try Model(bytes: [UInt8](try Data(contentsOf: root.appendingPathComponent("samples/mnistq-int8.mnq8"))))
+        let one = try Fidelity.measure(parameters: parameters, layers: model.layers, split: test, threads: 1)
+        for threads in [2, 3] {
+            let several = try Fidelity.measure(parameters: parameters, layers: model.layers, split: test, threads: threads)
+            XCTAssertEqual(several, one, "\(threads) threads")
+            XCTAssertEqual(several.layers.map(\.sqnrDB.bitPattern), one.layers.map(\.sqnrDB.bitPattern))
+            XCTAssertEqual(several.floatPredictions, one.floatPredictions)
+            XCTAssertEqual(several.int8Predictions, one.int8Predictions)
+        }
+        XCTAssertEqual(one.total, 1500)
     }
 
     /// A page with nothing but a missing model is still a well-formed page that says what is missing.
