@@ -267,8 +267,12 @@ public enum HTMLReport {
         let mistakes = t.labels.indices.filter { predictions[$0] != t.labels[$0] }
         var h = "<section id=\"gallery\">\n<h2>Misclassified by the \(which) model: <span id=\"gallery-count\">\(mistakes.count)</span> images</h2>\n"
         h += "<p class=\"note\">Every test image the \(which) model gets wrong, enlarged 3× (white ink on black, as the model sees it). Each shows the true digit"
-        h += which == "int8" ? ", the int8 digit with its softmax confidence, and the float model's digit. Within a group, the most confident mistakes come first.</p>\n"
-                             : " and the float model's digit, in test-set order.</p>\n"
+        if which == "int8" {
+            h += ", the int8 digit with its softmax confidence" + (t.floatPredictions != nil ? " and the float model's digit" : "")
+                + ". Within a group, the most confident mistakes come first.</p>\n"
+        } else {
+            h += " and the float model's digit, in test-set order.</p>\n"
+        }
         h += "<div class=\"controls\" role=\"group\" aria-label=\"order\">Order: "
         h += "<button type=\"button\" data-order=\"group\" aria-pressed=\"true\">by true digit</button>"
         if confidences != nil { h += "<button type=\"button\" data-order=\"confidence\" aria-pressed=\"false\">by confidence</button>" }
