@@ -29,10 +29,14 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let loaded: LoadedModel
         do { loaded = try LoadedModel.load(path: model) } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq eval: \(escapeMessage("\(error)"))\n".utf8))
             throw ExitCode(2)
         }
-        let test = try MNIST.loadTest(directory: try DataDirectory.resolve(data))
+        let test: MNISTSplit
+        do { test = try MNIST.loadTest(directory: try DataDirectory.resolve(data, command: "eval")) } catch let error as DataError {
+            FileHandle.standardError.write(Data("mnistq eval: \(escapeMessage("\(error)"))\n".utf8))
+            throw ExitCode(2)
+        }
         let started = Date()
         let predictions = loaded.predictions(on: test)
         let seconds = Date().timeIntervalSince(started)
