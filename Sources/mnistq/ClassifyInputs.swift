@@ -125,6 +125,12 @@ struct RawArguments {
         return RawPath(value)
     }
 
+    /// The argv bytes of a lone positional argument.
+    static func positional(_ value: String) -> RawPath {
+        var arguments = RawArguments()
+        return arguments.positional(value)
+    }
+
     /// The argv bytes of the value of `--name` (as `--name VALUE` or `--name=VALUE`).
     func option(_ name: String, _ value: String) -> RawPath {
         let flag = Array("--\(name)".utf8), prefix = flag + [UInt8(ascii: "=")]

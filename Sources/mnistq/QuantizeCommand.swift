@@ -121,7 +121,8 @@ struct QuantizeCommand: ParsableCommand {
     /// Settings that might lower the drop and were not used in this run (so a hint never repeats what was tried).
     func untriedHints(_ options: QuantizationOptions) -> [String] {
         var hints: [String] = []
-        if options.method != .percentile { hints.append("--method percentile") }
+        for method in CalibrationMethod.allCases where method != options.method { hints.append("--method \(method.rawValue)") }
+        if options.method == .percentile && options.percentile < 99.99 { hints.append("--percentile 99.99") }
         if options.calibrationImages < 10_000 { hints.append("--calibration-images \(min(60_000, max(10_000, options.calibrationImages * 5)))") }
         if options.granularity != .perChannel { hints.append("--granularity per-channel") }
         if options.weightScale != .mse { hints.append("--weight-scale mse") }

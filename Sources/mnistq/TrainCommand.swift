@@ -291,9 +291,12 @@ struct TrainCommand: ParsableCommand {
         // A collapsed run (every ReLU dead, or weights blown up) guesses: 10% on MNIST. Such a model must not
         // land where `quantize` picks it up, whether or not the divergence guard ever fired.
         if test.accuracy < TrainCommand.chanceLevelAccuracy {
-            notice(String(format: "the run ended at chance level: test accuracy %.2f%% (%d/%d; guessing gives about 10%%) with the kept weights of epoch %d; no model written to %@. Hint: a lower learning rate (--lr %g now; the default is 0.1)%@",
-                          100 * test.accuracy, test.correct, test.total, training.keptEpoch, RawPath(out).display, Double(c.learningRate),
-                          c.divergenceGuard ? "" : ", and the divergence guard (leave out --no-guard)"))
+            let hint = c.learningRate > 0.1
+                ? String(format: "a lower learning rate (--lr %g now; the default 0.1 is stable with the safeguards)", Double(c.learningRate))
+                    + (c.divergenceGuard ? "" : ", and the divergence guard (leave out --no-guard)")
+                : "a longer run (\(training.globalStep) SGD steps were done; warm-up is \(c.warmupSteps) steps), or check the training data"
+            notice(String(format: "the run ended at chance level: test accuracy %.2f%% (%d/%d; guessing gives about 10%%) with the kept weights of epoch %d; no model written to %@. Hint: %@",
+                          100 * test.accuracy, test.correct, test.total, training.keptEpoch, RawPath(out).display, hint))
             throw ExitCode(1)
         }
         do { try FloatModelFile.save(final, to: out) } catch {
