@@ -168,7 +168,7 @@ struct ClassifyCommand: ParsableCommand {
         var expander = InputExpander(recursive: recursive)
         var arguments = RawArguments()
         for path in paths {
-            if path == "-" { expander.add(standardInput: ()) } else { expander.add(arguments.positional(path)) }
+            if path == "-" { expander.addStandardInput() } else { expander.add(arguments.positional(path)) }
         }
         if let filesFrom {
             let list = try readPathList(filesFrom == "-" ? nil : RawArguments().option("files-from", filesFrom))

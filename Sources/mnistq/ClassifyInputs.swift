@@ -88,7 +88,8 @@ func escapeForTerminal(_ bytes: [UInt8]) -> String {
     return out
 }
 
-/// Escapes control characters (not newlines) in a message made of our text and names the system gave us.
+/// Escapes control characters (not newlines) in a message made of our text and names the system gave us. Names
+/// in it are usually escaped already: backslashes are left as they are, so `\xff` is not shown as `\\xff`.
 func escapeMessage(_ text: String) -> String {
     text.split(separator: "\n", omittingEmptySubsequences: false)
         .map { line in escapeForTerminal(Array(line.utf8)).replacingOccurrences(of: "\\\\", with: "\\") }
@@ -283,7 +284,7 @@ struct InputExpander {
 
     init(recursive: Bool) { self.recursive = recursive }
 
-    mutating func add(standardInput: Void) { inputs.append(ClassifyInputFile()) }
+    mutating func addStandardInput() { inputs.append(ClassifyInputFile()) }
 
     /// A path as given: a folder contributes the files in it (sorted by name; subfolders too with --recursive);
     /// anything else is an input as is (open reports what is wrong with it).
