@@ -107,9 +107,19 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let loaded: Model
         do {
+            // The model file is checked like an input first (opened non-blocking, regular files only): a FIFO or
+            // device given as --model (or $MNISTQ_MODEL) is refused instead of blocking the loader.
+            if let path = model ?? ProcessInfo.processInfo.environment["MNISTQ_MODEL"].flatMap({ $0.isEmpty ? nil : $0 }),
+               OutputCheck.exists(path) {
+                try ClassifyInputFile.requireRegularFile(RawPath(path))
+            }
             loaded = try ModelLocator.load(explicit: model).model
+        } catch let error as InputFileError {
+            let reason = error.description.components(separatedBy: " (hint:")[0]  // the hints are about image inputs
+            FileHandle.standardError.write(Data("mnistq classify: unusable model \(escapeMessage(reason))\n".utf8))
+            throw ExitCode(2)
         } catch let error as ModelLocatorError {
-            FileHandle.standardError.write(Data("mnistq classify: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq classify: \(escapeMessage("\(error)"))\n".utf8))
             throw ExitCode(2)
         }
         let labelSource: ClassifyLabelSource

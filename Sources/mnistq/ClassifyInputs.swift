@@ -201,26 +201,8 @@ struct ClassifyInputFile {
         case .standardInput:
             return try readAll(descriptor: STDIN_FILENO, sizeHint: 0, limit: limits.maxFileBytes)
         case .file(let raw):
-            let descriptor = raw.withCString { pointer -> Int32 in
-                guard let pointer else { errno = EINVAL; return -1 }
-                return open(pointer, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-            }
-            if descriptor < 0 {
-                let code = errno
-                var reason = String(cString: strerror(code))
-                if code == ENOENT, isDanglingLink(raw) { reason += " (a symbolic link to a missing file)" }
-                throw InputFileError(description: "\(path): cannot open: \(reason)")
-            }
+            let (descriptor, info) = try Self.openRegularFile(raw, shown: path)
             defer { close(descriptor) }
-            var info = stat()
-            if fstat(descriptor, &info) != 0 {
-                throw InputFileError(description: "\(path): cannot read: \(String(cString: strerror(errno)))")
-            }
-            let type = info.st_mode & S_IFMT
-            guard type == S_IFREG else {
-                throw InputFileError(description: "\(path): \(Self.kindDescription(type)), not a regular file; only regular files are read"
-                                     + (type == S_IFDIR ? " (hint: --recursive descends into subfolders)" : " (hint: pipe data in with `-` for standard input)"))
-            }
             // Regular files never block; clear O_NONBLOCK anyway so reads behave as documented everywhere.
             _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
             let size = Int(info.st_size)
@@ -229,6 +211,39 @@ struct ClassifyInputFile {
             }
             return try readAll(descriptor: descriptor, sizeHint: size, limit: limits.maxFileBytes)
         }
+    }
+
+    /// Opens `raw` for reading without blocking (open(2) on a FIFO without a writer would wait forever) and
+    /// checks with fstat that it is a regular file; the caller closes the descriptor.
+    static func openRegularFile(_ raw: RawPath, shown: String) throws -> (descriptor: Int32, info: stat) {
+        let descriptor = raw.withCString { pointer -> Int32 in
+            guard let pointer else { errno = EINVAL; return -1 }
+            return open(pointer, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        }
+        if descriptor < 0 {
+            let code = errno
+            var reason = String(cString: strerror(code))
+            if code == ENOENT, isDanglingLink(raw) { reason += " (a symbolic link to a missing file)" }
+            throw InputFileError(description: "\(shown): cannot open: \(reason)")
+        }
+        var info = stat()
+        if fstat(descriptor, &info) != 0 {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw InputFileError(description: "\(shown): cannot read: \(reason)")
+        }
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFREG else {
+            close(descriptor)
+            throw InputFileError(description: "\(shown): \(kindDescription(type)), not a regular file; only regular files are read"
+                                 + (type == S_IFDIR ? " (hint: --recursive descends into subfolders)" : " (hint: pipe data in with `-` for standard input)"))
+        }
+        return (descriptor, info)
+    }
+
+    /// Throws unless `raw` is a regular file that can be opened (checked without reading or blocking).
+    static func requireRegularFile(_ raw: RawPath) throws {
+        close(try openRegularFile(raw, shown: raw.display).descriptor)
     }
 
     static func kindDescription(_ type: mode_t) -> String {
@@ -242,7 +257,7 @@ struct ClassifyInputFile {
         }
     }
 
-    private func isDanglingLink(_ raw: RawPath) -> Bool {
+    private static func isDanglingLink(_ raw: RawPath) -> Bool {
         var info = stat()
         return raw.withCString { pointer in pointer.map { lstat($0, &info) == 0 } ?? false } && (info.st_mode & S_IFMT) == S_IFLNK
     }

@@ -114,6 +114,17 @@ final class ClassifyInputsCLITests: CLITestCase {
         ])
     }
 
+    func testAFIFOAsTheModelIsRefusedNotWaitedOn() throws {
+        XCTAssertEqual(mkfifo(directory.appendingPathComponent("model.fifo").path, 0o600), 0)
+        try write("a.raw", [UInt8](repeating: 0, count: 784))
+        for environment in [["MNISTQ_MODEL": "model.fifo"], [:]] {
+            let result = try run(["classify"] + (environment.isEmpty ? ["--model", "model.fifo"] : []) + ["a.raw"],
+                                 environment: environment, timeout: 10)
+            XCTAssertEqual(result.status, 2)
+            XCTAssertEqual(result.stderr, "mnistq classify: unusable model model.fifo: is a FIFO (named pipe), not a regular file; only regular files are read\n")
+        }
+    }
+
     func testNamesStartingWithADash() throws {
         try write("-dash.raw", try mnistTest().images[0].pixels)
         let refused = try run(["classify", "--model", Self.modelPath, "-dash.raw"], timeout: 10)
