@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folder with the four MNIST .gz files (default: $MNIST_DIR, then the per-user cache, downloading if needed).")
     var data: String?
 
-    @Option(help: "Epochs (default 10).")
+    @Option(help: "Epochs (default 10). With --resume: the new total, to extend a run.")
     var epochs: Int?
 
     @Option(name: .customLong("batch-size"), help: "Images per SGD step (default 64).")
