@@ -26,7 +26,7 @@ work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 ours=(); theirs=()
 for r in $(seq "$rounds"); do
   "$bin" train --recipe reference --epochs 1 --seed "$r" --threads "$threads" --data "$data" \
-    --out "$work/bench.mnqf" --quiet >/dev/null
+    --out "$work/bench.mnqf" --force --quiet >/dev/null  # --force: each round replaces the last
   s=$(python3 -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print(r[-1]['train_seconds'])" "$work/bench.metrics.csv")
   ours+=("$s"); echo "round $r: mnistq  ${s} s/epoch" >&2
   t=$("$python" "$ref" train --data "$data" --threads "$threads" | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['seconds'])")

@@ -36,7 +36,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(directory) (\(source)): missing \(missing.joined(separator: ", ")). Hint: \(hint)"
         case let .download(file, attempts):
             let lines = attempts.map { "  - \($0)" }.joined(separator: "\n")
-            return "\(file): download failed from every mirror, nothing cached:\n\(lines)\nHint: check the network connection, or download the four MNIST files yourself and pass --data DIR."
+            let unreachable = !attempts.isEmpty && attempts.allSatisfy { if case .network = $0 { return true } else { return false } }
+            let hint = unreachable
+                ? "no mirror could be reached: this machine looks offline. Copy the four MNIST .gz files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) from a machine that has them into a folder and pass --data DIR or set MNIST_DIR."
+                : "check the network connection, or download the four MNIST files yourself and pass --data DIR."
+            return "\(file): download failed from every mirror, nothing cached:\n\(lines)\nHint: \(hint)"
         case let .cache(directory, detail):
             return "\(directory): cannot use the MNIST cache directory: \(detail). Hint: set XDG_CACHE_HOME to a writable directory, or pass --data DIR."
         }

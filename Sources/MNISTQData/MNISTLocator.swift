@@ -24,8 +24,9 @@ public enum MNISTLocator {
     ]
     /// Largest response accepted from a mirror (the biggest MNIST file is 9.9 MB compressed).
     public static let maxResponseBytes = 64 << 20
-    /// Seconds without progress before a request is abandoned.
-    public static let requestTimeout: TimeInterval = 30
+    /// Seconds without an answer or new data before a request is abandoned: with the two default mirrors an
+    /// offline machine gets its error (with a hint) within 15 s.
+    public static let requestTimeout: TimeInterval = 7
     /// Seconds one file may take in total.
     public static let resourceTimeout: TimeInterval = 600
 
@@ -42,7 +43,8 @@ public enum MNISTLocator {
                                environment: [String: String] = ProcessInfo.processInfo.environment,
                                allowDownload: Bool = true,
                                mirrors: [URL] = MNISTLocator.defaultMirrors,
-                               progress: Bool = true) throws -> String {
+                               progress: Bool = true,
+                               requestTimeout: TimeInterval = MNISTLocator.requestTimeout) throws -> String {
         if let dir = dataFlag {
             try requireFiles(in: dir, source: "--data",
                              hint: "--data must name a directory that already holds the four MNIST files (.gz or plain); nothing is downloaded there. Leave out --data to use MNIST_DIR or the download cache.")
@@ -54,14 +56,50 @@ public enum MNISTLocator {
             return dir
         }
         let cache = try cacheDirectory(environment: environment)
-        let missing = MNIST.missingFiles(in: cache)
+        let damaged = damagedCachedFiles(in: cache)
+        for name in damaged {
+            FileHandle.standardError.write(Data("mnistq: the cached \((cache as NSString).appendingPathComponent(name)) does not match its published checksum (damaged or replaced); downloading it again\n".utf8))
+        }
+        let missing = MNIST.missingFiles(in: cache).filter { !damaged.contains($0) } + damaged
         if missing.isEmpty { return cache }
         guard allowDownload else {
             throw DataError.missingFiles(directory: cache, source: "download cache", missing: missing,
                                          hint: "downloads are disabled; allow them, or pass --data DIR / set MNIST_DIR.")
         }
-        try download(missing, into: cache, mirrors: mirrors, progress: progress)
+        try download(missing, into: cache, mirrors: mirrors, progress: progress, requestTimeout: requestTimeout)
         return cache
+    }
+
+    /// Cached .gz files whose content does not match the published size and SHA-256. Each file is checked once
+    /// per (size, modification time): a stamp `.NAME.verified` beside it records the version that passed.
+    public static func damagedCachedFiles(in cache: String) -> [String] {
+        var damaged: [String] = []
+        for info in MNIST.files {
+            let path = (cache as NSString).appendingPathComponent(info.gzipName)
+            var status = stat()
+            guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+            let stampPath = (cache as NSString).appendingPathComponent(".\(info.gzipName).verified")
+            let stamp = verificationStamp(status, info: info)
+            if let stored = FileManager.default.contents(atPath: stampPath), Array(stored) == Array(stamp.utf8) { continue }
+            guard let data = FileManager.default.contents(atPath: path), verify([UInt8](data), info: info, url: path) == nil else {
+                damaged.append(info.gzipName)
+                continue
+            }
+            try? AtomicFile.write(stamp, to: stampPath)
+        }
+        return damaged
+    }
+
+    static func verificationStamp(_ status: stat, info: MNISTFileInfo) -> String {
+        "\(info.sha256) \(status.st_size) \(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)\n"
+    }
+
+    /// Writes the stamp of a file just downloaded and verified, so the next run does not check it again.
+    static func stampVerified(_ path: String, info: MNISTFileInfo) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return }
+        let stampPath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(".\(info.gzipName).verified")
+        try? AtomicFile.write(verificationStamp(status, info: info), to: stampPath)
     }
 
     /// The per-user cache directory: `$XDG_CACHE_HOME/mnistq/mnist` when XDG_CACHE_HOME is an absolute path
@@ -79,7 +117,8 @@ public enum MNISTLocator {
 
     /// Downloads the named MNIST files (gzip names from `MNIST.files`) into `directory`, verifying each.
     /// Files already present are downloaded again; `resolve` only asks for the missing ones.
-    public static func download(_ names: [String], into directory: String, mirrors: [URL], progress: Bool) throws {
+    public static func download(_ names: [String], into directory: String, mirrors: [URL], progress: Bool,
+                                requestTimeout: TimeInterval = MNISTLocator.requestTimeout) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -90,23 +129,25 @@ public enum MNISTLocator {
                 throw DataError.badField(file: name, field: "file name", found: name,
                                          expected: "one of \(MNIST.files.map(\.gzipName).joined(separator: ", "))")
             }
-            let bytes = try fetchVerified(info, mirrors: mirrors, progress: progress)
+            let bytes = try fetchVerified(info, mirrors: mirrors, progress: progress, requestTimeout: requestTimeout)
             let path = (directory as NSString).appendingPathComponent(info.gzipName)
             do {
                 try AtomicFile.write(bytes, to: path)
             } catch {
                 throw DataError.cache(directory: directory, detail: "\(error)")
             }
+            stampVerified(path, info: info)
         }
     }
 
     /// Tries each mirror until one delivers `info`'s file with the right content; returns the gzip bytes.
-    static func fetchVerified(_ info: MNISTFileInfo, mirrors: [URL], progress: Bool) throws -> [UInt8] {
+    static func fetchVerified(_ info: MNISTFileInfo, mirrors: [URL], progress: Bool,
+                              requestTimeout: TimeInterval = MNISTLocator.requestTimeout) throws -> [UInt8] {
         var failures: [DownloadFailure] = []
         for mirror in mirrors {
             let url = mirror.appendingPathComponent(info.gzipName)
             let body: [UInt8]
-            switch fetch(url, label: info.gzipName, progress: progress) {
+            switch fetch(url, label: info.gzipName, progress: progress, idleTimeout: requestTimeout) {
             case let .failure(failure): failures.append(failure); continue
             case let .success(bytes): body = bytes
             }
@@ -157,23 +198,35 @@ public enum MNISTLocator {
 
     // MARK: - HTTP
 
-    /// One GET, synchronously, bounded in size and time. Runs URLSession on its own delegate queue and waits.
-    static func fetch(_ url: URL, label: String, progress: Bool) -> Result<[UInt8], DownloadFailure> {
+    /// One GET, synchronously, bounded in size and time: abandoned when `idleTimeout` seconds pass without an
+    /// answer or new data (checked here, not left to URLSession, whose timeouts do not cover every stall), or
+    /// after `resourceTimeout` in all.
+    static func fetch(_ url: URL, label: String, progress: Bool,
+                      idleTimeout: TimeInterval = MNISTLocator.requestTimeout) -> Result<[UInt8], DownloadFailure> {
         let receiver = BoundedReceiver(url: url, limit: maxResponseBytes, label: label, progress: progress)
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = requestTimeout
+        // URLSession's own idle timeout is only a backstop behind the watch below, which says what happened.
+        configuration.timeoutIntervalForRequest = 2 * idleTimeout + 1
         configuration.timeoutIntervalForResource = resourceTimeout
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         let session = URLSession(configuration: configuration, delegate: receiver, delegateQueue: queue)
         let task = session.dataTask(with: url)
+        let start = Date()
+        var lastActivity = start, lastCount = -1
         task.resume()
-        // The resource timeout ends the task; the extra margin only guards against a lost callback.
-        if receiver.done.wait(timeout: .now() + resourceTimeout + 30) == .timedOut {
-            task.cancel()
-            session.invalidateAndCancel()
-            return .failure(.network(url: url.absoluteString, detail: "no answer within \(Int(resourceTimeout)) s"))
+        while receiver.done.wait(timeout: .now() + min(idleTimeout, 0.25)) == .timedOut {
+            let now = Date(), count = receiver.activity
+            if count != lastCount { lastCount = count; lastActivity = now }
+            let idle = now.timeIntervalSince(lastActivity) >= idleTimeout
+            if idle || now.timeIntervalSince(start) >= resourceTimeout {
+                task.cancel()
+                session.invalidateAndCancel()
+                return .failure(.network(url: url.absoluteString, detail: idle
+                    ? (count == 0 ? "no answer within \(Int(idleTimeout)) s" : "no data for \(Int(idleTimeout)) s")
+                    : "not complete within \(Int(resourceTimeout)) s"))
+            }
         }
         session.finishTasksAndInvalidate()
         return receiver.result
@@ -190,6 +243,11 @@ private final class BoundedReceiver: NSObject, URLSessionDataDelegate, @unchecke
     private var failure: DownloadFailure?
     private var progress: ProgressLine
     private let label: String
+    private let activityLock = NSLock()
+    private var activityCount = 0
+    /// Grows with every response and data callback (read by the waiting thread to detect a stall).
+    var activity: Int { activityLock.lock(); defer { activityLock.unlock() }; return activityCount }
+    private func noteActivity() { activityLock.lock(); activityCount += 1; activityLock.unlock() }
     private let showProgress: Bool
 
     init(url: URL, limit: Int, label: String, progress: Bool) {
@@ -199,6 +257,7 @@ private final class BoundedReceiver: NSObject, URLSessionDataDelegate, @unchecke
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        noteActivity()
         if let http = response as? HTTPURLResponse, http.statusCode != 200 {
             failure = .http(url: url.absoluteString, status: http.statusCode)
             completionHandler(.cancel)
@@ -218,6 +277,7 @@ private final class BoundedReceiver: NSObject, URLSessionDataDelegate, @unchecke
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        noteActivity()
         guard failure == nil else { return }
         if body.count + data.count > limit {
             failure = .tooLarge(url: url.absoluteString, limit: limit)

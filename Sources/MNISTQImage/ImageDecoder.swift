@@ -29,19 +29,21 @@ public enum ImageFormat: String, Sendable, Equatable {
     case jpeg = "JPEG"
     case png = "PNG"
     case pgm = "PGM"
+    /// Netpbm colour (P6 binary, P3 ASCII).
+    case ppm = "PPM"
     /// IDX image file (magic 0x00000803), optionally gzip-compressed.
     case idx = "IDX"
     /// Headerless 28×28 uint8 images, 784 bytes each.
     case raw = "raw"
 }
 
-/// What one input file held: one image for JPEG/PNG/PGM, one or more for raw and IDX files.
+/// What one input file held: one image for JPEG/PNG/PGM/PPM, one or more for raw and IDX files.
 public struct DecodedFile: Sendable, Equatable {
     public var format: ImageFormat
     public var images: [GrayImage]
 }
 
-/// Decodes image files by content: JPEG, PNG, binary PGM, IDX images, raw 28×28 bytes.
+/// Decodes image files by content: JPEG, PNG, PGM/PPM (binary and ASCII, 8 or 16 bits), IDX images, raw 28×28 bytes.
 public enum ImageDecoder {
     /// Identifies the format from the first bytes, or nil when none matches.
     /// Raw images have no magic: any other length that is a positive multiple of 784 is taken as raw,
@@ -49,7 +51,13 @@ public enum ImageDecoder {
     public static func sniff(_ bytes: [UInt8]) -> ImageFormat? {
         if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
         if bytes.count >= 8, bytes[0..<8].elementsEqual(PNGDecoder.signature) { return .png }
-        if bytes.count >= 3, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5"), isPNMSpace(bytes[2]) { return .pgm }
+        if bytes.count >= 3, bytes[0] == UInt8(ascii: "P"), isPNMSpace(bytes[2]) {
+            switch bytes[1] {
+            case UInt8(ascii: "5"), UInt8(ascii: "2"): return .pgm
+            case UInt8(ascii: "6"), UInt8(ascii: "3"): return .ppm
+            default: break
+            }
+        }
         // IDX uint8 images (…03), and label files (…01) so that passing one gets a specific error.
         if bytes.count >= 4, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, bytes[3] == 0x03 || bytes[3] == 0x01 { return .idx }
         if bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B { return .idx }  // gzip: only IDX is accepted inside
@@ -86,7 +94,7 @@ public enum ImageDecoder {
         case .jpeg:
             return DecodedFile(format: .jpeg, images: [try JPEGDecoder.decode(bytes, file: file, limits: limits, minimumSide: jpegMinimumSide)])
         case .png: return DecodedFile(format: .png, images: [try PNGDecoder.decode(bytes, file: file, limits: limits)])
-        case .pgm: return DecodedFile(format: .pgm, images: [try PGMDecoder.decode(bytes, file: file, limits: limits)])
+        case .pgm, .ppm: return DecodedFile(format: format, images: [try PGMDecoder.decode(bytes, file: file, limits: limits)])
         case .idx: return DecodedFile(format: .idx, images: try IDXImageDecoder.decode(bytes, file: file, limits: limits))
         case .raw: return DecodedFile(format: .raw, images: try RawDecoder.decode(bytes, file: file, limits: limits))
         }

@@ -1,8 +1,8 @@
-// PNG decoding (non-interlaced; gray, RGB, palette, with or without alpha; 1–16 bits), CRCs checked.
+// PNG decoding (plain or Adam7-interlaced; gray, RGB, palette, with or without alpha; 1–16 bits), CRCs checked.
 import MNISTQRuntime
 
 /// PNG to 8-bit grayscale. Colour becomes luma (0.299 R + 0.587 G + 0.114 B); alpha is composited over white,
-/// since transparent areas of a drawn digit are paper. Adam7-interlaced files are reported as unsupported.
+/// since transparent areas of a drawn digit are paper.
 public enum PNGDecoder {
     /// The 8-byte PNG signature.
     public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -11,7 +11,7 @@ public enum PNGDecoder {
         func truncated(_ detail: String) -> ImageError { .truncated(file: file, format: "PNG", detail: detail) }
         func corrupt(_ detail: String) -> ImageError { .corrupt(file: file, format: "PNG", detail: detail) }
         var position = 8
-        var header: (width: Int, height: Int, depth: Int, colorType: Int)?
+        var header: (width: Int, height: Int, depth: Int, colorType: Int, interlaced: Bool)?
         var palette: [UInt8] = []  // RGB triples
         var paletteAlpha: [UInt8] = []
         var compressed: [UInt8] = []
@@ -48,11 +48,8 @@ public enum PNGDecoder {
                 guard bytes[dataStart + 10] == 0, bytes[dataStart + 11] == 0 else {
                     throw corrupt("compression method \(bytes[dataStart + 10]), filter method \(bytes[dataStart + 11]); expected 0 and 0")
                 }
-                if bytes[dataStart + 12] == 1 {
-                    throw ImageError.unsupported(file: file, format: "PNG", feature: "Adam7 interlacing (hint: re-save without interlacing)")
-                }
-                guard bytes[dataStart + 12] == 0 else { throw corrupt("interlace method \(bytes[dataStart + 12]); expected 0 or 1") }
-                header = (width, height, depth, colorType)
+                guard bytes[dataStart + 12] <= 1 else { throw corrupt("interlace method \(bytes[dataStart + 12]); expected 0 or 1") }
+                header = (width, height, depth, colorType, bytes[dataStart + 12] == 1)
             case "PLTE":
                 guard length % 3 == 0, length > 0, length <= 768 else { throw corrupt("PLTE is \(length) bytes; expected 3...768, a multiple of 3") }
                 palette = Array(data)
@@ -67,30 +64,49 @@ public enum PNGDecoder {
             }
             position = dataStart + length + 4
         }
-        guard let (width, height, depth, colorType) = header else { throw corrupt("no IHDR chunk") }
+        guard let (width, height, depth, colorType, interlaced) = header else { throw corrupt("no IHDR chunk") }
         if colorType == 3 && palette.isEmpty { throw corrupt("palette image without a PLTE chunk") }
         if compressed.isEmpty { throw corrupt("no IDAT chunk (no pixel data)") }
 
         let channels = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType]!
         let bitsPerPixel = channels * depth
-        let rowBytes = (width * bitsPerPixel + 7) / 8
         let bytesPerPixel = max(1, bitsPerPixel / 8)
+        // Adam7: seven sub-images (x0, y0, dx, dy), each stored as rows with their own filter bytes, in order.
+        let passes: [(x0: Int, y0: Int, dx: Int, dy: Int)] = interlaced
+            ? [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+            : [(0, 0, 1, 1)]
+        func passSize(_ pass: (x0: Int, y0: Int, dx: Int, dy: Int)) -> (columns: Int, rows: Int, rowBytes: Int) {
+            let columns = width > pass.x0 ? (width - pass.x0 + pass.dx - 1) / pass.dx : 0
+            let rows = height > pass.y0 ? (height - pass.y0 + pass.dy - 1) / pass.dy : 0
+            return (columns, rows, (columns * bitsPerPixel + 7) / 8)
+        }
+        let length = passes.reduce(0) { total, pass in
+            let size = passSize(pass)
+            return total + (size.columns == 0 ? 0 : size.rows * (size.rowBytes + 1))
+        }
         // Limits were checked on IHDR, so this allocation is bounded (≤ 8 bytes per allowed pixel + filter bytes).
-        let raw = try inflateExactly(compressed, length: height * (rowBytes + 1), file: file)
+        let raw = try inflateExactly(compressed, length: length, file: file)
 
         var pixels = [UInt8](repeating: 0, count: width * height)
-        var previous = [UInt8](repeating: 0, count: rowBytes)
-        var current = [UInt8](repeating: 0, count: rowBytes)
-        for y in 0..<height {
-            let rowStart = y * (rowBytes + 1)
-            let filter = raw[rowStart]
-            for i in 0..<rowBytes { current[i] = raw[rowStart + 1 + i] }
-            try unfilter(&current, previous: previous, filter: filter, bytesPerPixel: bytesPerPixel, row: y, file: file)
-            for x in 0..<width {
-                pixels[y * width + x] = try grayValue(row: current, x: x, depth: depth, colorType: colorType,
-                                                       palette: palette, paletteAlpha: paletteAlpha, file: file)
+        var rowStart = 0
+        for pass in passes {
+            let (columns, rows, rowBytes) = passSize(pass)
+            if columns == 0 || rows == 0 { continue }
+            var previous = [UInt8](repeating: 0, count: rowBytes)
+            var current = [UInt8](repeating: 0, count: rowBytes)
+            for row in 0..<rows {
+                let filter = raw[rowStart]
+                for i in 0..<rowBytes { current[i] = raw[rowStart + 1 + i] }
+                let y = pass.y0 + row * pass.dy
+                try unfilter(&current, previous: previous, filter: filter, bytesPerPixel: bytesPerPixel, row: y, file: file)
+                for column in 0..<columns {
+                    pixels[y * width + pass.x0 + column * pass.dx] = try grayValue(
+                        row: current, x: column, depth: depth, colorType: colorType, palette: palette,
+                        paletteAlpha: paletteAlpha, file: file)
+                }
+                swap(&previous, &current)
+                rowStart += rowBytes + 1
             }
-            swap(&previous, &current)
         }
         return GrayImage(width: width, height: height, pixels: pixels)
     }

@@ -92,11 +92,17 @@ public enum IDXImageDecoder {
     }
 }
 
-/// Binary PGM ("P5"), maxval up to 255. Comments (`#` to end of line) are allowed in the header.
+/// Netpbm gray and colour images: PGM binary ("P5") and ASCII ("P2"), PPM binary ("P6") and ASCII ("P3"), with
+/// maxval up to 65535 (16-bit binary samples are big-endian, as the format says). Samples are scaled to 0...255;
+/// colour becomes luma (0.299 R + 0.587 G + 0.114 B). Comments (`#` to end of line) are allowed in the header.
 public enum PGMDecoder {
     public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> GrayImage {
+        let kind = bytes.count >= 2 ? bytes[1] : 0
+        let ascii = kind == UInt8(ascii: "2") || kind == UInt8(ascii: "3")
+        let channels = kind == UInt8(ascii: "3") || kind == UInt8(ascii: "6") ? 3 : 1
+        let format = channels == 3 ? "PPM" : "PGM"
         var position = 2
-        func nextNumber(_ field: String) throws -> Int {
+        func skipSpaceAndComments() {
             while position < bytes.count {
                 if ImageDecoder.isPNMSpace(bytes[position]) { position += 1; continue }
                 if bytes[position] == UInt8(ascii: "#") {
@@ -105,8 +111,12 @@ public enum PGMDecoder {
                 }
                 break
             }
+        }
+        func nextNumber(_ field: String) throws -> Int {
+            skipSpaceAndComments()
             guard position < bytes.count else {
-                throw ImageError.truncated(file: file, format: "PGM", detail: "header ends before the \(field)")
+                throw ImageError.truncated(file: file, format: format, detail: ascii && field.hasPrefix("sample")
+                    ? "the file ends before \(field)" : "header ends before the \(field)")
             }
             var value = 0
             var digits = 0
@@ -117,32 +127,48 @@ public enum PGMDecoder {
                 if value > 1 << 30 { break }
             }
             if digits == 0 || value > 1 << 30 {
-                throw ImageError.corrupt(file: file, format: "PGM", detail: "\(field) is not a number below 2^30")
+                throw ImageError.corrupt(file: file, format: format, detail: "\(field) is not a number below 2^30")
             }
             return value
         }
         let width = try nextNumber("width"), height = try nextNumber("height"), maxValue = try nextNumber("maxval")
-        try ImageDecoder.checkDimensions(width: width, height: height, file: file, format: .pgm, limits: limits)
+        try ImageDecoder.checkDimensions(width: width, height: height, file: file, format: channels == 3 ? .ppm : .pgm, limits: limits)
         if maxValue == 0 || maxValue > 65535 {
-            throw ImageError.corrupt(file: file, format: "PGM", detail: "maxval is \(maxValue); expected 1...255")
+            throw ImageError.corrupt(file: file, format: format, detail: "maxval is \(maxValue); expected 1...65535")
         }
-        if maxValue > 255 {
-            throw ImageError.unsupported(file: file, format: "PGM", feature: "16-bit samples (maxval \(maxValue)); expected maxval ≤ 255")
-        }
-        guard position < bytes.count, ImageDecoder.isPNMSpace(bytes[position]) else {
-            throw ImageError.truncated(file: file, format: "PGM", detail: "no whitespace after maxval")
-        }
-        position += 1
         let count = width * height
-        if bytes.count - position < count {
-            throw ImageError.truncated(file: file, format: "PGM", detail: "\(width)x\(height) needs \(count) pixel bytes; "
-                + "the file has \(bytes.count - position)")
-        }
-        var pixels = Array(bytes[position ..< position + count])
-        if maxValue != 255 {
-            for index in pixels.indices {
-                pixels[index] = UInt8((min(Int(pixels[index]), maxValue) * 255 + maxValue / 2) / maxValue)
+        let sampleCount = count * channels
+        /// A sample scaled to 0...255 (values above maxval are clipped to it).
+        func scaled(_ value: Int) -> Int { maxValue == 255 ? value : (min(value, maxValue) * 255 + maxValue / 2) / maxValue }
+        var samples = [UInt8](repeating: 0, count: sampleCount)
+        if ascii {
+            for index in 0..<sampleCount {
+                let value = try nextNumber("sample \(index + 1) of \(sampleCount)")
+                samples[index] = UInt8(scaled(value))
             }
+        } else {
+            guard position < bytes.count, ImageDecoder.isPNMSpace(bytes[position]) else {
+                throw ImageError.truncated(file: file, format: format, detail: "no whitespace after maxval")
+            }
+            position += 1
+            let bytesPerSample = maxValue > 255 ? 2 : 1
+            let needed = sampleCount * bytesPerSample
+            if bytes.count - position < needed {
+                throw ImageError.truncated(file: file, format: format, detail: "\(width)x\(height) needs \(needed) pixel bytes; "
+                    + "the file has \(bytes.count - position)")
+            }
+            for index in 0..<sampleCount {
+                let value = bytesPerSample == 2
+                    ? Int(bytes[position + 2 * index]) << 8 | Int(bytes[position + 2 * index + 1])
+                    : Int(bytes[position + index])
+                samples[index] = UInt8(scaled(value))
+            }
+        }
+        guard channels == 3 else { return GrayImage(width: width, height: height, pixels: samples) }
+        var pixels = [UInt8](repeating: 0, count: count)
+        for index in 0..<count {
+            let r = Int(samples[3 * index]), g = Int(samples[3 * index + 1]), b = Int(samples[3 * index + 2])
+            pixels[index] = UInt8((299 * r + 587 * g + 114 * b + 500) / 1000)
         }
         return GrayImage(width: width, height: height, pixels: pixels)
     }

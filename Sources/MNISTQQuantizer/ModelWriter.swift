@@ -57,7 +57,7 @@ public enum QuantizationJobError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .dropTooLarge(drop, limit, f, q):
-            return String(format: "accuracy drop %.2f pp exceeds --max-drop %.2f pp (float %.2f%%, int8 %.2f%%); no file written. Hint: try --method mse or more --calibration-images",
+            return String(format: "accuracy drop %.2f pp exceeds --max-drop %.2f pp (float %.2f%%, int8 %.2f%%); no file written",
                           drop, limit, f * 100, q * 100)
         case let .loadBackMismatch(path, n, first):
             return "\(path): the written model, loaded back, predicts differently from the in-memory int8 network on \(n) test images (first: image \(first)); the file was removed. This is a bug in the runtime or the quantizer."
@@ -75,14 +75,35 @@ public enum QuantizationJob {
     public static func run(parameters: CNNParameters, training: MNISTSplit, test: MNISTSplit, options: QuantizationOptions,
                            maxDropPP: Double?, outputPath: String, sourceDescription: String,
                            progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
+        let (network, report) = try measure(parameters: parameters, training: training, test: test, options: options,
+                                            progress: progress)
+        if let failure = check(report, maxDropPP: maxDropPP) { throw failure }
+        return try write(network: network, report: report, test: test, options: options, outputPath: outputPath,
+                         sourceDescription: sourceDescription, progress: progress)
+    }
+
+    /// The first half of `run`: quantize and measure on the test images, writing nothing (so a caller can show
+    /// the report even when `check` then refuses it).
+    public static func measure(parameters: CNNParameters, training: MNISTSplit, test: MNISTSplit, options: QuantizationOptions,
+                               progress: QuantizationProgress? = nil) throws -> (network: QuantizedNetwork, report: FidelityReport) {
         let network = try Quantizer.quantize(parameters: parameters, training: training, options: options, progress: progress)
+        let report = try Fidelity.measure(parameters: parameters, reference: network.floatReference, layers: network.layers,
+                                          split: test, progress: progress)
+        return (network, report)
+    }
+
+    /// `.dropTooLarge` when `maxDropPP` is set and the report's drop exceeds it; nil otherwise.
+    public static func check(_ report: FidelityReport, maxDropPP: Double?) -> QuantizationJobError? {
+        guard let maxDropPP, report.dropPP > maxDropPP + 1e-9 else { return nil }
+        return .dropTooLarge(dropPP: report.dropPP, maxDropPP: maxDropPP, floatAccuracy: report.floatAccuracy,
+                             int8Accuracy: report.int8Accuracy)
+    }
+
+    /// The second half of `run`: writes the model file atomically and loads it back to verify it.
+    public static func write(network: QuantizedNetwork, report: FidelityReport, test: MNISTSplit, options: QuantizationOptions,
+                             outputPath: String, sourceDescription: String,
+                             progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
         let layers = network.layers
-        let report = try Fidelity.measure(parameters: parameters, reference: network.floatReference, layers: layers,
-                                      split: test, progress: progress)
-        if let maxDropPP, report.dropPP > maxDropPP + 1e-9 {
-            throw QuantizationJobError.dropTooLarge(dropPP: report.dropPP, maxDropPP: maxDropPP,
-                                                    floatAccuracy: report.floatAccuracy, int8Accuracy: report.int8Accuracy)
-        }
         let metadata = self.metadata(options: options, report: report, source: sourceDescription)
         let bytes = try Int8ModelWriter.encode(layers: layers, metadata: metadata)
         try AtomicFile.write(bytes, to: outputPath)

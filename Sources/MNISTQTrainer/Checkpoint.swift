@@ -2,21 +2,25 @@
 import Foundation
 import MNISTQSupport
 
-/// Checkpoint file format, version 2 (version 1 lacked the per-epoch SGD time) (little-endian; floats IEEE-754):
+/// Checkpoint file format, version 3 (version 2 lacked the model path at the end; version 1 also the per-epoch SGD
+/// time) (little-endian; floats IEEE-754):
 ///
 /// magic `"MNQC"`, version u32, then the configuration (epochs, batch size, lr, momentum, seed, schedule,
 /// warm-up steps, validation count, patience, guard, restore-best, train limit), the shard count, the
 /// training-set size, the progress (epochs done, global step, the four xoshiro256** state words, lr scale,
 /// best metric and epoch, epochs without improvement, early-stop flag, momentum flags), four flat
-/// `CNNLayout` vectors (weights, momentum, best weights, best momentum), the metrics history, and a CRC-32
-/// of every preceding byte. Written atomically after every epoch.
+/// `CNNLayout` vectors (weights, momentum, best weights, best momentum), the metrics history, the path of the
+/// model the run writes (u32 length + UTF-8; empty when unknown; so `--resume` keeps writing to the run's own
+/// files), and a CRC-32 of every preceding byte. Written atomically after every epoch. Version 2 files are read too.
 public enum Checkpoint {
     public static let magic: [UInt8] = Array("MNQC".utf8)
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
+    /// Versions this build reads.
+    static let readableVersions: ClosedRange<UInt32> = 2...3
     /// Bound on a valid file (4 vectors of 850 KB plus a long history).
     static let maxBytes = 64 << 20
 
-    public static func encode(_ t: Training) -> [UInt8] {
+    public static func encode(_ t: Training, modelPath: String? = nil) -> [UInt8] {
         var w = ByteWriter()
         w.raw(magic); w.u32(version)
         let c = t.configuration
@@ -37,13 +41,14 @@ public enum Checkpoint {
             w.f64(m.validationLoss ?? .nan); w.f64(m.validationAccuracy ?? .nan); w.f64(m.testAccuracy ?? .nan)
             w.f64(m.learningRate); w.f64(m.seconds); w.f64(m.trainSeconds); w.u32(UInt32(m.trainImages)); w.string(m.note)
         }
+        w.string(modelPath ?? "")
         w.appendCRC()
         return w.bytes
     }
 
-    /// Writes the run's state to `path` atomically.
-    public static func save(_ t: Training, to path: String) throws {
-        try AtomicFile.write(encode(t), to: path)
+    /// Writes the run's state to `path` atomically; `modelPath` is the model file the run writes (kept for `--resume`).
+    public static func save(_ t: Training, to path: String, modelPath: String? = nil) throws {
+        try AtomicFile.write(encode(t, modelPath: modelPath), to: path)
     }
 
     /// The configuration and shard count stored in a checkpoint (to show or check before resuming).
@@ -52,6 +57,9 @@ public enum Checkpoint {
         public var shards: Int
         public var trainingSetSize: Int
         public var epochsDone: Int
+        /// The model file the run writes (version 3; nil in version 2 files or when unknown). Set by `resumeWithHeader`.
+        public var modelPath: String?
+        var version: UInt32 = Checkpoint.version
     }
 
     /// Reads only the header (after checking magic, version and CRC).
@@ -69,11 +77,23 @@ public enum Checkpoint {
 
     /// `resume` that also returns the checkpoint's header, so a caller needing both reads and CRC-checks
     /// the file once.
-    public static func resumeWithHeader(path: String, data: TrainingData, threads: Int) throws
+    ///
+    /// `epochs` extends (or shortens) the run to that many epochs in all; a run that stopped early then continues
+    /// (its patience counter starts again). The learning-rate schedule follows the new total from the next step on.
+    public static func resumeWithHeader(path: String, data: TrainingData, threads: Int, epochs: Int? = nil) throws
         -> (header: Header, training: Training) {
         var r = try open(path)
         do {
-            let h = try readHeader(&r, file: path)
+            var h = try readHeader(&r, file: path)
+            if let epochs {
+                guard epochs > h.epochsDone else {
+                    throw TrainingError.checkpoint(file: path, detail: "the run has done \(h.epochsDone) epochs already; --epochs \(epochs) must be more than that to extend it")
+                }
+                h.configuration.epochs = epochs
+                do { try h.configuration.validate() } catch let e as TrainingError {
+                    throw TrainingError.checkpoint(file: path, detail: "--epochs \(epochs): \(e)")
+                }
+            }
             guard h.trainingSetSize == data.trainLabels.count else {
                 throw TrainingError.checkpoint(file: path, detail: "was written for a training set of \(h.trainingSetSize) images, this one has \(data.trainLabels.count). Hint: pass the same --data as the original run.")
             }
@@ -94,6 +114,7 @@ public enum Checkpoint {
             t.bestParameters.copy(from: vectors[2]); t.bestMomentum.copy(from: vectors[3]); t.bestHasMomentum = bestHasMomentum
             t.epochsDone = h.epochsDone; t.globalStep = globalStep; t.learningRateScale = scale
             t.bestMetric = bestMetric; t.bestEpoch = bestEpoch; t.epochsWithoutImprovement = noImprove; t.stoppedEarly = stopped
+            if epochs != nil && stopped { t.stoppedEarly = false; t.epochsWithoutImprovement = 0 }
             let entries = Int(try r.u32())
             guard entries <= h.epochsDone else {
                 throw TrainingError.checkpoint(file: path, detail: "history has \(entries) epochs but \(h.epochsDone) are done")
@@ -110,6 +131,12 @@ public enum Checkpoint {
                                               validationLoss: opt(values[2]), validationAccuracy: opt(values[3]),
                                               testAccuracy: opt(values[4]), learningRate: values[5], seconds: values[6],
                                               trainSeconds: values[7], trainImages: trainImages, note: note))
+            }
+            if h.version >= 3 {
+                guard let model = try r.string(maxBytes: 65_536) else {
+                    throw TrainingError.checkpoint(file: path, detail: "model path longer than 65536 bytes")
+                }
+                h.modelPath = model.isEmpty ? nil : model
             }
             guard r.offset == r.end else {
                 throw TrainingError.checkpoint(file: path, detail: "\(r.end - r.offset) unexpected bytes after the history")
@@ -140,8 +167,8 @@ public enum Checkpoint {
     static func readHeader(_ r: inout ByteReader, file: String) throws -> Header {
         do {
             let v = try r.u32()
-            guard v == version else {
-                throw TrainingError.checkpoint(file: file, detail: "checkpoint version \(v), this build reads version \(version)")
+            guard readableVersions.contains(v) else {
+                throw TrainingError.checkpoint(file: file, detail: "checkpoint version \(v), this build reads versions \(readableVersions.lowerBound)-\(readableVersions.upperBound)")
             }
             var c = TrainingConfiguration()
             c.epochs = Int(try r.u32()); c.batchSize = Int(try r.u32()); c.learningRate = try r.f32(); c.momentum = try r.f32()
@@ -160,7 +187,7 @@ public enum Checkpoint {
             }
             let shards = Int(try r.u32()), size = Int(try r.u32()), done = Int(try r.u32())
             guard (1...4096).contains(shards) else { throw TrainingError.checkpoint(file: file, detail: "shard count \(shards), expected 1...4096") }
-            return Header(configuration: c, shards: shards, trainingSetSize: size, epochsDone: done)
+            return Header(configuration: c, shards: shards, trainingSetSize: size, epochsDone: done, modelPath: nil, version: v)
         } catch let end as ByteReaderEnd {
             throw TrainingError.checkpoint(file: file, detail: "truncated: needs at least \(end.needed + 4) bytes, has \(end.available + 4)")
         }

@@ -4,22 +4,6 @@ import MNISTQImage
 import MNISTQRuntime
 import MNISTQSupport
 
-struct ClassifyInputFile {
-    let path: String
-    /// The digit named by the parent folder ("…/7/x.png" → 7), if it is a single digit.
-    let folderLabel: Int?
-
-    init(path: String) {
-        self.path = path
-        let components = path.split(separator: "/")
-        if components.count >= 2, let parent = components.dropLast().last, parent.count == 1, let digit = Int(parent) {
-            folderLabel = digit
-        } else {
-            folderLabel = nil
-        }
-    }
-}
-
 struct ClassifyResultRow {
     enum Outcome {
         /// The top guesses and the ten int32 scores they come from (the scores are what other runtimes compare).
@@ -45,9 +29,10 @@ struct ClassifyLabelSource {
 
     var mayLabel: Bool { !byPath.isEmpty || !byIndex.isEmpty }
 
-    init(path: String?) throws {
-        guard let path else { return }
-        let bytes = try ImageDecoder.readFile(atPath: path)
+    init(path raw: RawPath?) throws {
+        guard let raw else { return }
+        let path = raw.display
+        let bytes = try readNamedFile(raw, what: "--labels takes a CSV or IDX label file", limit: DecodeLimits.standard.maxFileBytes)
         if bytes.count >= 4 && ((bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 8 && bytes[3] == 1) || (bytes[0] == 0x1F && bytes[1] == 0x8B)) {
             byIndex = try IDXImageDecoder.decodeLabels(bytes, file: path)
             return
@@ -125,6 +110,7 @@ final class ClassifyResultWriter: @unchecked Sendable {
             append(header)
         case .csv: append("path,status,digit,confidence,label,top,error\n")
         case .json: append("[")
+        case .jsonl: break
         }
     }
 
@@ -135,7 +121,8 @@ final class ClassifyResultWriter: @unchecked Sendable {
             for row in ready { write(row) }
             nextToWrite += 1
         }
-        if buffer.count >= 1 << 16 { flush() }
+        // jsonl streams: each line leaves as soon as it is in order; the other formats write in 64 KB blocks.
+        if buffer.count >= 1 << 16 || format == .jsonl { flush() }
         progress.update(done: nextToWrite)
     }
 
@@ -177,7 +164,7 @@ final class ClassifyResultWriter: @unchecked Sendable {
         switch row.outcome {
         case .failure(let message):
             errorCount += 1
-            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq classify: \(message)\n".utf8))
             switch format {
             case .table:
                 var line = "-      -       "
@@ -186,11 +173,11 @@ final class ClassifyResultWriter: @unchecked Sendable {
                 append(line)
             case .csv:
                 append(csvField(row.path) + ",error,,," + (row.label.map(String.init) ?? "") + ",," + csvField(message) + "\n")
-            case .json:
-                var object = (wroteRow ? ",\n" : "\n") + "{\"path\":" + jsonString(row.path) + ",\"status\":\"error\""
+            case .json, .jsonl:
+                var object = separator + "{\"path\":" + jsonString(row.path) + ",\"status\":\"error\""
                 if let label = row.label { object += ",\"label\":\(label)" }
                 object += ",\"error\":" + jsonString(message) + "}"
-                append(object)
+                append(format == .jsonl ? object + "\n" : object)
             }
         case .success(let guesses, let scores):
             let best = guesses[0]
@@ -209,19 +196,22 @@ final class ClassifyResultWriter: @unchecked Sendable {
                 let top = guesses.map { "\($0.digit):" + fixed($0.probability, 4) }.joined(separator: ";")
                 append(csvField(row.path) + ",ok,\(best.digit)," + fixed(best.probability, 4) + ","
                        + (row.label.map(String.init) ?? "") + "," + top + ",\n")
-            case .json:
-                var object = (wroteRow ? ",\n" : "\n") + "{\"path\":" + jsonString(row.path) + ",\"status\":\"ok\""
+            case .json, .jsonl:
+                var object = separator + "{\"path\":" + jsonString(row.path) + ",\"status\":\"ok\""
                 object += ",\"digit\":\(best.digit),\"confidence\":" + fixed(best.probability, 4)
                 if let label = row.label { object += ",\"label\":\(label)" }
                 object += ",\"top\":[" + guesses.map { "{\"digit\":\($0.digit),\"probability\":" + fixed($0.probability, 4) + "}" }
                     .joined(separator: ",") + "]"
                 // The raw int32 scores: exact, so the C library and firmware runs can be compared with this runtime.
                 object += ",\"scores\":[" + scores.map { String($0) }.joined(separator: ",") + "]}"
-                append(object)
+                append(format == .jsonl ? object + "\n" : object)
             }
         }
         wroteRow = true
     }
+
+    /// What goes before a JSON row: the array's comma and newline (json), nothing (jsonl: one object per line).
+    private var separator: String { format == .jsonl ? "" : (wroteRow ? ",\n" : "\n") }
 
     private func append(_ text: String) { buffer.append(contentsOf: text.utf8) }
 

@@ -10,7 +10,16 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Classify digit images (JPEG, PNG, PGM, raw 28x28, IDX) with an int8 model.",
         discussion: """
-        Formats are recognised by content, not by file name. Each image is made MNIST-like first (background \
+        Inputs: files; folders (the files directly in them, sorted by name; subfolders too with --recursive; \
+        hidden names skipped; each folder visited once, so symbolic-link loops end); `-` for one image on \
+        standard input; --files-from FILE (or - for standard input) with one path per line or NUL-separated \
+        (find -print0). Only regular files are read: a FIFO, socket or device gets its own error row and never \
+        blocks the batch. Paths are used byte for byte (names need not be UTF-8) and shown with control \
+        characters, backslashes and non-UTF-8 bytes escaped (\\x1b, \\\\, \\xff). A file whose name starts \
+        with '-' goes after `--` (mnistq classify -- -scan.png) or as ./-scan.png.
+
+        Formats are recognised by content, not by file name: JPEG, PNG (also interlaced), PGM (binary P5 and \
+        ASCII P2, 8 or 16 bits), PPM (P6), raw 28x28 bytes, IDX. Each image is made MNIST-like first (background \
         detected and dark-on-light inverted, cropped to the ink, scaled to fit 20x20, centred by mass in 28x28); \
         a 28x28 image with a dark background is used as is. A raw file of N x 784 bytes and an IDX image file give \
         N results, named FILE#0 ... FILE#(N-1) when N > 1. Large JPEGs are decoded at 1/2-1/8 size (shorter side \
@@ -24,29 +33,42 @@ struct ClassifyCommand: ParsableCommand {
         the file name) or an IDX label file (label i applies to image #i of multi-image inputs); otherwise a \
         parent folder named 0-9.
 
-        Results go to stdout in input order (directories sorted by name); per-file errors go to stderr and \
-        appear as rows with status "error". A progress line goes to stderr when stdout is not a terminal or \
-        there are 1000+ files. The summary (stderr) gives counts, images/s of the classification itself (model \
-        loading and folder listing excluded), accuracy when labels are known, and how worker time split between \
-        decoding (file reading included), preprocessing and inference. Exit status: 0 all inputs classified, \
-        1 some inputs failed, 2 usage error or unusable model.
+        --shard K/N keeps the K-th of N parts of the inputs (K = 1...N). A file's part is a hash of its path \
+        below the folder argument (or of the path as given), so N workers running the same command with K = \
+        1...N classify every file exactly once, whatever machine or order they list the files in.
+
+        Results go to stdout in input order; --format jsonl writes one JSON object per line, each line as soon as \
+        it and every earlier input are done. Per-file errors go to stderr and appear as rows with status \
+        "error". A progress line goes to stderr when stdout is not a terminal or there are 1000+ files. The \
+        summary (stderr) gives counts, images/s of the classification itself (model loading and folder listing \
+        excluded), accuracy when labels are known, and how worker time split between decoding (file reading \
+        included), preprocessing and inference. --quiet leaves only results and error lines. Exit status: 0 all \
+        inputs classified, 1 some inputs failed, 2 usage error or unusable model.
         """
     )
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        case table, csv, json
+        case table, csv, json, jsonl
     }
 
-    @Argument(help: "Image files, or folders with --recursive.")
+    @Argument(help: ArgumentHelp("Image files, folders, or - for one image on standard input.", valueName: "path"))
     var paths: [String] = []
+
+    @Option(name: .customLong("files-from"), help: ArgumentHelp(
+        "Also classify the paths listed in this file (- for standard input), one per line or NUL-separated.",
+        valueName: "file"))
+    var filesFrom: String?
 
     @Option(help: "The int8 model file (.mnq8). Default: see the model search order above.")
     var model: String?
 
-    @Flag(name: [.short, .long], help: "Classify every file under folders given as PATH (hidden files skipped).")
+    @Flag(name: [.short, .long], help: "Also classify the files in subfolders of folders given as PATH (hidden files skipped).")
     var recursive = false
 
-    @Option(help: "Output format: table, csv or json (json rows also carry the ten int32 scores).")
+    @Option(help: "Keep only part K of N of the inputs (K = 1...N), split by a hash of each path.")
+    var shard: ShardSelector?
+
+    @Option(help: "Output format: table, csv, json or jsonl (JSON rows also carry the ten int32 scores).")
     var format: OutputFormat = .table
 
     @Option(name: .customLong("top-k"), help: "How many ranked guesses to show per image (1-10).")
@@ -64,13 +86,20 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(name: .customLong("no-progress"), help: "Never show the progress line.")
     var noProgress = false
 
+    @Flag(name: [.short, .long], help: "No progress line and no summary: only results (stdout) and error lines (stderr).")
+    var quiet = false
+
     @Option(name: .customLong("save-inputs"), help: ArgumentHelp(
         "Also write each image as the model sees it (28x28 PGM) into this folder, to inspect a wrong answer.",
         valueName: "folder"))
     var saveInputs: String?
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one image file or folder") }
+        if paths.isEmpty && filesFrom == nil { throw ValidationError("give at least one image file or folder (or --files-from FILE)") }
+        if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be given only once") }
+        if paths.contains("-") && filesFrom == "-" {
+            throw ValidationError("- and --files-from - both want standard input; give the list or the image there, not both")
+        }
         if !(1...10).contains(topK) { throw ValidationError("--top-k must be 1...10, got \(topK)") }
         if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1...256, got \(jobs)") }
     }
@@ -78,32 +107,46 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let loaded: Model
         do {
+            // The model file is checked like an input first (opened non-blocking, regular files only): a FIFO or
+            // device given as --model (or $MNISTQ_MODEL) is refused instead of blocking the loader.
+            if let path = model ?? ProcessInfo.processInfo.environment["MNISTQ_MODEL"].flatMap({ $0.isEmpty ? nil : $0 }),
+               OutputCheck.exists(path) {
+                try ClassifyInputFile.requireRegularFile(RawPath(path))
+            }
             loaded = try ModelLocator.load(explicit: model).model
+        } catch let error as InputFileError {
+            let reason = error.description.components(separatedBy: " (hint:")[0]  // the hints are about image inputs
+            FileHandle.standardError.write(Data("mnistq classify: unusable model \(escapeMessage(reason))\n".utf8))
+            throw ExitCode(2)
         } catch let error as ModelLocatorError {
-            FileHandle.standardError.write(Data("mnistq classify: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq classify: \(escapeMessage("\(error)"))\n".utf8))
             throw ExitCode(2)
         }
         let labelSource: ClassifyLabelSource
         do {
-            labelSource = try ClassifyLabelSource(path: labels)
+            labelSource = try ClassifyLabelSource(path: labels.map { RawArguments().option("labels", $0) })
         } catch {
-            FileHandle.standardError.write(Data("mnistq classify: --labels \(labels ?? ""): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq classify: --labels \(RawPath(labels ?? "").display): \(error)\n".utf8))
             throw ExitCode(2)
         }
         if let saveInputs {
             do {
                 try FileManager.default.createDirectory(atPath: saveInputs, withIntermediateDirectories: true)
             } catch {
-                FileHandle.standardError.write(Data("mnistq classify: --save-inputs \(saveInputs): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(Data("mnistq classify: --save-inputs \(RawPath(saveInputs).display): \(escapeMessage(error.localizedDescription))\n".utf8))
                 throw ExitCode(2)
             }
         }
-        let inputs = expandInputs()
+        let inputs: [ClassifyInputFile]
+        do { inputs = try expandInputs() } catch {
+            FileHandle.standardError.write(Data("mnistq classify: --files-from \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let classifier = ImageClassifier(model: loaded, preprocess: !noPreprocess)
         let workerCount = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, inputs.count))
         let stdoutIsTerminal = isatty(STDOUT_FILENO) != 0
         let progress = ProgressLine(label: "classify", total: inputs.count, unit: "files",
-                                    quiet: noProgress || (stdoutIsTerminal && inputs.count < 1000))
+                                    quiet: quiet || noProgress || (stdoutIsTerminal && inputs.count < 1000))
         let writer = ClassifyResultWriter(inputCount: inputs.count, format: format, topK: topK,
                                          showLabels: labelSource.mayLabel || inputs.contains { $0.folderLabel != nil },
                                          progress: progress)
@@ -124,55 +167,40 @@ struct ClassifyCommand: ParsableCommand {
         let elapsed = monotonicSeconds() - start
         writer.finish()
         progress.finish(done: inputs.count)
-        let summary = writer.summary(elapsed: elapsed)
-        FileHandle.standardError.write(Data(summary.utf8))
+        if !quiet { FileHandle.standardError.write(Data(writer.summary(elapsed: elapsed).utf8)) }
         if writer.errorCount > 0 { throw ExitCode(1) }
     }
 
     // MARK: - Inputs
 
-    /// Expands folders (with --recursive) into their files sorted by path; keeps the order of the arguments.
-    func expandInputs() -> [ClassifyInputFile] {
-        var inputs: [ClassifyInputFile] = []
+    /// Arguments, then --files-from entries, each expanded (folders → their files); then --shard.
+    func expandInputs() throws -> [ClassifyInputFile] {
+        var expander = InputExpander(recursive: recursive)
+        var arguments = RawArguments()
         for path in paths {
-            var isDirectory: ObjCBool = false
-            if recursive, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                var found: [String] = []
-                walk(path, into: &found)
-                inputs += found.sorted().map(ClassifyInputFile.init(path:))
-            } else {
-                inputs.append(ClassifyInputFile(path: path))
-            }
+            if path == "-" { expander.addStandardInput() } else { expander.add(arguments.positional(path)) }
         }
-        return inputs
-    }
-
-    func walk(_ directory: String, into found: inout [String]) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-            found.append(directory)  // reported as unreadable when classified
-            return
+        if let filesFrom {
+            let list = try readPathList(filesFrom == "-" ? nil : RawArguments().option("files-from", filesFrom))
+            for path in list { expander.add(path) }
         }
-        for name in names where !name.hasPrefix(".") {
-            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                walk(path, into: &found)
-            } else {
-                found.append(path)
-            }
+        if !quiet {
+            for note in expander.notes { FileHandle.standardError.write(Data("mnistq classify: note: \(note)\n".utf8)) }
         }
+        guard let shard else { return expander.inputs }
+        return expander.inputs.filter { shard.contains($0.shardKey) }
     }
 
     // MARK: - Work
 
     /// Writes a model input as `<folder>/<input number>-<file name>.pgm` (a debugging aid; failures are reported, not fatal).
     func saveInput(_ pixels: [UInt8], name: String, number: Int, folder: String) {
-        let base = (name as NSString).lastPathComponent.replacingOccurrences(of: "#", with: "-")
+        let base = (name as NSString).lastPathComponent.replacingOccurrences(of: "#", with: "-").replacingOccurrences(of: "\\", with: "_")
         let path = (folder as NSString).appendingPathComponent(String(format: "%05d-", number) + base + ".pgm")
         do {
             try AtomicFile.write(Array("P5\n28 28\n255\n".utf8) + pixels, to: path)
         } catch {
-            FileHandle.standardError.write(Data("warning: --save-inputs: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq classify: warning: --save-inputs: \(escapeMessage("\(error)"))\n".utf8))
         }
     }
 
@@ -187,12 +215,14 @@ struct ClassifyCommand: ParsableCommand {
         }
         let decoded: DecodedFile
         do {
-            decoded = try ImageDecoder.decodeFile(atPath: input.path, jpegMinimumSide: classifier.jpegMinimumSide)
+            let limits = DecodeLimits.standard
+            decoded = try ImageDecoder.decode(try input.read(limits: limits), file: input.path, limits: limits,
+                                              jpegMinimumSide: classifier.jpegMinimumSide)
             lap(\.decode)
         } catch {
             lap(\.decode)
             return [ClassifyResultRow(path: input.path, label: labels.label(for: input.path, index: nil) ?? input.folderLabel,
-                              outcome: .failure("\(error)"))]
+                              outcome: .failure(escapeMessage("\(error)")))]
         }
         // Raw and IDX files are image sequences: IDX labels apply by index, and names get "#index" when there is
         // more than one image.
@@ -213,7 +243,7 @@ struct ClassifyCommand: ParsableCommand {
                                                                 scores: classification.scores)))
             } catch {
                 lap(\.preprocess)
-                rows.append(ClassifyResultRow(path: name, label: label, outcome: .failure("\(error)")))
+                rows.append(ClassifyResultRow(path: name, label: label, outcome: .failure(escapeMessage("\(error)"))))
             }
         }
         timing.images += decoded.images.count

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import MNISTQData
+import MNISTQImage
 import MNISTQQuantizer
 import MNISTQRuntime
 import MNISTQTrainer
@@ -29,10 +30,14 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let loaded: LoadedModel
         do { loaded = try LoadedModel.load(path: model) } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq eval: \(escapeMessage("\(error)"))\n".utf8))
             throw ExitCode(2)
         }
-        let test = try MNIST.loadTest(directory: try DataDirectory.resolve(data))
+        let test: MNISTSplit
+        do { test = try MNIST.loadTest(directory: try DataDirectory.resolve(data, command: "eval")) } catch let error as DataError {
+            FileHandle.standardError.write(Data("mnistq eval: \(escapeMessage("\(error)"))\n".utf8))
+            throw ExitCode(2)
+        }
         let started = Date()
         let predictions = loaded.predictions(on: test)
         let seconds = Date().timeIntervalSince(started)
@@ -94,10 +99,11 @@ enum LoadedModel {
     static func load(path: String) throws -> LoadedModel {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("\(path): cannot read the file (permission denied?)")
+            // Read like a classify input: regular files only, so a FIFO named as the model cannot hang eval.
+            let bytes: [UInt8]
+            do { bytes = try ClassifyInputFile(path: path).read(limits: DecodeLimits(maxFileBytes: 256 << 20)) } catch {
+                throw ValidationError("\(error)")
             }
-            let bytes = [UInt8](data)
             if bytes.starts(with: ModelFormat.magic) {
                 do { return .int8(try Model(bytes: bytes)) } catch { throw ValidationError("\(path): \(error)") }
             }

@@ -1,6 +1,7 @@
 // `mnistq export --flash`: turn a packed .mnq8 into the in-place image firmware and memory maps run from as is.
 import ArgumentParser
 import Foundation
+import MNISTQImage
 import MNISTQRuntime
 import MNISTQSupport
 
@@ -45,13 +46,14 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let model: Model
         do {
-            guard let data = FileManager.default.contents(atPath: input) else {
-                FileHandle.standardError.write(Data("mnistq export: \(input): cannot read the file (missing or not readable)\n".utf8))
+            let bytes: [UInt8]
+            do { bytes = try ClassifyInputFile(path: input).read(limits: DecodeLimits(maxFileBytes: 64 << 20)) } catch {
+                FileHandle.standardError.write(Data("mnistq export: \(escapeMessage("\(error)"))\n".utf8))
                 throw ExitCode(2)
             }
-            model = try Model(bytes: [UInt8](data))
+            model = try Model(bytes: bytes)
         } catch let error as ModelError {
-            FileHandle.standardError.write(Data("mnistq export: \(input): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq export: \(RawPath(input).display): \(escapeMessage("\(error)"))\n".utf8))
             throw ExitCode(2)
         }
         let image = try InPlaceImage.encode(layers: model.layers, metadata: model.metadata)
@@ -60,7 +62,7 @@ struct ExportCommand: ParsableCommand {
             try AtomicFile.write(image, to: output)
             if cArray { try AtomicFile.write(ExportCommand.cSource(image, symbol: symbol, from: input), to: cPath) }
         } catch {
-            FileHandle.standardError.write(Data("mnistq export: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq export: \(escapeMessage("\(error)"))\n".utf8))
             throw ExitCode(1)
         }
         var line = "wrote \(output): in-place image, \(image.count) bytes (from \(model.fileByteCount) packed)"

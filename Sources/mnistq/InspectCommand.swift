@@ -1,6 +1,7 @@
 // `mnistq inspect`: show an int8 model file's header, layers, scales, sizes, arena and metadata (text or JSON).
 import ArgumentParser
 import Foundation
+import MNISTQImage
 import MNISTQRuntime
 
 struct InspectCommand: ParsableCommand {
@@ -22,21 +23,23 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let model: Model
         do {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw InspectFailure(message: "cannot read the file (missing or not readable)")
+            let bytes: [UInt8]
+            do { bytes = try ClassifyInputFile(file: RawArguments.positional(file)).read(limits: DecodeLimits(maxFileBytes: 64 << 20)) } catch {
+                throw InspectFailure(message: "\(error)")
             }
-            model = try Model(bytes: [UInt8](data))
+            model = try Model(bytes: bytes)
         } catch let error as ModelError {
-            FileHandle.standardError.write(Data("mnistq inspect: \(file): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq inspect: \(RawPath(file).display): \(escapeMessage("\(error)"))\n".utf8))
             throw ExitCode(2)
         } catch let error as InspectFailure {
-            FileHandle.standardError.write(Data("mnistq inspect: \(file): \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("mnistq inspect: \(escapeMessage(error.message))\n".utf8))
             throw ExitCode(2)
         }
         let report = InspectReport(file: file, model: model)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.keyEncodingStrategy = .convertToSnakeCase  // one key style in every command's JSON
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.text)

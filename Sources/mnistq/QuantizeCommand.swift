@@ -14,6 +14,13 @@ struct QuantizeCommand: ParsableCommand {
             Calibrates on MNIST training images, quantizes weights to int8 (symmetric, per output channel) and \
             activations to uint8, writes the model file atomically, loads it back, and reports float and int8 \
             test accuracy, agreement, per-layer SQNR and the int8 confusion matrix.
+
+            --out is checked before any work: its folder must exist (none is created) and be writable, and an \
+            existing file is replaced only when it is an int8 model quantized from the same float model (re-running \
+            with other settings), else only with --force. With --max-drop exceeded the whole report is still \
+            printed (text or --json, with "written": false), no file is written, hints name only settings not \
+            tried yet, and the exit status is 1. Exit status: 0 written, 1 failed (--max-drop, write error), 2 \
+            unusable input or --out.
             """
     )
 
@@ -56,6 +63,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Fail (exit 1, no file written) if float accuracy − int8 accuracy exceeds this many percentage points.")
     var maxDrop: Double?
 
+    @Flag(help: "Replace --out even when it is not a model quantized from the same float model.")
+    var force = false
+
     @Option(help: "Where to write the int8 confusion matrix as SVG (default: next to --out, .confusion.svg).")
     var confusionSvg: String?
 
@@ -87,63 +97,127 @@ struct QuantizeCommand: ParsableCommand {
         } }
     }
 
+    func fail(_ message: String, status: Int32) -> ExitCode {
+        FileHandle.standardError.write(Data("mnistq quantize: \(escapeMessage(message))\n".utf8))
+        return ExitCode(status)
+    }
+
+    /// --out (and the SVG) can be written, and replacing what is there is what the user wants.
+    func checkOutputs(source: String) throws {
+        do {
+            try OutputCheck.writableLocation(out, flag: "--out")
+            if let confusionSvg { try OutputCheck.writableLocation(confusionSvg, flag: "--confusion-svg") }
+        } catch { throw fail("\(error)", status: 2) }
+        guard !force, OutputCheck.exists(out) else { return }
+        switch OutputCheck.int8ModelSource(out) {
+        case nil:
+            throw fail("--out \(RawPath(out).display) exists and is not an int8 model file; refusing to replace it (pass --force to replace it, or choose another --out)", status: 2)
+        case let existing? where existing != source:
+            throw fail("--out \(RawPath(out).display) is a model quantized from \(existing.isEmpty ? "an unnamed source" : existing), not from \(source); refusing to replace another run's model (pass --force to replace it, or choose another --out)", status: 2)
+        default: return
+        }
+    }
+
+    /// Settings that might lower the drop and were not used in this run (so a hint never repeats what was tried).
+    func untriedHints(_ options: QuantizationOptions) -> [String] {
+        var hints: [String] = []
+        for method in CalibrationMethod.allCases where method != options.method { hints.append("--method \(method.rawValue)") }
+        if options.method == .percentile && options.percentile < 99.99 { hints.append("--percentile 99.99") }
+        if options.calibrationImages < 10_000 { hints.append("--calibration-images \(min(60_000, max(10_000, options.calibrationImages * 5)))") }
+        if options.granularity != .perChannel { hints.append("--granularity per-channel") }
+        if options.weightScale != .mse { hints.append("--weight-scale mse") }
+        if !options.biasCorrection { hints.append("bias correction (leave out --no-bias-correction)") }
+        if options.rounding != .gptq { hints.append("--rounding gptq") }
+        if options.equalization == 0 { hints.append("--equalization 0.5") }
+        return hints
+    }
+
     func run() throws {
         let parameters: CNNParameters
         do { parameters = try FloatModelSource.load(path: model) } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw fail("\(error)", status: 2)
         }
-        let directory = try DataDirectory.resolve(data, quiet: quiet)
-        let training = try MNIST.loadTrain(directory: directory)
-        let test = try MNIST.loadTest(directory: directory)
+        let source = (model as NSString).lastPathComponent
+        try checkOutputs(source: source)
+        let directory = try DataDirectory.resolve(data, quiet: quiet, command: "quantize")
+        let training: MNISTSplit, test: MNISTSplit
+        do {
+            training = try MNIST.loadTrain(directory: directory)
+            test = try MNIST.loadTest(directory: directory)
+        } catch { throw fail("\(error)", status: 2) }
         let options = QuantizationOptions(calibrationImages: calibrationImages, method: method, percentile: percentile,
                                           granularity: granularity, weightScale: weightScale,
                                           biasCorrection: !noBiasCorrection, seed: seed, equalization: equalization,
                                           rounding: rounding)
         let progress = ProgressPrinter(quiet: quiet)
         let started = Date()
-        let outcome: QuantizationOutcome
+        let measured: (network: QuantizedNetwork, report: FidelityReport)
         do {
-            outcome = try QuantizationJob.run(parameters: parameters, training: training, test: test, options: options,
-                                              maxDropPP: maxDrop, outputPath: out,
-                                              sourceDescription: (model as NSString).lastPathComponent,
-                                              progress: progress.callback)
-        } catch let error as QuantizationJobError {
+            measured = try QuantizationJob.measure(parameters: parameters, training: training, test: test, options: options,
+                                                   progress: progress.callback)
+        } catch {
             progress.finish()
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw fail("\(error)", status: 1)
+        }
+        let refusal = QuantizationJob.check(measured.report, maxDropPP: maxDrop)
+        var outcome: QuantizationOutcome?
+        if refusal == nil {
+            do {
+                outcome = try QuantizationJob.write(network: measured.network, report: measured.report, test: test,
+                                                    options: options, outputPath: out, sourceDescription: source,
+                                                    progress: progress.callback)
+            } catch {
+                progress.finish()
+                throw fail("\(error)", status: 1)
+            }
         }
         var holdout: FidelityReport?
         if holdoutImages > 0 {
             let indices = Quantizer.holdoutIndices(count: holdoutImages, available: training.count, options: options)
-            holdout = try Fidelity.measure(parameters: parameters, reference: outcome.network.floatReference, layers: outcome.layers, split: training, indices: indices,
+            holdout = try Fidelity.measure(parameters: parameters, reference: measured.network.floatReference,
+                                           layers: measured.network.layers, split: training, indices: indices,
                                            progress: progress.callback)
         }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)
         let svgPath = confusionSvg ?? ((out as NSString).deletingPathExtension + ".confusion.svg")
-        let svg = try SVGConfusionMatrix(title: "int8 confusion matrix (\((out as NSString).lastPathComponent))",
-                                         counts: outcome.report.confusion)
-        try AtomicFile.write(svg.render(), to: svgPath)
-        let summary = QuantizeSummary(report: outcome.report, options: options, model: model, out: out,
-                                      fileBytes: outcome.fileBytes.count, confusionSVG: svgPath, seconds: seconds,
+        if outcome != nil {
+            let svg = try SVGConfusionMatrix(title: "int8 confusion matrix (\((out as NSString).lastPathComponent))",
+                                             counts: measured.report.confusion)
+            do { try AtomicFile.write(svg.render(), to: svgPath) } catch { throw fail("\(error)", status: 1) }
+        }
+        let hints = refusal == nil ? [] : untriedHints(options)
+        let summary = QuantizeSummary(report: measured.report, options: options, model: model, out: out,
+                                      written: outcome != nil, fileBytes: outcome?.fileBytes.count,
+                                      confusionSVG: outcome != nil ? svgPath : nil, seconds: seconds,
                                       holdout: holdout.map { HoldoutSummary(total: $0.total, agreeing: $0.agreeing, agreement: $0.agreement,
-                                                                            layers: $0.layers) })
+                                                                            layers: $0.layers) },
+                                      error: refusal.map { "\($0)" }, hints: refusal == nil ? nil : hints)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         } else {
-            print(outcome.report.text, terminator: "")
+            print(measured.report.text, terminator: "")
             print("")
             if let h = holdout {
                 print(String(format: "held-out training  agreement %.3f%%  (%d of %d images differ), SQNR dB ", h.agreement * 100,
                              h.total - h.agreeing, h.total) + h.layers.map { String(format: "%.1f", $0.sqnrDB) }.joined(separator: " "))
             }
-            print("model file         \(out)  (\(outcome.fileBytes.count) bytes, loaded back and verified)")
-            print("confusion SVG      \(svgPath)")
+            if let outcome {
+                print("model file         \(RawPath(out).display)  (\(outcome.fileBytes.count) bytes, loaded back and verified)")
+                print("confusion SVG      \(RawPath(svgPath).display)")
+            } else {
+                print("model file         not written (--max-drop \(maxDrop.map { String($0) } ?? "") exceeded)")
+            }
             print(String(format: "time               %.1f s", seconds))
             print("report             mnistq report --model \(out) --float \(model) --out \((out as NSString).deletingPathExtension).report.html")
+        }
+        fflush(stdout)
+        if let refusal {
+            let hint = hints.isEmpty ? "every setting that usually lowers the drop was already used; the float model itself may be the limit"
+                : "settings not tried in this run: " + hints.joined(separator: ", ")
+            throw fail("\(refusal). Hint: \(hint)", status: 1)
         }
     }
 }
@@ -154,13 +228,17 @@ struct QuantizeSummary: Encodable {
     let options: QuantizationOptions
     let model: String
     let out: String
-    let fileBytes: Int
-    let confusionSVG: String
+    /// False when --max-drop refused the model (then `error` and `hints` say why and what to try).
+    let written: Bool
+    let fileBytes: Int?
+    let confusionSVG: String?
     let seconds: Double
     let holdout: HoldoutSummary?
+    let error: String?
+    let hints: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case model, out, options, seconds, holdout
+        case model, out, options, seconds, holdout, written, error, hints
         case fileBytes = "file_bytes", confusionSVG = "confusion_svg"
     }
 
@@ -168,9 +246,11 @@ struct QuantizeSummary: Encodable {
         try report.encode(to: encoder)  // report fields at the top level: accuracy figures, layers, confusion
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(model, forKey: .model); try c.encode(out, forKey: .out); try c.encode(options, forKey: .options)
-        try c.encode(fileBytes, forKey: .fileBytes); try c.encode(confusionSVG, forKey: .confusionSVG)
+        try c.encode(written, forKey: .written)
+        try c.encodeIfPresent(fileBytes, forKey: .fileBytes); try c.encodeIfPresent(confusionSVG, forKey: .confusionSVG)
         try c.encode(seconds, forKey: .seconds)
         try c.encodeIfPresent(holdout, forKey: .holdout)
+        try c.encodeIfPresent(error, forKey: .error); try c.encodeIfPresent(hints, forKey: .hints)
     }
 }
 
@@ -206,9 +286,9 @@ final class ProgressPrinter {
 
 /// MNIST folder: --data, else $MNIST_DIR, else the per-user cache (downloaded and verified when missing).
 enum DataDirectory {
-    static func resolve(_ flag: String?, quiet: Bool = false) throws -> String {
-        do { return try MNISTLocator.resolve(dataFlag: flag, progress: !quiet) } catch let error as DataError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    static func resolve(_ flag: String?, quiet: Bool = false, command: String) throws -> String {
+        do { return try MNISTLocator.resolve(dataFlag: flag, progress: !quiet) } catch {
+            FileHandle.standardError.write(Data("mnistq \(command): \(escapeMessage("\(error)"))\n".utf8))
             throw ExitCode(2)
         }
     }

@@ -19,9 +19,18 @@ struct TrainCommand: ParsableCommand {
         hold-out, no guard, no early stopping.
 
         Writes the model (default ./mnistq-float.mnqf), and next to it <name>.ckpt (checkpoint, replaced \
-        atomically after every epoch), <name>.metrics.csv and <name>.curve.svg. `--resume FILE.ckpt` continues \
-        a run with the checkpoint's settings; with the same --threads the final weights are bit-identical to \
-        an uninterrupted run. Per-epoch table on stdout, progress line on stderr.
+        atomically after every epoch), <name>.metrics.csv and <name>.curve.svg. --out is checked before any work: \
+        its folder must exist (none is created) and be writable, and an existing model or checkpoint there (another \
+        run's) is replaced only with --force.
+
+        `--resume FILE.ckpt` continues a run with the checkpoint's settings and writes to that run's own files \
+        (the checkpoint records its model path); with the same --threads the final weights are bit-identical to \
+        an uninterrupted run. `--resume FILE.ckpt --epochs N` extends a run (finished or stopped early) to N \
+        epochs in all. Ctrl-C prints the exact command that resumes from the last checkpoint.
+
+        A run that ends at chance level (test accuracy below 20%, e.g. --lr 1) writes no model and exits 1. \
+        Per-epoch table on stdout, progress line on stderr. Exit status: 0 trained, 1 failed or at chance level, \
+        2 unusable input or --out, 130 interrupted.
         """
     )
 
@@ -30,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folder with the four MNIST .gz files (default: $MNIST_DIR, then the per-user cache, downloading if needed).")
     var data: String?
 
-    @Option(help: "Epochs (default 10).")
+    @Option(help: "Epochs (default 10). With --resume: the new total, to extend a run.")
     var epochs: Int?
 
     @Option(name: .customLong("batch-size"), help: "Images per SGD step (default 64).")
@@ -48,11 +57,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores). A batch is split into this many slices.")
     var threads: Int?
 
-    @Option(help: "Output float model file.")
-    var out: String = "mnistq-float.mnqf"
+    @Option(help: "Output float model file (default mnistq-float.mnqf; with --resume, the run's own model).")
+    var out: String?
 
-    @Option(help: "Continue from a checkpoint (.ckpt) with its settings.")
+    @Option(help: "Continue from a checkpoint (.ckpt) with its settings, writing to the run's own files.")
     var resume: String?
+
+    @Flag(help: "Replace an existing model or checkpoint at --out (another run's).")
+    var force = false
 
     @Option(help: "safe (default: reference hyperparameters plus safeguards) or reference (the bare recipe, exactly).")
     var recipe: Recipe = .safe
@@ -86,7 +98,7 @@ struct TrainCommand: ParsableCommand {
 
     var explicitSettings: [String] {
         var names: [String] = []
-        if epochs != nil { names.append("--epochs") }
+        if epochs != nil && resume == nil { names.append("--epochs") }  // with --resume: extends the run
         if batchSize != nil { names.append("--batch-size") }
         if lr != nil { names.append("--lr") }
         if momentum != nil { names.append("--momentum") }
@@ -133,34 +145,95 @@ struct TrainCommand: ParsableCommand {
 
     /// `model.mnqf` → `model` (side files: model.ckpt, model.metrics.csv, model.curve.svg); any other name is
     /// used whole (`m.bin` → m.bin.ckpt, …).
-    var base: String { out.hasSuffix(".mnqf") ? String(out.dropLast(5)) : out }
+    static func base(of out: String) -> String { out.hasSuffix(".mnqf") ? String(out.dropLast(5)) : out }
+
+    /// The model path of a checkpoint written before checkpoints recorded it: `run.ckpt` → `run.mnqf`.
+    static func modelPath(besideCheckpoint checkpoint: String) -> String {
+        (checkpoint.hasSuffix(".ckpt") ? String(checkpoint.dropLast(5)) : checkpoint) + ".mnqf"
+    }
+
+    func notice(_ s: String) { FileHandle.standardError.write(Data(("mnistq train: " + escapeMessage(s) + "\n").utf8)) }
+
+    /// The command that continues this run from `checkpoint`: the program as invoked, absolute checkpoint path.
+    func resumeCommand(checkpoint: String, threads: Int) -> String {
+        let program = CommandLine.arguments.first.map { $0.contains("/") ? $0 : "mnistq" } ?? "mnistq"
+        var words = [program, "train", "--resume", absolutePath(checkpoint)]
+        if let data { words += ["--data", data] }
+        words += ["--threads", "\(threads)"]
+        if let epochs, resume != nil { words += ["--epochs", "\(epochs)"] }
+        return words.map(shellQuoted).joined(separator: " ")
+    }
 
     func run() throws {
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let checkpointPath = checkpoint ?? base + ".ckpt"
         func log(_ s: String) { if !quiet { print(s); fflush(stdout) } }
-        func notice(_ s: String) { FileHandle.standardError.write(Data(("mnistq train: " + s + "\n").utf8)) }
 
-        let training: Training
+        // Where this run writes. A resumed run writes to its own files (recorded in the checkpoint); checked
+        // before any data is loaded, so a bad --out costs nothing.
+        var out = self.out ?? "mnistq-float.mnqf"
+        var checkpointPath = checkpoint ?? TrainCommand.base(of: out) + ".ckpt"
+        var resumedHeader: Checkpoint.Header?
+        if let resume {
+            do { resumedHeader = try Checkpoint.header(path: resume) } catch {
+                notice("--resume \(resume): \(error)")
+                throw ExitCode(2)
+            }
+            checkpointPath = checkpoint ?? resume
+        }
         do {
-            let dir = try MNISTLocator.resolve(dataFlag: data, progress: !quiet)
-            let mnist = try MNIST.load(directory: dir)
-            let trainingData = TrainingData(trainPixels: mnist.train.images.pixels, trainLabels: mnist.train.labels,
-                                            testPixels: mnist.test.images.pixels, testLabels: mnist.test.labels)
-            if let resume {
-                let (header, resumed) = try Checkpoint.resumeWithHeader(path: resume, data: trainingData, threads: threadCount)
-                if header.shards != threadCount {
-                    notice("the checkpoint was written with \(header.shards) threads, this run uses \(threadCount): results will differ from an uninterrupted run by float rounding (pass --threads \(header.shards) for bit-identical weights)")
+            if resume == nil {
+                try OutputCheck.writableLocation(out, flag: "--out")
+                try OutputCheck.writableLocation(checkpointPath, flag: "--checkpoint")
+                if !force {
+                    for (path, what) in [(out, "a model"), (checkpointPath, "a checkpoint")] where OutputCheck.exists(path) {
+                        throw OutputLocationError(description: "\(RawPath(path).display) exists (\(what) of another run); pass --force to replace it, choose another --out, or continue that run with --resume \(RawPath(checkpointPath).display)")
+                    }
                 }
-                training = resumed
-                log("resuming \(resume) after epoch \(training.epochsDone) of \(training.configuration.epochs)")
-            } else {
-                training = try Training(configuration: makeConfiguration(), data: trainingData, threads: threadCount)
             }
         } catch {
             notice("\(error)")
             throw ExitCode(2)
         }
+
+        let training: Training
+        let trainingData: TrainingData
+        do {
+            let dir = try MNISTLocator.resolve(dataFlag: data, progress: !quiet)
+            let mnist = try MNIST.load(directory: dir)
+            trainingData = TrainingData(trainPixels: mnist.train.images.pixels, trainLabels: mnist.train.labels,
+                                        testPixels: mnist.test.images.pixels, testLabels: mnist.test.labels)
+        } catch {
+            notice("\(error)")
+            throw ExitCode(2)
+        }
+        if let resume, let stored = resumedHeader {
+            let resumed: Training
+            do {
+                let (header, t) = try Checkpoint.resumeWithHeader(path: resume, data: trainingData, threads: threadCount, epochs: epochs)
+                resumed = t
+                out = self.out ?? header.modelPath ?? TrainCommand.modelPath(besideCheckpoint: resume)
+                try OutputCheck.writableLocation(out, flag: "--out")
+            } catch {
+                notice("\(error)")
+                throw ExitCode(2)
+            }
+            if stored.shards != threadCount {
+                notice("the checkpoint was written with \(stored.shards) threads, this run uses \(threadCount): results will differ from an uninterrupted run by float rounding (pass --threads \(stored.shards) for bit-identical weights)")
+            }
+            training = resumed
+            if training.finished && epochs == nil {
+                log("the run in \(resume) is finished (\(training.epochsDone) of \(training.configuration.epochs) epochs); pass --epochs N to extend it")
+            } else {
+                log("resuming \(resume) after epoch \(training.epochsDone) of \(training.configuration.epochs); writing \(RawPath(out).display)")
+            }
+        } else {
+            do { training = try Training(configuration: makeConfiguration(), data: trainingData, threads: threadCount) } catch {
+                notice("\(error)")
+                throw ExitCode(2)
+            }
+        }
+        let base = TrainCommand.base(of: out)
+        let modelPath = absolutePath(out)
         let c = training.configuration
         log("training on \(training.trainCount) images (\(training.validationCount) held out for validation), "
             + "\(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate) (\(c.schedule.rawValue)"
@@ -169,6 +242,14 @@ struct TrainCommand: ParsableCommand {
             + (c.patience > 0 && c.validationCount > 0 ? "patience \(c.patience)" : "off"))
         log(TrainingReport.tableHeader)
         for m in training.history { log(TrainingReport.tableRow(m)) }
+
+        // Ctrl-C (and SIGTERM): wait for a checkpoint being written, then print how to continue.
+        let interruption = InterruptionWatch(
+            hasCheckpoint: resume != nil || training.epochsDone > 0,
+            message: { saved in
+                saved ? "interrupted; the last checkpoint is \(RawPath(checkpointPath).display). Continue with:\n  " + resumeCommand(checkpoint: checkpointPath, threads: threadCount)
+                    : "interrupted before the first epoch ended; there is no checkpoint yet (start again with the same command)"
+            })
 
         var progress: ProgressLine? = nil
         var progressEpoch = 0
@@ -192,27 +273,85 @@ struct TrainCommand: ParsableCommand {
                     notice(message)
                 }
             }, afterEpoch: { t in
-                try Checkpoint.save(t, to: checkpointPath)
-                try TrainingReport.write(t.history, base: base, title: "mnistq train (seed \(c.seed))")
+                try interruption.whileSaving {
+                    try Checkpoint.save(t, to: checkpointPath, modelPath: modelPath)
+                    try TrainingReport.write(t.history, base: base, title: "mnistq train (seed \(c.seed))")
+                }
             })
         } catch {
             notice("\(error)")
             throw ExitCode(1)
         }
         if !training.finished {
-            log("stopped after epoch \(training.epochsDone) as asked; continue with: mnistq train --resume \(checkpointPath) --threads \(threadCount) --out \(out)")
+            log("stopped after epoch \(training.epochsDone) as asked; continue with: " + resumeCommand(checkpoint: checkpointPath, threads: threadCount))
             return
         }
         let final = training.finalParameters
+        let test = FloatEvaluator.evaluate(parameters: ParameterVector(final), pixels: training.testPixels, labels: training.testLabels, threads: threadCount)
+        // A collapsed run (every ReLU dead, or weights blown up) guesses: 10% on MNIST. Such a model must not
+        // land where `quantize` picks it up, whether or not the divergence guard ever fired.
+        if test.accuracy < TrainCommand.chanceLevelAccuracy {
+            let hint = c.learningRate > 0.1
+                ? String(format: "a lower learning rate (--lr %g now; the default 0.1 is stable with the safeguards)", Double(c.learningRate))
+                    + (c.divergenceGuard ? "" : ", and the divergence guard (leave out --no-guard)")
+                : "a longer run (\(training.globalStep) SGD steps were done; warm-up is \(c.warmupSteps) steps), or check the training data"
+            notice(String(format: "the run ended at chance level: test accuracy %.2f%% (%d/%d; guessing gives about 10%%) with the kept weights of epoch %d; no model written to %@. Hint: %@",
+                          100 * test.accuracy, test.correct, test.total, training.keptEpoch, RawPath(out).display, hint))
+            throw ExitCode(1)
+        }
         do { try FloatModelFile.save(final, to: out) } catch {
             notice("\(error)")
             throw ExitCode(1)
         }
-        let test = FloatEvaluator.evaluate(parameters: ParameterVector(final), pixels: training.testPixels, labels: training.testLabels, threads: threadCount)
         print("test accuracy \(String(format: "%.2f%%", 100 * test.accuracy)) (\(test.correct)/\(test.total)) "
-              + "of the kept weights (epoch \(training.keptEpoch)); wrote \(out), \(base).metrics.csv, \(base).curve.svg, \(checkpointPath)")
-        print("next: mnistq quantize --model \(out) (writes mnistq-int8.mnq8), then one page with the curves, accuracy and "
-              + "misclassified digits: mnistq report --model mnistq-int8.mnq8 --float \(out) --out report.html")
+              + "of the kept weights (epoch \(training.keptEpoch)); wrote \(RawPath(out).display), \(RawPath(base).display).metrics.csv, \(RawPath(base).display).curve.svg, \(RawPath(checkpointPath).display)")
+        print("next: mnistq quantize --model \(RawPath(out).display) (writes mnistq-int8.mnq8), then one page with the curves, "
+              + "accuracy and misclassified digits: mnistq report --model mnistq-int8.mnq8 --float \(RawPath(out).display) --out report.html")
+    }
+
+    /// Below this test accuracy a run counts as failed (chance is 10%; one epoch of a working run gives > 90%).
+    static let chanceLevelAccuracy = 0.2
+}
+
+/// `path` made absolute against the current directory (no symlinks resolved).
+func absolutePath(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+}
+
+/// A word for a POSIX shell: as is when it is plain, else in single quotes.
+func shellQuoted(_ word: String) -> String {
+    let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)
+    }
+    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// Turns SIGINT/SIGTERM into a message and exit status 130/143, never in the middle of a checkpoint write.
+final class InterruptionWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var hasCheckpoint: Bool
+    private var sources: [DispatchSourceSignal] = []
+
+    init(hasCheckpoint: Bool, message: @escaping (Bool) -> String) {
+        self.hasCheckpoint = hasCheckpoint
+        for (number, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                lock.lock()  // held for good: a checkpoint write in progress ends first, none starts after
+                FileHandle.standardError.write(Data(("\nmnistq train: " + message(self.hasCheckpoint) + "\n").utf8))
+                Foundation.exit(status)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func whileSaving(_ body: () throws -> Void) throws {
+        lock.lock(); defer { lock.unlock() }
+        try body()
+        hasCheckpoint = true
     }
 }
 

@@ -40,11 +40,17 @@ class CLITestCase: XCTestCase {
 
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+    /// Runs the binary; `stdin` is fed as standard input (else /dev/null). A run still going after `timeout`
+    /// seconds is killed and fails the test: a hang must show up as a failure, never as a stuck test run.
+    func run(_ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil, timeout: Double = 120,
+             in folder: URL? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary())
         process.arguments = arguments
-        process.currentDirectoryURL = directory
+        process.currentDirectoryURL = folder ?? directory
+        let input = directory.appendingPathComponent(".stdin")
+        _ = FileManager.default.createFile(atPath: input.path, contents: Data(stdin ?? []))
+        process.standardInput = try FileHandle(forReadingFrom: input)
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "MNISTQ_MODEL")
         for (key, value) in environment { env[key] = value }
@@ -56,7 +62,13 @@ class CLITestCase: XCTestCase {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
-        process.waitUntilExit()
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { process.waitUntilExit(); finished.signal() }
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            finished.wait()
+            XCTFail("mnistq \(arguments.joined(separator: " ")) still running after \(timeout) s: killed", file: file, line: line)
+        }
         return Run(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
                    stderr: try String(contentsOf: err, encoding: .utf8))
     }

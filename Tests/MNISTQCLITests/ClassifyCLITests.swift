@@ -70,7 +70,7 @@ final class ClassifyCLITests: CLITestCase {
             let result = try run(common + ["--format", format])
             XCTAssertEqual(result.stdout, expected, format)
             XCTAssertEqual(result.status, 1, "one input failed → exit 1 (\(format))")
-            XCTAssertTrue(result.stderr.contains("error: \(errorText)\n"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("mnistq classify: \(errorText)\n"), result.stderr)
             XCTAssertTrue(result.stderr.contains("classified 3 of 4 images, 1 error"), result.stderr)
             let correct = rows.filter { $0.label != nil && guesses[$0.path]![0].digit == $0.label }.count
             XCTAssertTrue(result.stderr.contains("accuracy \(correct)/3 = "), result.stderr)
@@ -105,8 +105,8 @@ final class ClassifyCLITests: CLITestCase {
             ("text.jpg", Array("hello\n".utf8), "not an image (looks like text)"),
             ("short.raw", [UInt8](repeating: 1, count: 700), "700 bytes is not a multiple of 784"),
             ("huge.jpg", huge, "declares 60000x60000 pixels"),
-            ("folder.png", nil, "is a directory"),
-            ("missing.png", nil, "No such file or directory"),
+            ("pipe.png", nil, "pipe.png: is a FIFO (named pipe), not a regular file"),
+            ("missing.png", nil, "missing.png: cannot open: No such file or directory"),
         ]
         for index in 0..<40 {
             // Good files interleaved with bad ones, in argument order.
@@ -117,14 +117,14 @@ final class ClassifyCLITests: CLITestCase {
             expectations.append((name, { $0.hasPrefix("\(name),ok,\(digit),") }))
             if index % 5 == 0, index / 5 < bad.count {
                 let (badName, bytes, message) = bad[index / 5]
-                if let bytes { try write(badName, bytes) } else if badName == "folder.png" {
-                    try FileManager.default.createDirectory(at: directory.appendingPathComponent(badName), withIntermediateDirectories: false)
+                if let bytes { try write(badName, bytes) } else if badName == "pipe.png" {
+                    XCTAssertEqual(mkfifo(directory.appendingPathComponent(badName).path, 0o600), 0)
                 }
                 arguments.append(badName)
                 expectations.append((badName, { $0.hasPrefix("\(badName),error,,,,,") && $0.contains(message) }))
             }
         }
-        let result = try run(arguments)
+        let result = try run(arguments, timeout: 20)
         XCTAssertEqual(result.status, 1)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "path,status,digit,confidence,label,top,error")

@@ -24,7 +24,7 @@ final class InspectCLITests: CLITestCase {
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         XCTAssertEqual((report["header"] as? [String: Any])?["version"] as? Int, 1)
         XCTAssertEqual((report["layers"] as? [Any])?.count, 5)
-        XCTAssertEqual((report["sizes"] as? [String: Any])?["fileBytes"] as? Int, modelBytes.count)
+        XCTAssertEqual((report["sizes"] as? [String: Any])?["file_bytes"] as? Int, modelBytes.count)
 
         let cut = try run(["inspect", "cut.mnq8"])
         XCTAssertEqual(cut.status, 2)

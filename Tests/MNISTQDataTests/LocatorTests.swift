@@ -31,8 +31,11 @@ final class LocatorTests: XCTestCase {
         let dir = try MNISTLocator.resolve(dataFlag: nil, environment: env,
                                            mirrors: [server.base("gone"), server.base("mnist")], progress: false)
         XCTAssertEqual(dir, home.path + "/mnistq/mnist")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), files.keys.sorted(),
+        let listing = try FileManager.default.contentsOfDirectory(atPath: dir)
+        XCTAssertEqual(listing.filter { !$0.hasSuffix(".verified") }.sorted(), files.keys.sorted(),
                        "exactly the four files, no temporary files left")
+        XCTAssertEqual(listing.filter { $0.hasSuffix(".verified") }.sorted(), files.keys.sorted().map { ".\($0).verified" },
+                       "a verification stamp per file, so later runs need not hash them again")
         for (name, bytes) in files {
             XCTAssertEqual(try TestData.read(dir + "/" + name), bytes, name)
         }
@@ -44,6 +47,61 @@ final class LocatorTests: XCTestCase {
         // Second call: everything cached, no request.
         XCTAssertEqual(try MNISTLocator.resolve(dataFlag: nil, environment: env, mirrors: [server.base("mnist")], progress: false), dir)
         XCTAssertEqual(server.requests.count, 8)
+    }
+
+    func testDamagedCachedFileIsDownloadedAgain() throws {
+        let files = try realFiles()
+        let server = try LoopbackHTTPServer(routes: Dictionary(uniqueKeysWithValues: files.map { ("/mnist/\($0.key)", $0.value) }))
+        defer { server.stop() }
+        let home = try TemporaryDirectory(); defer { home.remove() }
+        let env = ["XDG_CACHE_HOME": home.path, "HOME": "/nonexistent"]
+        let dir = try MNISTLocator.resolve(dataFlag: nil, environment: env, mirrors: [server.base("mnist")], progress: false)
+        XCTAssertEqual(server.requests.count, 4)
+        XCTAssertEqual(MNISTLocator.damagedCachedFiles(in: dir), [])
+
+        // The cached labels file loses its second half (a disk error, an interrupted copy by hand).
+        let whole = files[Self.labels]!
+        try Data(whole.prefix(whole.count / 2)).write(to: URL(fileURLWithPath: dir + "/" + Self.labels))
+        XCTAssertEqual(MNISTLocator.damagedCachedFiles(in: dir), [Self.labels])
+        XCTAssertEqual(try MNISTLocator.resolve(dataFlag: nil, environment: env, mirrors: [server.base("mnist")], progress: false), dir)
+        XCTAssertEqual(server.requests.dropFirst(4), ["/mnist/\(Self.labels)"], "only the damaged file is fetched again")
+        XCTAssertEqual(try TestData.read(dir + "/" + Self.labels), whole)
+        XCTAssertEqual(try MNIST.loadTest(directory: dir).count, 10_000)
+    }
+
+    func testUnreachableMirrorsTimeOutWithAnOfflineHint() throws {
+        // The default timeout gives an offline machine its answer within 15 s over every default mirror.
+        XCTAssertLessThanOrEqual(MNISTLocator.requestTimeout * Double(MNISTLocator.defaultMirrors.count), 15)
+        // A mirror that accepts the connection (the kernel's backlog does) and never answers.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        XCTAssertEqual(listen(fd, 16), 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let silent = URL(string: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))/mnist/")!
+        let cache = try TemporaryDirectory(); defer { cache.remove() }
+        XCTAssertThrowsError(try MNISTLocator.download([Self.labels], into: cache.path, mirrors: [silent, silent], progress: false,
+                                                       requestTimeout: 1)) { error in
+            guard case let .download(file, attempts)? = error as? DataError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, Self.labels)
+            XCTAssertEqual(attempts.count, 2)
+            for attempt in attempts {
+                guard case let .network(_, detail) = attempt else { return XCTFail("\(attempt)") }
+                XCTAssertEqual(detail, "no answer within 1 s")
+            }
+            XCTAssertTrue("\(error)".contains("this machine looks offline"), "\(error)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.path), [], "nothing cached")
     }
 
     func testCorruptedFileFailsTheChecksumAndNothingIsCached() throws {
@@ -79,7 +137,7 @@ final class LocatorTests: XCTestCase {
         // A corrupt first mirror falls back to a good second one.
         try MNISTLocator.download([Self.labels], into: cache.path, mirrors: [server.base("bad"), server.base("good")], progress: false)
         XCTAssertEqual(try TestData.read(cache.file(Self.labels)), files[Self.labels]!)
-        XCTAssertEqual(cache.contents(), [Self.labels])
+        XCTAssertEqual(cache.contents(), [".\(Self.labels).verified", Self.labels], "the file and its verification stamp")
     }
 
     func testTruncatedDownloadIsRejectedAndNothingIsCached() throws {
