@@ -30,9 +30,11 @@ public enum Int8ModelWriter {
         return Array(output[0..<Int(stream.total_out)])
     }
 
-    /// The complete model file for `layers` (the runtime's format: header, deflated payload, CRC-32).
-    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) throws -> [UInt8] {
-        try ModelFile.encode(layers: layers, metadata: metadata, deflate: deflate)
+    /// The complete model file for `layers` (the runtime's format: header, deflated payload, CRC-32), with the
+    /// out-of-distribution section when `outOfDistribution` is given.
+    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+                              outOfDistribution: OutOfDistributionCalibration? = nil) throws -> [UInt8] {
+        try ModelFile.encode(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution, deflate: deflate)
     }
 }
 
@@ -41,6 +43,8 @@ public struct QuantizationOutcome: Sendable {
     public var network: QuantizedNetwork
     public var layers: [QuantizedLayer] { network.layers }
     public var report: FidelityReport
+    /// The out-of-distribution score's calibration stored in the file.
+    public var outOfDistribution: OutOfDistributionCalibration
     /// The bytes written to the output path.
     public var fileBytes: [UInt8]
 }
@@ -83,16 +87,20 @@ public enum QuantizationJob {
             throw QuantizationJobError.dropTooLarge(dropPP: report.dropPP, maxDropPP: maxDropPP,
                                                     floatAccuracy: report.floatAccuracy, int8Accuracy: report.int8Accuracy)
         }
-        let metadata = self.metadata(options: options, report: report, source: sourceDescription)
-        let bytes = try Int8ModelWriter.encode(layers: layers, metadata: metadata)
+        let outOfDistribution = try OutOfDistributionCalibrator.calibrate(layers: layers, images: training.images.pixels,
+                                                                          progress: progress)
+        var metadata = self.metadata(options: options, report: report, source: sourceDescription)
+        metadata.append(("ood-calibration", "\(training.count) training images, \(OutOfDistributionCalibrator.trainingUnsureFraction * 100)% unsure"))
+        let bytes = try Int8ModelWriter.encode(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
         try AtomicFile.write(bytes, to: outputPath)
         do {
-            try verifyWrittenFile(path: outputPath, expected: report.int8Predictions, test: test, progress: progress)
+            try verifyWrittenFile(path: outputPath, expected: report.int8Predictions, outOfDistribution: outOfDistribution,
+                                  test: test, progress: progress)
         } catch {
             try? FileManager.default.removeItem(atPath: outputPath)
             throw error
         }
-        return QuantizationOutcome(network: network, report: report, fileBytes: bytes)
+        return QuantizationOutcome(network: network, report: report, outOfDistribution: outOfDistribution, fileBytes: bytes)
     }
 
     /// Metadata stored in the file: how it was made and how well it did (deterministic: no dates, no hosts).
@@ -112,14 +120,19 @@ public enum QuantizationJob {
          ("agreement", String(format: "%.4f", report.agreement))]
     }
 
-    /// Loads `path` with the runtime and compares its predictions with `expected` on every test image.
-    static func verifyWrittenFile(path: String, expected: [UInt8], test: MNISTSplit, progress: QuantizationProgress?) throws {
+    /// Loads `path` with the runtime and compares its predictions with `expected` on every test image, and its
+    /// out-of-distribution calibration with `outOfDistribution`.
+    static func verifyWrittenFile(path: String, expected: [UInt8], outOfDistribution: OutOfDistributionCalibration,
+                                  test: MNISTSplit, progress: QuantizationProgress?) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw QuantizationJobError.loadBackFailed(path: path, detail: "cannot read it")
         }
         let model: Model
         do { model = try Model(bytes: [UInt8](data)) } catch {
             throw QuantizationJobError.loadBackFailed(path: path, detail: "\(error)")
+        }
+        if model.outOfDistributionCalibration != outOfDistribution {
+            throw QuantizationJobError.loadBackFailed(path: path, detail: "its out-of-distribution section differs from the one written")
         }
         let scratch = InferenceScratch(for: model)
         var differing = 0, first = -1

@@ -24,6 +24,13 @@ struct ClassifyCommand: ParsableCommand {
         the file name) or an IDX label file (label i applies to image #i of multi-image inputs); otherwise a \
         parent folder named 0-9.
 
+        Not a digit: an image is reported with status "unsure" (the digit it would have said is still given) when \
+        its confidence is below --min-confidence or its out-of-distribution score is above --ood-threshold. The \
+        score (JSON ood_score, CSV ood_score) is an integer the int8 runtime computes from the network's penultimate \
+        features; higher means less like the training digits. Both defaults are stored in the model by `mnistq \
+        quantize`; a model without the score (quantized before mnistq 0.4.0) uses only --min-confidence (default \
+        0.5). Unsure is not an error: it does not change the exit status.
+
         Results go to stdout in input order (directories sorted by name); per-file errors go to stderr and \
         appear as rows with status "error". A progress line goes to stderr when stdout is not a terminal or \
         there are 1000+ files. The summary (stderr) gives counts, images/s of the classification itself (model \
@@ -69,8 +76,19 @@ struct ClassifyCommand: ParsableCommand {
         valueName: "folder"))
     var saveInputs: String?
 
+    @Option(name: .customLong("min-confidence"), help: ArgumentHelp(
+        "Report \"unsure\" below this softmax confidence, 0-1 (default: the model's, else 0.5).", valueName: "p"))
+    var minConfidence: Float?
+
+    @Option(name: .customLong("ood-threshold"), help: ArgumentHelp(
+        "Report \"unsure\" when the out-of-distribution score exceeds this integer (default: the model's).", valueName: "score"))
+    var oodThreshold: Int32?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one image file or folder") }
+        if let minConfidence, !(minConfidence >= 0 && minConfidence <= 1) {
+            throw ValidationError("--min-confidence must be in 0...1, got \(minConfidence)")
+        }
         if !(1...10).contains(topK) { throw ValidationError("--top-k must be 1...10, got \(topK)") }
         if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1...256, got \(jobs)") }
     }
@@ -98,6 +116,13 @@ struct ClassifyCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
+        let calibration = loaded.outOfDistributionCalibration
+        if oodThreshold != nil && calibration == nil {
+            FileHandle.standardError.write(Data("mnistq classify: --ood-threshold: the model has no out-of-distribution score (it was quantized before mnistq 0.4.0); re-quantize it with `mnistq quantize`, or use --min-confidence alone\n".utf8))
+            throw ExitCode(2)
+        }
+        let verdict = ClassifyVerdict(minimumConfidence: minConfidence ?? calibration?.minimumConfidence ?? 0.5,
+                                      outOfDistributionThreshold: oodThreshold ?? calibration?.threshold)
         let inputs = expandInputs()
         let classifier = ImageClassifier(model: loaded, preprocess: !noPreprocess)
         let workerCount = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, inputs.count))
@@ -116,7 +141,7 @@ struct ClassifyCommand: ParsableCommand {
                 let index = nextInput.next()
                 if index >= inputs.count { break }
                 let rows = classifyInput(inputs[index], number: index, classifier: classifier, scratch: scratch,
-                                         labels: labelSource, timing: &timing)
+                                         labels: labelSource, verdict: verdict, timing: &timing)
                 writer.deliver(rows, at: index)
             }
             writer.add(timing)
@@ -178,7 +203,7 @@ struct ClassifyCommand: ParsableCommand {
 
     /// Reads, decodes, preprocesses and classifies one input file; one row per image (or one error row).
     func classifyInput(_ input: ClassifyInputFile, number: Int, classifier: ImageClassifier, scratch: InferenceScratch,
-                       labels: ClassifyLabelSource, timing: inout ClassifyStageTiming) -> [ClassifyResultRow] {
+                       labels: ClassifyLabelSource, verdict: ClassifyVerdict, timing: inout ClassifyStageTiming) -> [ClassifyResultRow] {
         var clock = monotonicSeconds()
         func lap(_ stage: WritableKeyPath<ClassifyStageTiming, Double>) {
             let now = monotonicSeconds()
@@ -208,9 +233,12 @@ struct ClassifyCommand: ParsableCommand {
                 if let saveInputs { saveInput(pixels, name: name, number: number, folder: saveInputs) }
                 let classification = classifier.model.classify(pixels: pixels, scratch: scratch)
                 lap(\.inference)
+                let guesses = ImageClassifier.topGuesses(classification, count: topK)
                 rows.append(ClassifyResultRow(path: name, label: label,
-                                      outcome: .success(ImageClassifier.topGuesses(classification, count: topK),
-                                                                scores: classification.scores)))
+                                      outcome: .success(guesses, scores: classification.scores,
+                                                        outOfDistributionScore: classification.outOfDistributionScore,
+                                                        unsure: verdict.isUnsure(confidence: guesses[0].probability,
+                                                                                 outOfDistributionScore: classification.outOfDistributionScore))))
             } catch {
                 lap(\.preprocess)
                 rows.append(ClassifyResultRow(path: name, label: label, outcome: .failure("\(error)")))
