@@ -172,7 +172,7 @@ final class ClassifyResultWriter: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let classified = imageCount - errorCount
         let rate = elapsed > 0 ? Double(imageCount) / elapsed : 0
-        var text = "classified \(classified) of \(imageCount) images (\(unsureCount) unsure), \(errorCount) error\(errorCount == 1 ? "" : "s"), "
+        var text = "classified \(classified) of \(imageCount) images, \(errorCount) error\(errorCount == 1 ? "" : "s"), \(unsureCount) unsure, "
             + String(format: "%.2f s, %.0f images/s", elapsed, rate)
         if labelled > 0 {
             text += String(format: "; accuracy %d/%d = %.2f%%", correct, labelled, 100 * Double(correct) / Double(labelled))

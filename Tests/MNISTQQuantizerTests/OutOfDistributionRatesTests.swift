@@ -48,8 +48,10 @@ final class OutOfDistributionRatesTests: XCTestCase {
         print(String(format: "unsure: MNIST test %.2f%%, Fashion-MNIST test %.2f%%, letters/symbols %.2f%%", 100 * mnistRate, 100 * fashionRate, 100 * glyphRate))
     }
 
-    static let fashionFloor = 0.0
-    static let glyphFloor = 0.0
+    /// Measured on the sample at commit time: Fashion-MNIST 89.79%, letters/symbols 43.40% (MNIST test 0.92%). The
+    /// rates are integer decisions on a fixed model, so only the glyph rendering (font and PIL versions) can move them.
+    static let fashionFloor = 0.89
+    static let glyphFloor = 0.40
 
     /// The sample's section is exactly what the calibrator computes from its layers and the training images.
     func testCalibrationIsDeterministicAndReproducesTheSample() throws {
