@@ -210,6 +210,44 @@ final class ClassifyCLITests: CLITestCase {
         XCTAssertTrue(help.stdout.contains("MNISTQ_MODEL"), help.stdout)
     }
 
+    /// "unsure" is a status, not an error: the digit it would have said and the score are still reported, exit 0;
+    /// the two flags override the model's defaults; --ood-threshold needs a model that has the score.
+    func testUnsureIsReportedWithTheScoreAndExits0() throws {
+        let mnist = try mnistTest()
+        try write("seven.raw", mnist.images[0].pixels)
+        let classifier = try classifier()
+        let result = classifier.model.classify(pixels: mnist.images[0].pixels, scratch: InferenceScratch(for: classifier.model))
+        let score = try XCTUnwrap(result.outOfDistributionScore, "the sample model carries the out-of-distribution score")
+        let byDefault = try run(["classify", "--model", Self.modelPath, "--format", "json", "--no-preprocess", "seven.raw"])
+        XCTAssertEqual(byDefault.status, 0, byDefault.stderr)
+        XCTAssertTrue(byDefault.stdout.contains("\"status\":\"\(verdict(result, classifier.model).status)\",\"digit\":\(result.digit),"), byDefault.stdout)
+        XCTAssertTrue(byDefault.stdout.contains("\"ood_score\":\(score),"), byDefault.stdout)
+
+        let forced = try run(["classify", "--model", Self.modelPath, "--format", "csv", "--no-preprocess", "--ood-threshold=\(score - 1)", "seven.raw"])
+        XCTAssertEqual(forced.status, 0, "unsure is not an error: \(forced.stderr)")
+        XCTAssertTrue(forced.stdout.hasSuffix("\nseven.raw,unsure,\(result.digit),"
+                                              + p(ImageClassifier.topGuesses(result, count: 1)[0].probability, 4) + ",,"
+                                              + ImageClassifier.topGuesses(result, count: 3).map { "\($0.digit):\(p($0.probability, 4))" }.joined(separator: ";")
+                                              + ",,\(score)\n"), forced.stdout)
+        XCTAssertTrue(forced.stderr.contains("0 errors, 1 unsure"), forced.stderr)
+        let relaxed = try run(["classify", "--model", Self.modelPath, "--format", "csv", "--no-preprocess", "--ood-threshold=\(score)",
+                               "--min-confidence", "0", "seven.raw"])
+        XCTAssertTrue(relaxed.stdout.contains("seven.raw,ok,"), relaxed.stdout)
+        let confident = try run(["classify", "--model", Self.modelPath, "--format", "csv", "--no-preprocess", "--min-confidence", "1", "seven.raw"])
+        XCTAssertEqual(confident.status, 0)
+        XCTAssertEqual(confident.stdout.contains("seven.raw,unsure,"), ImageClassifier.topGuesses(result, count: 1)[0].probability < 1, confident.stdout)
+
+        XCTAssertEqual(try run(["classify", "--model", Self.modelPath, "--min-confidence", "1.5", "seven.raw"]).status, 2)
+        // A model without the section (written as an in-place image of the same layers): no score, and the flag is refused.
+        try write("plain.mnqi", try InPlaceImage.encode(layers: classifier.model.layers, metadata: classifier.model.metadata))
+        let plain = try run(["classify", "--model", "plain.mnqi", "--format", "json", "--no-preprocess", "seven.raw"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stdout.contains("\"ood_score\":null"), plain.stdout)
+        let refused = try run(["classify", "--model", "plain.mnqi", "--ood-threshold", "0", "seven.raw"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("no out-of-distribution score"), refused.stderr)
+    }
+
     func testNoPreprocessNeeds28x28() throws {
         try write("big.pgm", Array("P5 30 30 255\n".utf8) + [UInt8](repeating: 9, count: 900))
         let result = try run(["classify", "--model", Self.modelPath, "--no-preprocess", "--format", "csv", "big.pgm"])
