@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 /** Version of this header and library: "MAJOR.MINOR.PATCH". mnistq_version() returns the library's. */
-#define MNISTQ_VERSION "0.3.0"
+#define MNISTQ_VERSION "0.4.0"
 
 /** Pixels per image: 28 × 28 uint8, row-major, 0 = background (a light digit on a dark ground, as in MNIST). */
 #define MNISTQ_PIXEL_COUNT 784
@@ -63,7 +63,8 @@ typedef enum mnistq_status {
     MNISTQ_ERROR_NOT_IN_PLACE = 15,       /* a packed .mnq8 given to mnistq_model_init: convert it with mnistq_unpack */
     MNISTQ_ERROR_BUFFER_TOO_SMALL = 16,   /* an arena or output buffer smaller than required */
     MNISTQ_ERROR_NOT_LOADED = 17,         /* the model was never initialised, or its initialisation failed */
-    MNISTQ_ERROR_OUT_OF_MEMORY = 18       /* mnistq_unpack could not allocate its temporary buffer */
+    MNISTQ_ERROR_OUT_OF_MEMORY = 18,      /* mnistq_unpack could not allocate its temporary buffer */
+    MNISTQ_ERROR_NO_OOD = 19              /* the model has no out-of-distribution section (quantized before 0.4.0) */
 } mnistq_status;
 
 /** A loaded model: caller-owned storage (stack, static or heap), filled by mnistq_model_init. Treat as opaque.
@@ -72,7 +73,7 @@ typedef struct mnistq_model {
     uint64_t opaque[4];
 } mnistq_model;
 
-/** The library's version string, e.g. "0.3.0" (static storage). */
+/** The library's version string, e.g. "0.4.0" (static storage). */
 const char *mnistq_version(void);
 
 /** One line of English for a status code, ending with a hint (static storage; unknown codes get a generic line). */
@@ -115,6 +116,28 @@ float mnistq_score_scale(const mnistq_model *model);
 /** Which kernels this model's classify calls run on this CPU: "avx512-vnni", "armv7em-dsp" or "portable-c"
  *  (static storage); "none" when the model is not loaded. All give identical scores. */
 const char *mnistq_kernel_name(const mnistq_model *model);
+
+/* "Not a digit": the out-of-distribution (OOD) score. Models quantized since 0.4.0 carry its calibration (flag bit 1
+ * of the format). The score is an int32 computed with integers only from fc2's features and the top score, identical
+ * on every CPU and build; higher means less like the training digits, and an image whose score exceeds the model's
+ * threshold is "not a digit" (report it as unsure). */
+
+/** 1 when the loaded model carries the out-of-distribution section, else 0 (also for a model not loaded). */
+int mnistq_has_ood_score(const mnistq_model *model);
+
+/** The defaults the model stores: the OOD threshold (scores above it are out of distribution) and the softmax
+ *  confidence below which `mnistq classify` reports unsure. Either pointer may be NULL. MNISTQ_ERROR_NO_OOD when the
+ *  model has no section. */
+int mnistq_ood_defaults(const mnistq_model *model, int32_t *threshold, float *min_confidence);
+
+/** mnistq_classify, plus the image's OOD score into *ood_score (required). Allocation-free; MNISTQ_ERROR_NO_OOD when
+ *  the model has no section. */
+int mnistq_classify_ood(const mnistq_model *model, const uint8_t *pixels, void *arena, size_t arena_size,
+                        int32_t *scores, int *digit, int32_t *ood_score);
+
+/** mnistq_classify_batch, plus `count` OOD scores into ood_scores (required). */
+int mnistq_classify_batch_ood(const mnistq_model *model, const uint8_t *pixels, size_t count, void *arena,
+                              size_t arena_size, int32_t *scores, uint8_t *digits, int32_t *ood_scores);
 
 #ifdef __cplusplus
 }

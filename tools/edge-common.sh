@@ -69,13 +69,16 @@ edge_mnistq_binary() {
 }
 
 # The native runtime's results for FILE (raw or IDX, no preprocessing, one job), one line per image in the C sample's
-# format: `name digit s0 … s9`. Rows that are not "ok" are dropped, so a count check catches them.
+# format: `name digit s0 … s9`, then the out-of-distribution score when the model has one. Rows that are not "ok" or
+# "unsure" (errors) are dropped, so a count check catches them.
 #   native_score_lines MNISTQ MODEL FILE
 native_score_lines() {
   "$1" classify "$3" --model "$2" --no-preprocess --format json --jobs 1 --no-progress 2>/dev/null |
-    awk '/"status":"ok"/ {
+    awk '/"status":"(ok|unsure)"/ {
       match($0, /"path":"[^"]*"/); path = substr($0, RSTART + 8, RLENGTH - 9)
       match($0, /"digit":-?[0-9]+/); digit = substr($0, RSTART + 8, RLENGTH - 8)
       match($0, /"scores":\[[^]]*\]/); scores = substr($0, RSTART + 10, RLENGTH - 11); gsub(/,/, " ", scores)
-      print path, digit, scores }'
+      ood = ""
+      if (match($0, /"ood_score":-?[0-9]+/)) ood = " " substr($0, RSTART + 12, RLENGTH - 12)
+      print path, digit, scores ood }'
 }

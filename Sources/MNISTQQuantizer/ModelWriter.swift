@@ -30,9 +30,11 @@ public enum Int8ModelWriter {
         return Array(output[0..<Int(stream.total_out)])
     }
 
-    /// The complete model file for `layers` (the runtime's format: header, deflated payload, CRC-32).
-    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) throws -> [UInt8] {
-        try ModelFile.encode(layers: layers, metadata: metadata, deflate: deflate)
+    /// The complete model file for `layers` (the runtime's format: header, deflated payload, CRC-32), with the
+    /// out-of-distribution section when `outOfDistribution` is given.
+    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+                              outOfDistribution: OutOfDistributionCalibration? = nil) throws -> [UInt8] {
+        try ModelFile.encode(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution, deflate: deflate)
     }
 }
 
@@ -41,6 +43,8 @@ public struct QuantizationOutcome: Sendable {
     public var network: QuantizedNetwork
     public var layers: [QuantizedLayer] { network.layers }
     public var report: FidelityReport
+    /// The out-of-distribution score's calibration stored in the file.
+    public var outOfDistribution: OutOfDistributionCalibration
     /// The bytes written to the output path.
     public var fileBytes: [UInt8]
 }
@@ -78,7 +82,7 @@ public enum QuantizationJob {
         let (network, report) = try measure(parameters: parameters, training: training, test: test, options: options,
                                             progress: progress)
         if let failure = check(report, maxDropPP: maxDropPP) { throw failure }
-        return try write(network: network, report: report, test: test, options: options, outputPath: outputPath,
+        return try write(network: network, report: report, training: training, test: test, options: options, outputPath: outputPath,
                          sourceDescription: sourceDescription, progress: progress)
     }
 
@@ -100,20 +104,25 @@ public enum QuantizationJob {
     }
 
     /// The second half of `run`: writes the model file atomically and loads it back to verify it.
-    public static func write(network: QuantizedNetwork, report: FidelityReport, test: MNISTSplit, options: QuantizationOptions,
+    public static func write(network: QuantizedNetwork, report: FidelityReport, training: MNISTSplit, test: MNISTSplit,
+                             options: QuantizationOptions,
                              outputPath: String, sourceDescription: String,
                              progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
         let layers = network.layers
-        let metadata = self.metadata(options: options, report: report, source: sourceDescription)
-        let bytes = try Int8ModelWriter.encode(layers: layers, metadata: metadata)
+        let outOfDistribution = try OutOfDistributionCalibrator.calibrate(layers: layers, images: training.images.pixels,
+                                                                          progress: progress)
+        var metadata = self.metadata(options: options, report: report, source: sourceDescription)
+        metadata.append(("ood-calibration", "\(training.count) training images, \(OutOfDistributionCalibrator.trainingUnsureFraction * 100)% unsure"))
+        let bytes = try Int8ModelWriter.encode(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
         try AtomicFile.write(bytes, to: outputPath)
         do {
-            try verifyWrittenFile(path: outputPath, expected: report.int8Predictions, test: test, progress: progress)
+            try verifyWrittenFile(path: outputPath, expected: report.int8Predictions, outOfDistribution: outOfDistribution,
+                                  test: test, progress: progress)
         } catch {
             try? FileManager.default.removeItem(atPath: outputPath)
             throw error
         }
-        return QuantizationOutcome(network: network, report: report, fileBytes: bytes)
+        return QuantizationOutcome(network: network, report: report, outOfDistribution: outOfDistribution, fileBytes: bytes)
     }
 
     /// Metadata stored in the file: how it was made and how well it did (deterministic: no dates, no hosts).
@@ -133,14 +142,19 @@ public enum QuantizationJob {
          ("agreement", String(format: "%.4f", report.agreement))]
     }
 
-    /// Loads `path` with the runtime and compares its predictions with `expected` on every test image.
-    static func verifyWrittenFile(path: String, expected: [UInt8], test: MNISTSplit, progress: QuantizationProgress?) throws {
+    /// Loads `path` with the runtime and compares its predictions with `expected` on every test image, and its
+    /// out-of-distribution calibration with `outOfDistribution`.
+    static func verifyWrittenFile(path: String, expected: [UInt8], outOfDistribution: OutOfDistributionCalibration,
+                                  test: MNISTSplit, progress: QuantizationProgress?) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw QuantizationJobError.loadBackFailed(path: path, detail: "cannot read it")
         }
         let model: Model
         do { model = try Model(bytes: [UInt8](data)) } catch {
             throw QuantizationJobError.loadBackFailed(path: path, detail: "\(error)")
+        }
+        if model.outOfDistributionCalibration != outOfDistribution {
+            throw QuantizationJobError.loadBackFailed(path: path, detail: "its out-of-distribution section differs from the one written")
         }
         let scratch = InferenceScratch(for: model)
         var differing = 0, first = -1

@@ -1,13 +1,13 @@
 // The C API declared in include/mnistq.h, exported with @c: in-place models in caller memory, no allocation.
 
 /// The library version mnistq_version() returns (and include/mnistq.h's MNISTQ_VERSION).
-let cLibraryVersion: StaticString = "0.3.0"
+let cLibraryVersion: StaticString = "0.4.0"
 
 /// Status codes of include/mnistq.h (`mnistq_status`): stable numbers.
 enum CStatus: Int32 {
     case ok = 0, argument, fileTooShort, badMagic, unsupportedVersion, unknownFlags, badHeader, truncated,
          trailingBytes, crcMismatch, badPayload, badLayer, valueOutOfRange, badMetadata, misaligned, notInPlace,
-         bufferTooSmall, notLoaded, outOfMemory
+         bufferTooSmall, notLoaded, outOfMemory, noOutOfDistribution
 
     init(_ error: ModelError) {
         switch error {
@@ -21,7 +21,8 @@ enum CStatus: Int32 {
         case .crcMismatch: self = .crcMismatch
         case .inflate, .payloadTruncated, .payloadTrailingBytes, .inPlaceLayoutMismatch, .nonZeroPadding: self = .badPayload
         case .wrongLayerCount, .wrongLayerKind, .wrongLayerShape, .executorRejected: self = .badLayer
-        case .multiplierOutOfRange, .shiftOutOfRange, .weightOutOfRange, .biasOutOfRange, .invalidScale: self = .valueOutOfRange
+        case .multiplierOutOfRange, .shiftOutOfRange, .weightOutOfRange, .biasOutOfRange, .invalidScale, .badOutOfDistributionSection:
+            self = .valueOutOfRange
         case .badMetadata: self = .badMetadata
         case .misaligned: self = .misaligned
         case .notInPlace: self = .notInPlace
@@ -50,6 +51,7 @@ enum CStatus: Int32 {
         case .bufferTooSmall: return "an arena or output buffer is smaller than required; see mnistq_arena_size and mnistq_unpacked_size"
         case .notLoaded: return "the model is not loaded; call mnistq_model_init and check its status first"
         case .outOfMemory: return "mnistq_unpack could not allocate its temporary buffer"
+        case .noOutOfDistribution: return "the model has no out-of-distribution section; quantize it with a newer `mnistq quantize` to get the score"
         }
     }
 }
@@ -228,11 +230,62 @@ public func mnistq_unpack(_ file: UnsafeRawPointer?, _ length: Int, _ out: Unsaf
         }
         if capacity < InPlaceImage.imageLength(ofPacked: header) { return CStatus.bufferTooSmall.rawValue }
         let decoded = try ModelFile.decode(bytes.uint8Buffer())
-        let image = try InPlaceImage.encode(layers: decoded.1, metadata: decoded.2)
+        let image = try InPlaceImage.encode(layers: decoded.1, metadata: decoded.2, outOfDistribution: decoded.3)
         if capacity < image.count { return CStatus.bufferTooSmall.rawValue }
         image.withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         return CStatus.ok.rawValue
     } catch {
         return CStatus(error).rawValue
     }
+}
+
+@c(mnistq_has_ood_score)
+public func mnistq_has_ood_score(_ handle: UnsafeRawPointer?) -> Int32 {
+    CModelHandle.model(at: handle)?.hasOutOfDistributionScore == true ? 1 : 0
+}
+
+@c(mnistq_ood_defaults)
+public func mnistq_ood_defaults(_ handle: UnsafeRawPointer?, _ threshold: UnsafeMutablePointer<Int32>?,
+                                _ minimumConfidence: UnsafeMutablePointer<Float>?) -> Int32 {
+    guard let handle else { return CStatus.argument.rawValue }
+    guard let model = CModelHandle.model(at: handle) else { return CStatus.notLoaded.rawValue }
+    guard let section = model.outOfDistributionSection else { return CStatus.noOutOfDistribution.rawValue }
+    let bytes = UnsafeRawBufferPointer(start: section, count: OutOfDistributionLayout.byteCount)
+    threshold?.pointee = Int32(bitPattern: bytes.loadLittleEndian(UInt32.self, at: OutOfDistributionLayout.threshold))
+    minimumConfidence?.pointee = Float(bitPattern: bytes.loadLittleEndian(UInt32.self, at: OutOfDistributionLayout.minimumConfidence))
+    return CStatus.ok.rawValue
+}
+
+@c(mnistq_classify_ood)
+public func mnistq_classify_ood(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ arena: UnsafeMutableRawPointer?,
+                                _ arenaSize: Int, _ scores: UnsafeMutablePointer<Int32>?, _ digit: UnsafeMutablePointer<Int32>?,
+                                _ oodScore: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let handle else { return CStatus.argument.rawValue }
+    guard let model = CModelHandle.model(at: handle) else { return CStatus.notLoaded.rawValue }
+    guard let pixels, let arena, let scores, let oodScore else { return CStatus.argument.rawValue }
+    if !model.hasOutOfDistributionScore { return CStatus.noOutOfDistribution.rawValue }
+    if arenaSize < InPlaceModel.arenaByteCount { return CStatus.bufferTooSmall.rawValue }
+    model.classify(pixels: pixels, arena: arena, scores: scores, outOfDistributionScore: oodScore)
+    if let digit { digit.pointee = Int32(Classification.indexOfHighest(UnsafeBufferPointer(start: scores, count: 10))) }
+    return CStatus.ok.rawValue
+}
+
+@c(mnistq_classify_batch_ood)
+public func mnistq_classify_batch_ood(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ count: Int,
+                                      _ arena: UnsafeMutableRawPointer?, _ arenaSize: Int, _ scores: UnsafeMutablePointer<Int32>?,
+                                      _ digits: UnsafeMutablePointer<UInt8>?, _ oodScores: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let handle else { return CStatus.argument.rawValue }
+    guard let model = CModelHandle.model(at: handle) else { return CStatus.notLoaded.rawValue }
+    guard count >= 0, count <= Int.max / Model.pixelCount else { return CStatus.argument.rawValue }
+    if !model.hasOutOfDistributionScore { return CStatus.noOutOfDistribution.rawValue }
+    if count == 0 { return CStatus.ok.rawValue }
+    guard let pixels, let arena, let scores, let oodScores else { return CStatus.argument.rawValue }
+    if arenaSize < InPlaceModel.arenaByteCount { return CStatus.bufferTooSmall.rawValue }
+    model.classify(batch: pixels, count: count, arena: arena, scores: scores, outOfDistributionScores: oodScores)
+    if let digits {
+        for image in 0..<count {
+            digits[image] = UInt8(Classification.indexOfHighest(UnsafeBufferPointer(start: scores + image * Model.classCount, count: 10)))
+        }
+    }
+    return CStatus.ok.rawValue
 }

@@ -79,8 +79,16 @@ public enum InPlaceImage {
     static func outputScaleOffset(of index: Int) -> Int { inputScaleOffset(of: index) + 4 }
     static func weightScalesOffset(of index: Int) -> Int { inputScaleOffset(of: index) + 8 }
 
-    /// Offset of the metadata: after the last constants block.
+    /// Offset of the metadata in an image without the out-of-distribution section: after the last constants block.
     public static var metadataOffset: Int { aligned(constantsOffset(of: 4) + constantsByteCount(of: 4)) }
+
+    /// Offset of the out-of-distribution section (flag bit 1): where the metadata starts in an image without it.
+    public static var outOfDistributionOffset: Int { metadataOffset }
+
+    /// Offset of the metadata: after the out-of-distribution section when the image has one.
+    public static func metadataStart(hasOutOfDistribution: Bool) -> Int {
+        hasOutOfDistribution ? aligned(outOfDistributionOffset + OutOfDistributionLayout.byteCount) : metadataOffset
+    }
 
     /// Where weight `tap` (ky·5 + kx) of output channel `o` and input channel `i` of conv layer `index` is stored.
     /// conv1: `[ky][kx / 4][o][kx % 4]`; conv2: `[ky][kx][i / 4][o][i % 4]` (the quads a 4-way u8×s8 dot product or
@@ -101,25 +109,31 @@ public enum InPlaceImage {
     /// metadata bytes as the packed payload's, the CRC-32. From the header alone, so a caller can size the buffer
     /// before anything is inflated.
     public static func imageLength(ofPacked header: ModelHeader) -> Int {
+        let ood = header.hasOutOfDistributionSection
         let layerRecords = 4 + ModelFormat.network.reduce(0) {
             $0 + ModelFormat.layerRecordHeaderLength + 13 * $1.outputCount + $1.weightCount
-        }
-        return metadataOffset + max(4, Int(header.payloadLength) - layerRecords) + ModelFormat.trailerLength
+        } + (ood ? OutOfDistributionLayout.byteCount : 0)
+        return metadataStart(hasOutOfDistribution: ood) + max(4, Int(header.payloadLength) - layerRecords) + ModelFormat.trailerLength
     }
 
     // MARK: - Writer
 
-    /// The in-place image of `layers` and `metadata`: what `mnistq export --flash` writes.
+    /// The in-place image of `layers`, `metadata` and the out-of-distribution calibration if any: what
+    /// `mnistq export --flash` writes.
     ///
-    /// - Throws: ``ModelError`` when the layers or metadata would be rejected by the loader.
-    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) throws(ModelError) -> [UInt8] {
+    /// - Throws: ``ModelError`` when the layers, metadata or calibration would be rejected by the loader.
+    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+                              outOfDistribution: OutOfDistributionCalibration? = nil) throws(ModelError) -> [UInt8] {
         try ModelFile.validate(layers: layers)
         try ModelFile.validate(metadata: metadata)
-        return try encodeChecked(layers: layers, metadata: metadata)
+        try outOfDistribution?.validate()
+        return try encodeChecked(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
     }
 
-    /// ``encode(layers:metadata:)`` for layers and metadata the loader has just checked (``Model``'s way in).
-    static func encodeChecked(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) throws(ModelError) -> [UInt8] {
+    /// ``encode(layers:metadata:outOfDistribution:)`` for values the loader has just checked (``Model``'s way in).
+    static func encodeChecked(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+                              outOfDistribution: OutOfDistributionCalibration? = nil) throws(ModelError) -> [UInt8] {
+        let metadataOffset = self.metadataStart(hasOutOfDistribution: outOfDistribution != nil)
         var metadataBytes = [UInt8]()
         metadataBytes.appendLittleEndian(UInt32(metadata.count))
         for (key, value) in metadata {
@@ -138,7 +152,7 @@ public enum InPlaceImage {
             }
             for (index, byte) in ModelFormat.magic.enumerated() { out[index] = byte }
             put(ModelFormat.currentVersion, at: ModelFormat.Offset.version)
-            put(ModelFormat.inPlaceFlag, at: ModelFormat.Offset.flags)
+            put(ModelFormat.inPlaceFlag | (outOfDistribution == nil ? 0 : ModelFormat.outOfDistributionFlag), at: ModelFormat.Offset.flags)
             put(UInt32(ModelFormat.inPlaceHeaderLength), at: ModelFormat.Offset.headerLength)
             put(UInt32(payloadLength), at: ModelFormat.Offset.payloadLength)
             put(UInt32(payloadLength), at: ModelFormat.Offset.compressedLength)
@@ -165,6 +179,9 @@ public enum InPlaceImage {
                 }
                 put(layer.inputScale.bitPattern, at: inputScaleOffset(of: index))
                 put(layer.outputScale.bitPattern, at: outputScaleOffset(of: index))
+            }
+            if let outOfDistribution {
+                for (i, byte) in outOfDistribution.encoded().enumerated() { out[outOfDistributionOffset + i] = byte }
             }
             for (i, byte) in metadataBytes.enumerated() { out[metadataOffset + i] = byte }
             let crc = CRC32.checksum(UnsafeBufferPointer(start: out.baseAddress!.assumingMemoryBound(to: UInt8.self), count: payloadEnd))
@@ -193,6 +210,8 @@ public enum InPlaceImage {
     /// The checks after the header's (the CRC-32 has matched).
     static func validateBody(_ image: UnsafeRawBufferPointer, header: ModelHeader) throws(ModelError) {
         let payloadEnd = ModelFormat.inPlaceHeaderLength + Int(header.payloadLength)
+        let hasOutOfDistribution = header.hasOutOfDistributionSection
+        let metadataOffset = self.metadataStart(hasOutOfDistribution: hasOutOfDistribution)
         // The fixed sections must fit before the metadata count can be read.
         if payloadEnd < metadataOffset + 4 {
             throw .inPlaceLayoutMismatch(found: Int(header.payloadLength), expected: metadataOffset + 4 - ModelFormat.inPlaceHeaderLength)
@@ -228,12 +247,16 @@ public enum InPlaceImage {
             let constantsEnd = constantsOffset(of: index) + constantsByteCount(of: index)
             try requireZero(image, from: constantsEnd, to: aligned(constantsEnd))
         }
-        try validateMetadata(image, end: payloadEnd)
+        if hasOutOfDistribution {
+            try OutOfDistributionCalibration.validate(image.baseAddress! + outOfDistributionOffset)
+            try requireZero(image, from: outOfDistributionOffset + OutOfDistributionLayout.byteCount, to: metadataOffset)
+        }
+        try validateMetadata(image, start: metadataOffset, end: payloadEnd)
     }
 
     /// Metadata as in the packed payload, checked in place: count ≤ 256, every length inside the payload, keys
     /// non-empty, at most 256 bytes and unique (byte for byte), keys and values valid UTF-8, nothing after the last.
-    static func validateMetadata(_ image: UnsafeRawBufferPointer, end: Int) throws(ModelError) {
+    static func validateMetadata(_ image: UnsafeRawBufferPointer, start metadataOffset: Int, end: Int) throws(ModelError) {
         var position = metadataOffset
         let count = Int(image.loadLittleEndian(UInt32.self, at: position))
         position += 4
@@ -326,13 +349,17 @@ public enum InPlaceImage {
 
     /// The layers and metadata of a checked in-place image, in the packed format's terms (PyTorch weight order):
     /// `Model(bytes:)` reads in-place images with it, and `mnistq export` proves its output round-trips.
-    static func decode(_ image: UnsafeRawBufferPointer, header: ModelHeader) throws(ModelError) -> ([QuantizedLayer], [(key: String, value: String)]) {
+    static func decode(_ image: UnsafeRawBufferPointer, header: ModelHeader) throws(ModelError)
+        -> ([QuantizedLayer], [(key: String, value: String)], OutOfDistributionCalibration?) {
         try validateBody(image, header: header)
         return read(image)
     }
 
-    /// The layers and metadata of an image that has passed ``validate(_:)``, read without checking again.
-    static func read(_ image: UnsafeRawBufferPointer) -> ([QuantizedLayer], [(key: String, value: String)]) {
+    /// The layers, metadata and out-of-distribution calibration (nil without flag bit 1) of an image that has passed
+    /// ``validate(_:)``, read without checking again.
+    static func read(_ image: UnsafeRawBufferPointer) -> ([QuantizedLayer], [(key: String, value: String)], OutOfDistributionCalibration?) {
+        let hasOutOfDistribution = ModelHeader(trusting: image).hasOutOfDistributionSection
+        let metadataOffset = self.metadataStart(hasOutOfDistribution: hasOutOfDistribution)
         var layers: [QuantizedLayer] = []
         for (index, spec) in ModelFormat.network.enumerated() {
             let weights = weightOffset(of: index)
@@ -372,7 +399,8 @@ public enum InPlaceImage {
             }
             metadata.append((fields[0], fields[1]))
         }
-        return (layers, metadata)
+        let outOfDistribution = hasOutOfDistribution ? OutOfDistributionCalibration.read(image.baseAddress! + outOfDistributionOffset) : nil
+        return (layers, metadata, outOfDistribution)
     }
 }
 

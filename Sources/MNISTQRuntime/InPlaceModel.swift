@@ -116,29 +116,116 @@ public struct InPlaceModel: @unchecked Sendable {
     /// images at a time, reading their weights once per group.
     public func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                          scores: UnsafeMutablePointer<Int32>) {
+        classify(batch: pixels, count: count, arena: arena, scores: scores, outOfDistributionScores: nil)
+    }
+
+    /// ``classify(batch:count:arena:scores:)`` that also writes each image's out-of-distribution score (see
+    /// ``classify(pixels:arena:scores:outOfDistributionScore:)``) into `outOfDistributionScores` (room for `count`
+    /// Int32; nothing is written there when the model has no out-of-distribution section). Allocation-free.
+    public func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
+                         scores: UnsafeMutablePointer<Int32>, outOfDistributionScores: UnsafeMutablePointer<Int32>?) {
+        let section = outOfDistributionScores == nil ? nil : outOfDistributionSection
         if case .u8(.vnni512) = path {
-            runVNNIBatch(operands, pixels: pixels, count: count, arena: arena, scores: scores)
+            runVNNIBatch(operands, pixels: pixels, count: count, arena: arena, scores: scores,
+                         outOfDistribution: section, outOfDistributionScores: outOfDistributionScores)
             return
         }
         for image in 0..<count {
-            classify(pixels: pixels + image * Model.pixelCount, arena: arena, scores: scores + image * Model.classCount)
+            classify(pixels: pixels + image * Model.pixelCount, arena: arena, scores: scores + image * Model.classCount,
+                     outOfDistributionScore: section == nil ? nil : outOfDistributionScores! + image)
         }
     }
 
+    /// ``classify(pixels:arena:scores:)``, then the image's out-of-distribution score into `outOfDistributionScore`
+    /// when the model has the section (``hasOutOfDistributionScore``; else nothing is written there). The score is
+    /// <doc:ModelFormat#Out-of-distribution-section>'s: integers only, from fc2's features that `classify` left in
+    /// the arena and the top score, so it is the same on every kernel path. Allocation-free; it adds 84
+    /// multiply-adds to the 3 million of a classification.
+    public func classify(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>,
+                         outOfDistributionScore: UnsafeMutablePointer<Int32>?) {
+        classify(pixels: pixels, arena: arena, scores: scores)
+        guard let outOfDistributionScore, let section = outOfDistributionSection else { return }
+        outOfDistributionScore.pointee = scoreOutOfDistribution(section, base: alignedArena(arena), scores: scores)
+    }
+
+    /// ``classify(pixels:arena:scores:)``, then copies the image's penultimate features (fc2's 84 uint8 outputs, in
+    /// PyTorch order) into `features`: what the out-of-distribution score reads, for its calibration (`mnistq
+    /// quantize`) and for tools. Allocation-free.
+    public func classify(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>,
+                         penultimateFeatures features: UnsafeMutablePointer<UInt8>) {
+        classify(pixels: pixels, arena: arena, scores: scores)
+        let base = alignedArena(arena)
+        for j in 0..<OutOfDistributionLayout.featureCount { features[j] = UInt8(truncatingIfNeeded: feature(j, base: base)) }
+    }
+
+    /// Feature `j` (0..<84) of fc2's output that `classify` left in the arena at `base`, in this path's layout.
+    @inline(__always)
+    func feature(_ j: Int, base: UnsafeMutableRawPointer) -> Int32 {
+        switch path {
+        case .u8: return Int32(UnsafeRawPointer(base + VNNIArena.fc2Output).load(fromByteOffset: j, as: UInt8.self))
+        case .avx2: return Int32(UnsafeRawPointer(base + FastArena.fc2Output).assumingMemoryBound(to: Int16.self)[j])
+        case .portable:
+            // Pair order: within each group of 4, values v0 v2 v1 v3.
+            let lane = j & 3
+            return Int32(UnsafeRawPointer(base + PortableArena.fc2Output).assumingMemoryBound(to: Int16.self)[(j & ~3) | (lane == 1 ? 2 : lane == 2 ? 1 : lane)])
+        }
+    }
+
+    /// The out-of-distribution score from the fc2 features `classify` left in the arena at `base` (this path's layout).
+    func scoreOutOfDistribution(_ section: UnsafeRawPointer, base: UnsafeMutableRawPointer, scores: UnsafePointer<Int32>) -> Int32 {
+        let (digit, top) = topOfScores(scores)
+        switch path {
+        case .u8:
+            let features = UnsafeRawPointer(base + VNNIArena.fc2Output)
+            return outOfDistributionScore(section: section, digit: digit, top: top) { Int32(features.load(fromByteOffset: $0, as: UInt8.self)) }
+        case .avx2:
+            let features = UnsafeRawPointer(base + FastArena.fc2Output).assumingMemoryBound(to: Int16.self)
+            return outOfDistributionScore(section: section, digit: digit, top: top) { Int32(features[$0]) }
+        case .portable:
+            // Pair order: within each group of 4, values v0 v2 v1 v3.
+            let features = UnsafeRawPointer(base + PortableArena.fc2Output).assumingMemoryBound(to: Int16.self)
+            return outOfDistributionScore(section: section, digit: digit, top: top) {
+                let lane = $0 & 3
+                return Int32(features[($0 & ~3) | (lane == 1 ? 2 : lane == 2 ? 1 : lane)])
+            }
+        }
+    }
+
+    /// Whether the image holds the out-of-distribution section (flag bit 1), i.e. whether the score is available.
+    public var hasOutOfDistributionScore: Bool {
+        image.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.flags) & ModelFormat.outOfDistributionFlag != 0
+    }
+
+    /// The section's start in the image, or nil.
+    var outOfDistributionSection: UnsafeRawPointer? {
+        hasOutOfDistributionScore ? image.baseAddress! + InPlaceImage.outOfDistributionOffset : nil
+    }
+
+    /// The calibration the image stores (threshold, default minimum confidence, per-class constants), or nil.
+    /// Allocates its arrays; for tools and tests.
+    public var outOfDistributionCalibration: OutOfDistributionCalibration? {
+        outOfDistributionSection.map { OutOfDistributionCalibration.read($0) }
+    }
+
     /// ``classify(pixels:arena:scores:)`` with an ``InferenceScratch`` of at least ``arenaByteCount`` bytes, returning
-    /// the digit and scores (as ``Model/classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` does). Allocation-free.
+    /// the digit, scores and out-of-distribution score (as ``Model/classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` does). Allocation-free.
     public func classify(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
         precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
         precondition(scratch.byteCount >= InPlaceModel.arenaByteCount, "scratch is smaller than InPlaceModel.arenaByteCount")
         var scores = DigitScores()
-        scores.withUnsafeMutablePointer { classify(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
-        return Classification(scores: scores, scoreScale: scoreScale)
+        var outOfDistribution: Int32 = 0
+        scores.withUnsafeMutablePointer {
+            classify(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0, outOfDistributionScore: &outOfDistribution)
+        }
+        return Classification(scores: scores, scoreScale: scoreScale,
+                              outOfDistributionScore: hasOutOfDistributionScore ? outOfDistribution : nil)
     }
 
     /// The layers and metadata in the packed format's terms (PyTorch weight order). Allocates; for tools and tests.
     public func decoded() -> (layers: [QuantizedLayer], metadata: [(key: String, value: String)]) {
         // init checked these bytes (and they may not change: see Lifetime), so they are read without checking again.
-        InPlaceImage.read(image)
+        let (layers, metadata, _) = InPlaceImage.read(image)
+        return (layers, metadata)
     }
 }
 

@@ -42,25 +42,27 @@ public struct Model: @unchecked Sendable {
     /// - Throws: ``ModelError``, one case per failure, never a crash.
     public init(bytes: [UInt8]) throws(ModelError) {
         let decoded = try bytes.withUnsafeBufferPointer { (file) throws(ModelError) in try ModelFile.decode(file) }
-        try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, fileByteCount: bytes.count)
+        try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, outOfDistribution: decoded.3, fileByteCount: bytes.count)
     }
 
     /// Same as ``init(bytes:)`` for bytes the caller already holds in memory (e.g. a memory-mapped file). Nothing is
     /// borrowed: for running in place without a copy, see ``InPlaceModel``.
     public init(bytes: UnsafeBufferPointer<UInt8>) throws(ModelError) {
         let decoded = try ModelFile.decode(bytes)
-        try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, fileByteCount: bytes.count)
+        try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, outOfDistribution: decoded.3, fileByteCount: bytes.count)
     }
 
     /// ``init(bytes:)`` running the given kernels where the CPU has them (`.fastest` is what `init(bytes:)` does):
     /// for tests that prove every path on one machine.
     init(bytes: [UInt8], kernels: Int8Network.Kernels) throws(ModelError) {
         let decoded = try bytes.withUnsafeBufferPointer { (file) throws(ModelError) in try ModelFile.decode(file) }
-        try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, fileByteCount: bytes.count, kernels: kernels)
+        try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, outOfDistribution: decoded.3, fileByteCount: bytes.count,
+                      kernels: kernels)
     }
 
     private init(header: ModelHeader, layers: [QuantizedLayer], metadata: [(key: String, value: String)],
-                 fileByteCount: Int, kernels: Int8Network.Kernels = .fastest) throws(ModelError) {
+                 outOfDistribution: OutOfDistributionCalibration?, fileByteCount: Int,
+                 kernels: Int8Network.Kernels = .fastest) throws(ModelError) {
         // ModelFile.validate is stricter than the executor's own requirement; this guard only keeps a future
         // mismatch between the two from ever reaching the executor's precondition.
         if let problem = Int8Network.shapeMismatch(in: layers) {
@@ -69,13 +71,20 @@ public struct Model: @unchecked Sendable {
         self.header = header
         self.metadata = metadata
         self.fileByteCount = fileByteCount
-        storage = try ModelStorage(layers: layers, metadata: metadata, kernels: kernels)
+        storage = try ModelStorage(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution, kernels: kernels)
         executor = InPlaceModel(trusting: storage.image, path: storage.path)
     }
 
     /// The five layers, in network order (conv1, conv2, fc1, fc2, fc3), in PyTorch weight order as the packed file
     /// stores them. Read back from the model's image: allocates about 215 KB per access (for tools and tests).
     public var layers: [QuantizedLayer] { executor.decoded().layers }
+
+    /// Whether the model holds the out-of-distribution section (flag bit 1), i.e. whether `classify` results carry
+    /// ``Classification/outOfDistributionScore``.
+    public var hasOutOfDistributionScore: Bool { executor.hasOutOfDistributionScore }
+    /// The out-of-distribution calibration (threshold, default minimum confidence, per-class constants), or nil.
+    /// Allocates its arrays.
+    public var outOfDistributionCalibration: OutOfDistributionCalibration? { executor.outOfDistributionCalibration }
 
     /// The format version of the file (see ``ModelFormat/supportedVersions``).
     public var formatVersion: Int { Int(header.version) }
@@ -90,7 +99,9 @@ public struct Model: @unchecked Sendable {
 
     /// Bytes of working memory per thread (what ``InferenceScratch`` allocates): the int8 executor's arena
     /// (activations), then room for the scores of ``batchChunk`` images that `classifyBatch` stages there.
-    public var arenaByteCount: Int { scoreStagingOffset + Model.batchChunk * Model.classCount * MemoryLayout<Int32>.size }
+    public var arenaByteCount: Int { outOfDistributionStagingOffset + Model.batchChunk * MemoryLayout<Int32>.size }
+    /// Where batch out-of-distribution scores are staged: after the batch scores.
+    var outOfDistributionStagingOffset: Int { scoreStagingOffset + Model.batchChunk * Model.classCount * MemoryLayout<Int32>.size }
     /// Where batch scores are staged in the scratch: after the executor's arena, rounded up to 64 bytes.
     var scoreStagingOffset: Int { (executor.pathArenaByteCount + 63) & ~63 }
     /// Images per call into the executor's batch entry point inside `classifyBatch`.
@@ -117,8 +128,12 @@ public struct Model: @unchecked Sendable {
         precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
         precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
         var scores = DigitScores()
-        scores.withUnsafeMutablePointer { executor.classify(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
-        return Classification(scores: scores, scoreScale: scoreScale)
+        var outOfDistribution: Int32 = 0
+        scores.withUnsafeMutablePointer {
+            executor.classify(pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0, outOfDistributionScore: &outOfDistribution)
+        }
+        return Classification(scores: scores, scoreScale: scoreScale,
+                              outOfDistributionScore: hasOutOfDistributionScore ? outOfDistribution : nil)
     }
 
     /// Convenience overload of ``classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)``; allocation-free too.
@@ -134,8 +149,18 @@ public struct Model: @unchecked Sendable {
         precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
         var scores = DigitScores()
         let layers = self.layers
-        scores.withUnsafeMutablePointer { Int8Network.runReference(layers: layers, pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0) }
-        return Classification(scores: scores, scoreScale: scoreScale)
+        var outOfDistribution: Int32?
+        scores.withUnsafeMutablePointer {
+            Int8Network.runReference(layers: layers, pixels: pixels.baseAddress!, arena: scratch.arena, scores: $0)
+            if let section = executor.outOfDistributionSection {
+                let (digit, top) = topOfScores($0)
+                let features = UnsafeRawPointer(alignedArena(scratch.arena) + ReferenceArena.fc2Output)
+                outOfDistribution = outOfDistributionScore(section: section, digit: digit, top: top) {
+                    Int32(features.load(fromByteOffset: $0, as: UInt8.self))
+                }
+            }
+        }
+        return Classification(scores: scores, scoreScale: scoreScale, outOfDistributionScore: outOfDistribution)
     }
 
     /// Classifies `pixels.count / 784` images stored back to back, writing one result per image into `results`.
@@ -154,14 +179,17 @@ public struct Model: @unchecked Sendable {
         guard imageCount > 0 else { return }
         // The executor's batch entry point, in chunks whose scores are staged in the scratch (no heap allocation).
         let scores = (scratch.arena + scoreStagingOffset).bindMemory(to: Int32.self, capacity: Model.batchChunk * Model.classCount)
+        let hasOutOfDistribution = hasOutOfDistributionScore
+        let outOfDistribution = (scratch.arena + outOfDistributionStagingOffset).bindMemory(to: Int32.self, capacity: Model.batchChunk)
         var start = 0
         while start < imageCount {
             let count = min(Model.batchChunk, imageCount - start)
             executor.classify(batch: pixels.baseAddress! + start * Model.pixelCount, count: count, arena: scratch.arena,
-                              scores: scores)
+                              scores: scores, outOfDistributionScores: hasOutOfDistribution ? outOfDistribution : nil)
             for image in 0..<count {
                 let row = UnsafeBufferPointer(start: scores + image * Model.classCount, count: Model.classCount)
-                results[start + image] = Classification(scores: DigitScores(row), scoreScale: scoreScale)
+                results[start + image] = Classification(scores: DigitScores(row), scoreScale: scoreScale,
+                                                        outOfDistributionScore: hasOutOfDistribution ? outOfDistribution[image] : nil)
             }
             start += count
         }
@@ -184,8 +212,9 @@ final class ModelStorage {
     let path: ImageKernelPath
     private let allocation: UnsafeMutableRawBufferPointer
 
-    init(layers: [QuantizedLayer], metadata: [(key: String, value: String)], kernels: Int8Network.Kernels) throws(ModelError) {
-        let bytes = try InPlaceImage.encodeChecked(layers: layers, metadata: metadata)
+    init(layers: [QuantizedLayer], metadata: [(key: String, value: String)], outOfDistribution: OutOfDistributionCalibration?,
+         kernels: Int8Network.Kernels) throws(ModelError) {
+        let bytes = try InPlaceImage.encodeChecked(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
         // The fastest path the request allows: a u8 family (VNNI, NEON), then AVX2, then the portable kernels.
         let family = kernels == .fastest ? U8KernelFamily.fastestAvailable : nil
         let hasAVX2 = family == nil && kernels != .portable && mnistq_int8_avx2_available() != 0
@@ -274,12 +303,17 @@ public struct Classification: Equatable, Sendable {
     public let scores: DigitScores
     /// Real value of one score step (fc3's output scale).
     public let scoreScale: Float
+    /// The "not a digit" score (<doc:ModelFormat#Out-of-distribution-section>): higher is less like the training
+    /// digits; above ``OutOfDistributionCalibration/threshold`` the image is out of distribution. Integer, the same on
+    /// every CPU. Nil when the model has no out-of-distribution section.
+    public let outOfDistributionScore: Int32?
 
     /// Builds a result from scores; the digit is their argmax, ties going to the lower digit.
-    public init(scores: DigitScores, scoreScale: Float) {
+    public init(scores: DigitScores, scoreScale: Float, outOfDistributionScore: Int32? = nil) {
         self.digit = Classification.indexOfHighest(scores)
         self.scores = scores
         self.scoreScale = scoreScale
+        self.outOfDistributionScore = outOfDistributionScore
     }
 
     /// Position of the highest of `values` (0 for the first), the lowest such position on a tie: the rule `digit`

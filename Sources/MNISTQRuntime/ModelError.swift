@@ -61,6 +61,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case misaligned(address: UInt, alignment: Int)
     /// A packed (zlib) file was given where an in-place image is required.
     case notInPlace
+    /// The out-of-distribution section (flag bit 1) holds a value outside its range (`reason` gives the range).
+    case badOutOfDistributionSection(field: String, reason: String)
 
     /// Field, value found, value expected, and a hint (without the file name: callers that read files prefix it).
     public var description: String {
@@ -119,6 +121,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
             return "byte \(offset) is \(found), expected 0 (padding of the in-place layout); \(corrupt)"
         case let .misaligned(address, alignment):
             return "in-place image starts at address 0x\(hex(address)), expected a multiple of \(alignment); place it in aligned memory (e.g. `__attribute__((aligned(\(alignment))))`, posix_memalign, or a memory map)"
+        case let .badOutOfDistributionSection(field, reason):
+            return "out-of-distribution section: \(field) \(reason); \(corrupt)"
         case .notInPlace:
             return "this is a packed .mnq8 model (zlib); an in-place image is needed here: convert it with `mnistq export --flash MODEL.mnq8 MODEL.mnqi`, or load it with Model(bytes:) / mnistq_unpack"
         }

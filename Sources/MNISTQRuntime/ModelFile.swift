@@ -13,14 +13,18 @@ public enum ModelFile {
     ///     ``ModelFormat/maximumKeyLength`` UTF-8 bytes; at most ``ModelFormat/maximumMetadataCount`` entries.
     ///   - deflate: compresses the payload into a **zlib stream** (RFC 1950: 2-byte header, deflate data,
     ///     Adler-32), e.g. zlib's `compress2` or `deflateInit2` with windowBits 15. Not raw deflate, not gzip.
+    ///   - outOfDistribution: the calibration of the "not a digit" score, or nil for a file without it (flag bit 1
+    ///     clear, readable by every runtime since version 1).
     /// - Returns: header + compressed payload + CRC-32. Deterministic for a deterministic `deflate`.
-    /// - Throws: ``ModelError`` when the layers or metadata would be rejected by the loader, or whatever
+    /// - Throws: ``ModelError`` when the layers, metadata or calibration would be rejected by the loader, or whatever
     ///   `deflate` throws.
     public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+                              outOfDistribution: OutOfDistributionCalibration? = nil,
                               deflate: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
         try validate(layers: layers)
         try validate(metadata: metadata)
-        let payload = encodePayload(layers: layers, metadata: metadata)
+        try outOfDistribution?.validate()
+        let payload = encodePayload(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
         if payload.count > ModelFormat.maximumPayloadLength {
             throw ModelError.payloadTooLarge(declared: UInt32(clamping: payload.count), limit: ModelFormat.maximumPayloadLength)
         }
@@ -29,7 +33,7 @@ public enum ModelFile {
         file.reserveCapacity(ModelFormat.headerLength + compressed.count + ModelFormat.trailerLength)
         file += ModelFormat.magic
         file.appendLittleEndian(ModelFormat.currentVersion)
-        file.appendLittleEndian(UInt16(0))  // flags
+        file.appendLittleEndian(outOfDistribution == nil ? UInt16(0) : ModelFormat.outOfDistributionFlag)  // flags
         file.appendLittleEndian(UInt32(ModelFormat.headerLength))
         file.appendLittleEndian(UInt32(payload.count))
         file.appendLittleEndian(UInt32(clamping: compressed.count))
@@ -39,8 +43,10 @@ public enum ModelFile {
     }
     #endif
 
-    /// The uncompressed payload: the layer records, then the metadata (see <doc:ModelFormat>).
-    static func encodePayload(layers: [QuantizedLayer], metadata: [(key: String, value: String)]) -> [UInt8] {
+    /// The uncompressed payload: the layer records, the out-of-distribution section if any, then the metadata (see
+    /// <doc:ModelFormat>).
+    static func encodePayload(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+                              outOfDistribution: OutOfDistributionCalibration?) -> [UInt8] {
         var out = [UInt8]()
         out.appendLittleEndian(UInt32(layers.count))
         for layer in layers {
@@ -57,6 +63,7 @@ public enum ModelFile {
             for value in layer.weightScales { out.appendLittleEndian(value.bitPattern) }
             for value in layer.weights { out.append(UInt8(bitPattern: value)) }
         }
+        if let outOfDistribution { out += outOfDistribution.encoded() }
         out.appendLittleEndian(UInt32(metadata.count))
         for (key, value) in metadata {
             out.appendLittleEndian(UInt32(key.utf8.count)); out += key.utf8
@@ -66,11 +73,12 @@ public enum ModelFile {
     }
 
     /// Decodes and checks a whole file. Every field is bounded before it sizes anything.
-    static func decode(_ file: UnsafeBufferPointer<UInt8>) throws(ModelError) -> (ModelHeader, [QuantizedLayer], [(key: String, value: String)]) {
+    static func decode(_ file: UnsafeBufferPointer<UInt8>) throws(ModelError)
+        -> (ModelHeader, [QuantizedLayer], [(key: String, value: String)], OutOfDistributionCalibration?) {
         let header = try ModelHeader(file)
         if header.isInPlace {
-            let (layers, metadata) = try InPlaceImage.decode(UnsafeRawBufferPointer(file), header: header)
-            return (header, layers, metadata)
+            let (layers, metadata, outOfDistribution) = try InPlaceImage.decode(UnsafeRawBufferPointer(file), header: header)
+            return (header, layers, metadata, outOfDistribution)
         }
         let compressedStart = ModelFormat.headerLength
         let compressedEnd = compressedStart + Int(header.compressedLength)
@@ -83,10 +91,20 @@ public enum ModelFile {
         }
         var reader = ByteReader(payload)
         let layers = try decodeLayers(&reader)
+        var outOfDistribution: OutOfDistributionCalibration?
+        if header.hasOutOfDistributionSection {
+            guard reader.remaining >= OutOfDistributionLayout.byteCount else { throw .payloadTruncated(field: "out-of-distribution section") }
+            let position = reader.position
+            if let problem = reader.bytes.withUnsafeBytes({ OutOfDistributionCalibration.problem(at: $0.baseAddress! + position) }) {
+                throw problem
+            }
+            outOfDistribution = reader.bytes.withUnsafeBytes { OutOfDistributionCalibration.read($0.baseAddress! + position) }
+            reader.position += OutOfDistributionLayout.byteCount
+        }
         let metadata = try decodeMetadata(&reader)
         if reader.remaining > 0 { throw .payloadTrailingBytes(count: reader.remaining) }
         try validate(layers: layers)
-        return (header, layers, metadata)
+        return (header, layers, metadata, outOfDistribution)
     }
 
     static func decodeLayers(_ reader: inout ByteReader) throws(ModelError) -> [QuantizedLayer] {
@@ -228,6 +246,8 @@ public struct ModelHeader: Sendable, Equatable {
 
     /// Whether this is an in-place image (flag bit ``ModelFormat/inPlaceFlag``) rather than a packed file.
     public var isInPlace: Bool { flags & ModelFormat.inPlaceFlag != 0 }
+    /// Whether the payload holds the out-of-distribution section (flag bit ``ModelFormat/outOfDistributionFlag``).
+    public var hasOutOfDistributionSection: Bool { flags & ModelFormat.outOfDistributionFlag != 0 }
 
     /// Checks, in order: length, magic, version, flags, header length, payload limit, total length, CRC-32.
     /// Allocation-free unless it throws (an in-place image is checked where it lies, on a microcontroller too).

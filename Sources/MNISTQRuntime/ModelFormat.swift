@@ -15,8 +15,12 @@ public enum ModelFormat {
     /// stored uncompressed in the kernels' order, 64-byte aligned sections, then the CRC-32. Without it the file is
     /// packed: a 20-byte header, a zlib stream, the CRC-32.
     public static let inPlaceFlag: UInt16 = 1
+    /// Flag bit 1: the payload holds the out-of-distribution section (<doc:ModelFormat#Out-of-distribution-section>),
+    /// the calibration of the "not a digit" score, after the layer records (packed) or the fc3 constants (in place).
+    /// Files without it load as before and have no such score.
+    public static let outOfDistributionFlag: UInt16 = 2
     /// Every flag bit this runtime knows (a set bit outside them means a feature this runtime does not know).
-    public static let knownFlags: UInt16 = inPlaceFlag
+    public static let knownFlags: UInt16 = inPlaceFlag | outOfDistributionFlag
     /// Bytes of the version-1 header of a packed file: magic, version, flags, header length, payload length,
     /// compressed length.
     public static let headerLength = 20

@@ -26,7 +26,8 @@ func runMemoryBench(_ arguments: [String]) throws {
     // The file's bytes must outlive the measurement: freed early by the optimizer, they would count against the model.
     withExtendedLifetime(packed) {}
     let kernel = model.map { "\($0.kernelName)" } ?? "?", scratch = model?.arenaByteCount ?? 0
-    let image = try InPlaceImage.encode(layers: model!.layers, metadata: model!.metadata)
+    let image = try InPlaceImage.encode(layers: model!.layers, metadata: model!.metadata,
+                                        outOfDistribution: model!.outOfDistributionCalibration)
     model = nil
 
     // In place: the image is the caller's (flash, a memory map); the loader adds nothing.

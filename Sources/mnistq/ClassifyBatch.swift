@@ -4,10 +4,25 @@ import MNISTQImage
 import MNISTQRuntime
 import MNISTQSupport
 
+/// When a classified image is reported "unsure" rather than "ok": low confidence, or out of distribution.
+struct ClassifyVerdict {
+    /// Softmax confidence of the best guess below which the image is unsure.
+    let minimumConfidence: Float
+    /// Out-of-distribution score above which the image is unsure (nil: the model has no such score).
+    let outOfDistributionThreshold: Int32?
+
+    func isUnsure(confidence: Float, outOfDistributionScore: Int32?) -> Bool {
+        if confidence < minimumConfidence { return true }
+        if let threshold = outOfDistributionThreshold, let score = outOfDistributionScore, score > threshold { return true }
+        return false
+    }
+}
+
 struct ClassifyResultRow {
     enum Outcome {
-        /// The top guesses and the ten int32 scores they come from (the scores are what other runtimes compare).
-        case success([DigitGuess], scores: DigitScores)
+        /// The top guesses and the ten int32 scores they come from (the scores are what other runtimes compare), the
+        /// out-of-distribution score (nil when the model has none) and whether the image is reported unsure.
+        case success([DigitGuess], scores: DigitScores, outOfDistributionScore: Int32?, unsure: Bool)
         case failure(String)
     }
     let path: String
@@ -93,6 +108,7 @@ final class ClassifyResultWriter: @unchecked Sendable {
     private var timing = ClassifyStageTiming()
     private(set) var errorCount = 0
     private(set) var imageCount = 0
+    private var unsureCount = 0
     private var labelled = 0
     private var correct = 0
 
@@ -104,11 +120,11 @@ final class ClassifyResultWriter: @unchecked Sendable {
         buffer.reserveCapacity(1 << 16)
         switch format {
         case .table:
-            var header = "DIGIT  CONF    "
+            var header = "DIGIT  CONF    STATUS  "
             if showLabels { header += "LABEL  " }
             header += pad("TOP-\(topK)", to: 8 * topK - 1) + "  PATH\n"
             append(header)
-        case .csv: append("path,status,digit,confidence,label,top,error\n")
+        case .csv: append("path,status,digit,confidence,label,top,error,ood_score\n")
         case .json: append("[")
         case .jsonl: break
         }
@@ -143,7 +159,7 @@ final class ClassifyResultWriter: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let classified = imageCount - errorCount
         let rate = elapsed > 0 ? Double(imageCount) / elapsed : 0
-        var text = "classified \(classified) of \(imageCount) images, \(errorCount) error\(errorCount == 1 ? "" : "s"), "
+        var text = "classified \(classified) of \(imageCount) images, \(errorCount) error\(errorCount == 1 ? "" : "s"), \(unsureCount) unsure, "
             + String(format: "%.2f s, %.0f images/s", elapsed, rate)
         if labelled > 0 {
             text += String(format: "; accuracy %d/%d = %.2f%%", correct, labelled, 100 * Double(correct) / Double(labelled))
@@ -167,38 +183,41 @@ final class ClassifyResultWriter: @unchecked Sendable {
             FileHandle.standardError.write(Data("mnistq classify: \(message)\n".utf8))
             switch format {
             case .table:
-                var line = "-      -       "
+                var line = "-      -       -       "
                 if showLabels { line += pad(row.label.map(String.init) ?? "-", to: 5) + "  " }
                 line += pad("error", to: 8 * topK - 1) + "  " + row.path + "\n"
                 append(line)
             case .csv:
-                append(csvField(row.path) + ",error,,," + (row.label.map(String.init) ?? "") + ",," + csvField(message) + "\n")
+                append(csvField(row.path) + ",error,,," + (row.label.map(String.init) ?? "") + ",," + csvField(message) + ",\n")
             case .json, .jsonl:
                 var object = separator + "{\"path\":" + jsonString(row.path) + ",\"status\":\"error\""
                 if let label = row.label { object += ",\"label\":\(label)" }
                 object += ",\"error\":" + jsonString(message) + "}"
                 append(format == .jsonl ? object + "\n" : object)
             }
-        case .success(let guesses, let scores):
+        case .success(let guesses, let scores, let outOfDistributionScore, let unsure):
             let best = guesses[0]
+            let status = unsure ? "unsure" : "ok"
+            if unsure { unsureCount += 1 }
             if let label = row.label {
                 labelled += 1
                 if label == best.digit { correct += 1 }
             }
             switch format {
             case .table:
-                var line = pad(String(best.digit), to: 5) + "  " + fixed(best.probability, 4) + "  "
+                var line = pad(String(best.digit), to: 5) + "  " + fixed(best.probability, 4) + "  " + pad(status, to: 6) + "  "
                 if showLabels { line += pad(row.label.map(String.init) ?? "-", to: 5) + "  " }
                 line += pad(guesses.map { "\($0.digit):" + fixed($0.probability, 3) }.joined(separator: " "), to: 8 * topK - 1)
                 line += "  " + row.path + "\n"
                 append(line)
             case .csv:
                 let top = guesses.map { "\($0.digit):" + fixed($0.probability, 4) }.joined(separator: ";")
-                append(csvField(row.path) + ",ok,\(best.digit)," + fixed(best.probability, 4) + ","
-                       + (row.label.map(String.init) ?? "") + "," + top + ",\n")
+                append(csvField(row.path) + ",\(status),\(best.digit)," + fixed(best.probability, 4) + ","
+                       + (row.label.map(String.init) ?? "") + "," + top + ",," + (outOfDistributionScore.map(String.init) ?? "") + "\n")
             case .json, .jsonl:
-                var object = separator + "{\"path\":" + jsonString(row.path) + ",\"status\":\"ok\""
+                var object = separator + "{\"path\":" + jsonString(row.path) + ",\"status\":\"\(status)\""
                 object += ",\"digit\":\(best.digit),\"confidence\":" + fixed(best.probability, 4)
+                object += ",\"ood_score\":" + (outOfDistributionScore.map(String.init) ?? "null")
                 if let label = row.label { object += ",\"label\":\(label)" }
                 object += ",\"top\":[" + guesses.map { "{\"digit\":\($0.digit),\"probability\":" + fixed($0.probability, 4) + "}" }
                     .joined(separator: ",") + "]"

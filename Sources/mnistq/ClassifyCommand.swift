@@ -33,6 +33,13 @@ struct ClassifyCommand: ParsableCommand {
         the file name) or an IDX label file (label i applies to image #i of multi-image inputs); otherwise a \
         parent folder named 0-9.
 
+        Not a digit: an image is reported with status "unsure" (the digit it would have said is still given) when \
+        its confidence is below --min-confidence or its out-of-distribution score is above --ood-threshold. The \
+        score (JSON ood_score, CSV ood_score) is an integer the int8 runtime computes from the network's penultimate \
+        features; higher means less like the training digits. Both defaults are stored in the model by `mnistq \
+        quantize`; a model without the score (quantized before mnistq 0.4.0) uses only --min-confidence (default \
+        0.5). Unsure is not an error: it does not change the exit status.
+
         --shard K/N keeps the K-th of N parts of the inputs (K = 1...N). A file's part is a hash of its path \
         below the folder argument (or of the path as given), so N workers running the same command with K = \
         1...N classify every file exactly once, whatever machine or order they list the files in.
@@ -94,11 +101,22 @@ struct ClassifyCommand: ParsableCommand {
         valueName: "folder"))
     var saveInputs: String?
 
+    @Option(name: .customLong("min-confidence"), help: ArgumentHelp(
+        "Report \"unsure\" below this softmax confidence, 0-1 (default: the model's, else 0.5).", valueName: "p"))
+    var minConfidence: Float?
+
+    @Option(name: .customLong("ood-threshold"), help: ArgumentHelp(
+        "Report \"unsure\" when the out-of-distribution score exceeds this integer (default: the model's).", valueName: "score"))
+    var oodThreshold: Int32?
+
     func validate() throws {
         if paths.isEmpty && filesFrom == nil { throw ValidationError("give at least one image file or folder (or --files-from FILE)") }
         if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be given only once") }
         if paths.contains("-") && filesFrom == "-" {
             throw ValidationError("- and --files-from - both want standard input; give the list or the image there, not both")
+        }
+        if let minConfidence, !(minConfidence >= 0 && minConfidence <= 1) {
+            throw ValidationError("--min-confidence must be in 0...1, got \(minConfidence)")
         }
         if !(1...10).contains(topK) { throw ValidationError("--top-k must be 1...10, got \(topK)") }
         if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1...256, got \(jobs)") }
@@ -137,6 +155,13 @@ struct ClassifyCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
+        let calibration = loaded.outOfDistributionCalibration
+        if oodThreshold != nil && calibration == nil {
+            FileHandle.standardError.write(Data("mnistq classify: --ood-threshold: the model has no out-of-distribution score (it was quantized before mnistq 0.4.0); re-quantize it with `mnistq quantize`, or use --min-confidence alone\n".utf8))
+            throw ExitCode(2)
+        }
+        let verdict = ClassifyVerdict(minimumConfidence: minConfidence ?? calibration?.minimumConfidence ?? 0.5,
+                                      outOfDistributionThreshold: oodThreshold ?? calibration?.threshold)
         let inputs: [ClassifyInputFile]
         do { inputs = try expandInputs() } catch {
             FileHandle.standardError.write(Data("mnistq classify: --files-from \(error)\n".utf8))
@@ -159,7 +184,7 @@ struct ClassifyCommand: ParsableCommand {
                 let index = nextInput.next()
                 if index >= inputs.count { break }
                 let rows = classifyInput(inputs[index], number: index, classifier: classifier, scratch: scratch,
-                                         labels: labelSource, timing: &timing)
+                                         labels: labelSource, verdict: verdict, timing: &timing)
                 writer.deliver(rows, at: index)
             }
             writer.add(timing)
@@ -206,7 +231,7 @@ struct ClassifyCommand: ParsableCommand {
 
     /// Reads, decodes, preprocesses and classifies one input file; one row per image (or one error row).
     func classifyInput(_ input: ClassifyInputFile, number: Int, classifier: ImageClassifier, scratch: InferenceScratch,
-                       labels: ClassifyLabelSource, timing: inout ClassifyStageTiming) -> [ClassifyResultRow] {
+                       labels: ClassifyLabelSource, verdict: ClassifyVerdict, timing: inout ClassifyStageTiming) -> [ClassifyResultRow] {
         var clock = monotonicSeconds()
         func lap(_ stage: WritableKeyPath<ClassifyStageTiming, Double>) {
             let now = monotonicSeconds()
@@ -238,9 +263,12 @@ struct ClassifyCommand: ParsableCommand {
                 if let saveInputs { saveInput(pixels, name: name, number: number, folder: saveInputs) }
                 let classification = classifier.model.classify(pixels: pixels, scratch: scratch)
                 lap(\.inference)
+                let guesses = ImageClassifier.topGuesses(classification, count: topK)
                 rows.append(ClassifyResultRow(path: name, label: label,
-                                      outcome: .success(ImageClassifier.topGuesses(classification, count: topK),
-                                                                scores: classification.scores)))
+                                      outcome: .success(guesses, scores: classification.scores,
+                                                        outOfDistributionScore: classification.outOfDistributionScore,
+                                                        unsure: verdict.isUnsure(confidence: guesses[0].probability,
+                                                                                 outOfDistributionScore: classification.outOfDistributionScore))))
             } catch {
                 lap(\.preprocess)
                 rows.append(ClassifyResultRow(path: name, label: label, outcome: .failure(escapeMessage("\(error)"))))

@@ -56,7 +56,8 @@ struct ExportCommand: ParsableCommand {
             FileHandle.standardError.write(Data("mnistq export: \(RawPath(input).display): \(escapeMessage("\(error)"))\n".utf8))
             throw ExitCode(2)
         }
-        let image = try InPlaceImage.encode(layers: model.layers, metadata: model.metadata)
+        let image = try InPlaceImage.encode(layers: model.layers, metadata: model.metadata,
+                                            outOfDistribution: model.outOfDistributionCalibration)
         try verify(image, against: model)
         do {
             try AtomicFile.write(image, to: output)
@@ -86,9 +87,9 @@ struct ExportCommand: ParsableCommand {
             aligned.copyMemory(from: bytes)
             let view = try InPlaceModel(borrowing: UnsafeRawBufferPointer(aligned))
             let decoded = view.decoded()
-            guard decoded.layers == model.layers,
+            guard decoded.layers == model.layers, view.outOfDistributionCalibration == model.outOfDistributionCalibration,
                   decoded.metadata.map({ "\($0.key)=\($0.value)" }) == model.metadata.map({ "\($0.key)=\($0.value)" }) else {
-                throw ExportFailure("the image does not read back as the same layers and metadata (a bug: please report it)")
+                throw ExportFailure("the image does not read back as the same layers, metadata and out-of-distribution section (a bug: please report it)")
             }
             let scratch = InferenceScratch(byteCount: max(model.arenaByteCount, InPlaceModel.arenaByteCount))
             var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -101,7 +102,7 @@ struct ExportCommand: ParsableCommand {
                 }
                 let expected = pixels.withUnsafeBufferPointer { model.classify(pixels: $0, scratch: scratch) }
                 let found = pixels.withUnsafeBufferPointer { view.classify(pixels: $0, scratch: scratch) }
-                if expected.scores != found.scores {
+                if expected.scores != found.scores || expected.outOfDistributionScore != found.outOfDistributionScore {
                     throw ExportFailure("probe image \(probe) scores differ between the packed model and the image (a bug: please report it)")
                 }
             }

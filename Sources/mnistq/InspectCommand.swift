@@ -67,12 +67,15 @@ struct InspectReport: Encodable {
         let parameters: Int, weights: Int
     }
     struct Entry: Encodable { let key: String, value: String }
+    /// The out-of-distribution section's defaults (flag bit 1), absent in older files.
+    struct OutOfDistribution: Encodable { let threshold: Int, minimumConfidence: Float }
 
     let file: String
     let header: Header
     let layers: [Layer]
     let sizes: Sizes
     let arenaBytes: Int
+    let outOfDistribution: OutOfDistribution?
     let metadata: [Entry]
 
     init(file: String, model: Model) {
@@ -98,6 +101,9 @@ struct InspectReport: Encodable {
                       compressionRatio: (Double(model.compressedPayloadByteCount) / Double(max(1, model.payloadByteCount)) * 1000).rounded() / 1000,
                       parameters: model.parameterCount, weights: model.layers.reduce(0) { $0 + $1.weights.count })
         arenaBytes = model.arenaByteCount
+        outOfDistribution = model.outOfDistributionCalibration.map {
+            OutOfDistribution(threshold: Int($0.threshold), minimumConfidence: $0.minimumConfidence)
+        }
         metadata = model.metadata.map { Entry(key: $0.key, value: $0.value) }
     }
 
@@ -137,6 +143,12 @@ struct InspectReport: Encodable {
                      + "\(sizes.compressedPayloadBytes) B (\(String(format: "%.1f", sizes.compressionRatio * 100))% of payload), "
                      + "parameters \(sizes.parameters) (\(sizes.weights) int8 weights)")
         lines.append("arena     \(arenaBytes) B per inference thread")
+        if let outOfDistribution {
+            lines.append("ood       out-of-distribution score: threshold \(outOfDistribution.threshold), minimum confidence "
+                         + "\(outOfDistribution.minimumConfidence) (classify's defaults)")
+        } else {
+            lines.append("ood       none (quantized before mnistq 0.4.0: classify uses --min-confidence alone)")
+        }
         lines.append("metadata" + (metadata.isEmpty ? "  (none)" : ""))
         for entry in metadata { lines.append("  \(entry.key): \(entry.value)") }
         return lines.joined(separator: "\n")

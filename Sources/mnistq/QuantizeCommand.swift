@@ -163,7 +163,7 @@ struct QuantizeCommand: ParsableCommand {
         var outcome: QuantizationOutcome?
         if refusal == nil {
             do {
-                outcome = try QuantizationJob.write(network: measured.network, report: measured.report, test: test,
+                outcome = try QuantizationJob.write(network: measured.network, report: measured.report, training: training, test: test,
                                                     options: options, outputPath: out, sourceDescription: source,
                                                     progress: progress.callback)
             } catch {

@@ -19,6 +19,20 @@ final class ClassifyCLITests: CLITestCase {
         return classification.scores.map { String($0) }.joined(separator: ",")
     }
 
+    /// The status and out-of-distribution score `classify` reports for a fixture file with the model's defaults.
+    func expectedVerdict(_ relativePath: String, _ classifier: ImageClassifier) throws -> (status: String, ood: String) {
+        let image = try ImageDecoder.decodeFile(atPath: directory.appendingPathComponent(relativePath).path).images[0]
+        return verdict(try classifier.classify(image, scratch: InferenceScratch(for: classifier.model)), classifier.model)
+    }
+
+    func verdict(_ result: Classification, _ model: Model) -> (status: String, ood: String) {
+        let calibration = model.outOfDistributionCalibration
+        let confidence = ImageClassifier.topGuesses(result, count: 1)[0].probability
+        var unsure = confidence < (calibration?.minimumConfidence ?? 0.5)
+        if let calibration, let score = result.outOfDistributionScore, score > calibration.threshold { unsure = true }
+        return (unsure ? "unsure" : "ok", result.outOfDistributionScore.map(String.init) ?? "")
+    }
+
     func p(_ value: Float, _ digits: Int) -> String { String(format: "%.\(digits)f", Double(value)) }
 
     /// The small fixture: three MNIST test digits in label folders, as JPEG, PGM and raw, and a text file named .jpg.
@@ -43,24 +57,25 @@ final class ClassifyCLITests: CLITestCase {
         let common = ["classify", "--model", Self.modelPath, "--recursive", "--top-k", "\(topK)", "--no-progress", "digits"]
         let errorText = "digits/notes.jpg: not an image (looks like text)"
 
-        var table = "DIGIT  CONF    LABEL  TOP-2            PATH\n"
-        var csv = "path,status,digit,confidence,label,top,error\n"
+        var table = "DIGIT  CONF    STATUS  LABEL  TOP-2            PATH\n"
+        var csv = "path,status,digit,confidence,label,top,error,ood_score\n"
         var json = "["
         for (index, row) in rows.enumerated() {
             json += index == 0 ? "\n" : ",\n"
             guard let label = row.label, let top = guesses[row.path] else {
-                table += "-      -       -      error            \(row.path)\n"
-                csv += "\(row.path),error,,,,,\(errorText)\n"
+                table += "-      -       -       -      error            \(row.path)\n"
+                csv += "\(row.path),error,,,,,\(errorText),\n"
                 json += "{\"path\":\"\(row.path)\",\"status\":\"error\",\"error\":\"\(errorText)\"}"
                 continue
             }
             let best = top[0]
+            let (status, ood) = try expectedVerdict(row.path, classifier)
             let topText = top.map { "\($0.digit):\(p($0.probability, 3))" }.joined(separator: " ")
-            table += "\(best.digit)      \(p(best.probability, 4))  \(label)      \(topText)  \(row.path)\n"
-            csv += "\(row.path),ok,\(best.digit),\(p(best.probability, 4)),\(label),"
-                + top.map { "\($0.digit):\(p($0.probability, 4))" }.joined(separator: ";") + ",\n"
-            json += "{\"path\":\"\(row.path)\",\"status\":\"ok\",\"digit\":\(best.digit),\"confidence\":\(p(best.probability, 4)),"
-                + "\"label\":\(label),\"top\":["
+            table += "\(best.digit)      \(p(best.probability, 4))  \(status.padding(toLength: 6, withPad: " ", startingAt: 0))  \(label)      \(topText)  \(row.path)\n"
+            csv += "\(row.path),\(status),\(best.digit),\(p(best.probability, 4)),\(label),"
+                + top.map { "\($0.digit):\(p($0.probability, 4))" }.joined(separator: ";") + ",,\(ood)\n"
+            json += "{\"path\":\"\(row.path)\",\"status\":\"\(status)\",\"digit\":\(best.digit),\"confidence\":\(p(best.probability, 4)),"
+                + "\"ood_score\":\(ood.isEmpty ? "null" : ood),\"label\":\(label),\"top\":["
                 + top.map { "{\"digit\":\($0.digit),\"probability\":\(p($0.probability, 4))}" }.joined(separator: ",") + "],"
                 + "\"scores\":[\(try expectedScores(row.path, classifier))]}"
         }
@@ -84,8 +99,9 @@ final class ClassifyCLITests: CLITestCase {
         try write("plain.pgm", Array("P5\n28 28\n255\n".utf8) + (try mnistTest()).images[1].pixels)
         let clean = try run(["classify", "--model", Self.modelPath, "--top-k", "1", "plain.pgm"])
         let top = try expectedGuesses("plain.pgm", classifier, topK: 1)[0]
+        let status = try expectedVerdict("plain.pgm", classifier).status.padding(toLength: 6, withPad: " ", startingAt: 0)
         XCTAssertEqual(clean.status, 0, clean.stderr)
-        XCTAssertEqual(clean.stdout, "DIGIT  CONF    TOP-1    PATH\n\(top.digit)      \(p(top.probability, 4))  \(top.digit):\(p(top.probability, 3))  plain.pgm\n")
+        XCTAssertEqual(clean.stdout, "DIGIT  CONF    STATUS  TOP-1    PATH\n\(top.digit)      \(p(top.probability, 4))  \(status)  \(top.digit):\(p(top.probability, 3))  plain.pgm\n")
     }
 
     func testBatchWithBadFilesClassifiesEveryGoodFileAndExits1() throws {
@@ -113,8 +129,9 @@ final class ClassifyCLITests: CLITestCase {
             let name = String(format: "good-%02d.jpg", index)
             try write(name, try JPEGEncoder.encode(mnist.images[index].pixels, width: 28, height: 28, quality: 90))
             let digit = try expectedGuesses(name, classifier, topK: 1)[0].digit
+            let status = try expectedVerdict(name, classifier).status
             arguments.append(name)
-            expectations.append((name, { $0.hasPrefix("\(name),ok,\(digit),") }))
+            expectations.append((name, { $0.hasPrefix("\(name),\(status),\(digit),") }))
             if index % 5 == 0, index / 5 < bad.count {
                 let (badName, bytes, message) = bad[index / 5]
                 if let bytes { try write(badName, bytes) } else if badName == "pipe.png" {
@@ -127,7 +144,7 @@ final class ClassifyCLITests: CLITestCase {
         let result = try run(arguments, timeout: 20)
         XCTAssertEqual(result.status, 1)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.first, "path,status,digit,confidence,label,top,error")
+        XCTAssertEqual(lines.first, "path,status,digit,confidence,label,top,error,ood_score")
         XCTAssertEqual(lines.count - 1, expectations.count)
         for (line, expectation) in zip(lines.dropFirst(), expectations) {
             XCTAssertTrue(expectation.check(line), "\(expectation.path): \(line)")
@@ -142,14 +159,17 @@ final class ClassifyCLITests: CLITestCase {
         try write("labels.idx", [0, 0, 8, 1, 0, 0, 0, UInt8(count)] + mnist.labels.prefix(count))
         let classifier = try classifier()
         let scratch = InferenceScratch(for: classifier.model)
-        let digits = try mnist.images.prefix(count).map { try classifier.classify($0, scratch: scratch).digit }
+        let results = try mnist.images.prefix(count).map { try classifier.classify($0, scratch: scratch) }
+        let digits = results.map(\.digit)
         let correct = zip(digits, mnist.labels).filter { $0 == Int($1) }.count
         let result = try run(["classify", "--model", Self.modelPath, "--format", "csv", "--top-k", "1", "--labels", "labels.idx", "batch.raw"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").dropFirst()
         XCTAssertEqual(lines.count, count)
         for (index, line) in lines.enumerated() {
-            XCTAssertTrue(line.hasPrefix("batch.raw#\(index),ok,\(digits[index]),"), String(line))
+            let (status, ood) = verdict(results[index], classifier.model)
+            XCTAssertTrue(line.hasPrefix("batch.raw#\(index),\(status),\(digits[index]),"), String(line))
+            XCTAssertTrue(line.hasSuffix(",\(ood)"), String(line))
             XCTAssertTrue(line.contains(",\(mnist.labels[index]),\(digits[index]):"), String(line))
         }
         XCTAssertTrue(result.stderr.contains("accuracy \(correct)/\(count) = "), result.stderr)
@@ -190,11 +210,49 @@ final class ClassifyCLITests: CLITestCase {
         XCTAssertTrue(help.stdout.contains("MNISTQ_MODEL"), help.stdout)
     }
 
+    /// "unsure" is a status, not an error: the digit it would have said and the score are still reported, exit 0;
+    /// the two flags override the model's defaults; --ood-threshold needs a model that has the score.
+    func testUnsureIsReportedWithTheScoreAndExits0() throws {
+        let mnist = try mnistTest()
+        try write("seven.raw", mnist.images[0].pixels)
+        let classifier = try classifier()
+        let result = classifier.model.classify(pixels: mnist.images[0].pixels, scratch: InferenceScratch(for: classifier.model))
+        let score = try XCTUnwrap(result.outOfDistributionScore, "the sample model carries the out-of-distribution score")
+        let byDefault = try run(["classify", "--model", Self.modelPath, "--format", "json", "--no-preprocess", "seven.raw"])
+        XCTAssertEqual(byDefault.status, 0, byDefault.stderr)
+        XCTAssertTrue(byDefault.stdout.contains("\"status\":\"\(verdict(result, classifier.model).status)\",\"digit\":\(result.digit),"), byDefault.stdout)
+        XCTAssertTrue(byDefault.stdout.contains("\"ood_score\":\(score),"), byDefault.stdout)
+
+        let forced = try run(["classify", "--model", Self.modelPath, "--format", "csv", "--no-preprocess", "--ood-threshold=\(score - 1)", "seven.raw"])
+        XCTAssertEqual(forced.status, 0, "unsure is not an error: \(forced.stderr)")
+        XCTAssertTrue(forced.stdout.hasSuffix("\nseven.raw,unsure,\(result.digit),"
+                                              + p(ImageClassifier.topGuesses(result, count: 1)[0].probability, 4) + ",,"
+                                              + ImageClassifier.topGuesses(result, count: 3).map { "\($0.digit):\(p($0.probability, 4))" }.joined(separator: ";")
+                                              + ",,\(score)\n"), forced.stdout)
+        XCTAssertTrue(forced.stderr.contains("0 errors, 1 unsure"), forced.stderr)
+        let relaxed = try run(["classify", "--model", Self.modelPath, "--format", "csv", "--no-preprocess", "--ood-threshold=\(score)",
+                               "--min-confidence", "0", "seven.raw"])
+        XCTAssertTrue(relaxed.stdout.contains("seven.raw,ok,"), relaxed.stdout)
+        let confident = try run(["classify", "--model", Self.modelPath, "--format", "csv", "--no-preprocess", "--min-confidence", "1", "seven.raw"])
+        XCTAssertEqual(confident.status, 0)
+        XCTAssertEqual(confident.stdout.contains("seven.raw,unsure,"), ImageClassifier.topGuesses(result, count: 1)[0].probability < 1, confident.stdout)
+
+        XCTAssertEqual(try run(["classify", "--model", Self.modelPath, "--min-confidence", "1.5", "seven.raw"]).status, 2)
+        // A model without the section (written as an in-place image of the same layers): no score, and the flag is refused.
+        try write("plain.mnqi", try InPlaceImage.encode(layers: classifier.model.layers, metadata: classifier.model.metadata))
+        let plain = try run(["classify", "--model", "plain.mnqi", "--format", "json", "--no-preprocess", "seven.raw"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stdout.contains("\"ood_score\":null"), plain.stdout)
+        let refused = try run(["classify", "--model", "plain.mnqi", "--ood-threshold", "0", "seven.raw"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("no out-of-distribution score"), refused.stderr)
+    }
+
     func testNoPreprocessNeeds28x28() throws {
         try write("big.pgm", Array("P5 30 30 255\n".utf8) + [UInt8](repeating: 9, count: 900))
         let result = try run(["classify", "--model", Self.modelPath, "--no-preprocess", "--format", "csv", "big.pgm"])
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stdout.contains("big.pgm,error,,,,,\"big.pgm: image is 30x30, expected 28x28 without preprocessing (hint: drop --no-preprocess)\"\n"),
+        XCTAssertTrue(result.stdout.contains("big.pgm,error,,,,,\"big.pgm: image is 30x30, expected 28x28 without preprocessing (hint: drop --no-preprocess)\",\n"),
                       result.stdout)
     }
 }

@@ -18,6 +18,11 @@ final class InspectCLITests: CLITestCase {
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("magic MNQ8, version 1"), text.stdout)
         XCTAssertTrue(text.stdout.contains("arena     \(model.arenaByteCount) B"), text.stdout)
+        if let calibration = model.outOfDistributionCalibration {
+            XCTAssertTrue(text.stdout.contains("ood       out-of-distribution score: threshold \(calibration.threshold), "), text.stdout)
+        } else {
+            XCTAssertTrue(text.stdout.contains("ood       none"), text.stdout)
+        }
 
         let json = try run(["inspect", "--json", "model.mnq8"])
         XCTAssertEqual(json.status, 0, json.stderr)

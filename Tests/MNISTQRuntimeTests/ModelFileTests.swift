@@ -116,7 +116,7 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(loadError(version), .unsupportedVersion(found: 2, supported: [1]))
         XCTAssert(loadError(version)!.description.contains("version is 2, this runtime reads version 1"))
         var flags = bytes; flags[6] = 0x04
-        XCTAssertEqual(loadError(flags), .unknownFlags(found: 4, known: 1), "bit 0 (in-place image) is the only flag")
+        XCTAssertEqual(loadError(flags), .unknownFlags(found: 4, known: 3), "bits 0 (in-place image) and 1 (out-of-distribution section) are the only flags")
         var inPlace = bytes; inPlace[6] = 0x01
         XCTAssertEqual(loadError(inPlace), .badHeaderLength(found: 20, expected: 64), "a packed file that claims to be an in-place image")
         var headerLength = bytes; headerLength[8] = 24

@@ -411,7 +411,8 @@ static uint8_t *read_file(const char *path, long *size) {
 static model load_model(const char *path) {
     long size;
     const uint8_t *bytes = read_file(path, &size);
-    if (size < 216320 || memcmp(bytes, "MNQ8", 4) != 0 || bytes[6] != 1) {
+    // Flag bit 0: in-place image; bit 1 (an out-of-distribution section after the constants) moves nothing read here.
+    if (size < 216320 || memcmp(bytes, "MNQ8", 4) != 0 || (bytes[6] & 1) != 1) {
         fprintf(stderr, "%s is not an in-place image (mnistq export --flash)\n", path);
         exit(2);
     }

@@ -6,8 +6,8 @@
  * IMAGE: a raw file of N × 784 bytes, a binary PGM (P5, 28×28, maxval 255) or an uncompressed IDX3 ubyte file
  * (magic 0x00000803, 28×28). Pixels are used as they are: 0 = background, as in MNIST (no preprocessing).
  *
- * Output, one line per image: `name digit s0 s1 … s9` (the ten int32 scores); name is FILE, or FILE#index when the
- * file holds more than one image. A bad image file gets a line on stderr naming the file and the problem, and the
+ * Output, one line per image: `name digit s0 s1 … s9` (the ten int32 scores), then ` ood` (the out-of-distribution
+ * score) when the model carries it; name is FILE, or FILE#index when the file holds more than one image. A bad image file gets a line on stderr naming the file and the problem, and the
  * run goes on. Exit status: 0 all classified, 1 some image file failed, 2 usage error or unusable model.
  *
  * Build (see samples/c/README.md):  cc -Iinclude samples/c/classify.c path/to/libmnistq.a -lm
@@ -248,12 +248,14 @@ static int load_model(const char *path, mnistq_model *model, unsigned char **sto
 
 /* Classifies every image of one run and prints its lines. Returns 1, or 0 after printing why not. */
 static int classify_run(const char *path, const image_run *run, const mnistq_model *model, void *arena,
-                        size_t arena_size, int32_t *scores, uint8_t *digits) {
+                        size_t arena_size, int32_t *scores, uint8_t *digits, int32_t *ood) {
     size_t start;
+    int has_ood = mnistq_has_ood_score(model);
     for (start = 0; start < run->count; start += BATCH_IMAGES) {
         size_t count = run->count - start < BATCH_IMAGES ? run->count - start : BATCH_IMAGES, i;
-        int status = mnistq_classify_batch(model, run->pixels + start * MNISTQ_PIXEL_COUNT, count, arena, arena_size,
-                                           scores, digits);
+        const uint8_t *pixels = run->pixels + start * MNISTQ_PIXEL_COUNT;
+        int status = has_ood ? mnistq_classify_batch_ood(model, pixels, count, arena, arena_size, scores, digits, ood)
+                             : mnistq_classify_batch(model, pixels, count, arena, arena_size, scores, digits);
         if (status != MNISTQ_OK) {
             fprintf(stderr, "classify: %s: %s\n", path, mnistq_status_message(status));
             return 0;
@@ -267,6 +269,7 @@ static int classify_run(const char *path, const image_run *run, const mnistq_mod
                 printf("%s %d", path, digits[i]);
             }
             for (k = 0; k < MNISTQ_CLASS_COUNT; k++) printf(" %ld", (long)s[k]);
+            if (has_ood) printf(" %ld", (long)ood[i]);
             putchar('\n');
         }
     }
@@ -278,7 +281,7 @@ int main(int argc, char **argv) {
     unsigned char *model_storage;
     size_t arena_size = mnistq_arena_size(), images = 0;
     void *arena;
-    int32_t *scores;
+    int32_t *scores, *ood;
     uint8_t *digits;
     int i, failed_files = 0;
 
@@ -286,7 +289,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s MODEL IMAGE...\n"
                         "  MODEL  a packed .mnq8 model or an in-place image (.mnqi)\n"
                         "  IMAGE  raw N x 784 bytes, binary PGM (P5, 28x28, maxval 255) or IDX3 ubyte (28x28)\n"
-                        "prints `name digit s0 ... s9` per image; exit 0 ok, 1 some file failed, 2 usage/model error\n",
+                        "prints `name digit s0 ... s9 [ood]` per image; exit 0 ok, 1 some file failed, 2 usage/model error\n",
                 argc > 0 ? argv[0] : "classify");
         return 2;
     }
@@ -294,7 +297,8 @@ int main(int argc, char **argv) {
     arena = malloc(arena_size);
     scores = malloc(sizeof(int32_t) * MNISTQ_CLASS_COUNT * BATCH_IMAGES);
     digits = malloc(BATCH_IMAGES);
-    if (arena == NULL || scores == NULL || digits == NULL) {
+    ood = malloc(sizeof(int32_t) * BATCH_IMAGES);
+    if (arena == NULL || scores == NULL || digits == NULL || ood == NULL) {
         fprintf(stderr, "classify: out of memory\n");
         return 2;
     }
@@ -311,7 +315,7 @@ int main(int argc, char **argv) {
         if (!find_images(&file, &run, problem, sizeof problem)) {
             fprintf(stderr, "classify: %s: %s\n", argv[i], problem);
             failed_files++;
-        } else if (!classify_run(argv[i], &run, &model, arena, arena_size, scores, digits)) {
+        } else if (!classify_run(argv[i], &run, &model, arena, arena_size, scores, digits, ood)) {
             failed_files++;
         } else {
             images += run.count;

@@ -8,7 +8,7 @@
  *                                    must not need the heap either)
  *   load TICKS                       mnistq_model_init (validates the whole image in place)
  *   kernels NAME
- *   score INDEX DIGIT S0 … S9        one per image
+ *   score INDEX DIGIT S0 … S9 [OOD]  one per image (OOD: the out-of-distribution score, when the model has it)
  *   classify TICKS IMAGES            ticks spent inside mnistq_classify over all images
  *   stack BYTES                      stack high-water mark since reset
  *   heap CALLS                       calls into malloc/posix_memalign/free & co (must be 0)
@@ -96,11 +96,14 @@ int main(void) {
     line_flush(&line);
 
     uint32_t classify_ticks = 0;
+    int has_ood = mnistq_has_ood_score(&model);
+    int32_t ood = 0;
     for (uint32_t image = 0; image < mnistq_test_image_count; image++) {
         digit = -1;
         start = fpgaio_counter();
-        status = mnistq_classify(&model, mnistq_test_images + image * MNISTQ_PIXEL_COUNT, arena, sizeof arena,
-                                 scores, &digit);
+        const uint8_t *pixels = mnistq_test_images + image * MNISTQ_PIXEL_COUNT;
+        status = has_ood ? mnistq_classify_ood(&model, pixels, arena, sizeof arena, scores, &digit, &ood)
+                         : mnistq_classify(&model, pixels, arena, sizeof arena, scores, &digit);
         classify_ticks += fpgaio_counter() - start;
         if (status != MNISTQ_OK) return failed(&line, "mnistq_classify", status);
         line_text(&line, "score ");
@@ -110,6 +113,10 @@ int main(void) {
         for (int k = 0; k < MNISTQ_CLASS_COUNT; k++) {
             line_text(&line, " ");
             line_signed(&line, scores[k]);
+        }
+        if (has_ood) {
+            line_text(&line, " ");
+            line_signed(&line, ood);
         }
         line_flush(&line);
     }

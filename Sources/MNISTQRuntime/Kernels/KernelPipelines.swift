@@ -123,13 +123,25 @@ func runU8Stage(_ stage: Int, _ family: U8KernelFamily, _ op: KernelOperands, pi
 
 /// `count` images (784 bytes each, back to back) through `runVNNIBatch4` in groups of 4; `arena` is the caller's
 /// (any alignment). The batch entry point of every executor on the VNNI path.
+/// With an out-of-distribution section and `outOfDistributionScores`, each image's score goes there too.
 func runVNNIBatch(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
-                  scores: UnsafeMutablePointer<Int32>) {
+                  scores: UnsafeMutablePointer<Int32>, outOfDistribution section: UnsafeRawPointer? = nil,
+                  outOfDistributionScores: UnsafeMutablePointer<Int32>? = nil) {
     let base = alignedArena(arena)
     var start = 0
     while start < count {
         let group = min(4, count - start)
         runVNNIBatch4(op, pixels: pixels + start * 784, count: group, base: base, scores: scores + start * 10)
+        if let section, let outOfDistributionScores {
+            // fc2's features of the group are still in the arena: u8 [84] per image, `VNNIBatchArena.stride` apart.
+            for image in 0..<group {
+                let features = UnsafeRawPointer(base + VNNIBatchArena.fc2Output + image * VNNIBatchArena.stride)
+                let (digit, top) = topOfScores(scores + (start + image) * 10)
+                outOfDistributionScores[start + image] = outOfDistributionScore(section: section, digit: digit, top: top) {
+                    Int32(features.load(fromByteOffset: $0, as: UInt8.self))
+                }
+            }
+        }
         start += group
     }
 }
