@@ -20,7 +20,7 @@ extension Preprocess {
     /// 3. ``inkIsDark(_:)`` decides the polarity; light ink on dark ground is ``inverted(_:)``;
     /// 4. ``paperLevel(_:window:)`` — the local paper brightness (uneven light, shadows, page edges) — and
     ///    ``darkInk(_:paper:)``: the ink relative to it (a local, adaptive threshold in effect); in two passes, the
-    ///    first with ``paperWindow(width:height:)``, the second with five times the stroke width it found;
+    ///    first with ``paperWindow(width:height:)``, the second with three times the stroke width it found;
     /// 5. ``inkLevels(_:minimumContrast:)``: noise and stroke level, blank test, hysteresis thresholds;
     /// 6. ``components(_:low:high:)`` and ``digitGroup(_:width:height:)``: the digit's stroke group without specks,
     ///    frames, page edges or shadow rims;
@@ -34,7 +34,7 @@ extension Preprocess {
         work = boxBlur(work, radius: denoiseRadius(sigma: noiseSigma(work)))
         if !inkIsDark(work) { work = inverted(work) }
         // Pass 1 with a window safe for any stroke the frame can hold; pass 2 with one fitted to the strokes found
-        // (five stroke widths), which follows vignetting and the tips of shadows far more closely. When pass 1
+        // (three stroke widths), which follows vignetting and the tips of shadows far more closely. When pass 1
         // finds nothing, or strokes under 5% of their box (a small digit under strong vignetting, a thin pen),
         // pass 2 uses a twelfth of the frame.
         let longest = max(work.width, work.height)
@@ -44,7 +44,7 @@ extension Preprocess {
         // both are served by the narrow window.
         let narrow = max(9, longest / 12) | 1
         let fitted = first.map { group in
-            group.strokeWidth16 * 20 < 16 * max(group.box.width, group.box.height) ? narrow : max(9, 5 * group.strokeWidth16 / 16) | 1
+            group.strokeWidth16 * 20 < 16 * max(group.box.width, group.box.height) ? narrow : max(9, 3 * group.strokeWidth16 / 16) | 1
         } ?? narrow
         var found = first
         if fitted * 10 <= wide * 7, let second = strokeGroup(work, window: fitted, options: options) { found = second }
