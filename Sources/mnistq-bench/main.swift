@@ -1,4 +1,4 @@
-// mnistq-bench: speed and memory benchmarks (never run as tests). Usage: mnistq-bench <gemm|int8|classify|memory|ood> [options]
+// mnistq-bench: speed and memory benchmarks (never run as tests). Usage: mnistq-bench <gemm|int8|classify|memory|ood|photos> [options]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -8,6 +8,7 @@ let benches: [String: ([String]) throws -> Void] = [
     "classify": runClassifyBench,
     "memory": runMemoryBench,
     "ood": runOODBench,
+    "photos": runPhotoBench,
 ]
 guard let name = arguments.first, let bench = benches[name] else {
     FileHandle.standardError.write("usage: mnistq-bench <\(benches.keys.sorted().joined(separator: "|"))> [options]\n".data(using: .utf8)!)
