@@ -150,7 +150,9 @@ async function start() {
     fetch("mnistq.wasm").then((r) => { if (!r.ok) throw new Error(`mnistq.wasm: HTTP ${r.status} (run tools/build-wasm first)`); return r.arrayBuffer(); }),
     fetch(modelURL).then((r) => { if (!r.ok) throw new Error(`${modelURL}: HTTP ${r.status}`); return r.arrayBuffer(); }),
   ]);
+  document.body.dataset.fetchedMs = performance.now().toFixed(1);
   const loaded = await MnistqRuntime.create(wasm);
+  document.body.dataset.instantiatedMs = performance.now().toFixed(1);
   try {
     loaded.loadModel(new Uint8Array(model));
   } catch (error) {
@@ -159,6 +161,7 @@ async function start() {
   }
   runtime = loaded;
   document.body.dataset.state = "ready";
+  document.body.dataset.readyMs = performance.now().toFixed(1);
   $("info").textContent = `Runtime ${runtime.cString(runtime.x.mnistq_version())}, kernels: ${runtime.kernelName}, model ${(model.byteLength / 1024).toFixed(0)} KB.`;
   say("Draw a digit.");
   const selfTest = params.get("selftest");
