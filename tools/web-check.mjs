@@ -58,6 +58,8 @@ const result = {
   instantiated_ms: Number(await evaluate("document.body.dataset.instantiatedMs")),
   ready_ms: Number(await evaluate("document.body.dataset.readyMs")),
   kernels: await evaluate("document.getElementById('info').textContent"),
+  load_event_ms: Number(await evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd.toFixed(1)")),
+  resources: await evaluate("JSON.stringify(performance.getEntriesByType(\"resource\").map(e => [e.name.split(\"/\").pop(), Math.round(e.startTime), Math.round(e.responseEnd)]).concat([[\"domInteractive\", Math.round(performance.getEntriesByType(\"navigation\")[0].domInteractive)]]))"),
 };
 const shot = await send("Page.captureScreenshot", { format: "png" });
 writeFileSync(screenshotPath, Buffer.from(shot.data, "base64"));

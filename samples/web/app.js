@@ -145,10 +145,12 @@ function drawSelfTest(digit) {
 async function start() {
   clearPad();
   show(new Uint8Array(784), null);
-  const modelURL = params.get("model") ?? "../mnistq-int8.mnq8";
+  // Default: the sample model as the in-place image tools/build-wasm writes beside the module (checked where it is
+  // copied, no inflating at page load); ?model=URL loads any .mnq8 or .mnqi (a packed file is unpacked first).
+  const modelURL = params.get("model") ?? "mnistq-int8.mnqi";
   const [wasm, model] = await Promise.all([
     fetch("mnistq.wasm").then((r) => { if (!r.ok) throw new Error(`mnistq.wasm: HTTP ${r.status} (run tools/build-wasm first)`); return r.arrayBuffer(); }),
-    fetch(modelURL).then((r) => { if (!r.ok) throw new Error(`${modelURL}: HTTP ${r.status}`); return r.arrayBuffer(); }),
+    fetch(modelURL).then((r) => { if (!r.ok) throw new Error(`${modelURL}: HTTP ${r.status}${params.has("model") ? "" : " (run tools/build-wasm first)"}`); return r.arrayBuffer(); }),
   ]);
   document.body.dataset.fetchedMs = performance.now().toFixed(1);
   const loaded = await MnistqRuntime.create(wasm);

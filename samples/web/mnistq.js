@@ -15,6 +15,7 @@ export class MnistqRuntime {
     this.pixels = this.alloc(784 * 64);
     this.scores = this.alloc(4 * 10 * 64);
     this.handle = this.alloc(32);
+    this.trial = this.alloc(32); // a model being loaded: the loaded one stays usable if the new file is bad
     this.image = 0;
     this.loaded = false;
   }
@@ -35,10 +36,41 @@ export class MnistqRuntime {
     return new Error(`${what}: ${this.x.mnistq_status_message(status) ? this.cString(this.x.mnistq_status_message(status)) : status}`);
   }
 
-  /** Loads a model file (packed .mnq8 or in-place image). Throws the runtime's own error text when it is bad. */
+  /**
+   * Loads a model file: an in-place image (`mnistq export --flash`, or the `mnistq-int8.mnqi` tools/build-wasm writes)
+   * is checked where it is copied, with no inflating; a packed .mnq8 is unpacked by the runtime first. Throws the
+   * runtime's own error text when the file is bad.
+   */
   loadModel(fileBytes) {
     const file = this.alloc(Math.max(1, fileBytes.length));
     const lengthOut = this.alloc(4);
+    try {
+      this.bytes.set(fileBytes, file);
+      let status = this.x.mnistq_model_init(this.trial, file, fileBytes.length);
+      if (status === 0) return this.adopt(file, () => {});
+      if (status !== 15) throw this.statusError(status, "model"); // 15: MNISTQ_NOT_IN_PLACE, a packed file
+      status = this.x.mnistq_unpacked_size(file, fileBytes.length, lengthOut);
+      if (status !== 0) throw this.statusError(status, "model");
+      const imageLength = new Uint32Array(this.x.memory.buffer, lengthOut, 1)[0];
+      const image = this.alloc(imageLength);
+      status = this.x.mnistq_unpack(file, fileBytes.length, image, imageLength);
+      if (status === 0) status = this.x.mnistq_model_init(this.trial, image, imageLength);
+      if (status !== 0) {
+        this.x.mnq_free(image);
+        throw this.statusError(status, "model");
+      }
+      this.adopt(image, () => this.x.mnq_free(file));
+    } catch (error) {
+      this.x.mnq_free(file);
+      throw error;
+    } finally {
+      this.x.mnq_free(lengthOut);
+    }
+  }
+
+  /** A packed .mnq8 file as an in-place image (a copy), or throws the runtime's error text. */
+  unpack(fileBytes) {
+    const file = this.alloc(Math.max(1, fileBytes.length)), lengthOut = this.alloc(4);
     try {
       this.bytes.set(fileBytes, file);
       let status = this.x.mnistq_unpacked_size(file, fileBytes.length, lengthOut);
@@ -46,20 +78,25 @@ export class MnistqRuntime {
       const imageLength = new Uint32Array(this.x.memory.buffer, lengthOut, 1)[0];
       const image = this.alloc(imageLength);
       status = this.x.mnistq_unpack(file, fileBytes.length, image, imageLength);
-      if (status === 0) status = this.x.mnistq_model_init(this.handle, image, imageLength);
-      if (status !== 0) {
-        this.x.mnq_free(image);
-        throw this.statusError(status, "model");
-      }
-      if (this.image) this.x.mnq_free(this.image);
-      this.image = image;
-      this.loaded = true;
-      this.scoreScale = this.x.mnistq_score_scale(this.handle);
-      this.kernelName = this.cString(this.x.mnistq_kernel_name(this.handle));
+      const copy = this.bytes.slice(image, image + imageLength);
+      this.x.mnq_free(image);
+      if (status !== 0) throw this.statusError(status, "model");
+      return copy;
     } finally {
       this.x.mnq_free(lengthOut);
       this.x.mnq_free(file);
     }
+  }
+
+  /** The trial handle holds the model whose image is at `image`: make it current, free the previous image. */
+  adopt(image, done) {
+    [this.handle, this.trial] = [this.trial, this.handle];
+    if (this.image && this.image !== image) this.x.mnq_free(this.image);
+    this.image = image;
+    this.loaded = true;
+    this.scoreScale = this.x.mnistq_score_scale(this.handle);
+    this.kernelName = this.cString(this.x.mnistq_kernel_name(this.handle));
+    done();
   }
 
   /** Scores of `count` (1...64) images of 784 bytes each, back to back: Int32Array(count × 10), a copy. */
