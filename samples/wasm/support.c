@@ -3,7 +3,7 @@
 //   heap:   malloc/free/posix_memalign/calloc (first-fit free list over memory.grow), and mnq_alloc/mnq_free for
 //           JavaScript, which hands the module its model file and pixels through them
 //   memory: memcpy/memmove/memset (bulk-memory instructions), memcmp
-//   the rest: ceil (Dictionary/Set capacities), arc4random_buf (Hasher's seed; a constant is fine, nothing here is
+//   the rest: ceil (Dictionary/Set capacities), round/roundf (the preprocessing's rounding), arc4random_buf (Hasher's seed; a constant is fine, nothing here is
 //           exposed to hash flooding), __multi3 (128-bit multiply; the toolchain ships no wasm compiler-rt)
 #include <stddef.h>
 #include <stdint.h>
@@ -110,6 +110,15 @@ size_t strlen(const char *s) {
 // ---- The rest.
 double ceil(double x) { return __builtin_ceil(x); } // f64.ceil
 float ceilf(float x) { return __builtin_ceilf(x); }
+// round: halves away from zero, as C's (wasm's `nearest` rounds halves to even). The difference x − trunc(x) is exact.
+double round(double x) {
+    const double t = __builtin_trunc(x);
+    return __builtin_fabs(x - t) >= 0.5 ? t + __builtin_copysign(1.0, x) : t;
+}
+float roundf(float x) {
+    const float t = __builtin_truncf(x);
+    return __builtin_fabsf(x - t) >= 0.5f ? t + __builtin_copysignf(1.0f, x) : t;
+}
 
 void arc4random_buf(void *buffer, size_t count) {
     unsigned char *bytes = buffer;
