@@ -4,7 +4,8 @@
 // Module stack (imports point down only; see ../shared/STYLE.md):
 //
 //   mnistq (CLI, ArgumentParser)
-//     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX) + MNIST-style preprocessing  → MNISTQRuntime, MNISTQData, _CJPEG
+//     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX)                              → MNISTQPreprocess, MNISTQRuntime, MNISTQData, _CJPEG
+//     │   └─ MNISTQPreprocess  finding the digit in a photo, MNIST-style 28×28              → Swift standard library only (Embedded too)
 //     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQRuntime, _CZlib
 //     ├─ MNISTQTrainer   float layers, SGD, schedules, checkpoints                      → MNISTQData, MNISTQSupport, MNISTQRuntime (CRC-32)
 //     │                  (+ _MNISTQFloatKernels, the package's own C sgemm: AVX-512F / AVX2+FMA / portable, chosen at run time)
@@ -27,6 +28,8 @@ let package = Package(
         .library(name: "MNISTQRuntime", targets: ["MNISTQRuntime"]),
         // Decoding + preprocessing of real images, for apps that want what `mnistq classify` does.
         .library(name: "MNISTQImage", targets: ["MNISTQImage"]),
+        // The preprocessing alone (gray pixels in, 28×28 out): no dependency, builds in Embedded Swift for WebAssembly.
+        .library(name: "MNISTQPreprocess", targets: ["MNISTQPreprocess"]),
         .executable(name: "mnistq", targets: ["mnistq"]),
     ],
     dependencies: [
@@ -47,7 +50,13 @@ let package = Package(
         // Atomic file writes, progress lines on stderr, SVG plots.
         .target(name: "MNISTQSupport"),
         .target(name: "MNISTQData", dependencies: ["MNISTQSupport", "_CZlib"]),
-        .target(name: "MNISTQImage", dependencies: ["MNISTQRuntime", "MNISTQData", "_CJPEG"]),
+        // Thresholding, components, crop, scale and centring on a gray buffer; no imports, so the browser build
+        // (Embedded Swift → wasm) preprocesses byte for byte like `mnistq classify`.
+        .target(name: "MNISTQPreprocess"),
+        .target(name: "MNISTQImage", dependencies: ["MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "_CJPEG"]),
+        // Seeded photo-like renderings of MNIST test digits (low contrast, frames, specks, shadows, noise, 12 MP
+        // frames, thin strokes) for the accuracy tests and tools/bench-photos.sh; never shipped, never committed as data.
+        .target(name: "MNISTQPhotoSet", dependencies: ["MNISTQImage", "MNISTQData"]),
         .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime", "_MNISTQFloatKernels"]),
         // The trainer's sgemm micro-kernels in C, built for AVX-512F, AVX2+FMA and portable C (function-level target
         // attributes, run-time dispatch, no build flags); every path gives the same bits.
@@ -67,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "mnistq-bench",
             dependencies: ["MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQSupport",
-                           "_CHeapStats"]
+                           "MNISTQPhotoSet", "_CHeapStats"]
         ),
         // The memory benchmark's view of the C heap (mallinfo2).
         .target(name: "_CHeapStats"),
@@ -78,7 +87,7 @@ let package = Package(
         .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib", "_CAllocationCounter"]),
         .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport"]),
         .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData"]),
-        .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQRuntime", "MNISTQData", "_CJPEG"]),
+        .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "MNISTQPhotoSet", "_CJPEG"]),
         .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"]),
         .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData"]),
         .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"]),

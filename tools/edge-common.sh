@@ -12,10 +12,16 @@ swift_llvm_ar="$swift_toolchain/bin/llvm-ar"
 embedded_lib="$swift_toolchain/lib/swift/embedded"
 kernel_dir="$edge_root/Sources/_MNISTQInt8Kernels"
 runtime_dir="$edge_root/Sources/MNISTQRuntime"
+preprocess_dir="$edge_root/Sources/MNISTQPreprocess"
 
 # Every Swift file of the runtime, recursively (new subfolders are picked up), in a stable order.
 runtime_swift_sources() {
   find "$runtime_dir" -name '*.swift' | LC_ALL=C sort
+}
+
+# Every Swift file of the preprocessing core (MNISTQPreprocess: no imports; the browser build preprocesses with it).
+preprocess_swift_sources() {
+  find "$preprocess_dir" -name '*.swift' | LC_ALL=C sort
 }
 
 # Every C file of the kernel target.

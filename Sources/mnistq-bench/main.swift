@@ -1,4 +1,4 @@
-// mnistq-bench: speed and memory benchmarks (never run as tests). Usage: mnistq-bench <gemm|int8|classify|memory> [options]
+// mnistq-bench: speed and memory benchmarks (never run as tests). Usage: mnistq-bench <gemm|int8|classify|memory|photos> [options]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -7,6 +7,7 @@ let benches: [String: ([String]) throws -> Void] = [
     "int8": runInt8Bench,
     "classify": runClassifyBench,
     "memory": runMemoryBench,
+    "photos": runPhotoBench,
 ]
 guard let name = arguments.first, let bench = benches[name] else {
     FileHandle.standardError.write("usage: mnistq-bench <\(benches.keys.sorted().joined(separator: "|"))> [options]\n".data(using: .utf8)!)

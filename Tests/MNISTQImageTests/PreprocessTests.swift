@@ -18,8 +18,8 @@ final class PreprocessTests: XCTestCase {
         // Dark background: ink is brighter than it; darker pixels are no ink.
         let dark = GrayImage(width: 3, height: 1, pixels: [20, 0, 220])
         XCTAssertEqual(try XCTUnwrap(Preprocess.inkImage(dark, background: 20)).pixels, [0, 0, 255])
-        // Contrast below the minimum (24) is blank.
-        XCTAssertNil(Preprocess.inkImage(GrayImage(width: 2, height: 1, pixels: [100, 110]), background: 100))
+        // Contrast below the minimum (10) is blank.
+        XCTAssertNil(Preprocess.inkImage(GrayImage(width: 2, height: 1, pixels: [100, 108]), background: 100))
     }
 
     func testBackgroundPlaneFollowsShadingAndIgnoresInkAtTheEdge() {

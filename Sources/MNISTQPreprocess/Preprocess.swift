@@ -1,4 +1,5 @@
-// MNIST-style preprocessing: the steps LeCun et al. used to make MNIST, each a separate function.
+// MNIST-style preprocessing: the steps LeCun et al. used to make MNIST, each a separate function. Pure Swift standard
+// library (no Foundation, no imports), so it also builds in Embedded mode (tools/check-embedded) for WebAssembly.
 
 /// Pixel rectangle `x ..< x + width`, `y ..< y + height`.
 public struct PixelBox: Sendable, Equatable {
@@ -8,16 +9,27 @@ public struct PixelBox: Sendable, Equatable {
     }
 }
 
-/// Tunables of `Preprocess.mnistStyle`; the defaults suit scans, photos and digital drawings of one digit.
+/// Tunables of `Preprocess.modelInput`; the defaults suit scans, photos and digital drawings of one digit.
 public struct PreprocessOptions: Sendable, Equatable {
     /// Side of the box the digit is scaled to fit (MNIST: 20).
     public var fitSide: Int = 20
-    /// Ink below this fraction of the strongest ink is treated as noise: subtracted everywhere and ignored when
-    /// finding the bounding box (JPEG ringing, paper texture, sensor noise).
+    /// Ink below this fraction of the stroke level is treated as noise: subtracted everywhere (JPEG ringing,
+    /// paper texture, sensor noise).
     public var noiseFraction: Float = 0.08
-    /// Images whose strongest ink (difference from the background) is below this are blank.
-    public var minimumContrast: UInt8 = 24
+    /// Images whose stroke ink (difference from the local paper level) is below this are blank. Low on purpose:
+    /// pen on grey paper under dim light differs from the paper by 15–30 levels; the noise test
+    /// (`InkLevels`) is what keeps noise from passing as ink.
+    public var minimumContrast: UInt8 = 10
+    /// Images larger than this (longer side, pixels) are box-averaged down by a whole factor before the search for
+    /// the digit: enough for a digit down to a tenth of the frame, and bounded work for a 12 MP photo.
+    public var workingSide: Int = 640
     public init() {}
+}
+
+/// Why preprocessing found no digit.
+public enum PreprocessError: Error, Equatable, Sendable {
+    /// No ink stands out from the paper (a flat image, or only noise).
+    case blank
 }
 
 /// The preprocessing pipeline and its steps. Every step works in MNIST's sense except `inkImage`, which
@@ -26,23 +38,6 @@ public enum Preprocess {
     /// Where MNIST puts the centre of mass, in pixel-index coordinates (x and y): the mean over the 10,000 test
     /// images is (14.01, 13.99), so (14, 14) — not the geometric middle 13.5 of the 28×28 field.
     public static let centre: Float = 14
-
-    /// The whole pipeline: a decoded image (any size, light or dark background) → 28×28 MNIST-style pixels.
-    ///
-    /// A 28×28 image that already has a dark background (border median < 128) is taken to be MNIST-style and
-    /// returned unchanged, so MNIST images stored as JPEG or PNG classify as the originals do. Otherwise:
-    /// `backgroundPlane` → `inkImage` → `inkThreshold` → `inkBoundingBox` → `crop` → `scaleToFit` →
-    /// `placeByCentreOfMass`. Throws `.blank` when no ink stands out from the background.
-    public static func mnistStyle(_ image: GrayImage, file: String = "<image>", options: PreprocessOptions = PreprocessOptions()) throws -> [UInt8] {
-        if isMNISTStyle(image) { return image.pixels }
-        let background = backgroundPlane(image)
-        guard let ink = inkImage(image, background: background, options: options),
-              let box = inkBoundingBox(ink, threshold: inkThreshold(ink)) else {
-            throw ImageError.blank(file: file)
-        }
-        let scaled = scaleToFit(crop(ink, to: box), side: options.fitSide)
-        return placeByCentreOfMass(scaled)
-    }
 
     /// True for a 28×28 image with a dark background: it is used as is.
     public static func isMNISTStyle(_ image: GrayImage) -> Bool {
