@@ -1,12 +1,13 @@
 // Browser side of tools/test-wasm: drives headless chromium over the DevTools protocol (node's WebSocket; no
 // puppeteer) on the demo page and prints one JSON line: the digit the page shows after drawing strokes of a 7 through
 // its own pointer handlers, the time of that first prediction after page load (real time, not virtual), and the
-// visible messages for a file that is not an image and for a blank image. Saves a screenshot.
-//   node --experimental-websocket tools/web-check.mjs URL SCREENSHOT.png SCRATCH_DIR
+// visible messages for a file that is not an image and for a blank image, and the model input the page made of each
+// IMAGE given (picked through its file input). Saves a screenshot.
+//   node --experimental-websocket tools/web-check.mjs URL SCREENSHOT.png SCRATCH_DIR [IMAGE…]
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 
-const [url, screenshotPath, scratch] = process.argv.slice(2);
+const [url, screenshotPath, scratch, ...imageFiles] = process.argv.slice(2);
 const browser = spawn("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
   "--remote-debugging-port=0", "--window-size=960,600", "about:blank"], { stdio: ["ignore", "ignore", "pipe"] });
 const fail = (message) => { console.log(JSON.stringify({ error: message })); browser.kill(); process.exit(1); };
@@ -59,7 +60,6 @@ const result = {
   ready_ms: Number(await evaluate("document.body.dataset.readyMs")),
   kernels: await evaluate("document.getElementById('info').textContent"),
   load_event_ms: Number(await evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd.toFixed(1)")),
-  resources: await evaluate("JSON.stringify(performance.getEntriesByType(\"resource\").map(e => [e.name.split(\"/\").pop(), Math.round(e.startTime), Math.round(e.responseEnd)]).concat([[\"domInteractive\", Math.round(performance.getEntriesByType(\"navigation\")[0].domInteractive)]]))"),
 };
 const shot = await send("Page.captureScreenshot", { format: "png" });
 writeFileSync(screenshotPath, Buffer.from(shot.data, "base64"));
@@ -83,6 +83,16 @@ const messageAfter = async (file) => {
 };
 result.not_an_image = await messageAfter(`${scratch}/notes.txt`);
 result.blank_image = await messageAfter(`${scratch}/blank.bmp`);
+// Image files through the picker: the 28×28 input the page gave the model, as hex, for each (to compare with
+// `mnistq classify --save-inputs`).
+result.inputs = {};
+for (const file of imageFiles) {
+  const name = file.split("/").pop();
+  await evaluate("document.body.dataset.file = ''");
+  await send("DOM.setFileInputFiles", { nodeId, files: [file] });
+  await waitFor(`document.body.dataset.file === ${JSON.stringify(name)}`, `the input of ${name}`);
+  result.inputs[name] = await evaluate("document.body.dataset.input");
+}
 console.log(JSON.stringify(result));
 socket.close();
 browser.kill();

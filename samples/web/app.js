@@ -1,12 +1,11 @@
 // The page: a drawing pad, image files, the 28×28 input and the ten probabilities, all from mnistq.wasm.
 import { MnistqRuntime } from "./mnistq.js";
-import { grayFromRGBA, mnistStyle } from "./preprocess.js";
 
 const $ = (id) => document.getElementById(id);
 const pad = $("pad"), padContext = pad.getContext("2d", { willReadFrequently: true });
 const input28 = $("input28").getContext("2d");
 const params = new URLSearchParams(location.search);
-const maxFileBytes = 40 << 20, maxPixels = 50e6;
+const maxFileBytes = 40 << 20, maxPixels = 16e6; // 16 MP of RGBA is 64 MB of the module's memory
 let runtime = null, firstPredictionMs = null;
 
 function say(text, isError = false) {
@@ -42,21 +41,25 @@ function show(pixels, result) {
   }
 }
 
-function classifyGray(gray, width, height) {
+/** Preprocesses RGBA pixels in the module (as `mnistq classify` does) and classifies them. */
+function classifyRGBA(rgba, width, height) {
   let pixels;
   try {
-    pixels = mnistStyle(gray, width, height);
+    pixels = runtime.preprocess(rgba, width, height, 4);
   } catch (error) {
     show(new Uint8Array(784), null);
     say(error.message, true);
     return;
   }
   const result = runtime.classify(pixels);
+  // The model's input, for tests that compare it with `mnistq classify --save-inputs`.
+  document.body.dataset.input = Array.from(pixels, (v) => v.toString(16).padStart(2, "0")).join("");
   show(pixels, result);
   say(`Prediction: ${result.digit} (${(result.probabilities[result.digit] * 100).toFixed(1)}%)`);
 }
 
-// ---- Drawing pad: white ink on black, as MNIST digits are.
+// ---- Drawing pad: white ink on black, as MNIST digits are. 140×140 pixels shown at 280 CSS pixels: the module
+// preprocesses every pixel of it on each update (as `mnistq classify` would a PNG of it), so fewer is faster.
 function clearPad() {
   padContext.fillStyle = "#000";
   padContext.fillRect(0, 0, pad.width, pad.height);
@@ -64,7 +67,7 @@ function clearPad() {
 function classifyPad() {
   if (!runtime) return;
   const { data } = padContext.getImageData(0, 0, pad.width, pad.height);
-  classifyGray(grayFromRGBA(data, pad.width, pad.height), pad.width, pad.height);
+  classifyRGBA(data, pad.width, pad.height);
 }
 let drawing = false, last = null, pending = false;
 function point(event) {
@@ -73,7 +76,7 @@ function point(event) {
 }
 function strokeTo(p) {
   padContext.strokeStyle = "#fff";
-  padContext.lineWidth = 20;
+  padContext.lineWidth = 10;
   padContext.lineCap = padContext.lineJoin = "round";
   padContext.beginPath();
   padContext.moveTo(last.x, last.y);
@@ -89,25 +92,25 @@ pad.addEventListener("pointermove", (event) => { if (drawing) strokeTo(point(eve
 for (const type of ["pointerup", "pointercancel"]) pad.addEventListener(type, () => { if (drawing) { drawing = false; classifyPad(); } });
 $("clear").addEventListener("click", () => { clearPad(); show(new Uint8Array(784), null); say("Draw a digit."); });
 
-// ---- Image files: decoded by the browser, reduced to at most 512 pixels a side, then preprocessed.
+// ---- Image files: decoded by the browser without colour management (a PNG's pixels as stored), preprocessed in
+// the module at full size (the preprocessing reduces large photos itself, as the command does).
 async function classifyFile(file) {
   if (!runtime) return;
   if (file.size > maxFileBytes) return say(`${file.name}: ${(file.size / 1048576).toFixed(0)} MB is too large (limit 40 MB)`, true);
   let bitmap;
   try {
-    bitmap = await createImageBitmap(file);
+    bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
   } catch {
     return say(`${file.name}: not an image this browser can decode (JPEG, PNG, GIF, WebP, BMP)`, true);
   }
   if (bitmap.width * bitmap.height > maxPixels) {
-    return say(`${file.name}: ${bitmap.width}×${bitmap.height} is too large (limit 50 megapixels)`, true);
+    return say(`${file.name}: ${bitmap.width}×${bitmap.height} is too large (limit 16 megapixels)`, true);
   }
-  const scale = Math.min(1, 512 / Math.max(bitmap.width, bitmap.height));
-  const width = Math.max(1, Math.round(bitmap.width * scale)), height = Math.max(1, Math.round(bitmap.height * scale));
-  const canvas = new OffscreenCanvas(width, height);
-  const context = canvas.getContext("2d");
-  context.drawImage(bitmap, 0, 0, width, height);
-  classifyGray(grayFromRGBA(context.getImageData(0, 0, width, height).data, width, height), width, height);
+  const { width, height } = bitmap;
+  const context = new OffscreenCanvas(width, height).getContext("2d", { willReadFrequently: true });
+  context.drawImage(bitmap, 0, 0);
+  classifyRGBA(context.getImageData(0, 0, width, height).data, width, height);
+  document.body.dataset.file = file.name;
 }
 $("file").addEventListener("change", () => { if ($("file").files[0]) classifyFile($("file").files[0]); });
 $("drop").addEventListener("dragover", (event) => { event.preventDefault(); $("drop").classList.add("over"); });
@@ -127,7 +130,7 @@ const strokes = {
 function drawSelfTest(digit) {
   const box = pad.getBoundingClientRect();
   const fire = (type, [x, y]) => pad.dispatchEvent(new PointerEvent(type, {
-    bubbles: true, pointerId: 1, clientX: box.left + x * box.width / pad.width, clientY: box.top + y * box.height / pad.height,
+    bubbles: true, pointerId: 1, clientX: box.left + x * box.width / 280, clientY: box.top + y * box.height / 280, // 280 × 280 units
   }));
   for (const stroke of strokes[digit]) {
     fire("pointerdown", stroke[0]);

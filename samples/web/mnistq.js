@@ -111,6 +111,26 @@ export class MnistqRuntime {
     return new Int32Array(this.x.memory.buffer.slice(this.scores, this.scores + 40 * count));
   }
 
+  /**
+   * The 784 pixels the model sees for a width × height image of RGBA (channels 4: a canvas's getImageData, a decoded
+   * photo) or gray (channels 1) pixels: MNISTQPreprocess in the module, as `mnistq classify` preprocesses. Throws
+   * when no digit stands out (a blank image) or the image is unusable.
+   */
+  preprocess(pixels, width, height, channels = 4) {
+    if (!this.x.mnq_preprocess) throw new Error("this mnistq.wasm has no preprocessing (rebuild it with tools/build-wasm)");
+    const input = this.alloc(Math.max(1, width * height * channels)), out = this.alloc(784);
+    try {
+      this.bytes.set(pixels.subarray(0, width * height * channels), input);
+      const status = this.x.mnq_preprocess(input, width, height, channels, out);
+      if (status === 1) throw new Error("no digit found: nothing stands out from the background");
+      if (status !== 0) throw new Error(`cannot preprocess a ${width}×${height} image`);
+      return this.bytes.slice(out, out + 784);
+    } finally {
+      this.x.mnq_free(out);
+      this.x.mnq_free(input);
+    }
+  }
+
   /** One image: the digit (lowest on a tie), the ten scores and the softmax of score × scoreScale. */
   classify(pixels) {
     const scores = this.classifyScores(pixels, 1);
