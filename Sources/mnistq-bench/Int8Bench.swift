@@ -161,16 +161,17 @@ func runInt8FamiliesBench(layers: [QuantizedLayer], rounds: Int) throws {
     var pixels = [UInt8](repeating: 0, count: batch * 784)
     for i in 0..<pixels.count where random.next() % 4 == 0 { pixels[i] = UInt8(truncatingIfNeeded: random.next()) }
     var scores = [Int32](repeating: 0, count: batch * 10), check = scores
-    var batchTimes = [[Double]](repeating: [], count: models.count), single = batchTimes
+    var batchTimes = [[Double]](repeating: [], count: models.count), single = batchTimes, batchCPU = batchTimes
     pixels.withUnsafeBufferPointer { px in scores.withUnsafeMutableBufferPointer { sc in
         for round in 0..<(rounds * 5) {
             for (m, model) in models.enumerated() {
                 // Slow families get fewer calls per round; every family runs in every round.
                 let calls = model.kernelName.description == "portable-c" ? 1 : 4
                 for _ in 0..<calls {
-                    let start = monotonicSeconds()
+                    let start = monotonicSeconds(), startCPU = threadCPUSeconds()
                     model.classify(batch: px.baseAddress!, count: batch, arena: arena, scores: sc.baseAddress!)
                     batchTimes[m].append(monotonicSeconds() - start)
+                    batchCPU[m].append(threadCPUSeconds() - startCPU)
                 }
                 for call in 0..<(calls * 16) {
                     let start = monotonicSeconds()
@@ -187,13 +188,14 @@ func runInt8FamiliesBench(layers: [QuantizedLayer], rounds: Int) throws {
             if Array(sc) != check { print("WARNING: \(model.kernelName) scores differ from \(models[0].kernelName)") }
         }
     } }
-    let rates = batchTimes.map { Double(batch) / median($0) }
+    let rates = batchTimes.map { Double(batch) / median($0) }, cpuRates = batchCPU.map { Double(batch) / median($0) }
     print("in-place model, one thread, \(rounds * 5) interleaved rounds; ratios against the vector family")
-    print("family          batch-64 images/s   batch-1 median µs   vs vector")
+    print("(CPU: the same batch calls timed by this thread's CPU time, immune to other load on a shared machine)")
+    print("family          batch-64 images/s   batch-64 CPU images/s   batch-1 median µs   vs vector (CPU)")
     for (m, model) in models.enumerated() {
-        print(String(format: "%-15@ %17.0f   %17.2f   %8.2f×", model.kernelName.description, rates[m],
-                     median(single[m]) * 1e6, rates[m] / rates[1]))
+        print(String(format: "%-15@ %17.0f   %21.0f   %17.2f   %8.2f×", model.kernelName.description, rates[m], cpuRates[m],
+                     median(single[m]) * 1e6, cpuRates[m] / cpuRates[1]))
     }
-    print(String(format: "RESULT int8-families fastest=%@ fastest_images_per_s=%.0f vector_images_per_s=%.0f portable_c_images_per_s=%.0f",
-                 models[0].kernelName.description, rates[0], rates[1], rates[2]))
+    print(String(format: "RESULT int8-families fastest=%@ fastest_images_per_s=%.0f vector_images_per_s=%.0f portable_c_images_per_s=%.0f fastest_cpu_images_per_s=%.0f vector_cpu_images_per_s=%.0f portable_c_cpu_images_per_s=%.0f",
+                 models[0].kernelName.description, rates[0], rates[1], rates[2], cpuRates[0], cpuRates[1], cpuRates[2]))
 }
