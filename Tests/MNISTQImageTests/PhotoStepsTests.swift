@@ -145,7 +145,7 @@ final class PhotoStepsTests: XCTestCase {
         for y in 5..<45 { for x in 2..<5 { labels[y * 10 + x] = 1 } }
         let width16 = Preprocess.strokeWidth16(labels: labels, width: 10, box: PixelBox(x: 2, y: 5, width: 3, height: 40), keep: [true])
         XCTAssertEqual(width16, 46)
-        // MNIST-like (16.5% of 20 px = 3.3 px; 2.9 is over 60% of it) needs nothing; a 1-px pen on a 200-px digit needs radius 16.
+        // MNIST-like (16.5% of 20 px = 3.3 px; 2.9 is over 40% of it) needs nothing; a 1-px pen on a 200-px digit needs radius 16.
         XCTAssertEqual(Preprocess.thickeningRadius(width16: 48, longerSide: 20), 0)
         XCTAssertEqual(Preprocess.thickeningRadius(width16: 16, longerSide: 200), 16)
         let dot = GrayImage(width: 1, height: 1, pixels: [200])
