@@ -49,8 +49,12 @@ echo "$ort_cpu"
 rm -rf "$workdir"
 out2="$("$bench" int8 "${model_args[@]}")"; echo "$out2"
 out3="$("$bench" int8 "${model_args[@]}" --portable)"; echo "$out3"
+# The in-place model's kernel families side by side (fastest, the generic-vector kernels a CPU without a dedicated family
+# runs, and the portable C kernels).
+out4="$("$bench" int8 "${model_args[@]}" --families)"; echo "$out4"
 
-OURS1="$(grep '^RESULT' <<<"$out1")" OURS2="$(grep '^RESULT' <<<"$out2")" OURS3="$(grep '^RESULT' <<<"$out3")" REF="$ref" ORTCPU="$ort_cpu" python3 - <<'PY'
+OURS1="$(grep '^RESULT' <<<"$out1")" OURS2="$(grep '^RESULT' <<<"$out2")" OURS3="$(grep '^RESULT' <<<"$out3")" \
+FAMILIES="$(grep '^RESULT' <<<"$out4")" REF="$ref" ORTCPU="$ort_cpu" python3 - <<'PY'
 import json, os
 def fields(line): return {k: float(v) for k, v in (p.split("=") for p in line.split()[2:]) if k != "kernels"}
 a, b = fields(os.environ["OURS1"]), fields(os.environ["OURS2"])
@@ -70,5 +74,10 @@ p = fields(os.environ["OURS3"])
 print(f"pure-Swift kernels (--portable): 10k pass CPU time {p['pass10k_cpu_images_per_s']:.0f} images/s → ratio "
       f"{p['pass10k_cpu_images_per_s'] / oc['batch64_cpu_images_per_s']:.2f}x; wall {p['pass10k_images_per_s']:.0f} images/s → "
       f"{p['pass10k_images_per_s'] / ort['batch64_images_per_s']:.2f}x; batch-1 median {p['batch1_median_us']:.1f} µs")
+f = {k: float(v) for k, v in (p.split("=") for p in os.environ["FAMILIES"].split()[2:]) if k.endswith("_per_s")}
+print(f"in-place model, batch-64 calls by CPU time: vector kernels {f['vector_cpu_images_per_s']:.0f} images/s → "
+      f"{f['vector_cpu_images_per_s'] / oc['batch64_cpu_images_per_s']:.2f}x ORT int8 (CPU time); portable C "
+      f"{f['portable_c_cpu_images_per_s']:.0f} → {f['portable_c_cpu_images_per_s'] / oc['batch64_cpu_images_per_s']:.2f}x; "
+      f"fastest {f['fastest_cpu_images_per_s']:.0f}")
 print(f"arena {ours['arena_bytes']:.0f} bytes")
 PY

@@ -92,6 +92,7 @@ enum CModelHandle {
         case .u8(.vnni512): return 1
         case .u8(.neonDot): return 2
         case .u8(.neon): return 3
+        case .u8(.vector): return 4
         case .avx2, .portable: return 0
         }
     }
@@ -101,6 +102,7 @@ enum CModelHandle {
         case 1: return .u8(.vnni512)
         case 2: return .u8(.neonDot)
         case 3: return .u8(.neon)
+        case 4: return .u8(.vector)
         default: return .portable
         }
     }

@@ -18,8 +18,12 @@ public struct InPlaceModel: @unchecked Sendable {
     /// Which kernels `classify` runs. Every choice gives bit-identical scores.
     public enum Kernels: Sendable {
         /// AVX-512 VNNI or NEON (with the dot-product instructions when the CPU has them) where the CPU runs them,
-        /// else the portable C kernels.
+        /// else the generic-vector kernels where the build has them (64-bit hosts, WebAssembly with simd128), else
+        /// the portable C kernels.
         case fastest
+        /// The generic-vector kernels (SSE2, simd128, …) where the build has them, else the portable C kernels: what
+        /// a CPU without a dedicated family runs (for tests and comparisons on machines that have one).
+        case vector
         /// The portable C kernels: dual 16-bit multiply-accumulates, native SMLAD on Armv7E-M (Cortex-M4/M7).
         case portable
     }
@@ -45,7 +49,18 @@ public struct InPlaceModel: @unchecked Sendable {
         try InPlaceImage.validateBody(image, header: header)
         self.image = image
         operands = InPlaceModel.operands(of: image.baseAddress!)
-        if kernels == .fastest, let family = U8KernelFamily.fastestAvailable { path = .u8(family) } else { path = .portable }
+        path = InPlaceModel.path(for: kernels)
+    }
+
+    /// The path `kernels` asks for, as far as this CPU and build have it.
+    static func path(for kernels: Kernels) -> ImageKernelPath {
+        switch kernels {
+        case .fastest:
+            if let family = U8KernelFamily.fastestAvailable { return .u8(family) }
+            return U8KernelFamily.vectorAvailable ? .u8(.vector) : .portable
+        case .vector: return U8KernelFamily.vectorAvailable ? .u8(.vector) : .portable
+        case .portable: return .portable
+        }
     }
 
     /// The kernels' view of an image's sections.
@@ -65,8 +80,8 @@ public struct InPlaceModel: @unchecked Sendable {
     public static var arenaByteCount: Int { max(VNNIBatchArena.byteCount, PortableArena.byteCount, FastArena.byteCount) + 63 }
 
     /// Bytes of arena this model's `classify` needs on the kernels it runs here (at most ``arenaByteCount``): 13 KB
-    /// with VNNI (4 images' conv2 outputs for the batch path), 7 KB with NEON, 14 KB with AVX2, 21 KB with the
-    /// portable kernels (their widened-weight scratch).
+    /// with VNNI (4 images' conv2 outputs for the batch path), 7 KB with NEON or the vector kernels, 14 KB with AVX2,
+    /// 21 KB with the portable kernels (their widened-weight scratch).
     public var pathArenaByteCount: Int {
         switch path {
         case .u8(.vnni512): return VNNIBatchArena.byteCount + 63
@@ -76,8 +91,9 @@ public struct InPlaceModel: @unchecked Sendable {
         }
     }
 
-    /// The kernels `classify` runs here: "avx512-vnni", "neon-dotprod", "neon", "avx2" (``Model`` only),
-    /// "armv7em-dsp" (the portable kernels on a CPU with the Armv7E-M DSP instructions) or "portable-c".
+    /// The kernels `classify` runs here: "avx512-vnni", "neon-dotprod", "neon", "avx2" (``Model`` only), "vector"
+    /// (generic vectors: SSE2, simd128), "armv7em-dsp" (the portable kernels on a CPU with the Armv7E-M DSP
+    /// instructions) or "portable-c".
     public var kernelName: StaticString {
         switch path {
         case let .u8(family): return family.name

@@ -54,7 +54,7 @@ public struct Model: @unchecked Sendable {
 
     /// ``init(bytes:)`` running the given kernels where the CPU has them (`.fastest` is what `init(bytes:)` does):
     /// for tests that prove every path on one machine.
-    init(bytes: [UInt8], kernels: Int8Network.Kernels) throws(ModelError) {
+    init(bytes: [UInt8], kernels: ModelKernels) throws(ModelError) {
         let decoded = try bytes.withUnsafeBufferPointer { (file) throws(ModelError) in try ModelFile.decode(file) }
         try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, outOfDistribution: decoded.3, fileByteCount: bytes.count,
                       kernels: kernels)
@@ -62,7 +62,7 @@ public struct Model: @unchecked Sendable {
 
     private init(header: ModelHeader, layers: [QuantizedLayer], metadata: [(key: String, value: String)],
                  outOfDistribution: OutOfDistributionCalibration?, fileByteCount: Int,
-                 kernels: Int8Network.Kernels = .fastest) throws(ModelError) {
+                 kernels: ModelKernels = .fastest) throws(ModelError) {
         // ModelFile.validate is stricter than the executor's own requirement; this guard only keeps a future
         // mismatch between the two from ever reaching the executor's precondition.
         if let problem = Int8Network.shapeMismatch(in: layers) {
@@ -108,8 +108,8 @@ public struct Model: @unchecked Sendable {
     public static let batchChunk = 32
     /// Real value of one score step: logit ≈ score × `scoreScale` (fc3's informational output scale).
     public var scoreScale: Float { executor.scoreScale }
-    /// The kernels `classify` runs on this CPU: "avx512-vnni", "avx2", "neon-dotprod", "neon", "armv7em-dsp" or
-    /// "portable-c".
+    /// The kernels `classify` runs on this CPU: "avx512-vnni", "avx2", "neon-dotprod", "neon", "vector",
+    /// "armv7em-dsp" or "portable-c".
     public var kernelName: StaticString { executor.kernelName }
 
     /// Pixels per image: 28 × 28, row-major, uint8, 0 = background (white digit on black, as in MNIST).
@@ -205,6 +205,12 @@ public struct Model: @unchecked Sendable {
     }
 }
 
+/// Which kernels a ``Model`` runs: `.fastest` (what `init(bytes:)` does), or one path forced where the CPU and build
+/// have it, else the portable kernels; for tests that prove every path on one machine.
+enum ModelKernels {
+    case fastest, avx2, vector, portable
+}
+
 /// A ``Model``'s memory: its in-place image in one aligned allocation, and the AVX2 kernels' paired conv weights when
 /// this CPU's fastest kernels are AVX2. Immutable after `init`; freed with the last model that holds it.
 final class ModelStorage {
@@ -213,11 +219,14 @@ final class ModelStorage {
     private let allocation: UnsafeMutableRawBufferPointer
 
     init(layers: [QuantizedLayer], metadata: [(key: String, value: String)], outOfDistribution: OutOfDistributionCalibration?,
-         kernels: Int8Network.Kernels) throws(ModelError) {
+         kernels: ModelKernels) throws(ModelError) {
         let bytes = try InPlaceImage.encodeChecked(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
-        // The fastest path the request allows: a u8 family (VNNI, NEON), then AVX2, then the portable kernels.
-        let family = kernels == .fastest ? U8KernelFamily.fastestAvailable : nil
-        let hasAVX2 = family == nil && kernels != .portable && mnistq_int8_avx2_available() != 0
+        // The fastest path the request allows: a dedicated u8 family (VNNI, NEON), then AVX2, then the generic-vector
+        // kernels, then the portable kernels.
+        let dedicated = kernels == .fastest ? U8KernelFamily.fastestAvailable : nil
+        let hasAVX2 = dedicated == nil && (kernels == .fastest || kernels == .avx2) && mnistq_int8_avx2_available() != 0
+        let vector = dedicated == nil && !hasAVX2 && (kernels == .fastest || kernels == .vector) && U8KernelFamily.vectorAvailable
+        let family = dedicated ?? (vector ? U8KernelFamily.vector : nil)
         let paired = hasAVX2 ? PackedInt8Weights.pairedConv1ByteCount + PackedInt8Weights.pairedConv2ByteCount : 0
         let imageBytes = (bytes.count + 63) & ~63
         let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: imageBytes + paired, alignment: 64)

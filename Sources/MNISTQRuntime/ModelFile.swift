@@ -206,13 +206,15 @@ public enum ModelFile {
         if metadata.count > ModelFormat.maximumMetadataCount {
             throw .badMetadata(index: metadata.count, reason: "\(metadata.count) entries, expected at most \(ModelFormat.maximumMetadataCount)")
         }
-        var seen = Set<String>()
+        // Keys compare as UTF-8 bytes, as the in-place image's check does (String equality would also merge
+        // canonically equivalent spellings, and it pulls Unicode normalisation tables into Embedded builds).
+        var seen = Set<[UInt8]>()
         for (index, entry) in metadata.enumerated() {
             if entry.key.isEmpty { throw .badMetadata(index: index, reason: "empty key; keys name what the value is") }
             if entry.key.utf8.count > ModelFormat.maximumKeyLength {
                 throw .badMetadata(index: index, reason: "key is \(entry.key.utf8.count) bytes, expected at most \(ModelFormat.maximumKeyLength)")
             }
-            if !seen.insert(entry.key).inserted {
+            if !seen.insert(Array(entry.key.utf8)).inserted {
                 throw .badMetadata(index: index, reason: "duplicate key \"\(entry.key)\"; keys must be unique")
             }
         }

@@ -7,18 +7,22 @@ import MNISTQSupport
 let int8StageMACs = [784 * 16 * 25, 196 * 32 * 400, 120 * 1568, 84 * 120, 10 * 84]
 let int8StageNames = ["conv1", "conv2", "fc1", "fc2", "fc3"]
 
-/// Usage: int8 [--model FILE.mnq8] [--rounds N] [--portable] (the pure-Swift kernels instead of AVX2). Without a model, random valid layers (speed does not depend on values).
+/// Usage: int8 [--model FILE.mnq8] [--rounds N] [--portable] (the pure-Swift kernels instead of AVX2)
+///             [--families] (instead: the in-place model's kernel families side by side: fastest, vector, portable C).
+/// Without a model, random valid layers (speed does not depend on values).
 func runInt8Bench(_ arguments: [String]) throws {
     var rounds = 7
     var modelPath: String?
     var portable = false
+    var families = false
     var index = 0
     while index < arguments.count {
         switch arguments[index] {
         case "--rounds" where index + 1 < arguments.count: rounds = max(1, Int(arguments[index + 1]) ?? 7); index += 2
         case "--model" where index + 1 < arguments.count: modelPath = arguments[index + 1]; index += 2
         case "--portable": portable = true; index += 1
-        default: throw BenchError.usage("usage: mnistq-bench int8 [--model FILE.mnq8] [--rounds N] [--portable]")
+        case "--families": families = true; index += 1
+        default: throw BenchError.usage("usage: mnistq-bench int8 [--model FILE.mnq8] [--rounds N] [--portable | --families]")
         }
     }
     let layers: [QuantizedLayer]
@@ -29,6 +33,7 @@ func runInt8Bench(_ arguments: [String]) throws {
         layers = randomInt8Layers(seed: 1)
         print("model: random valid layers (seed 1)")
     }
+    if families { return try runInt8FamiliesBench(layers: layers, rounds: rounds) }
     let network = Int8Network(layers: layers, kernels: portable ? .portable : .fastest)
     let arena = UnsafeMutableRawPointer.allocate(byteCount: network.arenaByteCount, alignment: 64)
     defer { arena.deallocate() }
@@ -137,4 +142,60 @@ func randomInt8Layers(seed: UInt64) -> [QuantizedLayer] {
             shift: (0..<shape.outputCount).map { _ in Int8(40 + random.next() % 8) },
             inputScale: 1, outputScale: 1, weightScales: [Float](repeating: 1, count: shape.outputCount))
     }
+}
+
+/// The in-place model's kernel families on the same image and pixels, in interleaved rounds (so drift on a shared
+/// machine hits them alike): batch-64 images/s (median of `classify(batch:)` calls) and batch-1 latency for
+/// `.fastest`, `.vector` (what a CPU without a dedicated family runs, and wasm) and `.portable` (the C kernels).
+func runInt8FamiliesBench(layers: [QuantizedLayer], rounds: Int) throws {
+    let image = try InPlaceImage.encode(layers: layers, metadata: [])
+    let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: image.count, alignment: 64)
+    defer { storage.deallocate() }
+    image.withUnsafeBytes { storage.copyMemory(from: $0) }
+    let kinds: [InPlaceModel.Kernels] = [.fastest, .vector, .portable]
+    let models = try kinds.map { try InPlaceModel(borrowing: UnsafeRawBufferPointer(storage), kernels: $0) }
+    let arena = UnsafeMutableRawPointer.allocate(byteCount: InPlaceModel.arenaByteCount, alignment: 64)
+    defer { arena.deallocate() }
+    var random = Int8BenchRandom(seed: 7)
+    let batch = 64
+    var pixels = [UInt8](repeating: 0, count: batch * 784)
+    for i in 0..<pixels.count where random.next() % 4 == 0 { pixels[i] = UInt8(truncatingIfNeeded: random.next()) }
+    var scores = [Int32](repeating: 0, count: batch * 10), check = scores
+    var batchTimes = [[Double]](repeating: [], count: models.count), single = batchTimes, batchCPU = batchTimes
+    pixels.withUnsafeBufferPointer { px in scores.withUnsafeMutableBufferPointer { sc in
+        for round in 0..<(rounds * 5) {
+            for (m, model) in models.enumerated() {
+                // Slow families get fewer calls per round; every family runs in every round.
+                let calls = model.kernelName.description == "portable-c" ? 1 : 4
+                for _ in 0..<calls {
+                    let start = monotonicSeconds(), startCPU = threadCPUSeconds()
+                    model.classify(batch: px.baseAddress!, count: batch, arena: arena, scores: sc.baseAddress!)
+                    batchTimes[m].append(monotonicSeconds() - start)
+                    batchCPU[m].append(threadCPUSeconds() - startCPU)
+                }
+                for call in 0..<(calls * 16) {
+                    let start = monotonicSeconds()
+                    model.classify(pixels: px.baseAddress! + ((call + round) % batch) * 784, arena: arena, scores: sc.baseAddress!)
+                    single[m].append(monotonicSeconds() - start)
+                }
+            }
+        }
+        // Every family gives the same scores (the tests prove it on real data; this guards the benchmark itself).
+        models[0].classify(batch: px.baseAddress!, count: batch, arena: arena, scores: sc.baseAddress!)
+        check = Array(sc)
+        for model in models.dropFirst() {
+            model.classify(batch: px.baseAddress!, count: batch, arena: arena, scores: sc.baseAddress!)
+            if Array(sc) != check { print("WARNING: \(model.kernelName) scores differ from \(models[0].kernelName)") }
+        }
+    } }
+    let rates = batchTimes.map { Double(batch) / median($0) }, cpuRates = batchCPU.map { Double(batch) / median($0) }
+    print("in-place model, one thread, \(rounds * 5) interleaved rounds; ratios against the vector family")
+    print("(CPU: the same batch calls timed by this thread's CPU time, immune to other load on a shared machine)")
+    print("family          batch-64 images/s   batch-64 CPU images/s   batch-1 median µs   vs vector (CPU)")
+    for (m, model) in models.enumerated() {
+        print(String(format: "%-15@ %17.0f   %21.0f   %17.2f   %8.2f×", model.kernelName.description, rates[m], cpuRates[m],
+                     median(single[m]) * 1e6, cpuRates[m] / cpuRates[1]))
+    }
+    print(String(format: "RESULT int8-families fastest=%@ fastest_images_per_s=%.0f vector_images_per_s=%.0f portable_c_images_per_s=%.0f fastest_cpu_images_per_s=%.0f vector_cpu_images_per_s=%.0f portable_c_cpu_images_per_s=%.0f",
+                 models[0].kernelName.description, rates[0], rates[1], rates[2], cpuRates[0], cpuRates[1], cpuRates[2]))
 }

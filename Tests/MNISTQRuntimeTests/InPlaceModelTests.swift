@@ -95,7 +95,9 @@ final class InPlaceModelTests: XCTestCase {
         let model = try sampleModel()
         let aligned = AlignedImage(try InPlaceImage.encode(layers: model.layers, metadata: model.metadata))
         let fastest = try InPlaceModel(borrowing: aligned.bytes), portable = try InPlaceModel(borrowing: aligned.bytes, kernels: .portable)
+        let vector = try InPlaceModel(borrowing: aligned.bytes, kernels: .vector)
         XCTAssertEqual(portable.kernelName.description, "portable-c")
+        XCTAssertEqual(vector.kernelName.description, "vector", "this 64-bit host builds the generic-vector kernels")
         let images = try kernelLoadMNISTTestImages()
         let scratch = InferenceScratch(byteCount: max(model.arenaByteCount, InPlaceModel.arenaByteCount))
         var mismatches = 0
@@ -105,7 +107,8 @@ final class InPlaceModelTests: XCTestCase {
                 let reference = model.classifyReference(pixels: pixels, scratch: scratch)
                 for (name, result) in [("hosted", model.classify(pixels: pixels, scratch: scratch)),
                                        (fastest.kernelName.description, fastest.classify(pixels: pixels, scratch: scratch)),
-                                       ("portable-c", portable.classify(pixels: pixels, scratch: scratch))]
+                                       ("portable-c", portable.classify(pixels: pixels, scratch: scratch)),
+                                       ("vector", vector.classify(pixels: pixels, scratch: scratch))]
                 where result.scores != reference.scores {
                     mismatches += 1
                     if mismatches <= 5 { XCTFail("image \(index), \(name): \(Array(result.scores)) != reference \(Array(reference.scores))") }
@@ -115,12 +118,12 @@ final class InPlaceModelTests: XCTestCase {
         XCTAssertEqual(mismatches, 0)
     }
 
-    /// The hosted Model on each of its paths (VNNI, AVX2 with its paired conv weights, portable) equals the reference
+    /// The hosted Model on each of its paths (VNNI, AVX2 with its paired conv weights, vector, portable) equals the reference
     /// on 1,000 real images, and batches equal single calls.
     func testHostedModelEveryPathEqualsReference() throws {
         guard let data = FileManager.default.contents(atPath: Self.sampleModelPath) else { return XCTFail("no sample model") }
         let images = try kernelLoadMNISTTestImages()
-        let models = try [Int8Network.Kernels.fastest, .avx2, .portable].map { try Model(bytes: [UInt8](data), kernels: $0) }
+        let models = try [ModelKernels.fastest, .avx2, .vector, .portable].map { try Model(bytes: [UInt8](data), kernels: $0) }
         let scratch = InferenceScratch(byteCount: models.map(\.arenaByteCount).max()!)
         let reference = Int8Network(layers: models[0].layers)
         let arena = UnsafeMutableRawPointer.allocate(byteCount: reference.arenaByteCount, alignment: 64)
@@ -141,11 +144,11 @@ final class InPlaceModelTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(models.map { $0.kernelName.description }.last, "portable-c")
+        XCTAssertEqual(models.map { $0.kernelName.description }.suffix(2), ["vector", "portable-c"])
     }
 
     /// Layers at the ends of every range, on real images and on all-black, all-white and noise images, with the
-    /// arena filled with garbage before each call: both paths equal the reference kernels.
+    /// arena filled with garbage before each call: every path equals the reference kernels.
     func testExtremeLayersEqualReferenceOnEveryPath() throws {
         let images = try kernelLoadMNISTTestImages()
         var probes = [[UInt8]](repeating: [UInt8](repeating: 0, count: 784), count: 1) + [[UInt8](repeating: 255, count: 784)]
@@ -156,7 +159,7 @@ final class InPlaceModelTests: XCTestCase {
             let layers = extremeValidLayers(seed: seed)
             let reference = Int8Network(layers: layers)
             let aligned = AlignedImage(try InPlaceImage.encode(layers: layers, metadata: []))
-            let paths = [try InPlaceModel(borrowing: aligned.bytes), try InPlaceModel(borrowing: aligned.bytes, kernels: .portable)]
+            let paths = try [InPlaceModel.Kernels.fastest, .vector, .portable].map { try InPlaceModel(borrowing: aligned.bytes, kernels: $0) }
             let arena = UnsafeMutableRawPointer.allocate(byteCount: max(reference.arenaByteCount, InPlaceModel.arenaByteCount), alignment: 64)
             defer { arena.deallocate() }
             var expected = [Int32](repeating: 0, count: 10), actual = expected
@@ -189,7 +192,7 @@ final class InPlaceModelTests: XCTestCase {
         try pixels.withUnsafeBufferPointer { all in
             try scores.withUnsafeMutableBufferPointer { out in
                 mnistq_allocation_count_begin()
-                for kernels in [InPlaceModel.Kernels.fastest, .portable] {
+                for kernels in [InPlaceModel.Kernels.fastest, .vector, .portable] {
                     let view = try InPlaceModel(borrowing: aligned.bytes, kernels: kernels)
                     for image in 0..<100 { view.classify(pixels: all.baseAddress! + image * 784, arena: arena, scores: out.baseAddress!) }
                 }
@@ -198,7 +201,7 @@ final class InPlaceModelTests: XCTestCase {
                 let allocations = mnistq_allocation_count_end()
                 XCTAssertEqual(status, 0)
                 XCTAssertEqual(classified, 0)
-                XCTAssertEqual(allocations, 0, "load and 200 classify calls must not allocate")
+                XCTAssertEqual(allocations, 0, "load and 300 classify calls must not allocate")
             }
         }
     }

@@ -5,8 +5,8 @@
 //
 //   neon_harness kernels [--expect-dotprod 0|1] [--seed S]
 //   neon_harness network MODEL.mnqi IMAGES.idx LABELS.idx [--expect-dotprod 0|1] [--limit N] [--portable-limit N]
-//                [--write-scores FILE] [--expect-scores FILE] [--paths neon,neondot]
-//   neon_harness run PATH MODEL.mnqi IMAGES.idx COUNT [STAGE]   (PATH: portable, neon, neondot; STAGE 0-4 repeats one
+//                [--write-scores FILE] [--expect-scores FILE] [--paths neon,neondot,vector]
+//   neon_harness run PATH MODEL.mnqi IMAGES.idx COUNT [STAGE]   (PATH: portable, neon, neondot, vector; STAGE 0-4 repeats one
 //                layer on image 0's activations; for instruction counting)
 #include <math.h>
 #include <stdarg.h>
@@ -43,9 +43,11 @@ typedef struct {
     linear_kernel *linear;
 } neon_path;
 
-static const neon_path all_paths[2] = {
+static const neon_path all_paths[3] = {
     {"neon", mnistq_conv1_relu_maxpool_neon, mnistq_conv2_relu_maxpool_neon, mnistq_linear_neon},
     {"neondot", mnistq_conv1_relu_maxpool_neondot, mnistq_conv2_relu_maxpool_neondot, mnistq_linear_neondot},
+    // The generic-vector kernels (vector.c) share the signatures: proven here on every 64-bit build of the harness.
+    {"vector", mnistq_conv1_relu_maxpool_vector, mnistq_conv2_relu_maxpool_vector, mnistq_linear_vector},
 };
 
 static const char *selected_paths; // --paths: comma-separated names to run (all usable ones when NULL)
@@ -67,6 +69,7 @@ static int usable_paths(const neon_path **paths) {
     int n = 0;
     if (mnistq_int8_neon_available() && selected("neon")) paths[n++] = &all_paths[0];
     if (mnistq_int8_neon_dotprod_available() && selected("neondot")) paths[n++] = &all_paths[1];
+    if (mnistq_int8_vector_available() && selected("vector")) paths[n++] = &all_paths[2];
     return n;
 }
 
@@ -362,7 +365,7 @@ static void case_group(const neon_path *p, enum kernel k, const char *group, int
 }
 
 static void kernel_suite(void) {
-    const neon_path *paths[2];
+    const neon_path *paths[3];
     const int path_count = usable_paths(paths);
     static const char *groups[] = {"random", "random-full-range", "ties", "extremes"};
     // The network's sizes, other multiples of 4 (tails of 4, 8 and 12 past a 16-byte block), and sizes the portable
@@ -540,7 +543,7 @@ static void network_suite(const char *model_path, const char *images_path, const
               portable_limit, portable_limit * 10);
     }
 
-    const neon_path *paths[2];
+    const neon_path *paths[3];
     const int path_count = usable_paths(paths);
     for (int pi = 0; pi < path_count; pi++) {
         const neon_path *p = paths[pi];
@@ -624,8 +627,11 @@ static void run_only(const char *path_name, const char *model_path, const char *
     uint8_t *arena = aligned_alloc(64, P_BYTES);
     int32_t scores[10];
     uint32_t digest = 0;
-    const neon_path *p = !strcmp(path_name, "neon") ? &all_paths[0] : !strcmp(path_name, "neondot") ? &all_paths[1] : NULL;
-    if (p && (p == &all_paths[1] ? !mnistq_int8_neon_dotprod_available() : !mnistq_int8_neon_available())) {
+    const neon_path *p = !strcmp(path_name, "neon") ? &all_paths[0] : !strcmp(path_name, "neondot") ? &all_paths[1]
+                       : !strcmp(path_name, "vector") ? &all_paths[2] : NULL;
+    if (p && (p == &all_paths[1]   ? !mnistq_int8_neon_dotprod_available()
+              : p == &all_paths[2] ? !mnistq_int8_vector_available()
+                                   : !mnistq_int8_neon_available())) {
         fprintf(stderr, "%s is not available on this CPU\n", path_name);
         exit(2);
     }

@@ -47,6 +47,9 @@ enum U8KernelFamily {
     case neonDot
     /// Baseline NEON (widening multiply-accumulate), AArch64 and 32-bit Arm with NEON.
     case neon
+    /// Generic vectors (vector.c): SSE2 on x86-64, simd128 on WebAssembly, whatever a 64-bit host has; the family of
+    /// CPUs without a dedicated one.
+    case vector
 
     typealias Conv = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Int8>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?,
                                      UnsafePointer<Int8>?, UnsafeMutablePointer<UInt8>?) -> Void
@@ -58,6 +61,7 @@ enum U8KernelFamily {
         case .vnni512: return mnistq_conv1_relu_maxpool_vnni512
         case .neonDot: return mnistq_conv1_relu_maxpool_neondot
         case .neon: return mnistq_conv1_relu_maxpool_neon
+        case .vector: return mnistq_conv1_relu_maxpool_vector
         }
     }
     var conv2: Conv {
@@ -65,6 +69,7 @@ enum U8KernelFamily {
         case .vnni512: return mnistq_conv2_relu_maxpool_vnni512
         case .neonDot: return mnistq_conv2_relu_maxpool_neondot
         case .neon: return mnistq_conv2_relu_maxpool_neon
+        case .vector: return mnistq_conv2_relu_maxpool_vector
         }
     }
     var linear: Linear {
@@ -72,10 +77,11 @@ enum U8KernelFamily {
         case .vnni512: return mnistq_linear_vnni512
         case .neonDot: return mnistq_linear_neondot
         case .neon: return mnistq_linear_neon
+        case .vector: return mnistq_linear_vector
         }
     }
 
-    /// The fastest family this CPU runs, if any: VNNI on x86-64, NEON with or without dot product on Arm.
+    /// The fastest dedicated family this CPU runs, if any: VNNI on x86-64, NEON with or without dot product on Arm.
     static var fastestAvailable: U8KernelFamily? {
         if mnistq_int8_avx512vnni_available() != 0 { return .vnni512 }
         if mnistq_int8_neon_dotprod_available() != 0 { return .neonDot }
@@ -89,8 +95,13 @@ enum U8KernelFamily {
         case .vnni512: return "avx512-vnni"
         case .neonDot: return "neon-dotprod"
         case .neon: return "neon"
+        case .vector: return "vector"
         }
     }
+
+    /// Whether this build has the generic-vector kernels (64-bit hosts, WebAssembly with simd128; not the 32-bit
+    /// microcontrollers, which keep the portable SMLAD kernels).
+    static var vectorAvailable: Bool { mnistq_int8_vector_available() != 0 }
 }
 
 /// Stage `stage` (0 conv1, 1 conv2, 2 fc1, 3 fc2, 4 fc3) of the u8 pipeline on `family`'s kernels (`VNNIArena`).

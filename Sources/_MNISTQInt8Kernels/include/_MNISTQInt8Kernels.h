@@ -101,6 +101,28 @@ void mnistq_linear_neondot(const uint8_t *input, int input_count, const int8_t *
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores);
 
+// ---- Generic-vector kernels (vector.c): the `_neon` kernels' signatures and layouts again, in plain C with
+// GCC/clang vector extensions (SSE2 pmaddwd on x86-64, i32x4.dot_i16x8_s on wasm simd128): the u8 family for CPUs
+// without a dedicated one. Bit-identical to the reference kernels within the format's ranges.
+
+/// 1 when this build has the vector kernels: 64-bit hosts and WebAssembly with simd128; 0 on 32-bit targets (the
+/// microcontrollers keep the portable kernels), where the kernels are empty definitions that must not be called.
+int mnistq_int8_vector_available(void);
+
+/// conv1 as mnistq_conv1_relu_maxpool_neon (same layouts and borders); about 3.5 KB of stack.
+void mnistq_conv1_relu_maxpool_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output);
+
+/// conv2 as mnistq_conv2_relu_maxpool_neon; about 36 KB of stack (the input widened to int16 and the weights
+/// regrouped as int16 pairs, per call).
+void mnistq_conv2_relu_maxpool_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output);
+
+/// Fully connected as mnistq_linear_neon (any input_count).
+void mnistq_linear_vector(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+                          const int32_t *multiplier, const int8_t *shift, int output_count,
+                          uint8_t *relu_output, int32_t *scores);
+
 // ---- Portable kernels (portable.c): the same weight layouts as the VNNI kernels (the in-place image's), int16
 // activations. Every int16 activation vector is stored in "pair order": within each group of 4 values v0 v1 v2 v3
 // the memory order is v0 v2 v1 v3, so that one 32-bit load yields the pair (v0, v2) and the next (v1, v3), the
