@@ -1,5 +1,5 @@
 // Node side of tools/test-wasm: runs mnistq.wasm (through samples/web/mnistq.js, the page's own wrapper) on an IDX
-// image file and prints `index digit s0 … s9` per image on stdout, then one JSON line of figures on stderr.
+// image file and prints `index digit s0 … s9 [ood]` per image on stdout, then one JSON line of figures on stderr.
 //   node tools/wasm-check.mjs mnistq.wasm model.mnq8 t10k-images-idx3-ubyte
 //   node tools/wasm-check.mjs mnistq.wasm model.mnq8 --expect-error     a bad model: prints the runtime's error, exit 0
 import { readFileSync } from "node:fs";
@@ -35,7 +35,9 @@ const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.syst
 let start = performance.now(), startCPU = cpuSeconds();
 for (let i = 0; i < count; i++) {
   const result = runtime.classify(pixels.subarray(i * 784, (i + 1) * 784));
-  lines.push(`${i} ${result.digit} ${Array.from(result.scores).join(" ")}`);
+  // The out-of-distribution score follows when the model has one, as the native lines carry it (edge-common.sh).
+  const ood = result.oodScore === null ? "" : ` ${result.oodScore}`;
+  lines.push(`${i} ${result.digit} ${Array.from(result.scores).join(" ")}${ood}`);
 }
 const singleRate = count / ((performance.now() - start) / 1000), singleCPURate = count / (cpuSeconds() - startCPU);
 // Batches of 64 (the C API's batch call); their scores must equal the single calls'.
@@ -45,7 +47,7 @@ let batchMismatches = 0;
 for (let first = 0; first + 64 <= count; first += 64) {
   const scores = runtime.classifyScores(pixels.subarray(first * 784), 64);
   for (let b = 0; b < 64; b++) {
-    const expected = lines[first + b].split(" ").slice(2).join(" ");
+    const expected = lines[first + b].split(" ").slice(2, 12).join(" ");
     if (Array.from(scores.subarray(b * 10, b * 10 + 10)).join(" ") !== expected) batchMismatches++;
   }
 }

@@ -31,9 +31,10 @@ function show(pixels, result) {
     $(`bar${d}`).className = result && d === result.digit ? "bar top" : "bar";
     $(`p${d}`).textContent = result ? `${(p * 100).toFixed(1)}%` : "";
   }
-  // Hook for a model with an out-of-distribution score (branch `ood`): the runtime wrapper reports it when the
-  // module exports one; this page only shows it.
-  $("ood").textContent = result && result.notADigit ? "not a digit?" : "";
+  // A model with an out-of-distribution section says when the drawing does not look like a digit (as `mnistq
+  // classify` reports "unsure"); the digit it would have said stays shown.
+  $("ood").textContent = result && result.notADigit
+    ? `Not sure this is a digit (out-of-distribution score ${result.oodScore}, threshold ${runtime.ood.threshold}).` : "";
   if (result && firstPredictionMs === null) {
     firstPredictionMs = performance.now();
     document.body.dataset.firstPredictionMs = firstPredictionMs.toFixed(1);

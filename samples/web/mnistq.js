@@ -96,6 +96,19 @@ export class MnistqRuntime {
     this.loaded = true;
     this.scoreScale = this.x.mnistq_score_scale(this.handle);
     this.kernelName = this.cString(this.x.mnistq_kernel_name(this.handle));
+    // "Not a digit": the model's out-of-distribution defaults, when it carries the section (null otherwise).
+    this.ood = null;
+    if (this.x.mnistq_has_ood_score && this.x.mnistq_has_ood_score(this.handle) === 1) {
+      const out = this.alloc(8);
+      try {
+        const status = this.x.mnistq_ood_defaults(this.handle, out, out + 4);
+        if (status !== 0) throw this.statusError(status, "model");
+        this.ood = { threshold: new Int32Array(this.x.memory.buffer, out, 1)[0],
+                     minConfidence: new Float32Array(this.x.memory.buffer, out + 4, 1)[0] };
+      } finally {
+        this.x.mnq_free(out);
+      }
+    }
     done();
   }
 
@@ -131,16 +144,35 @@ export class MnistqRuntime {
     }
   }
 
-  /** One image: the digit (lowest on a tie), the ten scores and the softmax of score × scoreScale. */
+  /**
+   * One image: the digit (lowest on a tie), the ten scores, the softmax of score × scoreScale and, for a model with an
+   * out-of-distribution section, its score and whether the image is "not a digit" by the model's defaults (as
+   * `mnistq classify` reports `unsure`: confidence below the minimum, or the score above the threshold).
+   */
   classify(pixels) {
-    const scores = this.classifyScores(pixels, 1);
+    let scores, oodScore = null;
+    if (this.ood) {
+      if (!this.loaded) throw new Error("no model loaded");
+      if (pixels.length < 784) throw new Error("classify: need 784 pixels");
+      this.bytes.set(pixels.subarray(0, 784), this.pixels);
+      const out = this.alloc(8);
+      try {
+        const status = this.x.mnistq_classify_ood(this.handle, this.pixels, this.arena, this.arenaSize, this.scores, 0, out);
+        if (status !== 0) throw this.statusError(status, "classify");
+        oodScore = new Int32Array(this.x.memory.buffer, out, 1)[0];
+      } finally {
+        this.x.mnq_free(out);
+      }
+      scores = new Int32Array(this.x.memory.buffer.slice(this.scores, this.scores + 40));
+    } else {
+      scores = this.classifyScores(pixels, 1);
+    }
     let digit = 0;
     for (let d = 1; d < 10; d++) if (scores[d] > scores[digit]) digit = d;
     const exps = Array.from(scores, (s) => Math.exp((s - scores[digit]) * this.scoreScale));
     const sum = exps.reduce((a, b) => a + b, 0);
-    // Hook for models with an out-of-distribution score (branch `ood`): a module that exports
-    // `mnistq_not_a_digit(handle, scores)` (1 when the image is not a digit) has it reported; null otherwise.
-    const notADigit = this.x.mnistq_not_a_digit ? this.x.mnistq_not_a_digit(this.handle, this.scores) === 1 : null;
-    return { digit, scores, probabilities: exps.map((e) => e / sum), notADigit };
+    const probabilities = exps.map((e) => e / sum);
+    const notADigit = this.ood ? probabilities[digit] < this.ood.minConfidence || oodScore > this.ood.threshold : null;
+    return { digit, scores, probabilities, oodScore, notADigit };
   }
 }
