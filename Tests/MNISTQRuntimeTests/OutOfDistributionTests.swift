@@ -93,9 +93,9 @@ final class OutOfDistributionTests: XCTestCase {
         let packed = try ModelFile.encode(layers: layers, metadata: [], outOfDistribution: calibration, deflate: zlibDeflate)
         let count = 64
         let pixels = try Array(kernelLoadMNISTTestImages()[0..<(count * 784)])
-        let models = try [Int8Network.Kernels.fastest, .avx2, .portable].map { try Model(bytes: packed, kernels: $0) }
+        let models = try [ModelKernels.fastest, .avx2, .vector, .portable].map { try Model(bytes: packed, kernels: $0) }
         let aligned = AlignedImage(try InPlaceImage.encode(layers: layers, metadata: [], outOfDistribution: calibration))
-        let views = try [InPlaceModel.Kernels.fastest, .portable].map { try InPlaceModel(borrowing: aligned.bytes, kernels: $0) }
+        let views = try [InPlaceModel.Kernels.fastest, .vector, .portable].map { try InPlaceModel(borrowing: aligned.bytes, kernels: $0) }
         let scratch = InferenceScratch(byteCount: max(models.map(\.arenaByteCount).max()!, InPlaceModel.arenaByteCount))
         let feature = try InPlaceModel(borrowing: aligned.bytes, kernels: .portable)
         var expected: [Int32] = []
