@@ -15,7 +15,7 @@ final class GlobalCLITests: CLITestCase {
         let unknown = try run(["help", "nosuch"], timeout: 10)
         XCTAssertEqual(unknown.status, 2)
         XCTAssertEqual(unknown.stdout, "")
-        XCTAssertEqual(unknown.stderr, "mnistq help: no command named 'nosuch'; the commands are train, eval, quantize, inspect, classify, export (mnistq --help)\n")
+        XCTAssertEqual(unknown.stderr, "mnistq help: no command named 'nosuch'; the commands are train, eval, quantize, inspect, classify, export, report (mnistq --help)\n")
         XCTAssertEqual(try run(["help", "classify"], timeout: 10).status, 0)
     }
 
