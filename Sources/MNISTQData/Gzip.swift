@@ -17,14 +17,11 @@ public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -
     }
     defer { inflateEnd(&stream) }
     var output = [UInt8]()
-    // A single-member gzip file ends with its uncompressed size mod 2^32 (RFC 1952 ISIZE): reserve that much
-    // (bounded) so a 47 MB image file is not copied while growing.
-    var expected = max(1 << 16, compressed.count * 4)
-    if compressed.count >= 18, compressed[0] == 0x1f, compressed[1] == 0x8b {
-        let n = compressed.count
-        expected = Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16 | Int(compressed[n - 1]) << 24
-    }
-    output.reserveCapacity(min(maxOutput, expected))
+    // The whole bound is reserved at once and the output never moves. A large allocation is mapped lazily, so only
+    // the bytes actually inflated take memory; growing by doubling instead would briefly hold the old and the new
+    // buffer (1.5 times the bound for a gzip bomb), and the size a gzip trailer declares (ISIZE) is the attacker's
+    // to choose.
+    output.reserveCapacity(maxOutput)
     var chunk = [UInt8](repeating: 0, count: 1 << 18)
     try compressed.withUnsafeBufferPointer { input in
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)

@@ -59,6 +59,14 @@ public struct Model: @unchecked Sendable {
         try self.init(header: decoded.0, layers: decoded.1, metadata: decoded.2, fileByteCount: bytes.count, kernels: kernels)
     }
 
+    /// A model from an inflated payload (no header, zlib stream or CRC-32): the payload fuzzer's entry point, so that
+    /// mutated layers go on through the same checks, image encoding and kernels as a loaded file's.
+    init(payload: [UInt8]) throws(ModelError) {
+        let (layers, metadata) = try ModelFile.decodePayload(payload)
+        let header = ModelHeader(describingPayloadOfLength: payload.count)
+        try self.init(header: header, layers: layers, metadata: metadata, fileByteCount: payload.count)
+    }
+
     private init(header: ModelHeader, layers: [QuantizedLayer], metadata: [(key: String, value: String)],
                  fileByteCount: Int, kernels: Int8Network.Kernels = .fastest) throws(ModelError) {
         // ModelFile.validate is stricter than the executor's own requirement; this guard only keeps a future
