@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib", "_CAllocationCounter"]),
         .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport"]),
         .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData"]),
-        .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQRuntime", "MNISTQData", "_CJPEG"]),
+        .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQRuntime", "MNISTQData", "_CJPEG", "_CZlib"]),
         .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"]),
         .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData"]),
         .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"]),

@@ -6,7 +6,12 @@ import _CZlib
 /// `maxOutput` bounds the result so a hostile file cannot make us allocate without limit; `file` only names
 /// the source in errors. Throws `DataError.corrupt` for a damaged or truncated stream, trailing garbage, or
 /// output beyond `maxOutput`.
-public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -> [UInt8] {
+///
+/// `header`, when given, sees the first `length` bytes of the output as soon as they exist and returns the total
+/// length they declare (or throws, e.g. for a wrong magic); inflating stops as soon as the output passes it. A file
+/// of a known format is then refused after its first block, not after `maxOutput` bytes of a gzip bomb.
+public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int,
+                   header: (length: Int, declaredTotal: ([UInt8]) throws -> Int)? = nil) throws -> [UInt8] {
     guard compressed.count < Int(UInt32.max) else {
         throw DataError.corrupt(file: file, detail: "compressed stream of \(compressed.count) bytes is larger than zlib accepts in one call (4 GiB)")
     }
@@ -22,6 +27,8 @@ public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -
     // buffer (1.5 times the bound for a gzip bomb), and the size a gzip trailer declares (ISIZE) is the attacker's
     // to choose.
     output.reserveCapacity(maxOutput)
+    var bound = maxOutput
+    var headerSeen = false
     var chunk = [UInt8](repeating: 0, count: 1 << 18)
     try compressed.withUnsafeBufferPointer { input in
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
@@ -40,10 +47,16 @@ public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -
                     throw DataError.corrupt(file: file, detail: "not a valid gzip stream: \(reason)")
                 }
                 let produced = out.count - Int(stream.avail_out)
-                if output.count + produced > maxOutput {
-                    throw DataError.corrupt(file: file, detail: "decompresses to more than \(maxOutput) bytes")
+                if output.count + produced > bound {
+                    throw DataError.corrupt(file: file, detail: bound < maxOutput
+                        ? "decompresses to more than the \(bound) bytes its header declares"
+                        : "decompresses to more than \(maxOutput) bytes")
                 }
                 output.append(contentsOf: out[0..<produced])
+                if let header, !headerSeen, output.count >= header.length {
+                    headerSeen = true
+                    bound = min(maxOutput, max(header.length, try header.declaredTotal(Array(output.prefix(header.length)))))
+                }
             }
             if status == Z_STREAM_END {
                 let rest = Int(stream.avail_in)
