@@ -25,8 +25,8 @@ public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int,
     // The whole bound is reserved at once and the output never moves. A large allocation is mapped lazily, so only
     // the bytes actually inflated take memory; growing by doubling instead would briefly hold the old and the new
     // buffer (1.5 times the bound for a gzip bomb), and the size a gzip trailer declares (ISIZE) is the attacker's
-    // to choose.
-    output.reserveCapacity(maxOutput)
+    // to choose. (Up to 1 GiB: a caller's bound of Int.max must not become one allocation.)
+    output.reserveCapacity(min(maxOutput, 1 << 30))
     var bound = maxOutput
     var headerSeen = false
     var chunk = [UInt8](repeating: 0, count: 1 << 18)

@@ -122,6 +122,8 @@ public enum ImageDecoder {
     /// mapped lazily, so only the bytes actually read take memory, and the buffer never moves (growing by doubling
     /// would briefly hold the old and the new copy: 1.5 times the limit).
     static func readAll(_ descriptor: Int32, sizeHint: Int?, file path: String, limit: Int) throws -> [UInt8] {
+        // The buffer is reserved whole, so a caller's limit is capped at 1 GiB (Int.max must not become one allocation).
+        let limit = min(max(0, limit), 1 << 30)
         var capacity = min(limit, max(0, sizeHint ?? limit)) + 1
         var start: [UInt8] = []  // what was read before the file turned out to have grown
         while true {

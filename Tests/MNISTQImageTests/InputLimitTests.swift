@@ -118,6 +118,19 @@ final class InputLimitTests: XCTestCase {
         XCTAssertThrowsError(try ImageDecoder.readAll(descriptor, sizeHint: 10, file: path, limit: 4000))
     }
 
+    func testUnboundedLimitsDoNotBecomeOneHugeAllocation() throws {
+        let unbounded = DecodeLimits(maxSide: .max, maxPixels: .max, maxFileBytes: .max)
+        let idx: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4]
+        XCTAssertEqual(try ImageDecoder.decode(try gzipBomb(header: idx, zeros: 0), file: "small.idx.gz", limits: unbounded).images,
+                       [GrayImage(width: 2, height: 2, pixels: [1, 2, 3, 4])])
+        var ends: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&ends), 0)
+        XCTAssertEqual([UInt8](repeating: 5, count: 100).withUnsafeBytes { write(ends[1], $0.baseAddress!, 100) }, 100)
+        close(ends[1])
+        defer { close(ends[0]) }
+        XCTAssertEqual(try ImageDecoder.readAll(ends[0], sizeHint: nil, file: "pipe", limit: .max), [UInt8](repeating: 5, count: 100))
+    }
+
     func testTheStandardLimitsFollowThePixelLimit() {
         XCTAssertEqual(DecodeLimits.standard.maxPixels, 64 << 20)
         XCTAssertEqual(DecodeLimits.standard.maxFileBytes, DecodeLimits.standard.maxPixels + (1 << 20))
