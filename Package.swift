@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib", "_CAllocationCounter"]),
         .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport"]),
         .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData"]),
-        .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "MNISTQPhotoSet", "_CJPEG"]),
+        .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "MNISTQPhotoSet", "_CJPEG", "_CZlib"]),
         .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"]),
         .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData"]),
         .testTarget(name: "MNISTQReportTests", dependencies: ["MNISTQReport", "MNISTQQuantizer", "MNISTQRuntime", "MNISTQData"]),

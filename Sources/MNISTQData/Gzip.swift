@@ -6,7 +6,12 @@ import _CZlib
 /// `maxOutput` bounds the result so a hostile file cannot make us allocate without limit; `file` only names
 /// the source in errors. Throws `DataError.corrupt` for a damaged or truncated stream, trailing garbage, or
 /// output beyond `maxOutput`.
-public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -> [UInt8] {
+///
+/// `header`, when given, sees the first `length` bytes of the output as soon as they exist and returns the total
+/// length they declare (or throws, e.g. for a wrong magic); inflating stops as soon as the output passes it. A file
+/// of a known format is then refused after its first block, not after `maxOutput` bytes of a gzip bomb.
+public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int,
+                   header: (length: Int, declaredTotal: ([UInt8]) throws -> Int)? = nil) throws -> [UInt8] {
     guard compressed.count < Int(UInt32.max) else {
         throw DataError.corrupt(file: file, detail: "compressed stream of \(compressed.count) bytes is larger than zlib accepts in one call (4 GiB)")
     }
@@ -17,14 +22,13 @@ public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -
     }
     defer { inflateEnd(&stream) }
     var output = [UInt8]()
-    // A single-member gzip file ends with its uncompressed size mod 2^32 (RFC 1952 ISIZE): reserve that much
-    // (bounded) so a 47 MB image file is not copied while growing.
-    var expected = max(1 << 16, compressed.count * 4)
-    if compressed.count >= 18, compressed[0] == 0x1f, compressed[1] == 0x8b {
-        let n = compressed.count
-        expected = Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16 | Int(compressed[n - 1]) << 24
-    }
-    output.reserveCapacity(min(maxOutput, expected))
+    // The whole bound is reserved at once and the output never moves. A large allocation is mapped lazily, so only
+    // the bytes actually inflated take memory; growing by doubling instead would briefly hold the old and the new
+    // buffer (1.5 times the bound for a gzip bomb), and the size a gzip trailer declares (ISIZE) is the attacker's
+    // to choose. (Up to 1 GiB: a caller's bound of Int.max must not become one allocation.)
+    output.reserveCapacity(min(maxOutput, 1 << 30))
+    var bound = maxOutput
+    var headerSeen = false
     var chunk = [UInt8](repeating: 0, count: 1 << 18)
     try compressed.withUnsafeBufferPointer { input in
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
@@ -43,10 +47,16 @@ public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws -
                     throw DataError.corrupt(file: file, detail: "not a valid gzip stream: \(reason)")
                 }
                 let produced = out.count - Int(stream.avail_out)
-                if output.count + produced > maxOutput {
-                    throw DataError.corrupt(file: file, detail: "decompresses to more than \(maxOutput) bytes")
+                if output.count + produced > bound {
+                    throw DataError.corrupt(file: file, detail: bound < maxOutput
+                        ? "decompresses to more than the \(bound) bytes its header declares"
+                        : "decompresses to more than \(maxOutput) bytes")
                 }
                 output.append(contentsOf: out[0..<produced])
+                if let header, !headerSeen, output.count >= header.length {
+                    headerSeen = true
+                    bound = min(maxOutput, max(header.length, try header.declaredTotal(Array(output.prefix(header.length)))))
+                }
             }
             if status == Z_STREAM_END {
                 let rest = Int(stream.avail_in)

@@ -24,10 +24,10 @@ public enum IDX {
     public static let imageMagic: UInt32 = 2051
     /// Magic number of an IDX label file (unsigned byte data, 1 dimension).
     public static let labelMagic: UInt32 = 2049
-    /// No real IDX file we accept is bigger than this once decompressed (MNIST train images: 47 MB).
-    public static let maxDecompressedBytes = 256 << 20
-    /// Bounds on image side length; MNIST is 28.
-    public static let maxSide = 4096
+    /// No real IDX file we accept is bigger than this once decompressed (MNIST train images: 47 MB); see `InputLimits`.
+    public static let maxDecompressedBytes = InputLimits.datasetBytes
+    /// Bounds on image side length; MNIST is 28 (`InputLimits.datasetSide`).
+    public static let maxSide = InputLimits.datasetSide
 
     /// Reads a file, gunzipping it when it starts with the gzip magic. Files (compressed or not) larger than
     /// `maxDecompressedBytes` are refused before they are read.

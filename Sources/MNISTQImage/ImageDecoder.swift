@@ -1,4 +1,5 @@
 // Format sniffing (by content, never by extension), file reading and the decode entry point.
+import MNISTQData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,13 +15,15 @@ public struct DecodeLimits: Sendable, Equatable {
     /// Largest accepted file (and decompressed gzip) size in bytes.
     public var maxFileBytes: Int
 
-    public init(maxSide: Int = 16_384, maxPixels: Int = 64 << 20, maxFileBytes: Int = 256 << 20) {
+    /// Defaults: `InputLimits` (MNISTQData), where every limit is named with its reason.
+    public init(maxSide: Int = InputLimits.imageSide, maxPixels: Int = InputLimits.imagePixels,
+                maxFileBytes: Int = InputLimits.imageFileBytes) {
         self.maxSide = maxSide
         self.maxPixels = maxPixels
         self.maxFileBytes = maxFileBytes
     }
 
-    /// 16384 px per side, 64 MP, 256 MB per file.
+    /// 16384 px per side, 64 MP, 65 MiB per file (the pixel limit plus 1 MiB).
     public static let standard = DecodeLimits()
 }
 
@@ -115,29 +118,45 @@ public enum ImageDecoder {
         if (info.st_mode & S_IFMT) == S_IFDIR { throw ImageError.isDirectory(file: path) }
         let size = Int(info.st_size)
         if size > limits.maxFileBytes { throw ImageError.fileTooLarge(file: path, bytes: size, limit: limits.maxFileBytes) }
-        // st_size is only a hint (pipes report 0, files may grow): read until EOF, bounded by the limit.
-        var bytes = [UInt8](repeating: 0, count: max(size, 0) + 1)
-        var filled = 0
+        let isRegular = (info.st_mode & S_IFMT) == S_IFREG
+        return try readAll(descriptor, sizeHint: isRegular ? size : nil, file: path, limit: limits.maxFileBytes)
+    }
+
+    /// Reads `descriptor` to its end into one buffer and never holds more than `limit` + 1 bytes, whatever it is
+    /// (`/dev/zero`, a pipe, a file that grows while it is read).
+    ///
+    /// st_size is only a hint. A regular file gets a buffer of its size + 1 (the extra byte sees it growing); anything
+    /// else, or a file that grew, reads into a buffer of `limit` + 1 bytes reserved at once: a large allocation is
+    /// mapped lazily, so only the bytes actually read take memory, and the buffer never moves (growing by doubling
+    /// would briefly hold the old and the new copy: 1.5 times the limit).
+    static func readAll(_ descriptor: Int32, sizeHint: Int?, file path: String, limit: Int) throws -> [UInt8] {
+        // The buffer is reserved whole, so a caller's limit is capped at 1 GiB (Int.max must not become one allocation).
+        let limit = min(max(0, limit), 1 << 30)
+        var capacity = min(limit, max(0, sizeHint ?? limit)) + 1
+        var start: [UInt8] = []  // what was read before the file turned out to have grown
         while true {
-            if filled == bytes.count {
-                if bytes.count > limits.maxFileBytes {
-                    throw ImageError.fileTooLarge(file: path, bytes: bytes.count, limit: limits.maxFileBytes)
+            let bytes = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                count = 0
+                if !start.isEmpty {
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[0..<start.count]).initialize(from: start)
+                    count = start.count
                 }
-                bytes.append(contentsOf: [UInt8](repeating: 0, count: max(bytes.count, 4096)))
+                while count < buffer.count {
+                    let n = read(descriptor, buffer.baseAddress! + count, buffer.count - count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        if errno == EISDIR { throw ImageError.isDirectory(file: path) }
+                        throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno)))
+                    }
+                    if n == 0 { break }
+                    count += n
+                }
             }
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                if errno == EISDIR { throw ImageError.isDirectory(file: path) }
-                throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno)))
-            }
-            if count == 0 { break }
-            filled += count
+            if bytes.count < capacity { return bytes }
+            if capacity > limit { throw ImageError.fileTooLarge(file: path, bytes: bytes.count, limit: limit) }
+            start = bytes  // the file grew past its st_size: once more, with room up to the limit
+            capacity = limit + 1
         }
-        bytes.removeLast(bytes.count - filled)
-        return bytes
     }
 
     static func isPNMSpace(_ byte: UInt8) -> Bool {

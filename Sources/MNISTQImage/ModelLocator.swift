@@ -1,5 +1,6 @@
 // Finding and loading the int8 model for classification: --model, $MNISTQ_MODEL, or samples/ near the tool.
 import Foundation
+import MNISTQData
 import MNISTQRuntime
 
 /// Why no model could be loaded.
@@ -29,8 +30,8 @@ public enum ModelLocatorError: Error, Equatable, CustomStringConvertible {
 public enum ModelLocator {
     /// The sample model's path relative to the package root.
     public static let samplePath = "samples/mnistq-int8.mnq8"
-    /// Largest model file accepted, so a wrong path cannot make us read a huge file.
-    public static let maxModelBytes = 64 << 20
+    /// Largest model file accepted, so a wrong path cannot make us read a huge file (`InputLimits.modelFileBytes`).
+    public static let maxModelBytes = InputLimits.modelFileBytes
 
     /// Loads the first model found; returns it with the path it came from.
     public static func load(explicit: String?,

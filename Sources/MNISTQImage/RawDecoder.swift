@@ -26,20 +26,11 @@ public enum IDXImageDecoder {
 
     /// Decodes an IDX image file into its images.
     public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [GrayImage] {
-        let data = try gunzipIfNeeded(bytes, file: file, limits: limits)
-        let magic = data.count >= 4 ? readBigEndian32(data, 0) : 0
-        if magic == labelMagic {
-            throw ImageError.unsupported(file: file, format: "IDX", feature: "this is a label file (magic 0x00000801), "
-                + "not images (hint: pass it with --labels)")
-        }
-        guard magic == imageMagic else {
-            throw ImageError.corrupt(file: file, format: "IDX", detail: "magic is 0x\(String(magic, radix: 16)); expected 0x00000803 (uint8, 3 dimensions)")
-        }
-        guard data.count >= 16 else {
-            throw ImageError.truncated(file: file, format: "IDX", detail: "\(data.count) bytes; the image header alone is 16 bytes")
-        }
-        let count = Int(readBigEndian32(data, 4)), rows = Int(readBigEndian32(data, 8)), columns = Int(readBigEndian32(data, 12))
-        try ImageDecoder.checkDimensions(width: columns, height: rows, count: max(count, 1), file: file, format: .idx, limits: limits)
+        let data = try gunzipIfNeeded(bytes, file: file, limits: limits, header: (16, { header in
+            let (count, rows, columns) = try checkHeader(header, file: file, limits: limits)
+            return 16 + count * rows * columns
+        }))
+        let (count, rows, columns) = try checkHeader(data, file: file, limits: limits)
         let size = rows * columns
         let expected = 16 + count * size
         if data.count < expected {
@@ -54,9 +45,31 @@ public enum IDXImageDecoder {
         }
     }
 
+    /// Checks the magic and the 16-byte header of an IDX image file (all of `data`, or only its first bytes while a
+    /// gzip stream is inflated) and returns its image count and size.
+    static func checkHeader(_ data: [UInt8], file: String, limits: DecodeLimits) throws -> (count: Int, rows: Int, columns: Int) {
+        let magic = data.count >= 4 ? readBigEndian32(data, 0) : 0
+        if magic == labelMagic {
+            throw ImageError.unsupported(file: file, format: "IDX", feature: "this is a label file (magic 0x00000801), "
+                + "not images (hint: pass it with --labels)")
+        }
+        guard magic == imageMagic else {
+            throw ImageError.corrupt(file: file, format: "IDX", detail: "magic is 0x\(String(magic, radix: 16)); expected 0x00000803 (uint8, 3 dimensions)")
+        }
+        guard data.count >= 16 else {
+            throw ImageError.truncated(file: file, format: "IDX", detail: "\(data.count) bytes; the image header alone is 16 bytes")
+        }
+        let count = Int(readBigEndian32(data, 4)), rows = Int(readBigEndian32(data, 8)), columns = Int(readBigEndian32(data, 12))
+        try ImageDecoder.checkDimensions(width: columns, height: rows, count: max(count, 1), file: file, format: .idx, limits: limits)
+        return (count, rows, columns)
+    }
+
     /// Reads an IDX label file (plain or gzip) into its labels; every label must be 0...9.
     public static func decodeLabels(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [UInt8] {
-        let data = try gunzipIfNeeded(bytes, file: file, limits: limits)
+        let data = try gunzipIfNeeded(bytes, file: file, limits: limits, header: (8, { header in
+            guard readBigEndian32(header, 0) == labelMagic else { return Int.max }  // the full check below names it
+            return 8 + Int(readBigEndian32(header, 4))
+        }))
         guard data.count >= 8 else {
             throw ImageError.truncated(file: file, format: "IDX labels", detail: "\(data.count) bytes; the label header alone is 8 bytes")
         }
@@ -80,10 +93,12 @@ public enum IDXImageDecoder {
     }
 
     /// Inflates gzip data (all members, bounded by `limits.maxFileBytes`); other data is returned as is.
-    static func gunzipIfNeeded(_ bytes: [UInt8], file: String, limits: DecodeLimits) throws -> [UInt8] {
+    /// `header` is gunzip's: the length of the format's header and the total length it declares.
+    static func gunzipIfNeeded(_ bytes: [UInt8], file: String, limits: DecodeLimits,
+                               header: (length: Int, declaredTotal: ([UInt8]) throws -> Int)? = nil) throws -> [UInt8] {
         guard bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B else { return bytes }
         do {
-            return try gunzip(bytes, file: file, maxOutput: limits.maxFileBytes)
+            return try gunzip(bytes, file: file, maxOutput: limits.maxFileBytes, header: header)
         } catch DataError.corrupt(_, let detail) where detail.contains("ends early") {
             throw ImageError.truncated(file: file, format: "gzip", detail: detail)
         } catch DataError.corrupt(_, let detail) {

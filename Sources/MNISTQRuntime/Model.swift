@@ -60,6 +60,17 @@ public struct Model: @unchecked Sendable {
                       kernels: kernels)
     }
 
+    /// A model from an inflated payload (no header, zlib stream or CRC-32): the payload fuzzer's entry point, so that
+    /// mutated layers go on through the same checks, image encoding and kernels as a loaded file's.
+    /// `hasOutOfDistributionSection`: the payload holds that section (flag bit 1 of a file's header).
+    init(payload: [UInt8], hasOutOfDistributionSection: Bool = false) throws(ModelError) {
+        let (layers, metadata, outOfDistribution) = try ModelFile.decodePayload(payload,
+                                                                                hasOutOfDistributionSection: hasOutOfDistributionSection)
+        let header = ModelHeader(describingPayloadOfLength: payload.count, hasOutOfDistributionSection: hasOutOfDistributionSection)
+        try self.init(header: header, layers: layers, metadata: metadata, outOfDistribution: outOfDistribution,
+                      fileByteCount: payload.count)
+    }
+
     private init(header: ModelHeader, layers: [QuantizedLayer], metadata: [(key: String, value: String)],
                  outOfDistribution: OutOfDistributionCalibration?, fileByteCount: Int,
                  kernels: ModelKernels = .fastest) throws(ModelError) {

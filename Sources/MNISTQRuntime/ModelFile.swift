@@ -89,10 +89,21 @@ public enum ModelFile {
         } catch {
             throw .inflate(error)
         }
+        let (layers, metadata, outOfDistribution) = try decodePayload(payload,
+                                                                       hasOutOfDistributionSection: header.hasOutOfDistributionSection)
+        return (header, layers, metadata, outOfDistribution)
+    }
+
+    /// Decodes and checks an inflated payload: the layer records, the metadata, nothing after them. The part of
+    /// ``decode(_:)`` after the CRC-32 and zlib layers, which the payload fuzzer (Tests/Fuzz) drives directly so its
+    /// mutations reach the layer, scale and metadata checks instead of stopping at the checksum.
+    /// `hasOutOfDistributionSection` is the header's flag bit 1: the section then follows the layer records.
+    static func decodePayload(_ payload: [UInt8], hasOutOfDistributionSection: Bool) throws(ModelError)
+        -> ([QuantizedLayer], [(key: String, value: String)], OutOfDistributionCalibration?) {
         var reader = ByteReader(payload)
         let layers = try decodeLayers(&reader)
         var outOfDistribution: OutOfDistributionCalibration?
-        if header.hasOutOfDistributionSection {
+        if hasOutOfDistributionSection {
             guard reader.remaining >= OutOfDistributionLayout.byteCount else { throw .payloadTruncated(field: "out-of-distribution section") }
             let position = reader.position
             if let problem = reader.bytes.withUnsafeBytes({ OutOfDistributionCalibration.problem(at: $0.baseAddress! + position) }) {
@@ -104,7 +115,7 @@ public enum ModelFile {
         let metadata = try decodeMetadata(&reader)
         if reader.remaining > 0 { throw .payloadTrailingBytes(count: reader.remaining) }
         try validate(layers: layers)
-        return (header, layers, metadata, outOfDistribution)
+        return (layers, metadata, outOfDistribution)
     }
 
     static func decodeLayers(_ reader: inout ByteReader) throws(ModelError) -> [QuantizedLayer] {
@@ -136,7 +147,7 @@ public enum ModelFile {
             let multiplier = try reader.array("\(name).multiplier", count: count) { Int32(bitPattern: $0.uint32()) }
             let shift = try reader.array("\(name).shift", count: count) { Int8(bitPattern: $0.uint8()) }
             let weightScales = try reader.array("\(name).weightScales", count: count) { Float(bitPattern: $0.uint32()) }
-            let weights = try reader.array("\(name).weights", count: spec.weightCount) { Int8(bitPattern: $0.uint8()) }
+            let weights = try reader.int8Array("\(name).weights", count: spec.weightCount)
             layers.append(QuantizedLayer(kind: kind, outputCount: spec.outputCount, inputCount: spec.inputCount,
                                          weights: weights, bias: bias, multiplier: multiplier, shift: shift,
                                          inputScale: inputScale, outputScale: outputScale, weightScales: weightScales))
@@ -246,6 +257,17 @@ public struct ModelHeader: Sendable, Equatable {
         crc32 = file.loadLittleEndian(UInt32.self, at: Int(headerLength) + Int(compressedLength))
     }
 
+    /// The header a packed file would have around a payload of `length` bytes (compressed length and CRC-32 unknown,
+    /// so 0): for a ``Model`` made straight from a payload.
+    init(describingPayloadOfLength length: Int, hasOutOfDistributionSection: Bool = false) {
+        version = ModelFormat.currentVersion
+        flags = hasOutOfDistributionSection ? ModelFormat.outOfDistributionFlag : 0
+        headerLength = UInt32(ModelFormat.headerLength)
+        payloadLength = UInt32(clamping: length)
+        compressedLength = 0
+        crc32 = 0
+    }
+
     /// Whether this is an in-place image (flag bit ``ModelFormat/inPlaceFlag``) rather than a packed file.
     public var isInPlace: Bool { flags & ModelFormat.inPlaceFlag != 0 }
     /// Whether the payload holds the out-of-distribution section (flag bit ``ModelFormat/outOfDistributionFlag``).
@@ -328,6 +350,20 @@ struct ByteReader {
         for _ in 0..<count { result.append(element(&cursor)) }
         position = cursor.position
         return result
+    }
+
+    /// `count` signed bytes in one copy: the weights, 88% of a payload, which per-element reads made the larger part of
+    /// a model's load time.
+    mutating func int8Array(_ field: String, count: Int) throws(ModelError) -> [Int8] {
+        guard count <= remaining else { throw .payloadTruncated(field: field) }
+        let start = position
+        position += count
+        return [Int8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            bytes.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<(start + count)]))
+            }
+            initialized = count
+        }
     }
 
     mutating func string(_ field: String, index: Int) throws(ModelError) -> String {

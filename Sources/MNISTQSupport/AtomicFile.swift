@@ -57,12 +57,17 @@ public enum AtomicFile {
             throw AtomicWriteError(path: path, operation: "create directory \(directory)", reason: "\(error.localizedDescription)")
         }
 
+        StaleTemporaryFiles.removeOnce(in: directory)
+
         // mkstemp gives a unique name in the same directory, so the final rename never crosses file systems.
         var template = Array((directory as NSString).appendingPathComponent(".\(url.lastPathComponent).tmp-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw AtomicWriteError(path: path, operation: "create temporary file", reason: systemError())
         }
+        // The lock says "a live writer owns this file" to the stale-file sweep of another process (a killed writer's
+        // lock goes with it).
+        _ = flock(fd, LOCK_EX)
         let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var closed = false
         var renamed = false

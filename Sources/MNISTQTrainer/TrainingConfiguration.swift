@@ -1,5 +1,6 @@
 // Hyperparameters and safeguards of a training run, and the learning-rate schedules.
 import Foundation
+import MNISTQData
 
 /// How the learning rate changes over a run.
 public enum LearningRateSchedule: String, CaseIterable, Sendable {
@@ -78,7 +79,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
             .invalidConfiguration("\(option) is \(value), expected \(expected)")
         }
         guard (1...10_000).contains(epochs) else { throw bad("--epochs", epochs, "1...10000") }
-        guard (1...60_000).contains(batchSize) else { throw bad("--batch-size", batchSize, "1...60000") }
+        guard InputLimits.trainingBatch.contains(batchSize) else { throw bad("--batch-size", batchSize, "1...60000") }
         guard learningRate.isFinite && learningRate > 0 && learningRate <= 100 else { throw bad("--lr", learningRate, "a number in (0, 100]") }
         guard momentum.isFinite && momentum >= 0 && momentum < 1 else { throw bad("--momentum", momentum, "a number in [0, 1)") }
         guard warmupSteps >= 0 else { throw bad("--warmup-steps", warmupSteps, "≥ 0") }

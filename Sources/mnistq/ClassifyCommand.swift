@@ -1,6 +1,7 @@
 // `mnistq classify`: decode, preprocess and classify image files in parallel, streaming results in input order.
 import ArgumentParser
 import Foundation
+import MNISTQData
 import MNISTQImage
 import MNISTQRuntime
 import MNISTQSupport
@@ -119,7 +120,7 @@ struct ClassifyCommand: ParsableCommand {
             throw ValidationError("--min-confidence must be in 0...1, got \(minConfidence)")
         }
         if !(1...10).contains(topK) { throw ValidationError("--top-k must be 1...10, got \(topK)") }
-        if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1...256, got \(jobs)") }
+        if let jobs, !InputLimits.threads.contains(jobs) { throw ValidationError("--jobs must be 1...256, got \(jobs)") }
     }
 
     func run() throws {

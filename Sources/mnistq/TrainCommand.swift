@@ -131,7 +131,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads is \(threads), expected 1...256") }
+        if let threads, !InputLimits.threads.contains(threads) { throw ValidationError("--threads is \(threads), expected 1...256") }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after is \(stopAfter), expected ≥ 1") }
         if resume != nil {
             let conflicting = explicitSettings

@@ -7,4 +7,7 @@
 void mnistq_allocation_count_begin(void);
 /// Stops counting on the calling thread and returns how many allocations it made since the matching begin.
 long mnistq_allocation_count_end(void);
+/// 0 in a build under AddressSanitizer or ThreadSanitizer (tools/sanitize): those own malloc, so the counter does not
+/// replace it and counts nothing; 1 otherwise.
+int mnistq_allocation_counting_available(void);
 #endif
