@@ -14,6 +14,7 @@ export class MnistqRuntime {
     this.arena = this.alloc(this.arenaSize);
     this.pixels = this.alloc(784 * 64);
     this.scores = this.alloc(4 * 10 * 64);
+    this.oodScore = this.alloc(4); // mnistq_classify_ood's output, allocated once (classify runs per drawn stroke)
     this.handle = this.alloc(32);
     this.trial = this.alloc(32); // a model being loaded: the loaded one stays usable if the new file is bad
     this.image = 0;
@@ -98,13 +99,16 @@ export class MnistqRuntime {
     this.kernelName = this.cString(this.x.mnistq_kernel_name(this.handle));
     // "Not a digit": the model's out-of-distribution defaults, when it carries the section (null otherwise).
     this.ood = null;
-    if (this.x.mnistq_has_ood_score && this.x.mnistq_has_ood_score(this.handle) === 1) {
+    if (this.x.mnistq_ood_defaults) {
       const out = this.alloc(8);
       try {
         const status = this.x.mnistq_ood_defaults(this.handle, out, out + 4);
-        if (status !== 0) throw this.statusError(status, "model");
-        this.ood = { threshold: new Int32Array(this.x.memory.buffer, out, 1)[0],
-                     minConfidence: new Float32Array(this.x.memory.buffer, out + 4, 1)[0] };
+        if (status === 0) {
+          this.ood = { threshold: new Int32Array(this.x.memory.buffer, out, 1)[0],
+                       minConfidence: new Float32Array(this.x.memory.buffer, out + 4, 1)[0] };
+        } else if (status !== 19) { // 19: MNISTQ_ERROR_NO_OOD, a model quantized without the section
+          throw this.statusError(status, "model");
+        }
       } finally {
         this.x.mnq_free(out);
       }
@@ -155,14 +159,10 @@ export class MnistqRuntime {
       if (!this.loaded) throw new Error("no model loaded");
       if (pixels.length < 784) throw new Error("classify: need 784 pixels");
       this.bytes.set(pixels.subarray(0, 784), this.pixels);
-      const out = this.alloc(8);
-      try {
-        const status = this.x.mnistq_classify_ood(this.handle, this.pixels, this.arena, this.arenaSize, this.scores, 0, out);
-        if (status !== 0) throw this.statusError(status, "classify");
-        oodScore = new Int32Array(this.x.memory.buffer, out, 1)[0];
-      } finally {
-        this.x.mnq_free(out);
-      }
+      const status = this.x.mnistq_classify_ood(this.handle, this.pixels, this.arena, this.arenaSize, this.scores, 0,
+                                                this.oodScore);
+      if (status !== 0) throw this.statusError(status, "classify");
+      oodScore = new Int32Array(this.x.memory.buffer, this.oodScore, 1)[0];
       scores = new Int32Array(this.x.memory.buffer.slice(this.scores, this.scores + 40));
     } else {
       scores = this.classifyScores(pixels, 1);
