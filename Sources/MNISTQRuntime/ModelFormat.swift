@@ -49,6 +49,33 @@ public enum ModelFormat {
     /// input scale, output scale (4 each).
     static let layerRecordHeaderLength = 24
 
+    // MARK: - The network: every shape, count and offset in the package is derived from these
+
+    /// Side of the square grayscale input in pixels (MNIST: 28).
+    public static let inputSide = 28
+    /// Pixels of one input image, row-major (28 × 28).
+    public static let inputPixelCount = inputSide * inputSide
+    /// Side of every convolution's square kernel (5×5).
+    public static let kernelSide = 5
+    /// Zero padding on each border of a convolution's input (2), so a convolution keeps the side.
+    public static let kernelPadding = (kernelSide - 1) / 2
+    /// Side of the max-pool window and its stride (2×2, stride 2), so each pool halves the side.
+    public static let poolSide = 2
+    /// Output channels of conv1 and conv2.
+    public static let conv1Channels = 16
+    public static let conv2Channels = 32
+    /// Features fc1 and fc2 produce.
+    public static let fc1Features = 120
+    public static let fc2Features = 84
+    /// Digits the network scores (fc3's outputs).
+    public static let classCount = 10
+    /// Side of conv1's pooled output (14) and of conv2's (7).
+    public static let conv1OutputSide = inputSide / poolSide
+    public static let conv2OutputSide = conv1OutputSide / poolSide
+    /// Features fc1 reads: conv2's pooled output flattened channel-major (index = channel · 49 + y · 7 + x), as
+    /// PyTorch flattens [32, 7, 7].
+    public static let flattenedFeatureCount = conv2Channels * conv2OutputSide * conv2OutputSide
+
     /// One layer of the fixed network, as the format requires it.
     public struct LayerSpec: Sendable, Equatable {
         /// The layer's name, the same as in the trainer and the PyTorch model: conv1, conv2, fc1, fc2, fc3.
@@ -59,19 +86,27 @@ public enum ModelFormat {
         public let outputCount: Int
         /// Input channels (conv) or features (linear).
         public let inputCount: Int
+        /// Side of the square input plane of a convolution (28 or 14); 1 for linear layers.
+        public let inputSide: Int
+        /// Side of the square output plane after the 2×2 max-pool (14 or 7); 1 for linear layers.
+        public var outputSide: Int { kind == .conv5x5ReluMaxPool ? inputSide / poolSide : 1 }
         /// Weights per output channel: input count × 25 for 5×5 convolutions, input count for linear layers.
-        public var weightsPerOutput: Int { kind == .conv5x5ReluMaxPool ? inputCount * 25 : inputCount }
+        public var weightsPerOutput: Int { kind == .conv5x5ReluMaxPool ? inputCount * kernelSide * kernelSide : inputCount }
         /// Weights in the layer.
         public var weightCount: Int { outputCount * weightsPerOutput }
+        /// Activations the layer reads (channels × side²) and writes.
+        public var inputElementCount: Int { inputCount * inputSide * inputSide }
+        public var outputElementCount: Int { outputCount * outputSide * outputSide }
     }
 
     /// The network every model file holds, in order: the classic MNIST CNN.
     public static let network: [LayerSpec] = [
-        LayerSpec(name: "conv1", kind: .conv5x5ReluMaxPool, outputCount: 16, inputCount: 1),
-        LayerSpec(name: "conv2", kind: .conv5x5ReluMaxPool, outputCount: 32, inputCount: 16),
-        LayerSpec(name: "fc1", kind: .linearRelu, outputCount: 120, inputCount: 1568),
-        LayerSpec(name: "fc2", kind: .linearRelu, outputCount: 84, inputCount: 120),
-        LayerSpec(name: "fc3", kind: .linearScores, outputCount: 10, inputCount: 84),
+        LayerSpec(name: "conv1", kind: .conv5x5ReluMaxPool, outputCount: conv1Channels, inputCount: 1, inputSide: inputSide),
+        LayerSpec(name: "conv2", kind: .conv5x5ReluMaxPool, outputCount: conv2Channels, inputCount: conv1Channels,
+                  inputSide: conv1OutputSide),
+        LayerSpec(name: "fc1", kind: .linearRelu, outputCount: fc1Features, inputCount: flattenedFeatureCount, inputSide: 1),
+        LayerSpec(name: "fc2", kind: .linearRelu, outputCount: fc2Features, inputCount: fc1Features, inputSide: 1),
+        LayerSpec(name: "fc3", kind: .linearScores, outputCount: classCount, inputCount: fc2Features, inputSide: 1),
     ]
 
     /// Valid `multiplier` values: [2^30, 2^31 − 1], i.e. a Q31 fraction in [0.5, 1).
