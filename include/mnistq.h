@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 /** Version of this header and library: "MAJOR.MINOR.PATCH". mnistq_version() returns the library's. */
-#define MNISTQ_VERSION "0.4.0"
+#define MNISTQ_VERSION "0.5.0"
 
 /** Pixels per image: 28 × 28 uint8, row-major, 0 = background (a light digit on a dark ground, as in MNIST). */
 #define MNISTQ_PIXEL_COUNT 784
@@ -73,7 +73,7 @@ typedef struct mnistq_model {
     uint64_t opaque[4];
 } mnistq_model;
 
-/** The library's version string, e.g. "0.4.0" (static storage). */
+/** The library's version string, e.g. "0.5.0" (static storage). */
 const char *mnistq_version(void);
 
 /** One line of English for a status code, ending with a hint (static storage; unknown codes get a generic line). */

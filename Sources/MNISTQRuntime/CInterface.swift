@@ -1,8 +1,5 @@
 // The C API declared in include/mnistq.h, exported with @c: in-place models in caller memory, no allocation.
 
-/// The library version mnistq_version() returns (and include/mnistq.h's MNISTQ_VERSION).
-let cLibraryVersion: StaticString = "0.4.0"
-
 /// Status codes of include/mnistq.h (`mnistq_status`): stable numbers.
 enum CStatus: Int32 {
     case ok = 0, argument, fileTooShort, badMagic, unsupportedVersion, unknownFlags, badHeader, truncated,
@@ -124,7 +121,7 @@ private func cString(_ text: StaticString) -> UnsafePointer<CChar> {
 }
 
 @c(mnistq_version)
-public func mnistq_version() -> UnsafePointer<CChar> { cString(cLibraryVersion) }
+public func mnistq_version() -> UnsafePointer<CChar> { cString(MNISTQVersion.string) }
 
 @c(mnistq_status_message)
 public func mnistq_status_message(_ status: Int32) -> UnsafePointer<CChar> {

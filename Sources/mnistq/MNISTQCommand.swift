@@ -1,9 +1,7 @@
 // The `mnistq` command: a thin CLI over the libraries; only this layer maps errors to exit codes.
 import ArgumentParser
 import Foundation
-
-/// The version `--version` prints (every command accepts it).
-let mnistqVersion = "0.5.0"
+import MNISTQRuntime
 
 @main
 struct MNISTQCommand: ParsableCommand {
@@ -14,7 +12,7 @@ struct MNISTQCommand: ParsableCommand {
         Every command accepts --version and --help. Errors are printed as `mnistq <command>: ...` on stderr. \
         `--` ends the options: what follows is taken as file names even when it starts with '-'.
         """,
-        version: "mnistq \(mnistqVersion)",
+        version: "mnistq \(MNISTQVersion.string)",
         subcommands: [TrainCommand.self, EvalCommand.self, QuantizeCommand.self, InspectCommand.self, ClassifyCommand.self,
                       ExportCommand.self, ReportCommand.self]
     )
