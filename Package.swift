@@ -58,7 +58,8 @@ let package = Package(
         // Seeded photo-like renderings of MNIST test digits (low contrast, frames, specks, shadows, noise, 12 MP
         // frames, thin strokes) for the accuracy tests and tools/bench-photos.sh; never shipped, never committed as data.
         .target(name: "MNISTQPhotoSet", dependencies: ["MNISTQImage", "MNISTQData"]),
-        .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime", "_MNISTQFloatKernels"]),
+        .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime", "_MNISTQFloatKernels"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         // The trainer's sgemm micro-kernels in C, built for AVX-512F, AVX2+FMA and portable C (function-level target
         // attributes, run-time dispatch, no build flags); every path gives the same bits.
         .target(name: "_MNISTQFloatKernels"),
@@ -91,7 +92,8 @@ let package = Package(
         .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport"]),
         .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData"]),
         .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "MNISTQPhotoSet", "_CJPEG", "_CZlib"]),
-        .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"]),
+        .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData"]),
         .testTarget(name: "MNISTQReportTests", dependencies: ["MNISTQReport", "MNISTQQuantizer", "MNISTQRuntime", "MNISTQData"]),
         .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"]),

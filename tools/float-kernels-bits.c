@@ -1,5 +1,5 @@
 // Cross-architecture bit check of Sources/_MNISTQFloatKernels (run by tools/check-float-kernels-arm64): runs
-// mnistq_sgemm and the layer loops on fixed pseudo-random inputs (SplitMix64) and prints one FNV-1a hash of all
+// mnistq_sgemm_f32 and the layer loops on fixed pseudo-random inputs (SplitMix64) and prints one FNV-1a hash of all
 // result bits per case. Every path on every CPU must print the same lines except the last ("path N").
 //   float-kernels-bits [PATH]               PATH 0 portable, 1 avx2, 2 avx512 (default: the best this CPU runs)
 //   float-kernels-bits PATH IMAGES.idx      also the whole float CNN forward (PyTorch-style seeded weights) on every
@@ -29,22 +29,22 @@ static void forward(const float *w, const float *pixels, float *logits) {
     static float pool2[1568], win2[1568], fc1[120], fc2[84];
     const float *c1w = w, *c1b = c1w + 400, *c2w = c1b + 16, *c2b = c2w + 12800, *f1w = c2b + 32, *f1b = f1w + 188160;
     const float *f2w = f1b + 120, *f2b = f2w + 10080, *f3w = f2b + 84, *f3b = f3w + 840;
-    mnistq_im2col5x5(pixels, 1, 28, cols1, 784);
+    mnistq_im2col5x5_f32(pixels, 1, 28, cols1, 784);
     for (int o = 0; o < 16; o++) for (int i = 0; i < 784; i++) conv1[o * 784 + i] = c1b[o];
-    mnistq_sgemm(0, 0, 16, 784, 25, c1w, 25, cols1, 784, conv1, 784, 1);
-    mnistq_relu_maxpool2x2_forward(conv1, 16, 28, pool1, win1);
-    mnistq_im2col5x5(pool1, 16, 14, cols2, 196);
+    mnistq_sgemm_f32(0, 0, 16, 784, 25, c1w, 25, cols1, 784, conv1, 784, 1);
+    mnistq_relu_maxpool2x2_f32_forward(conv1, 16, 28, pool1, win1);
+    mnistq_im2col5x5_f32(pool1, 16, 14, cols2, 196);
     for (int o = 0; o < 32; o++) for (int i = 0; i < 196; i++) conv2[o * 196 + i] = c2b[o];
-    mnistq_sgemm(0, 0, 32, 196, 400, c2w, 400, cols2, 196, conv2, 196, 1);
-    mnistq_relu_maxpool2x2_forward(conv2, 32, 14, pool2, win2);
+    mnistq_sgemm_f32(0, 0, 32, 196, 400, c2w, 400, cols2, 196, conv2, 196, 1);
+    mnistq_relu_maxpool2x2_f32_forward(conv2, 32, 14, pool2, win2);
     memcpy(fc1, f1b, sizeof fc1);
-    mnistq_sgemm(0, 1, 1, 120, 1568, pool2, 1568, f1w, 1568, fc1, 120, 1);
+    mnistq_sgemm_f32(0, 1, 1, 120, 1568, pool2, 1568, f1w, 1568, fc1, 120, 1);
     for (int i = 0; i < 120; i++) fc1[i] = fc1[i] > 0 ? fc1[i] : 0;
     memcpy(fc2, f2b, sizeof fc2);
-    mnistq_sgemm(0, 1, 1, 84, 120, fc1, 120, f2w, 120, fc2, 84, 1);
+    mnistq_sgemm_f32(0, 1, 1, 84, 120, fc1, 120, f2w, 120, fc2, 84, 1);
     for (int i = 0; i < 84; i++) fc2[i] = fc2[i] > 0 ? fc2[i] : 0;
     memcpy(logits, f3b, 10 * sizeof(float));
-    mnistq_sgemm(0, 1, 1, 10, 84, fc2, 84, f3w, 84, logits, 10, 1);
+    mnistq_sgemm_f32(0, 1, 1, 10, 84, fc2, 84, f3w, 84, logits, 10, 1);
 }
 
 /// The network on every image of an uncompressed IDX image file (28×28): a hash per 1,000 images and of all logits.
@@ -96,7 +96,7 @@ int main(int argc, char **argv) {
             for (long i = 0; i < an; i++) a[i] = next_float();
             for (long i = 0; i < bn; i++) b[i] = next_float();
             for (long i = 0; i < cn; i++) c[i] = next_float();
-            mnistq_sgemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, acc);
+            mnistq_sgemm_f32(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, acc);
             uint64_t h = hash(c, cn); all ^= h + s;
             printf("sgemm %ld %ld %ld %d%d%d %016llx\n", m, n, k, ta, tb, acc, (unsigned long long)h);
             free(a); free(b); free(c);
@@ -109,15 +109,15 @@ int main(int argc, char **argv) {
         float *in = malloc(ch * plane * 4), *cols = malloc(ch * 25 * plane * 4), *grad = malloc(ch * plane * 4);
         float *colsT = malloc(ch * 25 * plane * 4), *out = malloc(ch * plane * 4), *win = malloc(ch * plane * 4);
         for (long i = 0; i < ch * plane; i++) in[i] = next_float();
-        mnistq_im2col5x5(in, ch, side, cols, plane);
-        mnistq_im2col5x5_transposed(in, ch, side, colsT);
+        mnistq_im2col5x5_f32(in, ch, side, cols, plane);
+        mnistq_im2col5x5_f32_transposed(in, ch, side, colsT);
         for (long i = 0; i < ch * 25 * plane; i++) cols[i] = next_float();
-        mnistq_col2im5x5(cols, ch, side, plane, grad, 0);
-        mnistq_col2im5x5(cols, ch, side, plane, grad, 1);
+        mnistq_col2im5x5_f32(cols, ch, side, plane, grad, 0);
+        mnistq_col2im5x5_f32(cols, ch, side, plane, grad, 1);
         long pooled = ch * (side / 2) * (side / 2);
         if (side % 2 == 0) {
-            mnistq_relu_maxpool2x2_forward(in, ch, side, out, win);
-            mnistq_relu_maxpool2x2_backward(out, win, ch, side, in);
+            mnistq_relu_maxpool2x2_f32_forward(in, ch, side, out, win);
+            mnistq_relu_maxpool2x2_f32_backward(out, win, ch, side, in);
         }
         printf("layers %ld %ld %016llx %016llx %016llx %016llx %016llx\n", ch, side,
                (unsigned long long)hash(colsT, ch * 25 * plane), (unsigned long long)hash(grad, ch * plane),

@@ -76,7 +76,7 @@ public enum QuantizationJob {
     /// Runs the whole job. With `maxDropPP` set and exceeded, throws `.dropTooLarge` and writes nothing.
     /// After writing, loads the file from disk with `Model(bytes:)` and checks that its predictions on every
     /// test image equal the in-memory int8 network's; otherwise removes the file and throws.
-    public static func run(parameters: CNNParameters, training: MNISTSplit, test: MNISTSplit, options: QuantizationOptions,
+    package static func run(parameters: CNNParameters, training: MNISTSplit, test: MNISTSplit, options: QuantizationOptions,
                            maxDropPP: Double?, outputPath: String, sourceDescription: String,
                            progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
         let (network, report) = try measure(parameters: parameters, training: training, test: test, options: options,
@@ -88,7 +88,7 @@ public enum QuantizationJob {
 
     /// The first half of `run`: quantize and measure on the test images, writing nothing (so a caller can show
     /// the report even when `check` then refuses it).
-    public static func measure(parameters: CNNParameters, training: MNISTSplit, test: MNISTSplit, options: QuantizationOptions,
+    package static func measure(parameters: CNNParameters, training: MNISTSplit, test: MNISTSplit, options: QuantizationOptions,
                                progress: QuantizationProgress? = nil) throws -> (network: QuantizedNetwork, report: FidelityReport) {
         let network = try Quantizer.quantize(parameters: parameters, training: training, options: options, progress: progress)
         let report = try Fidelity.measure(parameters: parameters, reference: network.floatReference, layers: network.layers,

@@ -81,7 +81,7 @@ public struct QuantizedNetwork: Sendable, Equatable {
     public var layers: [QuantizedLayer]
     /// Function-equivalent to the input float model (equal to it without equalization); its hidden activations are
     /// the ones the int8 layers' uint8 outputs stand for, so per-layer SQNR compares against these.
-    public var floatReference: CNNParameters
+    package var floatReference: CNNParameters
 }
 
 /// Reports (phase, done, total) while working; called from the working thread.
@@ -146,7 +146,7 @@ public enum Quantizer {
     }
 
     /// Quantizes `parameters` using calibration images from `training` (the MNIST training split).
-    public static func quantize(parameters original: CNNParameters, training: MNISTSplit, options: QuantizationOptions,
+    package static func quantize(parameters original: CNNParameters, training: MNISTSplit, options: QuantizationOptions,
                                 progress: QuantizationProgress? = nil) throws -> QuantizedNetwork {
         guard options.calibrationImages >= 1 else {
             throw QuantizationError("--calibration-images must be at least 1 (found \(options.calibrationImages))")

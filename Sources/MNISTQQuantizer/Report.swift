@@ -108,7 +108,7 @@ public enum Fidelity {
     /// `indices` restricts the comparison to those images (default: all). `threads` > 1 splits the images into
     /// contiguous slices run concurrently; every figure is the same bits as with one thread (each image's sums are
     /// kept and added up in image order afterwards).
-    public static func measure(parameters: CNNParameters, reference: CNNParameters? = nil, layers: [QuantizedLayer],
+    package static func measure(parameters: CNNParameters, reference: CNNParameters? = nil, layers: [QuantizedLayer],
                                split: MNISTSplit, indices: [Int]? = nil, threads: Int = 1,
                                progress: QuantizationProgress? = nil) throws -> FidelityReport {
         let indices = indices ?? Array(0..<split.count)
@@ -187,7 +187,7 @@ public enum Fidelity {
     }
 
     /// Float predictions of every image of `split` (first index of the largest logit), by `FloatCNN.forward`.
-    public static func floatPredictions(parameters: CNNParameters, split: MNISTSplit) -> [UInt8] {
+    package static func floatPredictions(parameters: CNNParameters, split: MNISTSplit) -> [UInt8] {
         let cnn = FloatCNN(parameters: parameters)
         var trace = FloatCNN.Trace()
         return (0..<split.count).map { i in

@@ -7,11 +7,11 @@ import MNISTQData
 /// Images are processed in chunks of `chunk`; chunk c goes to thread c mod threads, so the work split is
 /// fixed and every image's logits are computed the same way whatever the thread count (results do not
 /// depend on threads at all: no value is summed across images).
-public enum FloatEvaluator {
+package enum FloatEvaluator {
     /// Images per forward call.
-    public static let chunk = 64
+    package static let chunk = 64
 
-    /// Runs the network on `count` images of `pixels` ([count, 784], uint8) and calls `visit(image, logits)`
+    /// Runs the network on `count` images of `pixels` ([count, 28·28], uint8) and calls `visit(image, logits)`
     /// for each — from several threads at once, each image exactly once.
     static func run(parameters: UnsafePointer<Float>, pixels: UnsafePointer<UInt8>, count: Int, threads: Int,
                     visit: (Int, UnsafePointer<Float>) -> Void) {
@@ -25,23 +25,23 @@ public enum FloatEvaluator {
                 let first = c * chunk, n = min(chunk, count - first)
                 ws.loadInput(pixels: pixels, first: first, count: n)
                 ws.forward(parameters: parameters, count: n)
-                for b in 0..<n { visit(first + b, ws.logits + b * 10) }
+                for b in 0..<n { visit(first + b, ws.logits + b * CNNSize.classes) }
                 c += workers
             }
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work($0) } }
+        forEachWorker(workers, work)
     }
 
     /// Predicted class (first maximal logit) of each image.
-    public static func predict(parameters: ParameterVector, pixels: [UInt8], threads: Int) -> [UInt8] {
-        let count = pixels.count / 784
+    package static func predict(parameters: ParameterVector, pixels: [UInt8], threads: Int) -> [UInt8] {
+        let count = pixels.count / CNNSize.inputPixels
         var predictions = [UInt8](repeating: 0, count: count)
         predictions.withUnsafeMutableBufferPointer { out in
             let o = out.baseAddress!
             pixels.withUnsafeBufferPointer { px in
                 run(parameters: parameters.storage, pixels: px.baseAddress!, count: count, threads: threads) { i, logits in
                     var best = 0
-                    for j in 1..<10 where logits[j] > logits[best] { best = j }
+                    for j in 1..<CNNSize.classes where logits[j] > logits[best] { best = j }
                     o[i] = UInt8(best)   // each i written by exactly one thread
                 }
             }
@@ -50,9 +50,9 @@ public enum FloatEvaluator {
     }
 
     /// Accuracy and mean cross-entropy loss on labelled images.
-    public static func evaluate(parameters: ParameterVector, pixels: [UInt8], labels: [UInt8], threads: Int) -> Evaluation {
+    package static func evaluate(parameters: ParameterVector, pixels: [UInt8], labels: [UInt8], threads: Int) -> Evaluation {
         let count = labels.count
-        precondition(pixels.count == count * 784)
+        precondition(pixels.count == count * CNNSize.inputPixels)
         var losses = [Double](repeating: 0, count: count)
         var hits = [UInt8](repeating: 0, count: count)
         losses.withUnsafeMutableBufferPointer { lossOut in
@@ -62,7 +62,7 @@ public enum FloatEvaluator {
                     labels.withUnsafeBufferPointer { lb in
                         let lab = lb.baseAddress!
                         run(parameters: parameters.storage, pixels: px.baseAddress!, count: count, threads: threads) { i, logits in
-                            let (m, best, sum) = softmaxStatistics(logits, classes: 10, exps: nil)
+                            let (m, best, sum) = softmaxStatistics(logits, classes: CNNSize.classes, exps: nil)
                             lo[i] = crossEntropy(logits, label: Int(lab[i]), max: m, expSum: sum)
                             ho[i] = best == Int(lab[i]) ? 1 : 0
                         }
@@ -77,31 +77,31 @@ public enum FloatEvaluator {
 }
 
 /// Result of evaluating a model on labelled images.
-public struct Evaluation: Sendable, Equatable {
-    public let correct: Int
-    public let total: Int
+package struct Evaluation: Sendable, Equatable {
+    package let correct: Int
+    package let total: Int
     /// Mean cross-entropy loss (nats).
-    public let meanLoss: Double
+    package let meanLoss: Double
     /// correct / total (0 for no images).
-    public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
+    package var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
 }
 
 extension FloatCNN {
     /// Predicted digit of every image, computed in batches on `threads` threads (im2col + GEMM). The logits can
     /// differ from `forward(pixels:trace:)` in the last bits (different summation order); both are PyTorch's
     /// math within float rounding.
-    public func predict(images: IDXImages, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [UInt8] {
-        precondition(images.rows == 28 && images.columns == 28, "the CNN takes 28×28 images")
+    package func predict(images: IDXImages, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [UInt8] {
+        precondition(images.rows == CNNSize.inputSide && images.columns == CNNSize.inputSide, "the CNN takes 28×28 images")
         return FloatEvaluator.predict(parameters: ParameterVector(parameters), pixels: images.pixels, threads: threads)
     }
 
     /// Accuracy and mean loss on a labelled split (e.g. the 10,000 MNIST test images).
-    public func evaluate(on split: MNISTSplit, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Evaluation {
+    package func evaluate(on split: MNISTSplit, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Evaluation {
         FloatEvaluator.evaluate(parameters: ParameterVector(parameters), pixels: split.images.pixels, labels: split.labels, threads: threads)
     }
 
     /// Fraction of `split` classified correctly.
-    public func accuracy(on split: MNISTSplit, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Double {
+    package func accuracy(on split: MNISTSplit, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> Double {
         evaluate(on: split, threads: threads).accuracy
     }
 }

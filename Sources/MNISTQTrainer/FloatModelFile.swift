@@ -17,14 +17,14 @@ import MNISTQSupport
 ///
 /// The version changes only when the structure does. Readers trust nothing: names, shapes, the exact file
 /// length and the CRC are all checked, and non-finite weights are refused.
-public enum FloatModelFile {
-    public static let magic: [UInt8] = Array("MNQF".utf8)
-    public static let version: UInt32 = 1
+package enum FloatModelFile {
+    package static let magic: [UInt8] = Array("MNQF".utf8)
+    package static let version: UInt32 = 1
     /// No valid version-1 file is larger than this (the real size is ~850 KB).
     static let maxBytes = 4 << 20
 
     /// The file's bytes for `parameters`.
-    public static func encode(_ parameters: CNNParameters) -> [UInt8] {
+    package static func encode(_ parameters: CNNParameters) -> [UInt8] {
         var w = ByteWriter()
         w.raw(magic)
         w.u32(version)
@@ -42,7 +42,7 @@ public enum FloatModelFile {
     }
 
     /// Writes `parameters` to `path` atomically, then reads the file back and checks it decodes to the same values.
-    public static func save(_ parameters: CNNParameters, to path: String) throws {
+    package static func save(_ parameters: CNNParameters, to path: String) throws {
         let bytes = encode(parameters)
         try AtomicFile.write(bytes, to: path)
         let back = try load(path: path)
@@ -52,7 +52,7 @@ public enum FloatModelFile {
     }
 
     /// Loads a float model file written by `save`.
-    public static func load(path: String) throws -> CNNParameters {
+    package static func load(path: String) throws -> CNNParameters {
         let bytes: [UInt8]
         do { bytes = try readWholeFile(path, maxBytes: maxBytes) } catch let e as ModelFileError {
             throw FloatModelFileError.unreadable(file: path, detail: e.detail)
@@ -61,7 +61,7 @@ public enum FloatModelFile {
     }
 
     /// Decodes file bytes; `file` only names the source in errors.
-    public static func decode(_ bytes: [UInt8], file: String) throws -> CNNParameters {
+    package static func decode(_ bytes: [UInt8], file: String) throws -> CNNParameters {
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else {
             throw FloatModelFileError.badMagic(file: file, found: Array(bytes.prefix(4)))
         }
@@ -116,7 +116,7 @@ public enum FloatModelFile {
 }
 
 /// A problem with a float model file; each message names the file, what was found and what was expected.
-public enum FloatModelFileError: Error, Equatable, CustomStringConvertible {
+enum FloatModelFileError: Error, Equatable, CustomStringConvertible {
     case unreadable(file: String, detail: String)
     case badMagic(file: String, found: [UInt8])
     case unsupportedVersion(file: String, found: UInt32, supported: UInt32)
@@ -126,7 +126,7 @@ public enum FloatModelFileError: Error, Equatable, CustomStringConvertible {
     case nonFinite(file: String, tensor: String, index: Int)
     case verifyFailed(file: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unreadable(file, detail):
             return "\(file): cannot read the float model: \(detail)"

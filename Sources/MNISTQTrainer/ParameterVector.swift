@@ -1,41 +1,47 @@
 // All trainable parameters (or their gradients, or momentum) in one contiguous allocation.
+import MNISTQRuntime
 
 /// Where each of the ten `CNNShape` tensors starts inside one flat float vector (CNNShape order, no padding),
 /// so parameters, gradients and momentum are each a single allocation and a checkpoint is one write.
-public enum CNNLayout {
-    public static let conv1Weight = 0                       // [16, 1, 5, 5]
-    public static let conv1Bias = conv1Weight + 16 * 25     // [16]
-    public static let conv2Weight = conv1Bias + 16          // [32, 16, 5, 5]
-    public static let conv2Bias = conv2Weight + 32 * 400    // [32]
-    public static let fc1Weight = conv2Bias + 32            // [120, 1568]
-    public static let fc1Bias = fc1Weight + 120 * 1568      // [120]
-    public static let fc2Weight = fc1Bias + 120             // [84, 120]
-    public static let fc2Bias = fc2Weight + 84 * 120        // [84]
-    public static let fc3Weight = fc2Bias + 84              // [10, 84]
-    public static let fc3Bias = fc3Weight + 10 * 84         // [10]
-    /// Number of floats in the whole vector (212,542).
-    public static let count = fc3Bias + 10
+enum CNNLayout {
     /// Start offset of every tensor, in `CNNShape.names` order.
-    public static let offsets = [conv1Weight, conv1Bias, conv2Weight, conv2Bias, fc1Weight, fc1Bias,
-                                 fc2Weight, fc2Bias, fc3Weight, fc3Bias]
-    /// fan_in of the layer each tensor belongs to (PyTorch's init bound is 1/√fan_in for weights and biases).
-    public static let fanIns = [25, 25, 400, 400, 1568, 1568, 120, 120, 84, 84]
+    static let offsets: [Int] = CNNShape.counts.indices.map { CNNShape.counts[..<$0].reduce(0, +) }
+    static let conv1Weight = offsets[0]   // [16, 1, 5, 5]
+    static let conv1Bias = offsets[1]     // [16]
+    static let conv2Weight = offsets[2]   // [32, 16, 5, 5]
+    static let conv2Bias = offsets[3]     // [32]
+    static let fc1Weight = offsets[4]     // [120, 32·7·7]
+    static let fc1Bias = offsets[5]       // [120]
+    static let fc2Weight = offsets[6]     // [84, 120]
+    static let fc2Bias = offsets[7]       // [84]
+    static let fc3Weight = offsets[8]     // [10, 84]
+    static let fc3Bias = offsets[9]       // [10]
+    /// Number of floats in the whole vector (212,542).
+    static let count = CNNShape.totalCount
+    /// fan_in of the layer each tensor belongs to (PyTorch's init bound is 1/√fan_in for weights and biases):
+    /// a weight's elements per output, shared by the bias that follows it.
+    static let fanIns: [Int] = CNNShape.shapes.indices.map { CNNShape.shapes[$0 & ~1].dropFirst().reduce(1, *) }
 }
 
 /// A flat float vector laid out by `CNNLayout`, owning its memory (64-byte aligned for vector loads).
-public final class ParameterVector: @unchecked Sendable {
+///
+/// `@unchecked Sendable`: the class only owns a fixed allocation (its pointer never changes); the floats behind it
+/// are written by one thread at a time by construction: SGD steps and the fixed-range reductions of
+/// `SGDTrainer` split every vector into disjoint ranges per thread and join before anyone reads, and evaluation
+/// threads only read. The type does not lock; concurrent writers to one range would race.
+package final class ParameterVector: @unchecked Sendable {
     /// `CNNLayout.count` floats.
-    public let storage: UnsafeMutablePointer<Float>
-    public var count: Int { CNNLayout.count }
+    package let storage: UnsafeMutablePointer<Float>
+    package var count: Int { CNNLayout.count }
 
     /// A zero vector.
-    public init() {
+    package init() {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: CNNLayout.count * 4, alignment: 64)
         storage = raw.initializeMemory(as: Float.self, repeating: 0, count: CNNLayout.count)
     }
 
     /// A copy of `parameters` in flat layout.
-    public convenience init(_ parameters: CNNParameters) {
+    package convenience init(_ parameters: CNNParameters) {
         self.init()
         for (tensor, offset) in zip(parameters.tensors, CNNLayout.offsets) {
             tensor.withUnsafeBufferPointer { (storage + offset).update(from: $0.baseAddress!, count: $0.count) }
@@ -43,7 +49,7 @@ public final class ParameterVector: @unchecked Sendable {
     }
 
     /// A copy of another vector.
-    public convenience init(copying other: ParameterVector) {
+    package convenience init(copying other: ParameterVector) {
         self.init()
         copy(from: other)
     }
@@ -51,27 +57,27 @@ public final class ParameterVector: @unchecked Sendable {
     deinit { storage.deallocate() }
 
     /// The ten tensors as a `CNNParameters` value.
-    public var parameters: CNNParameters {
+    package var parameters: CNNParameters {
         CNNParameters(tensors: zip(CNNLayout.offsets, CNNShape.counts).map { offset, count in
             Array(UnsafeBufferPointer(start: storage + offset, count: count))
         })
     }
 
     /// All values as one array (tests, serialisation).
-    public var values: [Float] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+    package var values: [Float] { Array(UnsafeBufferPointer(start: storage, count: count)) }
 
-    public func copy(from other: ParameterVector) { storage.update(from: other.storage, count: count) }
+    package func copy(from other: ParameterVector) { storage.update(from: other.storage, count: count) }
 
-    public func zero() { storage.update(repeating: 0, count: count) }
+    package func zero() { storage.update(repeating: 0, count: count) }
 
     /// Overwrites every value from `values` (which must hold `CNNLayout.count` floats).
-    public func load(_ values: [Float]) {
+    package func load(_ values: [Float]) {
         precondition(values.count == count)
         values.withUnsafeBufferPointer { storage.update(from: $0.baseAddress!, count: count) }
     }
 
     /// True when both vectors hold the same bit patterns (so −0 ≠ +0 and NaNs compare by payload).
-    public func bitwiseEqual(_ other: ParameterVector) -> Bool {
+    func bitwiseEqual(_ other: ParameterVector) -> Bool {
         for i in 0..<count where storage[i].bitPattern != other.storage[i].bitPattern { return false }
         return true
     }

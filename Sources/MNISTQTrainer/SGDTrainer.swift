@@ -6,7 +6,7 @@ import Foundation
 /// For weights this is `kaiming_uniform_(a: √5)`: gain = √(2/(1+5)), bound = gain·√3/√fan_in = 1/√fan_in;
 /// for biases PyTorch uses the same bound. Tensors are drawn in `CNNShape` order, element by element,
 /// from `random` (so the same seed gives the same network).
-public func initializeCNN(random: inout SeededRandom) -> CNNParameters {
+func initializeCNN(random: inout SeededRandom) -> CNNParameters {
     CNNParameters(tensors: CNNShape.counts.enumerated().map { index, count in
         let bound = initializationBound(tensor: index)
         return (0..<count).map { _ in random.nextUniform(bound: bound) }
@@ -14,7 +14,7 @@ public func initializeCNN(random: inout SeededRandom) -> CNNParameters {
 }
 
 /// Bound of PyTorch's default init for tensor `index` (CNNShape order): 1/√fan_in.
-public func initializationBound(tensor index: Int) -> Float { Float(1 / Double(CNNLayout.fanIns[index]).squareRoot()) }
+func initializationBound(tensor index: Int) -> Float { Float(1 / Double(CNNLayout.fanIns[index]).squareRoot()) }
 
 /// Parameters, momentum and the per-thread buffers of data-parallel SGD.
 ///
@@ -23,18 +23,22 @@ public func initializationBound(tensor index: Int) -> Float { Float(1 / Double(C
 /// shard order 0, 1, 2… for every parameter, so a run is reproducible bit for bit for a given shard count
 /// and differs across shard counts only by float rounding. The update is PyTorch's SGD
 /// (dampening 0, no Nesterov, weight decay 0): v ← μ·v + g (v ← g on the first step), p ← p − lr·v.
-public final class SGDTrainer: @unchecked Sendable {
-    public let parameters: ParameterVector
+///
+/// `@unchecked Sendable`: the worker closures of a step capture `self` to reach per-shard buffers; each shard's
+/// workspace, gradient vector, label buffer and result slot is touched by its own thread only, the shared weights are
+/// only read during the step, and `concurrentPerform` joins before `hasMomentum` or anything else changes.
+final class SGDTrainer: @unchecked Sendable {
+    package let parameters: ParameterVector
     /// The momentum buffer v.
-    public let momentum: ParameterVector
+    package let momentum: ParameterVector
     /// The summed gradient of the last step (mean loss over its batch).
-    public let gradients: ParameterVector
+    let gradients: ParameterVector
     /// False until the first step (PyTorch creates the momentum buffer as a copy of the first gradient).
-    public var hasMomentum = false
+    var hasMomentum = false
     /// Number of slices a batch is split into (= threads).
-    public let shards: Int
+    package let shards: Int
     /// Largest batch `step` accepts.
-    public let maxBatch: Int
+    let maxBatch: Int
 
     let shardGradients: [ParameterVector]
     let workspaces: [CNNWorkspace]
@@ -42,7 +46,7 @@ public final class SGDTrainer: @unchecked Sendable {
     let shardLoss: UnsafeMutablePointer<Double>       // [shards]
     let shardCorrect: UnsafeMutablePointer<Int>       // [shards]
 
-    public init(parameters initial: CNNParameters, maxBatch: Int, threads: Int) {
+    package init(parameters initial: CNNParameters, maxBatch: Int, threads: Int) {
         precondition(maxBatch > 0 && threads > 0)
         parameters = ParameterVector(initial)
         momentum = ParameterVector()
@@ -67,9 +71,9 @@ public final class SGDTrainer: @unchecked Sendable {
     /// Slice of a batch of `count` images handled by shard `s`.
     func shardRange(_ s: Int, count: Int) -> Range<Int> { (s * count / shards)..<((s + 1) * count / shards) }
 
-    /// Forward + backward on the images `indices[0..<count]` of `pixels` ([N, 784]); leaves the mean-loss
+    /// Forward + backward on the images `indices[0..<count]` of `pixels` ([N, 28·28]); leaves the mean-loss
     /// gradient in `gradients`. Returns the mean loss and the number of correct predictions.
-    public func computeGradients(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>,
+    func computeGradients(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>,
                                  indices: UnsafePointer<Int32>, count: Int) -> (loss: Double, correct: Int) {
         let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count)
         reduceGradients()
@@ -95,7 +99,7 @@ public final class SGDTrainer: @unchecked Sendable {
                                 gradientScale: scale, gradients: g.storage)
             self.shardLoss[s] = r.lossSum; self.shardCorrect[s] = r.correct
         }
-        if shards == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: shards, execute: work) }
+        forEachWorker(shards, work)
         // Fixed-order reductions (never depend on which thread finished first).
         var loss = 0.0, correct = 0
         for s in 0..<shards { loss += shardLoss[s]; correct += shardCorrect[s] }
@@ -128,13 +132,13 @@ public final class SGDTrainer: @unchecked Sendable {
                 start = end
             }
         }
-        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
+        forEachWorker(parts, work)
         if update != nil { hasMomentum = true }
     }
 
     /// `computeGradients` followed by one SGD update (PyTorch's momentum rule), the reduction and the update
     /// fused into one pass over the parameters.
-    public func step(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>,
+    package func step(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>,
                      count: Int, learningRate lr: Float, momentum mu: Float) -> (loss: Double, correct: Int) {
         let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count)
         reduceGradients(update: (lr, mu))

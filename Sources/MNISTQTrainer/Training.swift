@@ -2,28 +2,28 @@
 import Foundation
 
 /// One row of the per-epoch table and the metrics CSV.
-public struct EpochMetrics: Sendable, Equatable {
+package struct EpochMetrics: Sendable, Equatable {
     /// 1-based epoch number.
-    public var epoch: Int
+    package var epoch: Int
     /// Mean training loss over the epoch's steps (NaN if it diverged).
-    public var trainLoss: Double
+    package var trainLoss: Double
     /// Fraction of the epoch's training images classified correctly during their step.
-    public var trainAccuracy: Double
-    public var validationLoss: Double?
-    public var validationAccuracy: Double?
-    public var testAccuracy: Double?
+    package var trainAccuracy: Double
+    package var validationLoss: Double?
+    package var validationAccuracy: Double?
+    package var testAccuracy: Double?
     /// Learning rate of the epoch's last step.
-    public var learningRate: Double
+    package var learningRate: Double
     /// Wall time of the whole epoch: SGD steps, evaluation and bookkeeping.
-    public var seconds: Double
+    package var seconds: Double
     /// Wall time of the epoch's SGD steps alone (what PyTorch's benchmark loop times).
-    public var trainSeconds: Double
+    var trainSeconds: Double
     /// Images the epoch's SGD steps went through.
-    public var trainImages: Int
+    package var trainImages: Int
     /// What the safeguards did at the end of this epoch ("" when nothing happened).
-    public var note: String
+    package var note: String
 
-    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double?, validationAccuracy: Double?,
+    package init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double?, validationAccuracy: Double?,
                 testAccuracy: Double?, learningRate: Double, seconds: Double, trainSeconds: Double, trainImages: Int,
                 note: String) {
         self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
@@ -35,20 +35,20 @@ public struct EpochMetrics: Sendable, Equatable {
 
 /// Training images and labels (plus, optionally, the test split reported after each epoch — never used to
 /// choose anything).
-public struct TrainingData: Sendable {
-    /// [N, 784] uint8 pixels.
-    public var trainPixels: [UInt8]
-    public var trainLabels: [UInt8]
-    public var testPixels: [UInt8]?
-    public var testLabels: [UInt8]?
+package struct TrainingData: Sendable {
+    /// [N, 28·28] uint8 pixels.
+    package var trainPixels: [UInt8]
+    package var trainLabels: [UInt8]
+    package var testPixels: [UInt8]?
+    package var testLabels: [UInt8]?
 
-    public init(trainPixels: [UInt8], trainLabels: [UInt8], testPixels: [UInt8]? = nil, testLabels: [UInt8]? = nil) {
+    package init(trainPixels: [UInt8], trainLabels: [UInt8], testPixels: [UInt8]? = nil, testLabels: [UInt8]? = nil) {
         self.trainPixels = trainPixels; self.trainLabels = trainLabels; self.testPixels = testPixels; self.testLabels = testLabels
     }
 }
 
 /// What the loop reports while it runs.
-public enum TrainingEvent {
+package enum TrainingEvent {
     /// After each step: 1-based epoch, steps done in this epoch, steps per epoch, images done, mean loss so far.
     case step(epoch: Int, step: Int, steps: Int, images: Int, meanLoss: Double)
     /// After each epoch, with its metrics (already in `history`).
@@ -59,29 +59,29 @@ public enum TrainingEvent {
 
 /// A training run that can be checkpointed after any epoch and resumed to bit-identical results (with the
 /// same thread count, which fixes how each batch is split and summed).
-public final class Training {
-    public let configuration: TrainingConfiguration
-    public let sgd: SGDTrainer
+package final class Training {
+    package let configuration: TrainingConfiguration
+    let sgd: SGDTrainer
     /// Completed epochs.
-    public internal(set) var epochsDone = 0
+    package internal(set) var epochsDone = 0
     /// Completed SGD steps over the whole run (drives the schedule).
-    public internal(set) var globalStep = 0
+    package internal(set) var globalStep = 0
     /// The generator for shuffles; its state is part of every checkpoint.
-    public internal(set) var random: SeededRandom
+    internal(set) var random: SeededRandom
     /// Product of the guard's learning-rate reductions (1 until it fires).
-    public internal(set) var learningRateScale: Float = 1
+    internal(set) var learningRateScale: Float = 1
     /// The weights and momentum of the best epoch so far (initially the initial weights).
-    public let bestParameters: ParameterVector
-    public let bestMomentum: ParameterVector
-    public internal(set) var bestHasMomentum = false
+    let bestParameters: ParameterVector
+    let bestMomentum: ParameterVector
+    internal(set) var bestHasMomentum = false
     /// Monitored accuracy of the best epoch (validation, or training accuracy without a hold-out); −1 before any.
-    public internal(set) var bestMetric = -1.0
+    internal(set) var bestMetric = -1.0
     /// 1-based; 0 = the initial weights.
-    public internal(set) var bestEpoch = 0
-    public internal(set) var epochsWithoutImprovement = 0
+    internal(set) var bestEpoch = 0
+    internal(set) var epochsWithoutImprovement = 0
     /// Set when early stopping ended the run.
-    public internal(set) var stoppedEarly = false
-    public internal(set) var history: [EpochMetrics] = []
+    package internal(set) var stoppedEarly = false
+    package internal(set) var history: [EpochMetrics] = []
 
     let data: TrainingData
     /// Indices (into data.trainPixels) of the images trained on, in hold-out order; shuffled copies per epoch.
@@ -91,13 +91,13 @@ public final class Training {
     var order: [Int32]
 
     /// Number of images trained on per epoch.
-    public var trainCount: Int { trainIndices.count }
-    public var validationCount: Int { validationLabels.count }
-    public var stepsPerEpoch: Int { (trainCount + configuration.batchSize - 1) / configuration.batchSize }
-    public var finished: Bool { stoppedEarly || epochsDone >= configuration.epochs }
+    package var trainCount: Int { trainIndices.count }
+    package var validationCount: Int { validationLabels.count }
+    var stepsPerEpoch: Int { (trainCount + configuration.batchSize - 1) / configuration.batchSize }
+    package var finished: Bool { stoppedEarly || epochsDone >= configuration.epochs }
 
     /// A fresh run: draws the initial weights from `seed`, then chooses the hold-out.
-    public convenience init(configuration: TrainingConfiguration, data: TrainingData, threads: Int) throws {
+    package convenience init(configuration: TrainingConfiguration, data: TrainingData, threads: Int) throws {
         try configuration.validate()
         var random = SeededRandom(seed: configuration.seed)
         let initial = initializeCNN(random: &random)
@@ -105,12 +105,13 @@ public final class Training {
     }
 
     /// A run starting from given weights (e.g. PyTorch's initial weights) and generator state.
-    public init(configuration: TrainingConfiguration, data: TrainingData, threads: Int,
+    init(configuration: TrainingConfiguration, data: TrainingData, threads: Int,
                 initial: CNNParameters, random: SeededRandom) throws {
         try configuration.validate()
         let n = data.trainLabels.count
-        guard data.trainPixels.count == n * 784 else {
-            throw TrainingError.data("\(data.trainPixels.count) training pixels for \(n) labels, expected \(n * 784)")
+        let pixels = CNNSize.inputPixels
+        guard data.trainPixels.count == n * pixels else {
+            throw TrainingError.data("\(data.trainPixels.count) training pixels for \(n) labels, expected \(n * pixels)")
         }
         guard configuration.validationCount < n else {
             throw TrainingError.data("--validation-split \(configuration.validationCount) leaves no training images (the training set has \(n))")
@@ -130,7 +131,7 @@ public final class Training {
         if let limit = configuration.trainLimit { train = Array(train.prefix(limit)) }
         trainIndices = train
         order = train
-        validationPixels = validation.flatMap { data.trainPixels[(Int($0) * 784)..<(Int($0) * 784 + 784)] }
+        validationPixels = validation.flatMap { data.trainPixels[(Int($0) * pixels)..<(Int($0) * pixels + pixels)] }
         validationLabels = validation.map { data.trainLabels[Int($0)] }
         sgd = SGDTrainer(parameters: initial, maxBatch: configuration.batchSize, threads: threads)
         bestParameters = ParameterVector(copying: sgd.parameters)
@@ -141,18 +142,18 @@ public final class Training {
     var keepsBest: Bool { configuration.restoreBest && validationCount > 0 && bestEpoch > 0 }
 
     /// The weights to keep at the end: the best epoch's (when validation picks them) or the current ones.
-    public var finalParameters: CNNParameters { (keepsBest ? bestParameters : sgd.parameters).parameters }
+    package var finalParameters: CNNParameters { (keepsBest ? bestParameters : sgd.parameters).parameters }
 
     /// The epoch whose weights `finalParameters` holds.
-    public var keptEpoch: Int { keepsBest ? bestEpoch : epochsDone }
+    package var keptEpoch: Int { keepsBest ? bestEpoch : epochsDone }
 
     /// The test images and labels given in `TrainingData` (empty when none).
-    public var testPixels: [UInt8] { data.testPixels ?? [] }
-    public var testLabels: [UInt8] { data.testLabels ?? [] }
+    package var testPixels: [UInt8] { data.testPixels ?? [] }
+    package var testLabels: [UInt8] { data.testLabels ?? [] }
 
     /// Runs epochs until the configured count, early stopping, or `maxEpochs` more epochs (for tests and
     /// interrupted runs). `afterEpoch` runs after each epoch's bookkeeping (the CLI writes the checkpoint there).
-    public func run(maxEpochs: Int? = nil, threads: Int,
+    package func run(maxEpochs: Int? = nil, threads: Int,
                     onEvent: (TrainingEvent) -> Void = { _ in },
                     afterEpoch: (Training) throws -> Void = { _ in }) throws {
         var ran = 0
@@ -172,28 +173,62 @@ public final class Training {
         sgd.hasMomentum = bestHasMomentum
     }
 
+    /// One epoch in named phases: shuffle, SGD steps, evaluation, safeguards, metrics.
     func runEpoch(threads: Int, onEvent: (TrainingEvent) -> Void) throws {
-        let c = configuration
         let epoch = epochsDone + 1
         let start = Date()
-        // Each epoch shuffles the hold-out order from scratch, so the order depends only on the generator.
+        var notes: [String] = []
+        shuffleOrder()
+        let steps = runSteps(epoch: epoch, notes: &notes, onEvent: onEvent)
+        let trainSeconds = Date().timeIntervalSince(start)
+        let (validation, testAccuracy) = evaluateEpoch(threads: threads)
+        epochsDone = epoch
+        // The monitored metric: validation accuracy, or the epoch's running training accuracy without a hold-out.
+        let metric = validation?.accuracy ?? steps.accuracy
+        applySafeguards(epoch: epoch, metric: metric, trainLoss: steps.meanLoss, validation: validation,
+                        notes: &notes, onEvent: onEvent)
+        let metrics = EpochMetrics(epoch: epoch, trainLoss: steps.meanLoss, trainAccuracy: steps.accuracy,
+                                   validationLoss: validation?.meanLoss, validationAccuracy: validation?.accuracy,
+                                   testAccuracy: testAccuracy, learningRate: steps.lastLearningRate,
+                                   seconds: Date().timeIntervalSince(start), trainSeconds: trainSeconds,
+                                   trainImages: steps.images, note: notes.joined(separator: "; "))
+        history.append(metrics)
+        onEvent(.epochEnd(metrics))
+    }
+
+    /// Each epoch shuffles the hold-out order from scratch, so the order depends only on the generator.
+    func shuffleOrder() {
         order = trainIndices
         random.shuffle(&order)
-        let steps = stepsPerEpoch
-        var lossSum = 0.0, lossSteps = 0, correct = 0, seen = 0
-        var notes: [String] = []
+    }
+
+    /// What an epoch's SGD steps add up to.
+    struct StepTotals {
+        var lossSum = 0.0, lossSteps = 0, correct = 0, images = 0
         var lastLearningRate = 0.0
+        /// Mean loss over the steps the guard kept (NaN when it kept none).
+        var meanLoss: Double { lossSteps > 0 ? lossSum / Double(lossSteps) : .nan }
+        /// Fraction of the epoch's images classified correctly during their (kept) step.
+        var accuracy: Double { Double(correct) / Double(max(images, 1)) }
+    }
+
+    /// The epoch's SGD steps over `order`; a step whose loss is not finite or explodes makes the divergence guard
+    /// restore the best weights and lower the learning rate (the step then counts for nothing but its images).
+    func runSteps(epoch: Int, notes: inout [String], onEvent: (TrainingEvent) -> Void) -> StepTotals {
+        let c = configuration
+        let steps = stepsPerEpoch
+        var totals = StepTotals()
         data.trainPixels.withUnsafeBufferPointer { px in
             data.trainLabels.withUnsafeBufferPointer { lb in
                 order.withUnsafeBufferPointer { ord in
                     for s in 0..<steps {
-                        let first = s * c.batchSize, count = min(c.batchSize, order.count - first)
+                        let first = s * c.batchSize, count = min(c.batchSize, ord.count - first)
                         let lr = c.learningRate(step: globalStep, stepsPerEpoch: steps) * learningRateScale
-                        lastLearningRate = Double(lr)
+                        totals.lastLearningRate = Double(lr)
                         let r = sgd.step(pixels: px.baseAddress!, labels: lb.baseAddress!, indices: ord.baseAddress! + first,
                                          count: count, learningRate: lr, momentum: c.momentum)
                         globalStep += 1
-                        seen += count
+                        totals.images += count
                         if c.divergenceGuard && !(r.loss.isFinite && r.loss <= TrainingConfiguration.explodingLoss) {
                             learningRateScale *= TrainingConfiguration.guardLearningRateFactor
                             restoreBest()
@@ -204,15 +239,18 @@ public final class Training {
                             onEvent(.notice(message))
                             continue
                         }
-                        lossSum += r.loss; lossSteps += 1; correct += r.correct
-                        onEvent(.step(epoch: epoch, step: s + 1, steps: steps, images: seen, meanLoss: lossSum / Double(max(lossSteps, 1))))
+                        totals.lossSum += r.loss; totals.lossSteps += 1; totals.correct += r.correct
+                        onEvent(.step(epoch: epoch, step: s + 1, steps: steps, images: totals.images,
+                                      meanLoss: totals.lossSum / Double(max(totals.lossSteps, 1))))
                     }
                 }
             }
         }
-        let trainSeconds = Date().timeIntervalSince(start)
-        let trainLoss = lossSteps > 0 ? lossSum / Double(lossSteps) : .nan
-        let trainAccuracy = Double(correct) / Double(max(seen, 1))
+        return totals
+    }
+
+    /// Validation (when there is a hold-out) and test accuracy (when test data was given) of the current weights.
+    func evaluateEpoch(threads: Int) -> (validation: Evaluation?, testAccuracy: Double?) {
         var validation: Evaluation? = nil
         if validationCount > 0 {
             validation = FloatEvaluator.evaluate(parameters: sgd.parameters, pixels: validationPixels, labels: validationLabels, threads: threads)
@@ -221,9 +259,13 @@ public final class Training {
         if let tp = data.testPixels, let tl = data.testLabels {
             testAccuracy = FloatEvaluator.evaluate(parameters: sgd.parameters, pixels: tp, labels: tl, threads: threads).accuracy
         }
-        epochsDone = epoch
-        // The monitored metric: validation accuracy, or the epoch's running training accuracy without a hold-out.
-        let metric = validation?.accuracy ?? trainAccuracy
+        return (validation, testAccuracy)
+    }
+
+    /// End-of-epoch bookkeeping: the divergence guard on a collapse, else the best epoch so far, else early stopping.
+    func applySafeguards(epoch: Int, metric: Double, trainLoss: Double, validation: Evaluation?,
+                         notes: inout [String], onEvent: (TrainingEvent) -> Void) {
+        let c = configuration
         let collapsed = !trainLoss.isFinite || (validation.map { !$0.meanLoss.isFinite } ?? false)
             || (bestEpoch > 0 && metric < bestMetric - TrainingConfiguration.collapseDrop)
         if c.divergenceGuard && collapsed {
@@ -250,14 +292,76 @@ public final class Training {
                 onEvent(.notice("early stopping: validation accuracy below the best for \(epochsWithoutImprovement) epochs (best \(percent(bestMetric)) at epoch \(bestEpoch))"))
             }
         }
-        let metrics = EpochMetrics(epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
-                                   validationLoss: validation?.meanLoss, validationAccuracy: validation?.accuracy,
-                                   testAccuracy: testAccuracy, learningRate: lastLearningRate,
-                                   seconds: Date().timeIntervalSince(start), trainSeconds: trainSeconds,
-                                   trainImages: seen, note: notes.joined(separator: "; "))
-        history.append(metrics)
-        onEvent(.epochEnd(metrics))
     }
 }
 
 func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+
+// MARK: - Saving and restoring the run's state (the body of a checkpoint; Checkpoint adds the frame)
+
+extension Training {
+    /// Appends the run's progress in checkpoint order: epochs done, global step, the four generator state words,
+    /// lr scale, best metric and epoch, epochs without improvement, early-stop flag, momentum flags, the four
+    /// flat vectors (weights, momentum, best weights, best momentum) and the metrics history.
+    func writeState(to w: inout ByteWriter) {
+        w.u32(UInt32(epochsDone)); w.u64(UInt64(globalStep))
+        let s = random.state
+        w.u64(s.0); w.u64(s.1); w.u64(s.2); w.u64(s.3)
+        w.f32(learningRateScale); w.f64(bestMetric); w.u32(UInt32(bestEpoch)); w.u32(UInt32(epochsWithoutImprovement))
+        w.u32(stoppedEarly ? 1 : 0); w.u32(sgd.hasMomentum ? 1 : 0); w.u32(bestHasMomentum ? 1 : 0)
+        for v in [sgd.parameters, sgd.momentum, bestParameters, bestMomentum] { w.floats(v.storage, count: v.count) }
+        w.u32(UInt32(history.count))
+        for m in history {
+            w.u32(UInt32(m.epoch)); w.f64(m.trainLoss); w.f64(m.trainAccuracy)
+            w.f64(m.validationLoss ?? .nan); w.f64(m.validationAccuracy ?? .nan); w.f64(m.testAccuracy ?? .nan)
+            w.f64(m.learningRate); w.f64(m.seconds); w.f64(m.trainSeconds); w.u32(UInt32(m.trainImages)); w.string(m.note)
+        }
+    }
+
+    /// A run restored from what `writeState(to:)` wrote, for `configuration` and `data` (checked by the caller);
+    /// errors name `file`. The reader stops after the history.
+    convenience init(configuration: TrainingConfiguration, data: TrainingData, threads: Int,
+                     restoringFrom r: inout ByteReader, file: String) throws {
+        let epochsDone = Int(try r.u32())
+        let globalStep = Int(try r.u64())
+        let state = (try r.u64(), try r.u64(), try r.u64(), try r.u64())
+        guard let random = SeededRandom(state: state) else {
+            throw TrainingError.checkpoint(file: file, detail: "random generator state is all zero (damaged file)")
+        }
+        let scale = try r.f32(), bestMetric = try r.f64()
+        let bestEpoch = Int(try r.u32()), noImprove = Int(try r.u32())
+        let stopped = try r.u32() != 0, hasMomentum = try r.u32() != 0, bestHasMomentum = try r.u32() != 0
+        let vectors = try (0..<4).map { _ -> ParameterVector in
+            let v = ParameterVector(); try r.floats(into: v.storage, count: v.count); return v
+        }
+        try self.init(configuration: configuration, data: data, threads: threads, initial: vectors[0].parameters, random: random)
+        sgd.momentum.copy(from: vectors[1]); sgd.hasMomentum = hasMomentum
+        bestParameters.copy(from: vectors[2]); bestMomentum.copy(from: vectors[3]); self.bestHasMomentum = bestHasMomentum
+        self.epochsDone = epochsDone; self.globalStep = globalStep; learningRateScale = scale
+        self.bestMetric = bestMetric; self.bestEpoch = bestEpoch; epochsWithoutImprovement = noImprove; stoppedEarly = stopped
+        let entries = Int(try r.u32())
+        guard entries <= epochsDone else {
+            throw TrainingError.checkpoint(file: file, detail: "history has \(entries) epochs but \(epochsDone) are done")
+        }
+        for _ in 0..<entries {
+            let epoch = Int(try r.u32())
+            let values = try (0..<8).map { _ in try r.f64() }
+            let trainImages = Int(try r.u32())
+            guard let note = try r.string(maxBytes: 4096) else {
+                throw TrainingError.checkpoint(file: file, detail: "history note longer than 4096 bytes")
+            }
+            func opt(_ x: Double) -> Double? { x.isNaN ? nil : x }
+            history.append(EpochMetrics(epoch: epoch, trainLoss: values[0], trainAccuracy: values[1],
+                                        validationLoss: opt(values[2]), validationAccuracy: opt(values[3]),
+                                        testAccuracy: opt(values[4]), learningRate: values[5], seconds: values[6],
+                                        trainSeconds: values[7], trainImages: trainImages, note: note))
+        }
+    }
+
+    /// Lets a run that stopped early continue when it is extended to more epochs (its patience starts again).
+    func resumeAfterEarlyStop() {
+        guard stoppedEarly else { return }
+        stoppedEarly = false
+        epochsWithoutImprovement = 0
+    }
+}

@@ -3,12 +3,12 @@ import Foundation
 import MNISTQSupport
 
 /// Formats and writes a run's metrics history.
-public enum TrainingReport {
+package enum TrainingReport {
     /// Header of the per-epoch table.
-    public static let tableHeader = "epoch  train loss  train acc   val loss   val acc  test acc        lr  seconds  note"
+    package static let tableHeader = "epoch  train loss  train acc   val loss   val acc  test acc        lr  seconds  note"
 
     /// One table row, aligned under `tableHeader`.
-    public static func tableRow(_ m: EpochMetrics) -> String {
+    package static func tableRow(_ m: EpochMetrics) -> String {
         func pct(_ x: Double?) -> String { x.map { String(format: "%.2f%%", 100 * $0) } ?? "-" }
         func num(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "-" }
         return String(format: "%5d", m.epoch) + "  " + pad(num(m.trainLoss), 10) + "  " + pad(pct(m.trainAccuracy), 9)
@@ -19,9 +19,17 @@ public enum TrainingReport {
 
     static func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
 
+    /// The metrics CSV's columns, in file order (the one definition; `mnistq report` reads the file by these names):
+    /// epoch (1-based), train_loss, train_accuracy, validation_loss, validation_accuracy, test_accuracy (fractions;
+    /// empty when not measured), learning_rate (of the epoch's last step), seconds (whole epoch), train_seconds (SGD
+    /// steps alone), train_images_per_second, note (what the safeguards did; quoted when it holds `,` or `"`).
+    static let csvColumns = ["epoch", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy",
+                                     "test_accuracy", "learning_rate", "seconds", "train_seconds",
+                                     "train_images_per_second", "note"]
+
     /// The history as CSV (header + one line per epoch; empty fields for values not measured).
-    public static func csv(_ history: [EpochMetrics]) -> String {
-        var out = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,test_accuracy,learning_rate,seconds,train_seconds,train_images_per_second,note\n"
+    package static func csv(_ history: [EpochMetrics]) -> String {
+        var out = csvColumns.joined(separator: ",") + "\n"
         func f(_ x: Double?) -> String { x.map { String($0) } ?? "" }
         for m in history {
             let note = m.note.contains(",") || m.note.contains("\"") ? "\"" + m.note.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : m.note
@@ -34,7 +42,7 @@ public enum TrainingReport {
 
     /// Learning curves in one SVG: accuracy (%) per epoch (train, validation, test) above, cross-entropy loss
     /// (train, validation) below — two charts, since the two quantities have unrelated scales.
-    public static func svg(_ history: [EpochMetrics], title: String) -> String {
+    package static func svg(_ history: [EpochMetrics], title: String) -> String {
         var accuracy = SVGLineChart(title: "\(title): accuracy", xLabel: "epoch", yLabel: "accuracy (%)")
         func series(_ key: (EpochMetrics) -> Double?) -> [(x: Double, y: Double)] {
             history.compactMap { m in key(m).map { (x: Double(m.epoch), y: 100 * $0) } }
@@ -60,7 +68,7 @@ public enum TrainingReport {
 
     /// Writes `<base>.metrics.csv` and `<base>.curve.svg` atomically; returns their paths.
     @discardableResult
-    public static func write(_ history: [EpochMetrics], base: String, title: String) throws -> (csv: String, svg: String) {
+    package static func write(_ history: [EpochMetrics], base: String, title: String) throws -> (csv: String, svg: String) {
         let csvPath = base + ".metrics.csv", svgPath = base + ".curve.svg"
         try AtomicFile.write(csv(history), to: csvPath)
         try AtomicFile.write(svg(history, title: title), to: svgPath)

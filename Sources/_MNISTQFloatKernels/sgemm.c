@@ -67,9 +67,12 @@ static inline __attribute__((always_inline)) void add_or_copy_tile(const float *
 
 // MARK: - The three paths
 
+// The three instantiations of sgemm_template.h below differ only in their macros (deliberate per-path
+// specialisations: vector length, tile and dot-kernel shapes, target attribute).
+
 // Portable: plain C vectors of 4 floats (one NEON register on arm64, where FMA is baseline; on an x86-64 without
 // AVX2 the compiler emits SSE2 and calls fmaf, slow but exact). 8×2 tile = 16 accumulators of NEON's 32 registers.
-#define PATH(name) name##_portable
+#define PATH(name) name##_f32_portable
 #define TARGET
 #define VL 4
 #define TILE_ROWS 8
@@ -86,7 +89,7 @@ static inline __attribute__((always_inline)) void add_or_copy_tile(const float *
 #if defined(__x86_64__)
 // AVX2 + FMA, 16 ymm registers: 6 rows × 2 vectors = 12 accumulators + 2 B vectors + 1 broadcast. The dot kernel's
 // 16-float vectors are two registers each: 2×3 tile = 12 accumulator registers.
-#define PATH(name) name##_avx2
+#define PATH(name) name##_f32_avx2
 #define TARGET __attribute__((target("avx2,fma")))
 #define VL 8
 #define TILE_ROWS 6
@@ -103,7 +106,7 @@ static inline __attribute__((always_inline)) void add_or_copy_tile(const float *
 // AVX-512F, 32 zmm registers: 8 rows × 2 vectors = 16 accumulators; dot tile 4×5 = 20 accumulators + 4 A + 1 B.
 // Zen 5 runs two 512-bit FMAs per cycle; Zen 4 splits each into two 256-bit halves (still ahead of AVX2:
 // half the instructions).
-#define PATH(name) name##_avx512
+#define PATH(name) name##_f32_avx512
 #define TARGET __attribute__((target("avx512f")))
 #define VL 16
 #define TILE_ROWS 8
@@ -171,7 +174,7 @@ int mnistq_float_set_path(int path) {
     return 1;
 }
 
-void mnistq_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
+void mnistq_sgemm_f32(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
                   const float *b, long ldb, float *c, long ldc, int accumulate) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     float *scratch = mnistq_thread_scratch();
@@ -189,14 +192,14 @@ void mnistq_sgemm(int transpose_a, int transpose_b, long m, long n, long k, cons
     switch (mnistq_float_path()) {
 #if defined(__x86_64__)
     case MNISTQ_FLOAT_PATH_AVX512:
-        sgemm_avx512(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, scratch);
+        sgemm_f32_avx512(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, scratch);
         break;
     case MNISTQ_FLOAT_PATH_AVX2:
-        sgemm_avx2(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, scratch);
+        sgemm_f32_avx2(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, scratch);
         break;
 #endif
     default:
-        sgemm_portable(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, scratch);
+        sgemm_f32_portable(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, scratch);
         break;
     }
     free(packed);

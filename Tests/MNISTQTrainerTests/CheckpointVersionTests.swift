@@ -3,7 +3,7 @@
 import Foundation
 import MNISTQData
 import MNISTQRuntime
-import MNISTQTrainer
+@testable import MNISTQTrainer
 import XCTest
 
 final class CheckpointVersionTests: XCTestCase {

@@ -1,6 +1,6 @@
 // The float model file: byte-exact round trip, specific errors for damaged files, the golden model as input.
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 import MNISTQData
 
 final class FloatModelFileTests: XCTestCase {

@@ -1,6 +1,6 @@
 // The trainer's math against PyTorch: batch-0 logits, loss, every gradient, and parameters after 1 and 3 SGD steps.
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 
 final class GoldenPyTorchTests: XCTestCase {
     // Measured worst |ours − PyTorch| (threads 1, 2, 3): logits 1.9e-8, gradients 1.1e-8, parameters after

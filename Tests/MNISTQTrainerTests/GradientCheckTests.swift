@@ -1,6 +1,6 @@
 // Finite-difference gradient checks of every layer's backward pass (small shapes, seeded random values).
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 
 /// Seeded values for the checks.
 struct CheckRandom {
@@ -94,13 +94,13 @@ final class GradientCheckTests: XCTestCase {
         let r = rnd.floats(channels * 9)
         func forward() -> [Float] {
             var out = [Float](repeating: 0, count: channels * 9), arg = [Int32](repeating: 0, count: channels * 9)
-            MaxPool2d.forwardReLU(input: input, channels: channels, side: side, output: &out, argmax: &arg)
+            MaxPool2d.forwardReLUReference(input: input, channels: channels, side: side, output: &out, argmax: &arg)
             return out
         }
         var out = [Float](repeating: 0, count: channels * 9), arg = [Int32](repeating: 0, count: channels * 9)
-        MaxPool2d.forwardReLU(input: input, channels: channels, side: side, output: &out, argmax: &arg)
+        MaxPool2d.forwardReLUReference(input: input, channels: channels, side: side, output: &out, argmax: &arg)
         var gin = [Float](repeating: .nan, count: input.count)
-        MaxPool2d.backwardReLU(gradOutput: r, argmax: arg, input: input, channels: channels, side: side, gradInput: &gin)
+        MaxPool2d.backwardReLUReference(gradOutput: r, argmax: arg, input: input, channels: channels, side: side, gradInput: &gin)
         for i in 0..<input.count {
             let saved = input[i]
             assertGradient(gin[i], { v in input[i] = v; defer { input[i] = saved }; return self.dot(r, forward()) }, at: saved, step: 1e-3, "pool dX[\(i)]")
@@ -112,16 +112,16 @@ final class GradientCheckTests: XCTestCase {
         // Window [[1, 3], [3, 2]]: PyTorch routes the gradient to the first 3 (top right), not the bottom left.
         let input: [Float] = [1, 3, 3, 2]
         var out: [Float] = [0], arg: [Int32] = [0]
-        MaxPool2d.forwardReLU(input: input, channels: 1, side: 2, output: &out, argmax: &arg)
+        MaxPool2d.forwardReLUReference(input: input, channels: 1, side: 2, output: &out, argmax: &arg)
         XCTAssertEqual(out, [3]); XCTAssertEqual(arg, [1])
         var gin = [Float](repeating: 0, count: 4)
-        MaxPool2d.backwardReLU(gradOutput: [5], argmax: arg, input: input, channels: 1, side: 2, gradInput: &gin)
+        MaxPool2d.backwardReLUReference(gradOutput: [5], argmax: arg, input: input, channels: 1, side: 2, gradInput: &gin)
         XCTAssertEqual(gin, [0, 5, 0, 0])
         // All-negative window: output 0 and no gradient at all (ReLU's derivative at ≤ 0 is 0).
         let negative: [Float] = [-1, -2, -3, -4]
-        MaxPool2d.forwardReLU(input: negative, channels: 1, side: 2, output: &out, argmax: &arg)
+        MaxPool2d.forwardReLUReference(input: negative, channels: 1, side: 2, output: &out, argmax: &arg)
         XCTAssertEqual(out, [0])
-        MaxPool2d.backwardReLU(gradOutput: [5], argmax: arg, input: negative, channels: 1, side: 2, gradInput: &gin)
+        MaxPool2d.backwardReLUReference(gradOutput: [5], argmax: arg, input: negative, channels: 1, side: 2, gradInput: &gin)
         XCTAssertEqual(gin, [0, 0, 0, 0])
     }
 

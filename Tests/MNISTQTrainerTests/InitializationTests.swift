@@ -1,6 +1,6 @@
 // PyTorch's default initialisation: U(±1/√fan_in) for every weight and bias, reproducible from the seed.
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 
 final class InitializationTests: XCTestCase {
     /// Sample mean of n draws from U(−b, b) has standard deviation b/√(3n); allow 5 of those.

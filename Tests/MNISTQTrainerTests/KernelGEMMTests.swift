@@ -1,6 +1,6 @@
 // sgemm against a plain Double triple loop: every transpose combination, accumulate on/off, odd sizes, strides.
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 
 final class KernelGEMMTests: XCTestCase {
     /// Allowed |sgemm − exact| relative to Σ|a·b| + |C₀| of that entry (float rounding of a K-term sum

@@ -1,6 +1,6 @@
 // im2col5x5 (plain and transposed) / col2im5x5 against direct loops, and the adjoint identity between them.
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 
 final class KernelIm2colTests: XCTestCase {
     /// Allowed relative error of the Double inner products in the adjoint identity (float sums of ≤ 25 terms per pixel).

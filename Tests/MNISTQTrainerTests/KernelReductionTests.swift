@@ -1,6 +1,6 @@
 // Bias-gradient row sums against a Double loop.
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 
 final class KernelReductionTests: XCTestCase {
     /// Allowed |sum − exact| relative to Σ|x| (a float sum of ≤ 784 terms in any order stays far inside).

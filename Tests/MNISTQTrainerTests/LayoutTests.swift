@@ -1,6 +1,6 @@
 // CNNLayout's hand-written offsets and fan-ins agree with the tensor shapes in CNNShape.
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 
 final class LayoutTests: XCTestCase {
     func testOffsetsAreThePrefixSumsOfTheShapeCounts() {

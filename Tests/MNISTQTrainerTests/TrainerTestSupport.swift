@@ -1,7 +1,7 @@
 // Locates the golden vectors and MNIST for the trainer tests (env var first, then ../shared next to the package).
 import Foundation
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 import MNISTQData
 
 enum TrainerTestData {

@@ -1,6 +1,6 @@
 // Training runs on real MNIST: resume is bit-identical, a short run learns, checkpoints reject damage.
 import XCTest
-import MNISTQTrainer
+@testable import MNISTQTrainer
 import MNISTQData
 
 final class TrainingRunTests: XCTestCase {

@@ -2,7 +2,7 @@
 import _MNISTQFloatKernels
 
 /// An instruction-set build of the C float kernels. Every path gives the same bits; they differ only in speed.
-public enum FloatKernelPath: Int32, CaseIterable, Sendable, CustomStringConvertible {
+package enum FloatKernelPath: Int32, CaseIterable, Sendable, CustomStringConvertible {
     /// Plain C vectors: NEON on arm64; on an x86-64 without AVX2 SSE2 with `fmaf` calls (exact but slow).
     case portable = 0
     /// x86-64 with AVX2 and FMA.
@@ -11,7 +11,7 @@ public enum FloatKernelPath: Int32, CaseIterable, Sendable, CustomStringConverti
     case avx512 = 2
 
     /// The name `MNISTQ_FLOAT_KERNELS` accepts.
-    public var description: String {
+    package var description: String {
         switch self {
         case .portable: return "portable"
         case .avx2: return "avx2"
@@ -20,17 +20,17 @@ public enum FloatKernelPath: Int32, CaseIterable, Sendable, CustomStringConverti
     }
 
     /// Whether this CPU (and OS) runs the path.
-    public var isAvailable: Bool { mnistq_float_path_available(rawValue) != 0 }
+    var isAvailable: Bool { mnistq_float_path_available(rawValue) != 0 }
 
     /// Every path this CPU runs, slowest first.
-    public static var available: [FloatKernelPath] { allCases.filter(\.isAvailable) }
+    package static var available: [FloatKernelPath] { allCases.filter(\.isAvailable) }
 
     /// The path in use: on first use the environment variable MNISTQ_FLOAT_KERNELS (avx512, avx2 or portable;
     /// read once) if this CPU runs it, else the fastest available one.
-    public static var active: FloatKernelPath { FloatKernelPath(rawValue: mnistq_float_path()) ?? .portable }
+    package static var active: FloatKernelPath { FloatKernelPath(rawValue: mnistq_float_path()) ?? .portable }
 
     /// Makes `sgemm` use `path` from now on; returns false (and changes nothing) if this CPU cannot run it.
     /// Not for use while other threads are inside `sgemm`.
     @discardableResult
-    public static func use(_ path: FloatKernelPath) -> Bool { mnistq_float_set_path(path.rawValue) != 0 }
+    package static func use(_ path: FloatKernelPath) -> Bool { mnistq_float_set_path(path.rawValue) != 0 }
 }

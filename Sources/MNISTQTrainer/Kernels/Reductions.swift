@@ -3,7 +3,7 @@
 /// sums[r] += Σ_j matrix[r·rowStride + j] for r < rows, j < columns (bias gradient of a convolution:
 /// gradOutput [channels, plane] → [channels]). Summation order differs from a left-to-right loop
 /// (16 lanes, then a tree), so results match it to float rounding, not bit for bit.
-public func addRowSums(matrix: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
+package func addRowSums(matrix: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
                        sums: UnsafeMutablePointer<Float>) {
     guard rows > 0, columns > 0 else { return }
     for r in 0..<rows {

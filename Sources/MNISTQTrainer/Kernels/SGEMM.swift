@@ -16,7 +16,7 @@ import _MNISTQFloatKernels
 /// Kernels: when op(B) rows are contiguous (B not transposed) a broadcast kernel runs over strips of B two vectors
 /// wide. For C = A·Bᵀ the same kernel computes Cᵀ = B·Aᵀ over a transposed copy of A when m > 16, and a
 /// dot-product kernel runs otherwise. With both flags set, op(A) is copied to row-major form first.
-public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+package func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     guard m > 0, n > 0 else { return }
@@ -24,12 +24,12 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         if !accumulate { for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) } }
         return
     }
-    mnistq_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0)
+    mnistq_sgemm_f32(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0)
 }
 
 /// The plain loop that defines `sgemm`'s result (same contract); the fast path is tested against it
 /// and the benchmark uses it as its baseline.
-public func sgemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+package func sgemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     guard m > 0, n > 0 else { return }
