@@ -141,7 +141,7 @@ final class CNNWorkspace: @unchecked Sendable {
         for b in 0..<count {
             MaxPool2d.backwardReLU(gradOutput: gradPool2 + b &* s.flattened, winner: winner2 + b &* s.flattened,
                                    channels: s.conv2Channels, side: s.pool1Side, gradInput: gradConv2)
-            Conv2d.backward(gradOutput: gradConv2, input: pool1 + b &* s.pool1Count, columnsScratch: columns2,
+            Conv2d.backward(gradOutput: gradConv2, unfolded: .transposing(input: pool1 + b &* s.pool1Count, scratch: columns2),
                             inChannels: s.conv1Channels, outChannels: s.conv2Channels, side: s.pool1Side,
                             weight: p + CNNLayout.conv2Weight, gradWeight: g + CNNLayout.conv2Weight,
                             gradBias: g + CNNLayout.conv2Bias, gradColumns: gradColumns2, gradInput: gradPool1)
@@ -149,7 +149,7 @@ final class CNNWorkspace: @unchecked Sendable {
                                    channels: s.conv1Channels, side: s.inputSide, gradInput: gradConv1)
             // conv1's input is the image: no input gradient needed.
             im2col5x5(input: input + b &* s.inputPixels, channels: 1, side: s.inputSide, columns: columns1)
-            Conv2d.backward(gradOutput: gradConv1, columns: columns1, inChannels: 1, outChannels: s.conv1Channels,
+            Conv2d.backward(gradOutput: gradConv1, unfolded: .columns(columns1), inChannels: 1, outChannels: s.conv1Channels,
                             side: s.inputSide, weight: p + CNNLayout.conv1Weight, gradWeight: g + CNNLayout.conv1Weight,
                             gradBias: g + CNNLayout.conv1Bias, gradColumns: nil, gradInput: nil)
         }

@@ -5,13 +5,14 @@ import MNISTQSupport
 /// Checkpoint file format, version 3 (version 2 lacked the model path at the end; version 1 also the per-epoch SGD
 /// time) (little-endian; floats IEEE-754):
 ///
-/// magic `"MNQC"`, version u32, then the configuration (epochs, batch size, lr, momentum, seed, schedule,
-/// warm-up steps, validation count, patience, guard, restore-best, train limit), the shard count, the
-/// training-set size, the progress (epochs done, global step, the four xoshiro256** state words, lr scale,
-/// best metric and epoch, epochs without improvement, early-stop flag, momentum flags), four flat
-/// `CNNLayout` vectors (weights, momentum, best weights, best momentum), the metrics history, the path of the
-/// model the run writes (u32 length + UTF-8; empty when unknown; so `--resume` keeps writing to the run's own
-/// files), and a CRC-32 of every preceding byte. Written atomically after every epoch. Version 2 files are read too.
+/// magic `"MNQC"`, version u32, then the configuration (`TrainingConfiguration.write`: epochs, batch size, lr,
+/// momentum, seed, schedule by its explicit code (none 0, step 1, cosine 2), warm-up steps, validation count,
+/// patience, guard, restore-best, train limit), the shard count, the training-set size, the run's state
+/// (`Training.writeState`: epochs done, global step, the four xoshiro256** state words, lr scale, best metric and
+/// epoch, epochs without improvement, early-stop flag, momentum flags, four flat `CNNLayout` vectors (weights,
+/// momentum, best weights, best momentum), the metrics history), the path of the model the run writes (u32 length +
+/// UTF-8; empty when unknown; so `--resume` keeps writing to the run's own files), and a CRC-32 of every preceding
+/// byte. Written atomically after every epoch. Version 2 files are read too.
 package enum Checkpoint {
     package static let magic: [UInt8] = Array("MNQC".utf8)
     package static let version: UInt32 = 3

@@ -44,10 +44,10 @@ private func secondsPerCall(_ shape: GEMMShape, _ kernel: Kernel, iterations: In
     return (threadCPUSeconds() - start) / Double(iterations)
 }
 
-/// The FMA rate this core delivers right now: 12 independent SIMD8 FMA chains, no memory traffic. The
-/// machine is shared, so sgemm is also quoted as a fraction of this, measured in the same run.
-private func fmaPeakGMACs(iterations: Int) -> Double {
-    typealias V = SIMD8<Float>
+/// The FMA rate this core delivers right now: 12 independent FMA chains of `V` (SIMD8: one 256-bit register; SIMD16:
+/// one 512-bit register where the CPU has AVX-512, two 256-bit ones elsewhere), no memory traffic. The machine is
+/// shared, so sgemm is also quoted as a fraction of this, measured in the same run.
+private func fmaPeakGMACs<V: SIMD>(_: V.Type, iterations: Int) -> Double where V.Scalar == Float {
     let x = V(repeating: 1e-7), y = V(repeating: Float(iterations & 7))
     // Distinct starting values, so the compiler cannot merge the twelve identical chains into one.
     var c0 = V(repeating: 0), c1 = V(repeating: 1), c2 = V(repeating: 2), c3 = V(repeating: 3)
@@ -63,27 +63,7 @@ private func fmaPeakGMACs(iterations: Int) -> Double {
     let seconds = threadCPUSeconds() - start
     let total = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11
     if total.sum() == 42 { print("") }  // keeps the loop alive
-    return Double(iterations) * 12 * 8 / seconds / 1e9
-}
-
-/// The same probe with SIMD16 (one 512-bit register where the CPU has AVX-512, two 256-bit ones elsewhere).
-private func fmaPeakGMACs16(iterations: Int) -> Double {
-    typealias V = SIMD16<Float>
-    let x = V(repeating: 1e-7), y = V(repeating: Float(iterations & 7))
-    var c0 = V(repeating: 0), c1 = V(repeating: 1), c2 = V(repeating: 2), c3 = V(repeating: 3)
-    var c4 = V(repeating: 4), c5 = V(repeating: 5), c6 = V(repeating: 6), c7 = V(repeating: 7)
-    var c8 = V(repeating: 8), c9 = V(repeating: 9), c10 = V(repeating: 10), c11 = V(repeating: 11)
-    let start = threadCPUSeconds()
-    for _ in 0..<iterations {
-        c0 = c0.addingProduct(y, x); c1 = c1.addingProduct(y, x); c2 = c2.addingProduct(y, x)
-        c3 = c3.addingProduct(y, x); c4 = c4.addingProduct(y, x); c5 = c5.addingProduct(y, x)
-        c6 = c6.addingProduct(y, x); c7 = c7.addingProduct(y, x); c8 = c8.addingProduct(y, x)
-        c9 = c9.addingProduct(y, x); c10 = c10.addingProduct(y, x); c11 = c11.addingProduct(y, x)
-    }
-    let seconds = threadCPUSeconds() - start
-    let total = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11
-    if total.sum() == 42 { print("") }  // keeps the loop alive
-    return Double(iterations) * 12 * 16 / seconds / 1e9
+    return Double(iterations) * 12 * Double(V.scalarCount) / seconds / 1e9
 }
 
 private let usage = "usage: mnistq-bench gemm [--repeats N] [--millis T] [--shape NN|NT|TN|TT,M,N,K ...]"
@@ -119,8 +99,8 @@ func runGEMMBench(_ arguments: [String]) throws {
     if !custom { shapes = trainingShapes }
     let fast: Kernel = { sgemm(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
     let naive: Kernel = { sgemmReference(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
-    let peak = median((0..<repeats).map { _ in fmaPeakGMACs(iterations: 2_000_000) })
-    let peak16 = median((0..<repeats).map { _ in fmaPeakGMACs16(iterations: 2_000_000) })
+    let peak = median((0..<repeats).map { _ in fmaPeakGMACs(SIMD8<Float>.self, iterations: 2_000_000) })
+    let peak16 = median((0..<repeats).map { _ in fmaPeakGMACs(SIMD16<Float>.self, iterations: 2_000_000) })
     // The probe is Swift: built without -target-cpu it measures fmaf library calls, not the CPU (sgemm is C and
     // unaffected), so its %-of-peak column is meaningless in such a build.
     print(String(format: "FMA peak probe (12 chains, registers only; Swift, so without -target-cpu it times fmaf calls): "

@@ -46,4 +46,24 @@ final class CheckpointVersionTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("the run has done 1 epochs already; --epochs 1 must be more than that"), "\(error)")
         }
     }
+
+    /// The schedule is stored by an explicit code, the values checkpoints have always held (the enum's case
+    /// positions when this was written), at byte 32: after magic, version, epochs, batch size, lr, momentum, seed.
+    func testScheduleIsStoredByItsExplicitCode() throws {
+        XCTAssertEqual(LearningRateSchedule.allCases.map(\.checkpointCode), [0, 1, 2])
+        XCTAssertEqual([LearningRateSchedule.none, .step, .cosine].map(\.checkpointCode), [0, 1, 2])
+        XCTAssertNil(LearningRateSchedule(checkpointCode: 3))
+        let images = 4
+        let data = TrainingData(trainPixels: [UInt8](repeating: 0, count: images * CNNSize.inputPixels),
+                                trainLabels: [UInt8](repeating: 0, count: images))
+        for schedule in LearningRateSchedule.allCases {
+            var c = TrainingConfiguration()
+            c.schedule = schedule; c.validationCount = 0; c.restoreBest = false
+            let bytes = Checkpoint.encode(try Training(configuration: c, data: data, threads: 1))
+            XCTAssertEqual(Array(bytes[32..<36]), [UInt8(schedule.checkpointCode), 0, 0, 0], "\(schedule)")
+            var r = ByteReader(bytes, end: bytes.count - 4)
+            _ = try r.take(8)
+            XCTAssertEqual(try TrainingConfiguration(reading: &r, file: "x.ckpt"), c)
+        }
+    }
 }

@@ -41,8 +41,23 @@ final class GradientCheckTests: XCTestCase {
         Conv2d.forward(input: input, inChannels: inC, outChannels: outC, side: side, weight: weight, bias: bias, columns: &columns, output: &out)
         var gw = [Float](repeating: 0, count: weight.count), gb = [Float](repeating: 0, count: outC)
         var gcols = [Float](repeating: 0, count: columns.count), gin = [Float](repeating: .nan, count: input.count)
-        Conv2d.backward(gradOutput: r, columns: columns, inChannels: inC, outChannels: outC, side: side, weight: weight,
-                        gradWeight: &gw, gradBias: &gb, gradColumns: &gcols, gradInput: &gin)
+        columns.withUnsafeBufferPointer { unfolded in
+            Conv2d.backward(gradOutput: r, unfolded: .columns(unfolded.baseAddress!), inChannels: inC, outChannels: outC,
+                            side: side, weight: weight, gradWeight: &gw, gradBias: &gb, gradColumns: &gcols, gradInput: &gin)
+        }
+        // The variant training runs for conv2 (unfolding the input itself, transposed) gives the same gradients.
+        var gwT = [Float](repeating: 0, count: weight.count), gbT = [Float](repeating: 0, count: outC)
+        var ginT = [Float](repeating: .nan, count: input.count)
+        var scratch = [Float](repeating: .nan, count: columns.count)
+        input.withUnsafeBufferPointer { x in
+            scratch.withUnsafeMutableBufferPointer { t in
+                Conv2d.backward(gradOutput: r, unfolded: .transposing(input: x.baseAddress!, scratch: t.baseAddress!),
+                                inChannels: inC, outChannels: outC, side: side, weight: weight, gradWeight: &gwT,
+                                gradBias: &gbT, gradColumns: &gcols, gradInput: &ginT)
+            }
+        }
+        assertClose(gwT, gw, relative: 1e-5, absolute: 1e-6, "conv dW, transposed unfolding")
+        XCTAssertEqual(gbT, gb); XCTAssertEqual(ginT, gin)
         for i in stride(from: 0, to: weight.count, by: 7) {
             let saved = weight[i]
             assertGradient(gw[i], { v in weight[i] = v; defer { weight[i] = saved }; return self.dot(r, forward(input, weight, bias)) }, at: saved, "conv dW[\(i)]")

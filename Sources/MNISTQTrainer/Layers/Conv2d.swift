@@ -77,10 +77,19 @@ enum Conv2d {
               a: weight, lda: k, b: columns, ldb: plane, c: output, ldc: plane, accumulate: true)
     }
 
+    /// Where `backward` finds the unfolded input for the weight gradient gradOutput · columnsᵀ.
+    enum UnfoldedInput {
+        /// The columns [inChannels·25, side·side] of `forward` (or `im2col5x5`): the product stores transposed.
+        case columns(UnsafePointer<Float>)
+        /// Unfold `input` [inChannels, side, side] here, transposed ([side·side, inChannels·25] in `scratch`), so the
+        /// product is a plain one with contiguous rows (no transposed stores into gradWeight). Training's conv2.
+        case transposing(input: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)
+    }
+
     /// gradWeight += gradOutput · columnsᵀ; gradBias += row sums of gradOutput; and, when `gradInput` is
     /// given, gradInput = col2im(weightᵀ · gradOutput) using `gradColumns` as scratch.
     static func backward(gradOutput: UnsafePointer<Float>,          // [outChannels, side·side]
-                         columns: UnsafePointer<Float>,             // [inChannels·25, side·side] from forward
+                         unfolded: UnfoldedInput,
                          inChannels: Int, outChannels: Int, side: Int,
                          weight: UnsafePointer<Float>,              // [outChannels, inChannels·25]
                          gradWeight: UnsafeMutablePointer<Float>,   // [outChannels, inChannels·25], accumulated
@@ -88,40 +97,15 @@ enum Conv2d {
                          gradColumns: UnsafeMutablePointer<Float>?, // [inChannels·25, side·side] scratch
                          gradInput: UnsafeMutablePointer<Float>?) { // [inChannels, side, side], overwritten
         let plane = side &* side, k = inChannels &* taps
-        sgemm(transposeA: false, transposeB: true, m: outChannels, n: k, k: plane,
-              a: gradOutput, lda: plane, b: columns, ldb: plane, c: gradWeight, ldc: k, accumulate: true)
-        backwardBiasAndInput(gradOutput: gradOutput, inChannels: inChannels, outChannels: outChannels, side: side,
-                             weight: weight, gradBias: gradBias, gradColumns: gradColumns, gradInput: gradInput)
-    }
-
-    /// `backward` that unfolds `input` itself, transposed ([side·side, inChannels·25] in `columnsScratch`),
-    /// so the weight gradient gradOutput · columnsᵀ is a plain product (no transposed stores into gradWeight).
-    /// Training runs this one for conv2.
-    static func backward(gradOutput: UnsafePointer<Float>,          // [outChannels, side·side]
-                         input: UnsafePointer<Float>,               // [inChannels, side, side] of forward
-                         columnsScratch: UnsafeMutablePointer<Float>, // [side·side, inChannels·25]
-                         inChannels: Int, outChannels: Int, side: Int,
-                         weight: UnsafePointer<Float>,              // [outChannels, inChannels·25]
-                         gradWeight: UnsafeMutablePointer<Float>,   // [outChannels, inChannels·25], accumulated
-                         gradBias: UnsafeMutablePointer<Float>,     // [outChannels], accumulated
-                         gradColumns: UnsafeMutablePointer<Float>?, // [inChannels·25, side·side] scratch
-                         gradInput: UnsafeMutablePointer<Float>?) { // [inChannels, side, side], overwritten
-        let plane = side &* side, k = inChannels &* taps
-        im2col5x5Transposed(input: input, channels: inChannels, side: side, columns: columnsScratch)
-        sgemm(transposeA: false, transposeB: false, m: outChannels, n: k, k: plane,
-              a: gradOutput, lda: plane, b: columnsScratch, ldb: k, c: gradWeight, ldc: k, accumulate: true)
-        backwardBiasAndInput(gradOutput: gradOutput, inChannels: inChannels, outChannels: outChannels, side: side,
-                             weight: weight, gradBias: gradBias, gradColumns: gradColumns, gradInput: gradInput)
-    }
-
-    /// The part both `backward` variants share: gradBias += row sums of gradOutput, and gradInput (when given)
-    /// = col2im(weightᵀ · gradOutput) through `gradColumns`.
-    private static func backwardBiasAndInput(gradOutput: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
-                                             side: Int, weight: UnsafePointer<Float>,
-                                             gradBias: UnsafeMutablePointer<Float>,
-                                             gradColumns: UnsafeMutablePointer<Float>?,
-                                             gradInput: UnsafeMutablePointer<Float>?) {
-        let plane = side &* side, k = inChannels &* taps
+        switch unfolded {
+        case let .columns(columns):
+            sgemm(transposeA: false, transposeB: true, m: outChannels, n: k, k: plane,
+                  a: gradOutput, lda: plane, b: columns, ldb: plane, c: gradWeight, ldc: k, accumulate: true)
+        case let .transposing(input, scratch):
+            im2col5x5Transposed(input: input, channels: inChannels, side: side, columns: scratch)
+            sgemm(transposeA: false, transposeB: false, m: outChannels, n: k, k: plane,
+                  a: gradOutput, lda: plane, b: scratch, ldb: k, c: gradWeight, ldc: k, accumulate: true)
+        }
         addRowSums(matrix: gradOutput, rows: outChannels, columns: plane, rowStride: plane, sums: gradBias)
         if let gradInput, let gradColumns {
             sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: outChannels,
