@@ -70,7 +70,7 @@ package struct FloatCNN: Sendable {
 
     /// The definition of the network, as plain loops over the reference layers (one output at a time, padding
     /// taps skipped): what `forward` and, to float rounding, `CNNWorkspace.forward` are tested against.
-    func forwardReference(pixels: ArraySlice<UInt8>) -> Trace {
+    package func forwardReference(pixels: ArraySlice<UInt8>) -> Trace {
         precondition(pixels.count == CNNSize.inputPixels)
         var t = Trace()
         let input = pixels.map { Float($0) / 255 }

@@ -19,7 +19,7 @@
 /// k-block of the dot kernel: keeps its A rows in L1 while all rows of B pass.
 #define DOT_DEPTH 512
 /// A·Bᵀ with at most this many rows runs the dot kernel (the transposed broadcast kernel leaves the FMA units
-/// latency-bound with so few rows: 69 vs 42 GMAC/s on conv1's 16×25×784, Zen 5).
+/// latency-bound with so few rows: 69 vs 42 GMAC/s on conv1's 16×25×(28·28), Zen 5).
 #define DOT_MAX_ROWS 16
 #if MNISTQ_SCRATCH_FLOATS < 32 * (TRANSPOSED_PANEL_DEPTH + 8)
 #error "the thread scratch must hold the largest STRIP (32) × (TRANSPOSED_PANEL_DEPTH + the largest TILE_ROWS (8))"

@@ -1,5 +1,6 @@
 // Benchmark: sgemm GMAC/s on the MNIST CNN's training shapes, against the reference loop in the same run.
 import Foundation
+import MNISTQRuntime
 import MNISTQSupport
 import MNISTQTrainer
 
@@ -13,21 +14,28 @@ private struct GEMMShape {
 
 /// Per-image shapes (slice = one image) and the batched forms the trainer may use (8 images side by side,
 /// a 32-image slice for the fully connected layers).
-private let trainingShapes: [GEMMShape] = [
-    GEMMShape(name: "conv1 fwd  W·cols", transposeA: false, transposeB: false, m: 16, n: 784, k: 25),
-    GEMMShape(name: "conv1 dW   dY·colsᵀ", transposeA: false, transposeB: true, m: 16, n: 25, k: 784),
-    GEMMShape(name: "conv2 fwd  W·cols", transposeA: false, transposeB: false, m: 32, n: 196, k: 400),
-    GEMMShape(name: "conv2 dW   dY·colsᵀ", transposeA: false, transposeB: true, m: 32, n: 400, k: 196),
-    GEMMShape(name: "conv2 dX   Wᵀ·dY", transposeA: true, transposeB: false, m: 400, n: 196, k: 32),
-    GEMMShape(name: "conv1 fwd  ×8 images", transposeA: false, transposeB: false, m: 16, n: 6272, k: 25),
-    GEMMShape(name: "conv2 fwd  ×8 images", transposeA: false, transposeB: false, m: 32, n: 1568, k: 400),
-    GEMMShape(name: "conv2 dW   ×8 images", transposeA: false, transposeB: true, m: 32, n: 400, k: 1568),
-    GEMMShape(name: "conv2 dX   ×8 images", transposeA: true, transposeB: false, m: 400, n: 1568, k: 32),
-    GEMMShape(name: "fc1 fwd    X·Wᵀ (B=32)", transposeA: false, transposeB: true, m: 32, n: 120, k: 1568),
-    GEMMShape(name: "fc1 dW     dYᵀ·X", transposeA: true, transposeB: false, m: 120, n: 1568, k: 32),
-    GEMMShape(name: "fc1 dX     dY·W", transposeA: false, transposeB: false, m: 32, n: 1568, k: 120),
-    GEMMShape(name: "fc2 fwd    X·Wᵀ", transposeA: false, transposeB: true, m: 32, n: 84, k: 120),
-]
+private let trainingShapes: [GEMMShape] = {
+    // The CNN's sizes from the network description: image pixels, channels, 5×5 taps, conv2's plane, fc features.
+    let pixels = ModelFormat.inputPixelCount, taps = ModelFormat.kernelSide * ModelFormat.kernelSide
+    let c1 = ModelFormat.conv1Channels, c2 = ModelFormat.conv2Channels, unfolded2 = c1 * taps
+    let plane2 = ModelFormat.conv1OutputSide * ModelFormat.conv1OutputSide, flattened = ModelFormat.flattenedFeatureCount
+    let f1 = ModelFormat.fc1Features, f2 = ModelFormat.fc2Features, images = 8, slice = 32
+    return [
+        GEMMShape(name: "conv1 fwd  W·cols", transposeA: false, transposeB: false, m: c1, n: pixels, k: taps),
+        GEMMShape(name: "conv1 dW   dY·colsᵀ", transposeA: false, transposeB: true, m: c1, n: taps, k: pixels),
+        GEMMShape(name: "conv2 fwd  W·cols", transposeA: false, transposeB: false, m: c2, n: plane2, k: unfolded2),
+        GEMMShape(name: "conv2 dW   dY·colsᵀ", transposeA: false, transposeB: true, m: c2, n: unfolded2, k: plane2),
+        GEMMShape(name: "conv2 dX   Wᵀ·dY", transposeA: true, transposeB: false, m: unfolded2, n: plane2, k: c2),
+        GEMMShape(name: "conv1 fwd  ×8 images", transposeA: false, transposeB: false, m: c1, n: images * pixels, k: taps),
+        GEMMShape(name: "conv2 fwd  ×8 images", transposeA: false, transposeB: false, m: c2, n: images * plane2, k: unfolded2),
+        GEMMShape(name: "conv2 dW   ×8 images", transposeA: false, transposeB: true, m: c2, n: unfolded2, k: images * plane2),
+        GEMMShape(name: "conv2 dX   ×8 images", transposeA: true, transposeB: false, m: unfolded2, n: images * plane2, k: c2),
+        GEMMShape(name: "fc1 fwd    X·Wᵀ (B=32)", transposeA: false, transposeB: true, m: slice, n: f1, k: flattened),
+        GEMMShape(name: "fc1 dW     dYᵀ·X", transposeA: true, transposeB: false, m: f1, n: flattened, k: slice),
+        GEMMShape(name: "fc1 dX     dY·W", transposeA: false, transposeB: false, m: slice, n: flattened, k: f1),
+        GEMMShape(name: "fc2 fwd    X·Wᵀ", transposeA: false, transposeB: true, m: slice, n: f2, k: f1),
+    ]
+}()
 
 private typealias Kernel = (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
                             UnsafeMutablePointer<Float>, Int, Bool) -> Void
@@ -146,29 +154,31 @@ func runGEMMBench(_ arguments: [String]) throws {
                  seconds * 60000, seconds * 30000))
 }
 
+/// Thread CPU seconds per call of `body`, from a run of at least `millis` ms (iterations grow 4× until it is that long).
+private func cpuSecondsPerCall(millis: Double, _ body: () -> Void) -> Double {
+    var iterations = 1
+    while true {
+        let start = threadCPUSeconds()
+        for _ in 0..<iterations { body() }
+        let seconds = threadCPUSeconds() - start
+        if seconds > millis * 1e-3 { return seconds / Double(iterations) }
+        iterations *= 4
+    }
+}
+
 /// im2col5x5 / col2im5x5 for both convolutions of the CNN, in microseconds per image (thread CPU time).
 private func runIm2colBench(repeats: Int, millis: Double) throws {
     print("im2col5x5 / col2im5x5, µs per image (median of \(repeats)), and GB/s of columns written/read")
-    for (channels, side) in [(1, 28), (16, 14)] {
+    for (channels, side) in [(1, ModelFormat.inputSide), (ModelFormat.conv1Channels, ModelFormat.conv1OutputSide)] {
         let plane = side * side
         let input = UnsafeMutablePointer<Float>.allocate(capacity: channels * plane)
         let columns = UnsafeMutablePointer<Float>.allocate(capacity: channels * 25 * plane)
         defer { input.deallocate(); columns.deallocate() }
         for i in 0..<channels * plane { input[i] = Float(i % 11) }
         for i in 0..<channels * 25 * plane { columns[i] = Float(i % 5) }
-        func time(_ body: () -> Void) -> Double {
-            var iterations = 1
-            while true {
-                let start = threadCPUSeconds()
-                for _ in 0..<iterations { body() }
-                let seconds = threadCPUSeconds() - start
-                if seconds > millis * 1e-3 { return seconds / Double(iterations) }
-                iterations *= 4
-            }
-        }
-        let forward = median((0..<repeats).map { _ in time { im2col5x5(input: input, channels: channels, side: side, columns: columns) } })
+        let forward = median((0..<repeats).map { _ in cpuSecondsPerCall(millis: millis) { im2col5x5(input: input, channels: channels, side: side, columns: columns) } })
         let backward = median((0..<repeats).map { _ in
-            time { col2im5x5(columns: columns, channels: channels, side: side, gradInput: input, accumulate: false) }
+            cpuSecondsPerCall(millis: millis) { col2im5x5(columns: columns, channels: channels, side: side, gradInput: input, accumulate: false) }
         })
         let bytes = Double(channels * 25 * plane * 4)
         print(String(format: "  channels %2d side %2d: im2col %7.2f µs (%5.1f GB/s)   col2im %7.2f µs (%5.1f GB/s)",
@@ -179,26 +189,16 @@ private func runIm2colBench(repeats: Int, millis: Double) throws {
 /// Bias row sums (addRowSums) against the plain running-sum loop, per image, thread CPU time.
 private func runRowSumsBench(repeats: Int, millis: Double) {
     print("bias row sums: addRowSums vs a running-sum loop, µs per image (median of \(repeats))")
-    func time(_ body: () -> Void) -> Double {
-        var iterations = 1
-        while true {
-            let start = threadCPUSeconds()
-            for _ in 0..<iterations { body() }
-            let seconds = threadCPUSeconds() - start
-            if seconds > millis * 1e-3 { return seconds / Double(iterations) }
-            iterations *= 4
-        }
-    }
-    for (channels, side) in [(16, 28), (32, 14)] {
+    for (channels, side) in [(ModelFormat.conv1Channels, ModelFormat.inputSide), (ModelFormat.conv2Channels, ModelFormat.conv1OutputSide)] {
         let plane = side * side
         let input = UnsafeMutablePointer<Float>.allocate(capacity: channels * plane)
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: channels)
         defer { input.deallocate(); sums.deallocate() }
         for i in 0..<channels * plane { input[i] = Float((i &* 7919) % 13) - 6 }
         sums.initialize(repeating: 0, count: channels)
-        let fastSums = median((0..<repeats).map { _ in time {
+        let fastSums = median((0..<repeats).map { _ in cpuSecondsPerCall(millis: millis) {
             addRowSums(matrix: input, rows: channels, columns: plane, rowStride: plane, sums: sums) } })
-        let plainSums = median((0..<repeats).map { _ in time {
+        let plainSums = median((0..<repeats).map { _ in cpuSecondsPerCall(millis: millis) {
             for o in 0..<channels {
                 var sum: Float = 0
                 for i in 0..<plane { sum += input[o * plane + i] }
