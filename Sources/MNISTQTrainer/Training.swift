@@ -67,18 +67,18 @@ package final class Training {
     /// Completed SGD steps over the whole run (drives the schedule).
     package internal(set) var globalStep = 0
     /// The generator for shuffles; its state is part of every checkpoint.
-    internal(set) var random: SeededRandom
+    var random: SeededRandom
     /// Product of the guard's learning-rate reductions (1 until it fires).
-    internal(set) var learningRateScale: Float = 1
+    var learningRateScale: Float = 1
     /// The weights and momentum of the best epoch so far (initially the initial weights).
     let bestParameters: ParameterVector
     let bestMomentum: ParameterVector
-    internal(set) var bestHasMomentum = false
+    var bestHasMomentum = false
     /// Monitored accuracy of the best epoch (validation, or training accuracy without a hold-out); −1 before any.
-    internal(set) var bestMetric = -1.0
+    var bestMetric = -1.0
     /// 1-based; 0 = the initial weights.
-    internal(set) var bestEpoch = 0
-    internal(set) var epochsWithoutImprovement = 0
+    var bestEpoch = 0
+    var epochsWithoutImprovement = 0
     /// Set when early stopping ended the run.
     package internal(set) var stoppedEarly = false
     package internal(set) var history: [EpochMetrics] = []
