@@ -1,4 +1,4 @@
-// CNNLayout's hand-written offsets and fan-ins agree with the tensor shapes in CNNShape.
+// CNNLayout's offsets and fan-ins (derived from ModelFormat's sizes) agree with the tensor shapes in CNNShape.
 import XCTest
 @testable import MNISTQTrainer
 
