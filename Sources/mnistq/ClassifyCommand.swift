@@ -22,7 +22,7 @@ struct ClassifyCommand: ParsableCommand {
         Formats are recognised by content, not by file name: JPEG, PNG (also interlaced), PGM (binary P5 and \
         ASCII P2, 8 or 16 bits), PPM (P6), raw 28x28 bytes, IDX. Each image is made MNIST-like first (background \
         detected and dark-on-light inverted, cropped to the ink, scaled to fit 20x20, centred by mass in 28x28); \
-        a 28x28 image with a dark background is used as is. A raw file of N x 784 bytes and an IDX image file give \
+        a 28x28 image with a dark background is used as is. A raw file of N x \(ModelFormat.inputPixelCount) bytes and an IDX image file give \
         N results, named FILE#0 ... FILE#(N-1) when N > 1. Large JPEGs are decoded at 1/2-1/8 size (shorter side \
         kept >= 256 px).
 
