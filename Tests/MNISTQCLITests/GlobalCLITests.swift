@@ -54,6 +54,22 @@ final class GlobalCLITests: CLITestCase {
         }
     }
 
+    /// Which `-xy` groups are flags comes from each command's own definition: `-q` and `-h` are every command's, `-r`
+    /// only classify's; anything else before `--` is a file name starting with '-', refused (not read as flags).
+    func testShortFlagGroupsFollowEachCommandsDefinition() throws {
+        let help = try run(["train", "-qh"], environment: ["COLUMNS": HelpSnapshotTests.columns], timeout: 10)
+        XCTAssertEqual(help.status, 0, help.stderr)
+        XCTAssertEqual(help.stdout, try String(contentsOf: HelpSnapshotTests.snapshotFolder.appendingPathComponent("train.txt"), encoding: .utf8))
+        let notTrains = try run(["train", "-rq"], timeout: 10)
+        XCTAssertEqual(notTrains.status, 2)
+        XCTAssertEqual(notTrains.stderr, "mnistq train: '-rq' is not an option; a file whose name starts with '-' goes after `--` (mnistq train -- -rq) or as ./-rq\n")
+        XCTAssertEqual(notTrains.stdout, "")
+        // In the place of an option's value the check stays out of the way: ArgumentParser says what is wrong.
+        let value = try run(["classify", "--model", "-rq", "a.raw"], timeout: 10)
+        XCTAssertEqual(value.status, 2)
+        XCTAssertTrue(value.stderr.hasPrefix("mnistq classify: Missing value for '--model <model>'"), value.stderr)
+    }
+
     /// Keys of every JSON document the commands print are snake_case (no capitals).
     func testJSONKeysAreSnakeCase() throws {
         func keys(_ value: Any) -> [String] {
