@@ -187,8 +187,8 @@ struct TrainCommand: ParsableCommand {
     /// Phase 1: where this run writes. A resumed run writes to its own files (recorded in the checkpoint); checked
     /// before any data is loaded, so a bad --out costs nothing.
     func plannedFiles() throws -> RunFiles {
-        var files = RunFiles(out: out ?? "mnistq-float.mnqf", checkpoint: "", resumedHeader: nil)
-        files.checkpoint = checkpoint ?? files.base + ".ckpt"
+        let out = self.out ?? "mnistq-float.mnqf"
+        var files = RunFiles(out: out, checkpoint: checkpoint ?? TrainCommand.base(of: out) + ".ckpt", resumedHeader: nil)
         if let resume {
             do { files.resumedHeader = try Checkpoint.header(path: resume) } catch {
                 throw CommandFailure.usage("--resume \(resume): \(error)")
