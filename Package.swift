@@ -73,14 +73,16 @@ let package = Package(
             dependencies: [
                 "MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQReport", "MNISTQSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
 
         // Speed and memory benchmarks (tools/ scripts run it in release mode); never part of the tests.
         .executableTarget(
             name: "mnistq-bench",
             dependencies: ["MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQSupport",
-                           "MNISTQPhotoSet", "_CHeapStats"]
+                           "MNISTQPhotoSet", "_CHeapStats"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The memory benchmark's view of the C heap (mallinfo2).
         .target(name: "_CHeapStats"),
@@ -96,7 +98,9 @@ let package = Package(
                     swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData"]),
         .testTarget(name: "MNISTQReportTests", dependencies: ["MNISTQReport", "MNISTQQuantizer", "MNISTQRuntime", "MNISTQData"]),
-        .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"]),
+        // HelpSnapshots/: the exact `--help` text of every command (HelpSnapshotTests reads them by path).
+        .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"], exclude: ["HelpSnapshots"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
     ],
     swiftLanguageModes: [.v5]
 )

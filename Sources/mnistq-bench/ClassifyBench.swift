@@ -26,8 +26,7 @@ func runClassifyBench(_ arguments: [String]) throws {
         default: throw BenchError.usage("usage: mnistq-bench classify [--model FILE.mnq8] [--count N] [--rounds R] [--write-fixtures DIR]")
         }
     }
-    let mnistDirectory = ProcessInfo.processInfo.environment["MNIST_DIR"] ?? "../shared/mnist"
-    let test = try MNIST.loadTest(directory: mnistDirectory)
+    let test = try MNIST.loadTest(directory: benchMNISTDirectory)
     count = min(count, test.count)
     let jpegs = try (0..<count).map { try JPEGEncoder.encode(Array(test.pixels(of: $0)), width: 28, height: 28, quality: 90) }
 

@@ -12,8 +12,7 @@ func runMemoryBench(_ arguments: [String]) throws {
     } else if !arguments.isEmpty {
         throw BenchError.usage("usage: mnistq-bench memory [--model FILE.mnq8]")
     }
-    guard let data = FileManager.default.contents(atPath: modelPath) else { throw BenchError.usage("--model: cannot read \(modelPath)") }
-    let packed = [UInt8](data)
+    let packed = try readBenchModelFile(modelPath)
     func heapInUse() -> Int { mnistq_heap_bytes_in_use() }
 
     // Hosted: the file is read, loaded, then dropped; what remains is the model.

@@ -23,14 +23,13 @@ func runOODBench(_ arguments: [String]) throws {
         default: throw BenchError.usage("usage: mnistq-bench ood [--model FILE.mnq8] [--glyphs DIR] [--rounds N]")
         }
     }
-    guard let data = FileManager.default.contents(atPath: modelPath) else { throw BenchError.usage("--model: cannot read \(modelPath)") }
-    let model = try Model(bytes: [UInt8](data))
+    let model = try Model(bytes: try readBenchModelFile(modelPath))
     guard let calibration = model.outOfDistributionCalibration else {
         throw BenchError.usage("\(modelPath) has no out-of-distribution section; quantize it with this mnistq")
     }
     print("model: \(modelPath); threshold \(calibration.threshold), minimum confidence \(calibration.minimumConfidence)")
     let environment = ProcessInfo.processInfo.environment
-    let mnist = try MNIST.loadTest(directory: environment["MNIST_DIR"] ?? "../shared/mnist")
+    let mnist = try MNIST.loadTest(directory: benchMNISTDirectory)
     let fashionDirectory = environment["FASHION_MNIST_DIR"] ?? "/usr/share/datasets/fashion-mnist"
     let fashion = try IDX.readImages(path: "\(fashionDirectory)/t10k-images-idx3-ubyte.gz")
     let fashionLabels = try IDX.readLabels(path: "\(fashionDirectory)/t10k-labels-idx1-ubyte.gz")
@@ -70,7 +69,8 @@ func runOODBench(_ arguments: [String]) throws {
 
     // Cost: the same layers without the section, batch of 64 and single images, alternating, medians.
     let plain = try Model(bytes: try Int8ModelWriter.encode(layers: model.layers, metadata: model.metadata))
-    let pixels = Array(mnist.images.pixels.prefix(64 * 784))
+    let pixelsPerImage = ModelFormat.inputPixelCount
+    let pixels = Array(mnist.images.pixels.prefix(64 * pixelsPerImage))
     var buffers = [[Classification]](repeating: plain.classifyBatch(pixels: pixels, scratch: InferenceScratch(for: plain)), count: 2)
     let scratch = InferenceScratch(byteCount: max(model.arenaByteCount, plain.arenaByteCount))
     var batchTimes = [[Double](), [Double]()], singleTimes = [[Double](), [Double]()]
@@ -85,7 +85,7 @@ func runOODBench(_ arguments: [String]) throws {
                 for _ in 0..<5 {
                     let start = monotonicSeconds()
                     for image in 0..<64 {
-                        _ = candidate.classify(pixels: UnsafeBufferPointer(rebasing: all[(image * 784)..<((image + 1) * 784)]), scratch: scratch)
+                        _ = candidate.classify(pixels: UnsafeBufferPointer(rebasing: all[(image * pixelsPerImage)..<((image + 1) * pixelsPerImage)]), scratch: scratch)
                     }
                     singleTimes[slot].append(monotonicSeconds() - start)
                 }

@@ -42,8 +42,8 @@ func runPhotoBench(_ arguments: [String]) throws {
         }
         index += 2
     }
-    let test = try MNIST.loadTest(directory: ProcessInfo.processInfo.environment["MNIST_DIR"] ?? "../shared/mnist")
-    let classifier = ImageClassifier(model: try Model(bytes: try ImageDecoder.readFile(atPath: modelPath)))
+    let test = try MNIST.loadTest(directory: benchMNISTDirectory)
+    let classifier = ImageClassifier(model: try Model(bytes: try readBenchModelFile(modelPath)))
     let scratch = InferenceScratch(for: classifier.model)
     print("class                 correct / total   accuracy")
     for photoClass in classes {
@@ -69,7 +69,7 @@ func runPhotoBench(_ arguments: [String]) throws {
                         let photo = decoded.images[0]
                         FileHandle.standardError.write(Data("\(base): \(tracePreprocess(photo))\n".utf8))
                         try AtomicFile.write(Array("P5\n\(photo.width) \(photo.height)\n255\n".utf8) + photo.pixels, to: base + ".pgm")
-                        try AtomicFile.write(Array("P5\n28 28\n255\n".utf8) + (input ?? [UInt8](repeating: 0, count: 784)), to: base + "-input.pgm")
+                        try AtomicFile.write(Array("P5\n28 28\n255\n".utf8) + (input ?? [UInt8](repeating: 0, count: ModelFormat.inputPixelCount)), to: base + "-input.pgm")
                     }
                 }
             }

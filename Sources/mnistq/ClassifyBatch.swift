@@ -3,6 +3,7 @@ import Foundation
 import MNISTQImage
 import MNISTQRuntime
 import MNISTQSupport
+import Synchronization
 
 /// When a classified image is reported "unsure" rather than "ok": low confidence, or out of distribution.
 struct ClassifyVerdict {
@@ -83,18 +84,15 @@ struct ClassifyLabelError: Error, CustomStringConvertible {
 }
 
 /// A thread-safe counter handing out work indices.
-final class ClassifyWorkCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        value += 1
-        return value - 1
-    }
+final class ClassifyWorkCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func next() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
 /// Collects rows from the workers and writes them in input order as soon as every earlier input is done,
 /// so memory holds only the rows waiting for a slow earlier file.
+/// `@unchecked Sendable`: the workers share one writer; every `var` is read and written only with `lock` held (the
+/// public methods take it; the formatting helpers below are called from them), and the `let`s are Sendable values.
 final class ClassifyResultWriter: @unchecked Sendable {
     private let lock = NSLock()
     private let format: ClassifyCommand.OutputFormat
@@ -180,7 +178,7 @@ final class ClassifyResultWriter: @unchecked Sendable {
         switch row.outcome {
         case .failure(let message):
             errorCount += 1
-            FileHandle.standardError.write(Data("mnistq classify: \(message)\n".utf8))
+            ClassifyCommand.diagnose(message)
             switch format {
             case .table:
                 var line = "-      -       -       "
@@ -266,23 +264,24 @@ fileprivate func csvField(_ text: String) -> String {
     return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
+/// `text` as a JSON string literal: `"` and `\` behind a backslash, control characters as `\n`, `\r`, `\t` or `\u00XX`.
 fileprivate func jsonString(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
+        if scalar == "\"" || scalar == "\\" {
+            out += "\\"
+            out.unicodeScalars.append(scalar)
+        } else if scalar.value >= 0x20 {
+            out.unicodeScalars.append(scalar)
+        } else if let letter = jsonLetterEscapes[scalar.value] {
+            out += letter
+        } else {
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         }
     }
     return out + "\""
 }
+
+/// The control characters a JSON row writes as a letter escape; the others become `\u00XX`.
+private let jsonLetterEscapes: [UInt32: String] = [0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"]

@@ -22,7 +22,7 @@ struct ClassifyCommand: ParsableCommand {
         Formats are recognised by content, not by file name: JPEG, PNG (also interlaced), PGM (binary P5 and \
         ASCII P2, 8 or 16 bits), PPM (P6), raw 28x28 bytes, IDX. Each image is made MNIST-like first (background \
         detected and dark-on-light inverted, cropped to the ink, scaled to fit 20x20, centred by mass in 28x28); \
-        a 28x28 image with a dark background is used as is. A raw file of N x 784 bytes and an IDX image file give \
+        a 28x28 image with a dark background is used as is. A raw file of N x \(ModelFormat.inputPixelCount) bytes and an IDX image file give \
         N results, named FILE#0 ... FILE#(N-1) when N > 1. Large JPEGs are decoded at 1/2-1/8 size (shorter side \
         kept >= 256 px).
 
@@ -82,8 +82,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "How many ranked guesses to show per image (1-10).")
     var topK = 3
 
-    @Option(help: "Worker threads (default: all cores).")
-    var jobs: Int?
+    @OptionGroup var workers: ThreadsOption
 
     @Option(help: "Known labels: a CSV of path,label or an IDX label file.")
     var labels: String?
@@ -94,8 +93,7 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(name: .customLong("no-progress"), help: "Never show the progress line.")
     var noProgress = false
 
-    @Flag(name: [.short, .long], help: "No progress line and no summary: only results (stdout) and error lines (stderr).")
-    var quiet = false
+    @OptionGroup var verbosity: QuietOption
 
     @Option(name: .customLong("save-inputs"), help: ArgumentHelp(
         "Also write each image as the model sees it (28x28 PGM) into this folder, to inspect a wrong answer.",
@@ -120,7 +118,6 @@ struct ClassifyCommand: ParsableCommand {
             throw ValidationError("--min-confidence must be in 0...1, got \(minConfidence)")
         }
         if !(1...10).contains(topK) { throw ValidationError("--top-k must be 1...10, got \(topK)") }
-        if let jobs, !InputLimits.threads.contains(jobs) { throw ValidationError("--jobs must be 1...256, got \(jobs)") }
     }
 
     func run() throws {
@@ -135,44 +132,38 @@ struct ClassifyCommand: ParsableCommand {
             loaded = try ModelLocator.load(explicit: model).model
         } catch let error as InputFileError {
             let reason = error.description.components(separatedBy: " (hint:")[0]  // the hints are about image inputs
-            FileHandle.standardError.write(Data("mnistq classify: unusable model \(escapeMessage(reason))\n".utf8))
-            throw ExitCode(2)
+            throw CommandFailure.usage("unusable model \(reason)")
         } catch let error as ModelLocatorError {
-            FileHandle.standardError.write(Data("mnistq classify: \(escapeMessage("\(error)"))\n".utf8))
-            throw ExitCode(2)
+            throw CommandFailure.usage("\(error)")
         }
         let labelSource: ClassifyLabelSource
         do {
             labelSource = try ClassifyLabelSource(path: labels.map { RawArguments().option("labels", $0) })
         } catch {
-            FileHandle.standardError.write(Data("mnistq classify: --labels \(RawPath(labels ?? "").display): \(error)\n".utf8))
-            throw ExitCode(2)
+            throw CommandFailure.usage("--labels \(RawPath(labels ?? "").display): \(error)")
         }
         if let saveInputs {
             do {
                 try FileManager.default.createDirectory(atPath: saveInputs, withIntermediateDirectories: true)
             } catch {
-                FileHandle.standardError.write(Data("mnistq classify: --save-inputs \(RawPath(saveInputs).display): \(escapeMessage(error.localizedDescription))\n".utf8))
-                throw ExitCode(2)
+                throw CommandFailure.usage("--save-inputs \(RawPath(saveInputs).display): \(error.localizedDescription)")
             }
         }
         let calibration = loaded.outOfDistributionCalibration
         if oodThreshold != nil && calibration == nil {
-            FileHandle.standardError.write(Data("mnistq classify: --ood-threshold: the model has no out-of-distribution score (it was quantized before mnistq 0.4.0); re-quantize it with `mnistq quantize`, or use --min-confidence alone\n".utf8))
-            throw ExitCode(2)
+            throw CommandFailure.usage("--ood-threshold: the model has no out-of-distribution score (it was quantized before mnistq 0.4.0); re-quantize it with `mnistq quantize`, or use --min-confidence alone")
         }
         let verdict = ClassifyVerdict(minimumConfidence: minConfidence ?? calibration?.minimumConfidence ?? 0.5,
                                       outOfDistributionThreshold: oodThreshold ?? calibration?.threshold)
         let inputs: [ClassifyInputFile]
         do { inputs = try expandInputs() } catch {
-            FileHandle.standardError.write(Data("mnistq classify: --files-from \(error)\n".utf8))
-            throw ExitCode(2)
+            throw CommandFailure.usage("--files-from \(error)")
         }
         let classifier = ImageClassifier(model: loaded, preprocess: !noPreprocess)
-        let workerCount = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(1, inputs.count))
+        let workerCount = min(workers.count, max(1, inputs.count))
         let stdoutIsTerminal = isatty(STDOUT_FILENO) != 0
         let progress = ProgressLine(label: "classify", total: inputs.count, unit: "files",
-                                    quiet: quiet || noProgress || (stdoutIsTerminal && inputs.count < 1000))
+                                    quiet: verbosity.quiet || noProgress || (stdoutIsTerminal && inputs.count < 1000))
         let writer = ClassifyResultWriter(inputCount: inputs.count, format: format, topK: topK,
                                          showLabels: labelSource.mayLabel || inputs.contains { $0.folderLabel != nil },
                                          progress: progress)
@@ -193,8 +184,8 @@ struct ClassifyCommand: ParsableCommand {
         let elapsed = monotonicSeconds() - start
         writer.finish()
         progress.finish(done: inputs.count)
-        if !quiet { FileHandle.standardError.write(Data(writer.summary(elapsed: elapsed).utf8)) }
-        if writer.errorCount > 0 { throw ExitCode(1) }
+        if !verbosity.quiet { FileHandle.standardError.write(Data(writer.summary(elapsed: elapsed).utf8)) }
+        if writer.errorCount > 0 { throw CommandFailure.alreadyReported }
     }
 
     // MARK: - Inputs
@@ -210,8 +201,8 @@ struct ClassifyCommand: ParsableCommand {
             let list = try readPathList(filesFrom == "-" ? nil : RawArguments().option("files-from", filesFrom))
             for path in list { expander.add(path) }
         }
-        if !quiet {
-            for note in expander.notes { FileHandle.standardError.write(Data("mnistq classify: note: \(note)\n".utf8)) }
+        if !verbosity.quiet {
+            for note in expander.notes { Self.diagnose("note: \(note)") }
         }
         guard let shard else { return expander.inputs }
         return expander.inputs.filter { shard.contains($0.shardKey) }
@@ -226,7 +217,7 @@ struct ClassifyCommand: ParsableCommand {
         do {
             try AtomicFile.write(Array("P5\n28 28\n255\n".utf8) + pixels, to: path)
         } catch {
-            FileHandle.standardError.write(Data("mnistq classify: warning: --save-inputs: \(escapeMessage("\(error)"))\n".utf8))
+            Self.diagnose("warning: --save-inputs: \(error)")
         }
     }
 

@@ -17,11 +17,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Model: an int8 file (.mnq8), a float file (.mnqf) or a directory of trained.*.f32 files.")
     var model: String
 
-    @Option(help: "Folder with the four MNIST .gz files (default: $MNIST_DIR, then the per-user cache).")
-    var data: String?
+    @OptionGroup var mnist: DataOption
 
-    @Flag(help: "Print the result as JSON on stdout.")
-    var json = false
+    @OptionGroup var output: JSONOption
 
     func validate() throws {
         guard !model.isEmpty else { throw ValidationError("--model must name a file or directory") }
@@ -30,13 +28,11 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let loaded: LoadedModel
         do { loaded = try LoadedModel.load(path: model) } catch {
-            FileHandle.standardError.write(Data("mnistq eval: \(escapeMessage("\(error)"))\n".utf8))
-            throw ExitCode(2)
+            throw CommandFailure.usage("\(error)")
         }
         let test: MNISTSplit
-        do { test = try MNIST.loadTest(directory: try DataDirectory.resolve(data, command: "eval")) } catch let error as DataError {
-            FileHandle.standardError.write(Data("mnistq eval: \(escapeMessage("\(error)"))\n".utf8))
-            throw ExitCode(2)
+        do { test = try MNIST.loadTest(directory: try mnist.directory()) } catch let error as DataError {
+            throw CommandFailure.usage("\(error)")
         }
         let started = Date()
         let predictions = loaded.predictions(on: test)
@@ -50,10 +46,8 @@ struct EvalCommand: ParsableCommand {
         let result = EvalResult(model: model, modelKind: loaded.kind, correct: correct, total: test.count,
                                 seconds: seconds,
                                 perClassAccuracy: perClass.map { $0.total > 0 ? Double($0.correct) / Double($0.total) : 0 })
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        if output.json {
+            try printJSON(result)
         } else {
             print("model          \(model) (\(loaded.kind))")
             print(String(format: "test accuracy  %.2f%%  (%d / %d)", result.accuracy * 100, correct, test.count))
@@ -62,28 +56,22 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-/// The `--json` document of `mnistq eval`.
+/// The `--json` document of `mnistq eval` (keys in snake_case: model_kind, images_per_second, per_class_accuracy).
 struct EvalResult: Encodable {
-    let model: String
-    let modelKind: String
-    let correct: Int
-    let total: Int
-    let seconds: Double
+    let model: String, modelKind: String
+    let correct: Int, total: Int, accuracy: Double
+    let seconds: Double, imagesPerSecond: Double
     let perClassAccuracy: [Double]
-    var accuracy: Double { Double(correct) / Double(max(total, 1)) }
-    var imagesPerSecond: Double { seconds > 0 ? Double(total) / seconds : 0 }
 
-    enum CodingKeys: String, CodingKey {
-        case model, modelKind = "model_kind", correct, total, seconds, accuracy
-        case imagesPerSecond = "images_per_second", perClassAccuracy = "per_class_accuracy"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(model, forKey: .model); try c.encode(modelKind, forKey: .modelKind)
-        try c.encode(accuracy, forKey: .accuracy); try c.encode(correct, forKey: .correct); try c.encode(total, forKey: .total)
-        try c.encode(seconds, forKey: .seconds); try c.encode(imagesPerSecond, forKey: .imagesPerSecond)
-        try c.encode(perClassAccuracy, forKey: .perClassAccuracy)
+    init(model: String, modelKind: String, correct: Int, total: Int, seconds: Double, perClassAccuracy: [Double]) {
+        self.model = model
+        self.modelKind = modelKind
+        self.correct = correct
+        self.total = total
+        accuracy = Double(correct) / Double(max(total, 1))
+        self.seconds = seconds
+        imagesPerSecond = seconds > 0 ? Double(total) / seconds : 0
+        self.perClassAccuracy = perClassAccuracy
     }
 }
 

@@ -48,13 +48,11 @@ struct ExportCommand: ParsableCommand {
         do {
             let bytes: [UInt8]
             do { bytes = try ClassifyInputFile(path: input).read(limits: DecodeLimits(maxFileBytes: 64 << 20)) } catch {
-                FileHandle.standardError.write(Data("mnistq export: \(escapeMessage("\(error)"))\n".utf8))
-                throw ExitCode(2)
+                throw CommandFailure.usage("\(error)")
             }
             model = try Model(bytes: bytes)
         } catch let error as ModelError {
-            FileHandle.standardError.write(Data("mnistq export: \(RawPath(input).display): \(escapeMessage("\(error)"))\n".utf8))
-            throw ExitCode(2)
+            throw CommandFailure.usage("\(RawPath(input).display): \(error)")
         }
         let image = try InPlaceImage.encode(layers: model.layers, metadata: model.metadata,
                                             outOfDistribution: model.outOfDistributionCalibration)
@@ -63,8 +61,7 @@ struct ExportCommand: ParsableCommand {
             try AtomicFile.write(image, to: output)
             if cArray { try AtomicFile.write(ExportCommand.cSource(image, symbol: symbol, from: input), to: cPath) }
         } catch {
-            FileHandle.standardError.write(Data("mnistq export: \(escapeMessage("\(error)"))\n".utf8))
-            throw ExitCode(1)
+            throw CommandFailure.failed("\(error)")
         }
         var line = "wrote \(output): in-place image, \(image.count) bytes (from \(model.fileByteCount) packed)"
         if cArray { line += "; \(cPath): C array \(symbol)[\(image.count)]" }

@@ -17,37 +17,27 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "The int8 model file (.mnq8).")
     var file: String
 
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
+    @OptionGroup var output: JSONOption
 
     func run() throws {
         let model: Model
         do {
             let bytes: [UInt8]
             do { bytes = try ClassifyInputFile(file: RawArguments.positional(file)).read(limits: DecodeLimits(maxFileBytes: 64 << 20)) } catch {
-                throw InspectFailure(message: "\(error)")
+                throw CommandFailure.usage("\(error)")
             }
             model = try Model(bytes: bytes)
         } catch let error as ModelError {
-            FileHandle.standardError.write(Data("mnistq inspect: \(RawPath(file).display): \(escapeMessage("\(error)"))\n".utf8))
-            throw ExitCode(2)
-        } catch let error as InspectFailure {
-            FileHandle.standardError.write(Data("mnistq inspect: \(escapeMessage(error.message))\n".utf8))
-            throw ExitCode(2)
+            throw CommandFailure.usage("\(RawPath(file).display): \(error)")
         }
         let report = InspectReport(file: file, model: model)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.keyEncodingStrategy = .convertToSnakeCase  // one key style in every command's JSON
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        if output.json {
+            try printJSON(report, escapingSlashes: false)
         } else {
             print(report.text)
         }
     }
 }
-
-private struct InspectFailure: Error { let message: String }
 
 /// Everything `inspect` shows, in one Encodable value so text and JSON cannot drift apart.
 struct InspectReport: Encodable {

@@ -27,8 +27,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Float model: a file from `mnistq train`, or a directory of trained.*.f32 files (e.g. ../shared/golden).")
     var model: String = "mnistq-float.mnqf"
 
-    @Option(help: "Folder with the four MNIST .gz files (default: $MNIST_DIR, then the per-user cache).")
-    var data: String?
+    @OptionGroup var mnist: DataOption
 
     @Option(help: "Training images used for calibration.")
     var calibrationImages: Int = QuantizationOptions.defaultCalibrationImages
@@ -73,11 +72,9 @@ struct QuantizeCommand: ParsableCommand {
                                discussion: "For choosing settings without looking at the test images."))
     var holdoutImages: Int = 0
 
-    @Flag(help: "Print the report as JSON on stdout.")
-    var json = false
+    @OptionGroup var output: JSONOption
 
-    @Flag(help: "No progress line on stderr.")
-    var quiet = false
+    @OptionGroup var verbosity: QuietOption
 
     func validate() throws {
         guard calibrationImages >= 1 && calibrationImages <= 60_000 else {
@@ -97,23 +94,18 @@ struct QuantizeCommand: ParsableCommand {
         } }
     }
 
-    func fail(_ message: String, status: Int32) -> ExitCode {
-        FileHandle.standardError.write(Data("mnistq quantize: \(escapeMessage(message))\n".utf8))
-        return ExitCode(status)
-    }
-
     /// --out (and the SVG) can be written, and replacing what is there is what the user wants.
     func checkOutputs(source: String) throws {
         do {
             try OutputCheck.writableLocation(out, flag: "--out")
             if let confusionSvg { try OutputCheck.writableLocation(confusionSvg, flag: "--confusion-svg") }
-        } catch { throw fail("\(error)", status: 2) }
+        } catch { throw CommandFailure.usage("\(error)") }
         guard !force, OutputCheck.exists(out) else { return }
         switch OutputCheck.int8ModelSource(out) {
         case nil:
-            throw fail("--out \(RawPath(out).display) exists and is not an int8 model file; refusing to replace it (pass --force to replace it, or choose another --out)", status: 2)
+            throw CommandFailure.usage("--out \(RawPath(out).display) exists and is not an int8 model file; refusing to replace it (pass --force to replace it, or choose another --out)")
         case let existing? where existing != source:
-            throw fail("--out \(RawPath(out).display) is a model quantized from \(existing.isEmpty ? "an unnamed source" : existing), not from \(source); refusing to replace another run's model (pass --force to replace it, or choose another --out)", status: 2)
+            throw CommandFailure.usage("--out \(RawPath(out).display) is a model quantized from \(existing.isEmpty ? "an unnamed source" : existing), not from \(source); refusing to replace another run's model (pass --force to replace it, or choose another --out)")
         default: return
         }
     }
@@ -135,16 +127,17 @@ struct QuantizeCommand: ParsableCommand {
     func run() throws {
         let parameters: CNNParameters
         do { parameters = try FloatModelSource.load(path: model) } catch {
-            throw fail("\(error)", status: 2)
+            throw CommandFailure.usage("\(error)")
         }
         let source = (model as NSString).lastPathComponent
         try checkOutputs(source: source)
-        let directory = try DataDirectory.resolve(data, quiet: quiet, command: "quantize")
+        let quiet = verbosity.quiet
+        let directory = try mnist.directory(progress: !quiet)
         let training: MNISTSplit, test: MNISTSplit
         do {
             training = try MNIST.loadTrain(directory: directory)
             test = try MNIST.loadTest(directory: directory)
-        } catch { throw fail("\(error)", status: 2) }
+        } catch { throw CommandFailure.usage("\(error)") }
         let options = QuantizationOptions(calibrationImages: calibrationImages, method: method, percentile: percentile,
                                           granularity: granularity, weightScale: weightScale,
                                           biasCorrection: !noBiasCorrection, seed: seed, equalization: equalization,
@@ -157,7 +150,7 @@ struct QuantizeCommand: ParsableCommand {
                                                    progress: progress.callback)
         } catch {
             progress.finish()
-            throw fail("\(error)", status: 1)
+            throw CommandFailure.failed("\(error)")
         }
         let refusal = QuantizationJob.check(measured.report, maxDropPP: maxDrop)
         var outcome: QuantizationOutcome?
@@ -168,7 +161,7 @@ struct QuantizeCommand: ParsableCommand {
                                                     progress: progress.callback)
             } catch {
                 progress.finish()
-                throw fail("\(error)", status: 1)
+                throw CommandFailure.failed("\(error)")
             }
         }
         var holdout: FidelityReport?
@@ -184,7 +177,7 @@ struct QuantizeCommand: ParsableCommand {
         if outcome != nil {
             let svg = try SVGConfusionMatrix(title: "int8 confusion matrix (\((out as NSString).lastPathComponent))",
                                              counts: measured.report.confusion)
-            do { try AtomicFile.write(svg.render(), to: svgPath) } catch { throw fail("\(error)", status: 1) }
+            do { try AtomicFile.write(svg.render(), to: svgPath) } catch { throw CommandFailure.failed("\(error)") }
         }
         let hints = refusal == nil ? [] : untriedHints(options)
         let summary = QuantizeSummary(report: measured.report, options: options, model: model, out: out,
@@ -193,10 +186,8 @@ struct QuantizeCommand: ParsableCommand {
                                       holdout: holdout.map { HoldoutSummary(total: $0.total, agreeing: $0.agreeing, agreement: $0.agreement,
                                                                             layers: $0.layers) },
                                       error: refusal.map { "\($0)" }, hints: refusal == nil ? nil : hints)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        if output.json {
+            try printJSON(summary)
         } else {
             print(measured.report.text, terminator: "")
             print("")
@@ -213,11 +204,11 @@ struct QuantizeCommand: ParsableCommand {
             print(String(format: "time               %.1f s", seconds))
             print("report             mnistq report --model \(out) --float \(model) --out \((out as NSString).deletingPathExtension).report.html")
         }
-        fflush(stdout)
+        flushStandardOutput()
         if let refusal {
             let hint = hints.isEmpty ? "every setting that usually lowers the drop was already used; the float model itself may be the limit"
                 : "settings not tried in this run: " + hints.joined(separator: ", ")
-            throw fail("\(refusal). Hint: \(hint)", status: 1)
+            throw CommandFailure.failed("\(refusal). Hint: \(hint)")
         }
     }
 }
@@ -261,37 +252,6 @@ struct HoldoutSummary: Encodable {
     let agreement: Double
     /// Per-layer SQNR on the held-out images.
     let layers: [LayerFidelity]
-}
-
-/// Renders the library's (phase, done, total) callbacks as one progress line per phase.
-final class ProgressPrinter {
-    private let quiet: Bool
-    private var line: ProgressLine?
-    private var phase = ""
-    init(quiet: Bool) { self.quiet = quiet }
-
-    var callback: QuantizationProgress {
-        { [self] phase, done, total in
-            if phase != self.phase {
-                line?.finish()
-                self.phase = phase
-                line = ProgressLine(label: phase, total: total, unit: "images", quiet: quiet)
-            }
-            line?.update(done: done)
-        }
-    }
-
-    func finish() { line?.finish(); line = nil; phase = "" }
-}
-
-/// MNIST folder: --data, else $MNIST_DIR, else the per-user cache (downloaded and verified when missing).
-enum DataDirectory {
-    static func resolve(_ flag: String?, quiet: Bool = false, command: String) throws -> String {
-        do { return try MNISTLocator.resolve(dataFlag: flag, progress: !quiet) } catch {
-            FileHandle.standardError.write(Data("mnistq \(command): \(escapeMessage("\(error)"))\n".utf8))
-            throw ExitCode(2)
-        }
-    }
 }
 
 extension CalibrationMethod: ExpressibleByArgument {}

@@ -32,44 +32,36 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Training metrics CSV (default: beside the float model, or beside the int8 model).")
     var metrics: String?
 
-    @Option(help: "Folder with the four MNIST .gz files (default: $MNIST_DIR, then the per-user cache).")
-    var data: String?
+    @OptionGroup var mnist: DataOption
 
     @Option(help: "Output HTML file.")
     var out: String = "report.html"
 
-    @Option(help: "Worker threads for the float model (default: all cores).")
-    var threads: Int?
+    @OptionGroup var workers: ThreadsOption
 
-    @Flag(help: "No progress line on stderr.")
-    var quiet = false
+    @OptionGroup var verbosity: QuietOption
 
     func validate() throws {
         guard !model.isEmpty else { throw ValidationError("--model must name an int8 model file") }
         guard !out.isEmpty else { throw ValidationError("--out must name a file") }
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads is \(threads), expected 1...256") }
     }
 
     func run() throws {
         var command = "mnistq report --model \(model)"
         if let floatModel { command += " --float \(floatModel)" }
         if let metrics { command += " --metrics \(metrics)" }
-        if let data { command += " --data \(data)" }
+        if let data = mnist.data { command += " --data \(data)" }
         command += " --out \(out)"
-        let request = ReportRequest(modelPath: model, floatPath: floatModel, metricsPath: metrics, dataFlag: data, generator: command)
-        let progress = ProgressPrinter(quiet: quiet)
+        let request = ReportRequest(modelPath: model, floatPath: floatModel, metricsPath: metrics, dataFlag: mnist.data, generator: command)
+        let progress = ProgressPrinter(quiet: verbosity.quiet)
         let started = Date()
-        let content = ReportBuilder.build(request, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                                          progress: quiet ? nil : progress.callback)
+        let content = ReportBuilder.build(request, threads: workers.count, progress: verbosity.quiet ? nil : progress.callback)
         progress.finish()
         let html = HTMLReport.render(content)
         do { try AtomicFile.write(html, to: out) } catch {
-            FileHandle.standardError.write(Data("mnistq report: \(out): \(error)\n".utf8))
-            throw ExitCode(1)
+            throw CommandFailure.failed("\(out): \(error)")
         }
-        for missing in content.missing {
-            FileHandle.standardError.write(Data("mnistq report: not shown: \(missing)\n".utf8))
-        }
+        for missing in content.missing { Self.diagnose("not shown: \(missing)") }
         let seconds = Date().timeIntervalSince(started)
         var line = "wrote \(out) (\(html.utf8.count) bytes, \(String(format: "%.1f", seconds)) s)"
         if let t = content.test, t.int8Predictions != nil { line += "; \(t.int8Mistakes.count) misclassified images shown" }

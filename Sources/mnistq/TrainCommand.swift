@@ -26,7 +26,8 @@ struct TrainCommand: ParsableCommand {
         `--resume FILE.ckpt` continues a run with the checkpoint's settings and writes to that run's own files \
         (the checkpoint records its model path); with the same --threads the final weights are bit-identical to \
         an uninterrupted run. `--resume FILE.ckpt --epochs N` extends a run (finished or stopped early) to N \
-        epochs in all. Ctrl-C prints the exact command that resumes from the last checkpoint.
+        epochs in all. Ctrl-C prints the exact command that resumes from the last checkpoint. Each SGD batch is \
+        split into --threads slices, one per thread.
 
         A run that ends at chance level (test accuracy below 20%, e.g. --lr 1) writes no model and exits 1. \
         Per-epoch table on stdout, progress line on stderr. Exit status: 0 trained, 1 failed or at chance level, \
@@ -36,8 +37,7 @@ struct TrainCommand: ParsableCommand {
 
     enum Recipe: String, ExpressibleByArgument, CaseIterable { case safe, reference }
 
-    @Option(help: "Folder with the four MNIST .gz files (default: $MNIST_DIR, then the per-user cache, downloading if needed).")
-    var data: String?
+    @OptionGroup var mnist: DataOption
 
     @Option(help: "Epochs (default 10). With --resume: the new total, to extend a run.")
     var epochs: Int?
@@ -54,8 +54,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation, hold-out and shuffles (default 0).")
     var seed: UInt64?
 
-    @Option(help: "Worker threads (default: all cores). A batch is split into this many slices.")
-    var threads: Int?
+    @OptionGroup var workers: ThreadsOption
 
     @Option(help: "Output float model file (default mnistq-float.mnqf; with --resume, the run's own model).")
     var out: String?
@@ -93,8 +92,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("stop-after"), help: ArgumentHelp("Stop after N epochs of this invocation (simulates an interruption).", visibility: .hidden))
     var stopAfter: Int?
 
-    @Flag(help: "No progress line and no table; only errors and the final summary.")
-    var quiet = false
+    @OptionGroup var verbosity: QuietOption
 
     var explicitSettings: [String] {
         var names: [String] = []
@@ -131,7 +129,6 @@ struct TrainCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let threads, !InputLimits.threads.contains(threads) { throw ValidationError("--threads is \(threads), expected 1...256") }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after is \(stopAfter), expected ≥ 1") }
         if resume != nil {
             let conflicting = explicitSettings
@@ -152,105 +149,131 @@ struct TrainCommand: ParsableCommand {
         (checkpoint.hasSuffix(".ckpt") ? String(checkpoint.dropLast(5)) : checkpoint) + ".mnqf"
     }
 
-    func notice(_ s: String) { FileHandle.standardError.write(Data(("mnistq train: " + escapeMessage(s) + "\n").utf8)) }
-
     /// The command that continues this run from `checkpoint`: the program as invoked, absolute checkpoint path.
     func resumeCommand(checkpoint: String, threads: Int) -> String {
         let program = CommandLine.arguments.first.map { $0.contains("/") ? $0 : "mnistq" } ?? "mnistq"
         var words = [program, "train", "--resume", absolutePath(checkpoint)]
-        if let data { words += ["--data", data] }
+        if let data = mnist.data { words += ["--data", data] }
         words += ["--threads", "\(threads)"]
         if let epochs, resume != nil { words += ["--epochs", "\(epochs)"] }
         return words.map(shellQuoted).joined(separator: " ")
     }
 
-    func run() throws {
-        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        func log(_ s: String) { if !quiet { print(s); fflush(stdout) } }
-
-        // Where this run writes. A resumed run writes to its own files (recorded in the checkpoint); checked
-        // before any data is loaded, so a bad --out costs nothing.
-        var out = self.out ?? "mnistq-float.mnqf"
-        var checkpointPath = checkpoint ?? TrainCommand.base(of: out) + ".ckpt"
+    /// Where a run writes: the model, its checkpoint, and (for `--resume`) what the checkpoint says of itself.
+    struct RunFiles {
+        var out: String
+        var checkpoint: String
         var resumedHeader: Checkpoint.Header?
+        /// `model.mnqf` → `model`: the metrics and curve go next to the model.
+        var base: String { TrainCommand.base(of: out) }
+    }
+
+    func run() throws {
+        var files = try plannedFiles()
+        let data = try loadData()
+        let training = try startOrResume(data: data, files: &files)
+        announce(training)
+        try trainEpochs(training, files: files)
+        if !training.finished {
+            log("stopped after epoch \(training.epochsDone) as asked; continue with: " + resumeCommand(checkpoint: files.checkpoint, threads: workers.count))
+            return
+        }
+        try finish(training, files: files)
+    }
+
+    /// The epoch table and other running commentary on stdout (not with --quiet).
+    func log(_ s: String) { if !verbosity.quiet { print(s); flushStandardOutput() } }
+
+    /// Phase 1: where this run writes. A resumed run writes to its own files (recorded in the checkpoint); checked
+    /// before any data is loaded, so a bad --out costs nothing.
+    func plannedFiles() throws -> RunFiles {
+        let out = self.out ?? "mnistq-float.mnqf"
+        var files = RunFiles(out: out, checkpoint: checkpoint ?? TrainCommand.base(of: out) + ".ckpt", resumedHeader: nil)
         if let resume {
-            do { resumedHeader = try Checkpoint.header(path: resume) } catch {
-                notice("--resume \(resume): \(error)")
-                throw ExitCode(2)
+            do { files.resumedHeader = try Checkpoint.header(path: resume) } catch {
+                throw CommandFailure.usage("--resume \(resume): \(error)")
             }
-            checkpointPath = checkpoint ?? resume
+            files.checkpoint = checkpoint ?? resume
+            return files
         }
         do {
-            if resume == nil {
-                try OutputCheck.writableLocation(out, flag: "--out")
-                try OutputCheck.writableLocation(checkpointPath, flag: "--checkpoint")
-                if !force {
-                    for (path, what) in [(out, "a model"), (checkpointPath, "a checkpoint")] where OutputCheck.exists(path) {
-                        throw OutputLocationError(description: "\(RawPath(path).display) exists (\(what) of another run); pass --force to replace it, choose another --out, or continue that run with --resume \(RawPath(checkpointPath).display)")
-                    }
+            try OutputCheck.writableLocation(files.out, flag: "--out")
+            try OutputCheck.writableLocation(files.checkpoint, flag: "--checkpoint")
+            if !force {
+                for (path, what) in [(files.out, "a model"), (files.checkpoint, "a checkpoint")] where OutputCheck.exists(path) {
+                    throw OutputLocationError(description: "\(RawPath(path).display) exists (\(what) of another run); pass --force to replace it, choose another --out, or continue that run with --resume \(RawPath(files.checkpoint).display)")
                 }
             }
         } catch {
-            notice("\(error)")
-            throw ExitCode(2)
+            throw CommandFailure.usage("\(error)")
         }
+        return files
+    }
 
-        let training: Training
-        let trainingData: TrainingData
+    /// Phase 2: the MNIST training and test images.
+    func loadData() throws -> TrainingData {
+        let directory = try mnist.directory(progress: !verbosity.quiet)
         do {
-            let dir = try MNISTLocator.resolve(dataFlag: data, progress: !quiet)
-            let mnist = try MNIST.load(directory: dir)
-            trainingData = TrainingData(trainPixels: mnist.train.images.pixels, trainLabels: mnist.train.labels,
-                                        testPixels: mnist.test.images.pixels, testLabels: mnist.test.labels)
+            let mnist = try MNIST.load(directory: directory)
+            return TrainingData(trainPixels: mnist.train.images.pixels, trainLabels: mnist.train.labels,
+                                testPixels: mnist.test.images.pixels, testLabels: mnist.test.labels)
         } catch {
-            notice("\(error)")
-            throw ExitCode(2)
+            throw CommandFailure.usage("\(error)")
         }
-        if let resume, let stored = resumedHeader {
-            let resumed: Training
-            do {
-                let (header, t) = try Checkpoint.resumeWithHeader(path: resume, data: trainingData, threads: threadCount, epochs: epochs)
-                resumed = t
-                out = self.out ?? header.modelPath ?? TrainCommand.modelPath(besideCheckpoint: resume)
-                try OutputCheck.writableLocation(out, flag: "--out")
-            } catch {
-                notice("\(error)")
-                throw ExitCode(2)
+    }
+
+    /// Phase 3: a new run from the settings, or the checkpoint's run (whose model path becomes `files.out`).
+    func startOrResume(data: TrainingData, files: inout RunFiles) throws -> Training {
+        let threadCount = workers.count
+        guard let resume, let stored = files.resumedHeader else {
+            do { return try Training(configuration: makeConfiguration(), data: data, threads: threadCount) } catch {
+                throw CommandFailure.usage("\(error)")
             }
-            if stored.shards != threadCount {
-                notice("the checkpoint was written with \(stored.shards) threads, this run uses \(threadCount): results will differ from an uninterrupted run by float rounding (pass --threads \(stored.shards) for bit-identical weights)")
-            }
+        }
+        let training: Training
+        do {
+            let (header, resumed) = try Checkpoint.resumeWithHeader(path: resume, data: data, threads: threadCount, epochs: epochs)
             training = resumed
-            if training.finished && epochs == nil {
-                log("the run in \(resume) is finished (\(training.epochsDone) of \(training.configuration.epochs) epochs); pass --epochs N to extend it")
-            } else {
-                log("resuming \(resume) after epoch \(training.epochsDone) of \(training.configuration.epochs); writing \(RawPath(out).display)")
-            }
-        } else {
-            do { training = try Training(configuration: makeConfiguration(), data: trainingData, threads: threadCount) } catch {
-                notice("\(error)")
-                throw ExitCode(2)
-            }
+            files.out = out ?? header.modelPath ?? TrainCommand.modelPath(besideCheckpoint: resume)
+            try OutputCheck.writableLocation(files.out, flag: "--out")
+        } catch {
+            throw CommandFailure.usage("\(error)")
         }
-        let base = TrainCommand.base(of: out)
-        let modelPath = absolutePath(out)
+        if stored.shards != threadCount {
+            Self.diagnose("the checkpoint was written with \(stored.shards) threads, this run uses \(threadCount): results will differ from an uninterrupted run by float rounding (pass --threads \(stored.shards) for bit-identical weights)")
+        }
+        if training.finished && epochs == nil {
+            log("the run in \(resume) is finished (\(training.epochsDone) of \(training.configuration.epochs) epochs); pass --epochs N to extend it")
+        } else {
+            log("resuming \(resume) after epoch \(training.epochsDone) of \(training.configuration.epochs); writing \(RawPath(files.out).display)")
+        }
+        return training
+    }
+
+    /// Phase 4: the settings line and the table of the epochs done so far.
+    func announce(_ training: Training) {
         let c = training.configuration
         log("training on \(training.trainCount) images (\(training.validationCount) held out for validation), "
             + "\(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate) (\(c.schedule.rawValue)"
             + (c.warmupSteps > 0 ? ", warm-up \(c.warmupSteps) steps" : "") + "), momentum \(c.momentum), seed \(c.seed), "
-            + "\(threadCount) threads, guard \(c.divergenceGuard ? "on" : "off"), early stopping "
+            + "\(workers.count) threads, guard \(c.divergenceGuard ? "on" : "off"), early stopping "
             + (c.patience > 0 && c.validationCount > 0 ? "patience \(c.patience)" : "off"))
         log(TrainingReport.tableHeader)
         for m in training.history { log(TrainingReport.tableRow(m)) }
+    }
 
-        // Ctrl-C (and SIGTERM): wait for a checkpoint being written, then print how to continue.
+    /// Phase 5: the epochs, with a progress line, a table row and a checkpoint (+ metrics and curve) after each;
+    /// Ctrl-C (and SIGTERM) waits for a checkpoint being written, then prints how to continue.
+    func trainEpochs(_ training: Training, files: RunFiles) throws {
+        let threadCount = workers.count
+        let c = training.configuration
         let interruption = InterruptionWatch(
             hasCheckpoint: resume != nil || training.epochsDone > 0,
             message: { saved in
-                saved ? "interrupted; the last checkpoint is \(RawPath(checkpointPath).display). Continue with:\n  " + resumeCommand(checkpoint: checkpointPath, threads: threadCount)
+                saved ? "interrupted; the last checkpoint is \(RawPath(files.checkpoint).display). Continue with:\n  " + resumeCommand(checkpoint: files.checkpoint, threads: threadCount)
                     : "interrupted before the first epoch ended; there is no checkpoint yet (start again with the same command)"
             })
-
+        let modelPath = absolutePath(files.out)
         var progress: ProgressLine? = nil
         var progressEpoch = 0
         do {
@@ -259,7 +282,7 @@ struct TrainCommand: ParsableCommand {
                 case let .step(epoch, step, steps, images, meanLoss):
                     if progressEpoch != epoch {
                         progressEpoch = epoch
-                        progress = ProgressLine(label: "epoch \(epoch)/\(c.epochs)", total: training.trainCount, unit: "images", quiet: quiet)
+                        progress = ProgressLine(label: "epoch \(epoch)/\(c.epochs)", total: training.trainCount, unit: "images", quiet: verbosity.quiet)
                     }
                     progress?.update(done: images, extra: "step \(step)/\(steps)  loss \(String(format: "%.4f", meanLoss))")
                     // Finish at the last step so "done in" is the training time, without the evaluation after it.
@@ -270,24 +293,25 @@ struct TrainCommand: ParsableCommand {
                 case let .notice(message):
                     if let p = progress { p.finish() }
                     progress = nil; progressEpoch = 0
-                    notice(message)
+                    Self.diagnose(message)
                 }
             }, afterEpoch: { t in
                 try interruption.whileSaving {
-                    try Checkpoint.save(t, to: checkpointPath, modelPath: modelPath)
-                    try TrainingReport.write(t.history, base: base, title: "mnistq train (seed \(c.seed))")
+                    try Checkpoint.save(t, to: files.checkpoint, modelPath: modelPath)
+                    try TrainingReport.write(t.history, base: files.base, title: "mnistq train (seed \(c.seed))")
                 }
             })
         } catch {
-            notice("\(error)")
-            throw ExitCode(1)
+            throw CommandFailure.failed("\(error)")
         }
-        if !training.finished {
-            log("stopped after epoch \(training.epochsDone) as asked; continue with: " + resumeCommand(checkpoint: checkpointPath, threads: threadCount))
-            return
-        }
+    }
+
+    /// Phase 6: test accuracy of the kept weights; a model only when the run beat chance; the summary.
+    func finish(_ training: Training, files: RunFiles) throws {
+        let c = training.configuration
+        let out = files.out
         let final = training.finalParameters
-        let test = FloatEvaluator.evaluate(parameters: ParameterVector(final), pixels: training.testPixels, labels: training.testLabels, threads: threadCount)
+        let test = FloatEvaluator.evaluate(parameters: ParameterVector(final), pixels: training.testPixels, labels: training.testLabels, threads: workers.count)
         // A collapsed run (every ReLU dead, or weights blown up) guesses: 10% on MNIST. Such a model must not
         // land where `quantize` picks it up, whether or not the divergence guard ever fired.
         if test.accuracy < TrainCommand.chanceLevelAccuracy {
@@ -295,16 +319,15 @@ struct TrainCommand: ParsableCommand {
                 ? String(format: "a lower learning rate (--lr %g now; the default 0.1 is stable with the safeguards)", Double(c.learningRate))
                     + (c.divergenceGuard ? "" : ", and the divergence guard (leave out --no-guard)")
                 : "a longer run (\(training.globalStep) SGD steps were done; warm-up is \(c.warmupSteps) steps), or check the training data"
-            notice(String(format: "the run ended at chance level: test accuracy %.2f%% (%d/%d; guessing gives about 10%%) with the kept weights of epoch %d; no model written to %@. Hint: %@",
-                          100 * test.accuracy, test.correct, test.total, training.keptEpoch, RawPath(out).display, hint))
-            throw ExitCode(1)
+            throw CommandFailure.failed(String(format: "the run ended at chance level: test accuracy %.2f%% (%d/%d; guessing gives about 10%%) with the kept weights of epoch %d; no model written to %@. Hint: %@",
+                                               100 * test.accuracy, test.correct, test.total, training.keptEpoch, RawPath(out).display, hint))
         }
         do { try FloatModelFile.save(final, to: out) } catch {
-            notice("\(error)")
-            throw ExitCode(1)
+            throw CommandFailure.failed("\(error)")
         }
+        let base = RawPath(files.base).display
         print("test accuracy \(String(format: "%.2f%%", 100 * test.accuracy)) (\(test.correct)/\(test.total)) "
-              + "of the kept weights (epoch \(training.keptEpoch)); wrote \(RawPath(out).display), \(RawPath(base).display).metrics.csv, \(RawPath(base).display).curve.svg, \(RawPath(checkpointPath).display)")
+              + "of the kept weights (epoch \(training.keptEpoch)); wrote \(RawPath(out).display), \(base).metrics.csv, \(base).curve.svg, \(RawPath(files.checkpoint).display)")
         print("next: mnistq quantize --model \(RawPath(out).display) (writes mnistq-int8.mnq8), then one page with the curves, "
               + "accuracy and misclassified digits: mnistq report --model mnistq-int8.mnq8 --float \(RawPath(out).display) --out report.html")
     }
@@ -313,21 +336,9 @@ struct TrainCommand: ParsableCommand {
     static let chanceLevelAccuracy = 0.2
 }
 
-/// `path` made absolute against the current directory (no symlinks resolved).
-func absolutePath(_ path: String) -> String {
-    if path.hasPrefix("/") { return path }
-    return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
-}
-
-/// A word for a POSIX shell: as is when it is plain, else in single quotes.
-func shellQuoted(_ word: String) -> String {
-    let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
-        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)
-    }
-    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}
-
 /// Turns SIGINT/SIGTERM into a message and exit status 130/143, never in the middle of a checkpoint write.
+/// `@unchecked Sendable`: the signal handlers run on a global queue; `hasCheckpoint` is read and written only with
+/// `lock` held, and `sources` is written only in `init`, before any handler can run.
 final class InterruptionWatch: @unchecked Sendable {
     private let lock = NSLock()
     private var hasCheckpoint: Bool
@@ -340,7 +351,8 @@ final class InterruptionWatch: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [self] in
                 lock.lock()  // held for good: a checkpoint write in progress ends first, none starts after
-                FileHandle.standardError.write(Data(("\nmnistq train: " + message(self.hasCheckpoint) + "\n").utf8))
+                FileHandle.standardError.write(Data("\n".utf8))  // below the progress line
+                TrainCommand.diagnose(message(self.hasCheckpoint))
                 Foundation.exit(status)
             }
             source.resume()

@@ -40,12 +40,29 @@ class CLITestCase: XCTestCase {
 
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-    /// Runs the binary; `stdin` is fed as standard input (else /dev/null). A run still going after `timeout`
-    /// seconds is killed and fails the test: a hang must show up as a failure, never as a stuck test run.
+    /// Runs the binary with `arguments`; `stdin` is fed as standard input (else nothing). A run still going after
+    /// `timeout` seconds is killed and fails the test: a hang must show up as a failure, never as a stuck test run.
     func run(_ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil, timeout: Double = 120,
              in folder: URL? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+        try launch(try binary(), arguments, shown: "mnistq " + arguments.joined(separator: " "), environment: environment,
+                   stdin: stdin, timeout: timeout, in: folder, file: file, line: line)
+    }
+
+    /// Runs `mnistq ARGUMENTS` through /bin/sh, so arguments can hold bytes a Swift String cannot (printf escapes):
+    /// `ARGUMENTS` is shell text, the binary is `$MNISTQ_BIN`.
+    func run(shell arguments: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+        let script = directory.appendingPathComponent(".run.sh")
+        try Data("exec \"$MNISTQ_BIN\" \(arguments)\n".utf8).write(to: script)
+        return try launch("/bin/sh", [script.path], shown: "mnistq " + arguments, environment: ["MNISTQ_BIN": try binary()],
+                          stdin: nil, timeout: timeout, in: nil, file: file, line: line)
+    }
+
+    /// The one runner behind `run`: `executable` in `folder` (default: the test's folder) with the test's environment
+    /// minus MNISTQ_MODEL plus `environment`, stdout and stderr captured through files.
+    private func launch(_ executable: String, _ arguments: [String], shown: String, environment: [String: String],
+                        stdin: [UInt8]?, timeout: Double, in folder: URL?, file: StaticString, line: UInt) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = folder ?? directory
         let input = directory.appendingPathComponent(".stdin")
@@ -67,7 +84,7 @@ class CLITestCase: XCTestCase {
         if finished.wait(timeout: .now() + timeout) == .timedOut {
             kill(process.processIdentifier, SIGKILL)
             finished.wait()
-            XCTFail("mnistq \(arguments.joined(separator: " ")) still running after \(timeout) s: killed", file: file, line: line)
+            XCTFail("\(shown) still running after \(timeout) s: killed", file: file, line: line)
         }
         return Run(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
                    stderr: try String(contentsOf: err, encoding: .utf8))

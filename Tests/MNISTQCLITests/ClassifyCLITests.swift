@@ -113,11 +113,14 @@ final class ClassifyCLITests: CLITestCase {
         var huge = tiny
         let sof = (2..<(huge.count - 9)).first { huge[$0] == 0xFF && huge[$0 + 1] == 0xC0 }!
         for offset in [sof + 5, sof + 7] { huge[offset] = 0xEA; huge[offset + 1] = 0x60 }
-        var random = SplitMix(state: 7)
+        var state: UInt64 = 7  // a seeded LCG: bytes that are no image format and not text
         let bad: [(String, [UInt8]?, String)] = [
             ("empty.jpg", [], "empty file (0 bytes)"),
             ("truncated.jpg", Array(tiny.prefix(tiny.count / 2)), "truncated JPEG"),
-            ("random.jpg", (0..<999).map { _ in UInt8(truncatingIfNeeded: random.next()) }, "not an image: unknown format"),
+            ("random.jpg", (0..<999).map { _ in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt8(truncatingIfNeeded: state >> 56)
+            }, "not an image: unknown format"),
             ("text.jpg", Array("hello\n".utf8), "not an image (looks like text)"),
             ("short.raw", [UInt8](repeating: 1, count: 700), "700 bytes is not a multiple of 784"),
             ("huge.jpg", huge, "declares 60000x60000 pixels"),
@@ -254,16 +257,5 @@ final class ClassifyCLITests: CLITestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stdout.contains("big.pgm,error,,,,,\"big.pgm: image is 30x30, expected 28x28 without preprocessing (hint: drop --no-preprocess)\",\n"),
                       result.stdout)
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

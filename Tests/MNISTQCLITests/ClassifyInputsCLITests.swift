@@ -26,35 +26,6 @@ final class ClassifyInputsCLITests: CLITestCase {
         try classifier.classify(image, scratch: InferenceScratch(for: classifier.model)).digit
     }
 
-    /// Runs `mnistq ARGS` through /bin/sh so arguments can hold bytes a Swift String cannot (printf escapes).
-    func runShell(_ arguments: String, timeout: Double = 10) throws -> Run {
-        let script = directory.appendingPathComponent(".run.sh")
-        try Data("exec \"$MNISTQ_BIN\" \(arguments)\n".utf8).write(to: script)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [script.path]
-        process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        env["MNISTQ_BIN"] = try binary()
-        process.environment = env
-        let out = directory.appendingPathComponent(".stdout"), err = directory.appendingPathComponent(".stderr")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { process.waitUntilExit(); finished.signal() }
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            finished.wait()
-            XCTFail("mnistq \(arguments) still running after \(timeout) s: killed")
-        }
-        return Run(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-                   stderr: try String(contentsOf: err, encoding: .utf8))
-    }
-
     // MARK: Hostile paths (issue 10, findings 1-4)
 
     func testHostileTreeEndsFastAndEveryEntryIsReportedOnce() throws {
@@ -105,7 +76,7 @@ final class ClassifyInputsCLITests: CLITestCase {
         }
 
         // Given directly: the FIFO, a character device and the non-UTF-8 name (raw argv bytes, through a shell).
-        let direct = try runShell("classify --model '\(Self.modelPath)' --format csv --top-k 1 tree/fifo /dev/null \"$(printf 'tree/\\377\\376name.raw')\"")
+        let direct = try run(shell: "classify --model '\(Self.modelPath)' --format csv --top-k 1 tree/fifo /dev/null \"$(printf 'tree/\\377\\376name.raw')\"")
         XCTAssertEqual(direct.status, 1, direct.stderr)
         XCTAssertEqual(withoutOODColumn(direct.stdout).split(separator: "\n").dropFirst().map(String.init), [
             "tree/fifo,error,,,,,\(fifoError)",

@@ -76,13 +76,4 @@ final class MainJobCLITests: CLITestCase {
         XCTAssertEqual(junk.status, 2, junk.stderr)
         XCTAssertTrue(junk.stderr.contains("junk.mnq8"), junk.stderr)
     }
-
-    /// `mnistq --help` lists every subcommand.
-    func testHelpListsEverySubcommand() throws {
-        let help = try run(["--help"])
-        XCTAssertEqual(help.status, 0)
-        for command in ["train", "eval", "quantize", "inspect", "classify", "report"] {
-            XCTAssertTrue(help.stdout.contains("  \(command) "), "help lacks \(command):\n\(help.stdout)")
-        }
-    }
 }
