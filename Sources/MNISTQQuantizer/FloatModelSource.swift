@@ -2,10 +2,10 @@
 import Foundation
 import MNISTQTrainer
 
-public enum FloatModelSource {
+package enum FloatModelSource {
     /// Loads a float model from `path`: a directory holding `<prefix>.<name>.f32` files (PyTorch layouts, as in
     /// ../shared/golden; prefix `trained` tried first, then `model`) or a float model file from `mnistq train`.
-    public static func load(path: String) throws -> CNNParameters {
+    package static func load(path: String) throws -> CNNParameters {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw QuantizationError("\(path): no such file or directory; hint: pass --model with a model from `mnistq train` or a directory of trained.*.f32 files")

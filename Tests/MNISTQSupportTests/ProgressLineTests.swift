@@ -1,7 +1,7 @@
 // ProgressLine: exact formatting of rate/ETA/elapsed, throttling on a terminal and in logs, quiet mode.
 import Foundation
 import XCTest
-import MNISTQSupport
+@testable import MNISTQSupport
 
 final class ProgressLineTests: XCTestCase {
     func testFormatRunningLine() {
