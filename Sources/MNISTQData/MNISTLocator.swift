@@ -232,6 +232,10 @@ package enum MNISTLocator {
 }
 
 /// Collects one response body, refusing anything but HTTP 200 and anything over `limit` bytes.
+///
+/// `@unchecked Sendable` is safe: URLSession calls the delegate methods on a serial queue (maxConcurrentOperationCount
+/// 1), the waiting thread reads only `activity` (under `activityLock`) until `done` is signalled, and `result` only
+/// after it.
 private final class BoundedReceiver: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     let url: URL
     let limit: Int

@@ -4,7 +4,8 @@ import MNISTQData
 import MNISTQImage
 import MNISTQSupport
 
-/// A kind of test image. Each is rendered from one MNIST test digit and a seed, deterministically.
+/// A kind of test image. Each is rendered from one MNIST test digit and a seed, deterministically. (Its shape, string
+/// cases with a line each, looks like `ImageFormat`'s; the two have nothing else in common.)
 package enum PhotoClass: String, CaseIterable, Sendable {
     /// Pen on grey paper under dim light: paper 95–150, ink only 20–45 levels darker, a lighting ramp.
     case lowContrast = "low-contrast"
@@ -116,6 +117,8 @@ package enum PhotoSet {
             canvas.addGaussianNoise(3, random: &random)
             return (canvas.image(), 88)
         case .shadow:
+            // Same frame as `.specks` (paper, digit, noise) by design: each class draws its own numbers from the
+            // seed in its own order, so sharing code between cases would change every rendering.
             let (width, height) = (random.int(150...350), random.int(150...350))
             var canvas = Canvas(width: width, height: height, paper: Double(random.int(175...240)))
             canvas.placeDigit(digit, fill: random.double(0.4...0.7), ink: Double(random.int(20...60)), random: &random)

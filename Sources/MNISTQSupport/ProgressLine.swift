@@ -21,6 +21,8 @@ import Darwin
 /// // epoch 1  6400/60000 images  3861 images/s  ETA 0:14  loss 0.312
 /// progress.finish()
 /// ```
+// `@unchecked Sendable` is safe: the mutable state is read and written under `lock` only; the sink and the clock are
+// called under it too.
 package final class ProgressLine: @unchecked Sendable {
     /// Minimum seconds between redraws on a terminal.
     package static let terminalInterval = 0.2

@@ -18,6 +18,7 @@ import Darwin
 ///   process that started before it is left alone).
 package enum StaleTemporaryFiles {
     private static let lock = NSLock()
+    // nonisolated(unsafe) is safe: every read and write holds `lock`.
     nonisolated(unsafe) private static var sweptDirectories: Set<String> = []
 
     /// Removes the stale temporary files in `directory` the first time it is called for that directory in this

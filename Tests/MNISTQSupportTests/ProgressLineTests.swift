@@ -46,6 +46,8 @@ final class ProgressLineTests: XCTestCase {
     }
 
     /// A fake clock and sink: throttling is tested on simulated time, not real time.
+    /// `@unchecked Sendable` is safe: the tests drive the progress line from one thread, so the clock and the sink it
+    /// calls never run concurrently.
     private final class Recorder: @unchecked Sendable {
         var now = 100.0
         var written: [String] = []
