@@ -6,8 +6,8 @@
 //   mnistq (CLI, ArgumentParser)
 //     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX)                              → MNISTQPreprocess, MNISTQSupport, MNISTQRuntime, _CJPEG
 //     │   └─ MNISTQPreprocess  finding the digit in a photo, MNIST-style 28×28              → Swift standard library only (Embedded too)
-//     ├─ MNISTQReport    `mnistq report`: one self-contained HTML page about a model        → MNISTQQuantizer, MNISTQTrainer, MNISTQData, MNISTQSupport, MNISTQRuntime, _CZlib
-//     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQRuntime, _CZlib
+//     ├─ MNISTQReport    `mnistq report`: one self-contained HTML page about a model        → MNISTQQuantizer, MNISTQTrainer, MNISTQData, MNISTQSupport, MNISTQRuntime
+//     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQData, MNISTQSupport, MNISTQRuntime
 //     ├─ MNISTQTrainer   float layers, SGD, schedules, checkpoints                      → MNISTQData, MNISTQSupport, MNISTQRuntime (CRC-32)
 //     │                  (+ _MNISTQFloatKernels, the package's own C sgemm: AVX-512F / AVX2+FMA / portable, chosen at run time)
 //     ├─ MNISTQData      MNIST data sets: IDX reading, download + checksums              → MNISTQSupport, MNISTQRuntime
