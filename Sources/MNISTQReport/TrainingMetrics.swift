@@ -1,5 +1,6 @@
 // The metrics CSV that `mnistq train` writes beside a float model, read back: rows, the kept epoch, guard events.
 import Foundation
+import MNISTQSupport
 
 /// One epoch of a training run as the metrics CSV records it (the columns of `TrainingReport.csv`).
 package struct TrainingEpoch: Sendable, Equatable {
@@ -56,17 +57,18 @@ package struct TrainingHistory: Sendable, Equatable {
 
     /// Reads and parses `path`.
     package static func load(path: String) throws -> TrainingHistory {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = attributes[.size] as? Int else {
-            throw MetricsFileError(file: path, detail: "no such file")
+        let bytes: [UInt8]
+        do { bytes = try FileReader.read(path: path, limit: maximumFileBytes) } catch {
+            switch error {
+            case .cannotOpen(let code) where code == ENOENT:
+                throw MetricsFileError(file: path, detail: "no such file")
+            case .tooLarge(let size, _):
+                throw MetricsFileError(file: path, detail: "\(size) bytes, more than a metrics file can be (\(maximumFileBytes))")
+            default:
+                throw MetricsFileError(file: path, detail: "cannot read the file")
+            }
         }
-        guard size <= maximumFileBytes else {
-            throw MetricsFileError(file: path, detail: "\(size) bytes, more than a metrics file can be (\(maximumFileBytes))")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MetricsFileError(file: path, detail: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(data: Data(bytes), encoding: .utf8) else {
             throw MetricsFileError(file: path, detail: "not UTF-8 text")
         }
         return TrainingHistory(path: path, epochs: try parse(text, file: path))
