@@ -4,14 +4,15 @@
 // Module stack (imports point down only; see ../shared/STYLE.md):
 //
 //   mnistq (CLI, ArgumentParser)
-//     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX)                              → MNISTQPreprocess, MNISTQRuntime, MNISTQData, _CJPEG
+//     ├─ MNISTQImage     decoding (JPEG, PNG, PGM, raw, IDX)                              → MNISTQPreprocess, MNISTQSupport, MNISTQRuntime, _CJPEG
 //     │   └─ MNISTQPreprocess  finding the digit in a photo, MNIST-style 28×28              → Swift standard library only (Embedded too)
-//     ├─ MNISTQReport    `mnistq report`: one self-contained HTML page about a model        → MNISTQQuantizer, MNISTQTrainer, MNISTQData, MNISTQSupport, MNISTQRuntime, _CZlib
-//     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQRuntime, _CZlib
+//     ├─ MNISTQReport    `mnistq report`: one self-contained HTML page about a model        → MNISTQQuantizer, MNISTQTrainer, MNISTQData, MNISTQSupport, MNISTQRuntime
+//     ├─ MNISTQQuantizer calibration, int8 conversion, report, model writer             → MNISTQTrainer, MNISTQData, MNISTQSupport, MNISTQRuntime
 //     ├─ MNISTQTrainer   float layers, SGD, schedules, checkpoints                      → MNISTQData, MNISTQSupport, MNISTQRuntime (CRC-32)
 //     │                  (+ _MNISTQFloatKernels, the package's own C sgemm: AVX-512F / AVX2+FMA / portable, chosen at run time)
-//     ├─ MNISTQData      IDX/gzip reading, MNIST download + checksums                   → MNISTQSupport, _CZlib
-//     ├─ MNISTQSupport   atomic writes, progress lines, SVG plots                       → Foundation only
+//     ├─ MNISTQData      MNIST data sets: IDX reading, download + checksums              → MNISTQSupport, MNISTQRuntime
+//     ├─ MNISTQSupport   atomic writes, progress lines, SVG plots; the one file reader,    → MNISTQRuntime, _CZlib
+//     │                  zlib wrapper, IDX parser, model loader, seeded generator, input limits
 //     └─ MNISTQRuntime   int8 kernels, model reader, inflate, CRC-32                    → Swift standard library only
 //                        (+ _MNISTQInt8Kernels, the package's own C intrinsics for the innermost int8 loops)
 //
@@ -48,24 +49,28 @@ let package = Package(
         .target(name: "_CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
         // MARK: - Host-side libraries
-        // Atomic file writes, progress lines on stderr, SVG plots.
-        .target(name: "MNISTQSupport"),
-        .target(name: "MNISTQData", dependencies: ["MNISTQSupport", "_CZlib"]),
+        // Atomic file writes, progress lines on stderr, SVG plots, and the one reader per thing every host-side module
+        // shares: whole files with limits, zlib, IDX headers, model files, big-endian fields; SplitMix64; InputLimits.
+        .target(name: "MNISTQSupport", dependencies: ["MNISTQRuntime", "_CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTQData", dependencies: ["MNISTQSupport", "MNISTQRuntime"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Thresholding, components, crop, scale and centring on a gray buffer; no imports, so the browser build
         // (Embedded Swift → wasm) preprocesses byte for byte like `mnistq classify`.
-        .target(name: "MNISTQPreprocess"),
-        .target(name: "MNISTQImage", dependencies: ["MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "_CJPEG"]),
+        .target(name: "MNISTQPreprocess", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTQImage", dependencies: ["MNISTQPreprocess", "MNISTQSupport", "MNISTQRuntime", "_CJPEG"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         // Seeded photo-like renderings of MNIST test digits (low contrast, frames, specks, shadows, noise, 12 MP
         // frames, thin strokes) for the accuracy tests and tools/bench-photos.sh; never shipped, never committed as data.
-        .target(name: "MNISTQPhotoSet", dependencies: ["MNISTQImage", "MNISTQData"]),
+        .target(name: "MNISTQPhotoSet", dependencies: ["MNISTQImage", "MNISTQData", "MNISTQSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime", "_MNISTQFloatKernels"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         // The trainer's sgemm micro-kernels in C, built for AVX-512F, AVX2+FMA and portable C (function-level target
         // attributes, run-time dispatch, no build flags); every path gives the same bits.
         .target(name: "_MNISTQFloatKernels"),
-        .target(name: "MNISTQQuantizer", dependencies: ["MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport", "_CZlib"]),
+        .target(name: "MNISTQQuantizer", dependencies: ["MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         // The model report page (`mnistq report`): gathers curves, accuracy, mistakes and scales, renders one HTML file.
-        .target(name: "MNISTQReport", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport", "_CZlib"]),
+        .target(name: "MNISTQReport", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // MARK: - Command-line tool
         .executableTarget(
@@ -91,13 +96,21 @@ let package = Package(
         // Test support: counts heap allocations per thread (the runtime's zero-allocation test).
         .target(name: "_CAllocationCounter", path: "Tests/_CAllocationCounter"),
         .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib", "_CAllocationCounter"]),
-        .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport"]),
-        .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData"]),
-        .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "MNISTQPhotoSet", "_CJPEG", "_CZlib"]),
+        // Test support shared by the test targets: data paths (MNIST_DIR, MNISTQ_GOLDEN_DIR, ../shared), seeded data,
+        // reference gzip/zlib/CRC-32 encoders.
+        .target(name: "MNISTQTestSupport", dependencies: ["MNISTQSupport"], path: "Tests/MNISTQTestSupport",
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport", "MNISTQRuntime", "MNISTQTestSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQTestSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "MNISTQPhotoSet",
+                                                             "MNISTQSupport", "MNISTQTestSupport", "_CJPEG"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData"]),
-        .testTarget(name: "MNISTQReportTests", dependencies: ["MNISTQReport", "MNISTQQuantizer", "MNISTQRuntime", "MNISTQData"]),
+        .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQTestSupport"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "MNISTQReportTests", dependencies: ["MNISTQReport", "MNISTQQuantizer", "MNISTQRuntime", "MNISTQData"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         // HelpSnapshots/: the exact `--help` text of every command (HelpSnapshotTests reads them by path).
         .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"], exclude: ["HelpSnapshots"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),

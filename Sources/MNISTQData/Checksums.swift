@@ -2,7 +2,7 @@
 import Foundation
 
 /// Lower-case hexadecimal of a digest.
-public func hexString(_ bytes: [UInt8]) -> String {
+package func hexString(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(bytes.count * 2)
@@ -15,7 +15,7 @@ public func hexString(_ bytes: [UInt8]) -> String {
 /// ```
 /// SHA256.hex(Array("abc".utf8))  // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 /// ```
-public struct SHA256: Sendable {
+package struct SHA256: Sendable {
     /// Round constants: the first 32 bits of the fractional parts of the cube roots of the first 64 primes (§4.2.2).
     static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -36,25 +36,25 @@ public struct SHA256: Sendable {
     private var length: UInt64 = 0
 
     /// A hasher with an empty message.
-    public init() {}
+    package init() {}
 
     /// The digest of `bytes` (32 bytes).
-    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+    package static func hash(_ bytes: [UInt8]) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(bytes)
         return hasher.finalize()
     }
 
     /// The digest of `bytes` as 64 lower-case hex digits.
-    public static func hex(_ bytes: [UInt8]) -> String { hexString(hash(bytes)) }
+    package static func hex(_ bytes: [UInt8]) -> String { hexString(hash(bytes)) }
 
     /// Adds `bytes` to the message.
-    public mutating func update(_ bytes: [UInt8]) {
+    package mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// Adds the bytes of `data` to the message.
-    public mutating func update(_ data: UnsafeRawBufferPointer) {
+    package mutating func update(_ data: UnsafeRawBufferPointer) {
         guard var p = data.baseAddress, data.count > 0 else { return }
         var remaining = data.count
         length &+= UInt64(remaining)
@@ -75,7 +75,7 @@ public struct SHA256: Sendable {
     }
 
     /// Pads the message (§5.1.1) and returns the 32-byte digest. The hasher must not be used afterwards.
-    public mutating func finalize() -> [UInt8] {
+    package mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
         var tail: [UInt8] = [0x80]
         let padZeros = (55 - buffered + 64) % 64

@@ -1,7 +1,7 @@
 // Errors of the data layer: each names the file, the field, what was found and what was expected, plus a hint.
 
 /// A problem with a data file, a data directory or a download.
-public enum DataError: Error, Equatable, CustomStringConvertible {
+package enum DataError: Error, Equatable, CustomStringConvertible {
     /// The file does not exist or cannot be read.
     case unreadable(file: String, detail: String)
     /// A header field holds the wrong value.
@@ -20,7 +20,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     /// The cache directory cannot be determined or created.
     case cache(directory: String, detail: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unreadable(file, detail):
             return "\(file): cannot read: \(detail). Hint: pass --data DIR or set MNIST_DIR to the folder with the MNIST .gz files."
@@ -48,7 +48,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Why one mirror failed to deliver one file.
-public enum DownloadFailure: Error, Equatable, Sendable, CustomStringConvertible {
+package enum DownloadFailure: Error, Equatable, Sendable, CustomStringConvertible {
     /// The connection or transfer failed (DNS, refused, timeout, reset).
     case network(url: String, detail: String)
     /// The server answered with a status other than 200.
@@ -60,7 +60,7 @@ public enum DownloadFailure: Error, Equatable, Sendable, CustomStringConvertible
     /// The decompressed content has the wrong digest.
     case checksum(url: String, algorithm: String, expected: String, found: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .network(url, detail): return "\(url): \(detail)"
         case let .http(url, status): return "\(url): HTTP status \(status), expected 200"

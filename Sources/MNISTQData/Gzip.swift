@@ -1,80 +1,15 @@
-// gzip/zlib decompression through the system zlib (host side only; the runtime has its own inflater).
-import _CZlib
+// gzip-compressed data set files: `Zlib.inflate` (MNISTQSupport) with its problems as `DataError`s.
+import MNISTQSupport
 
-/// Decompresses a gzip (or zlib) stream; concatenated gzip members (allowed by RFC 1952) are joined.
+/// Decompresses a gzip (or zlib) stream; concatenated gzip members are joined (see `Zlib.inflate`).
 ///
 /// `maxOutput` bounds the result so a hostile file cannot make us allocate without limit; `file` only names
 /// the source in errors. Throws `DataError.corrupt` for a damaged or truncated stream, trailing garbage, or
 /// output beyond `maxOutput`.
-///
-/// `header`, when given, sees the first `length` bytes of the output as soon as they exist and returns the total
-/// length they declare (or throws, e.g. for a wrong magic); inflating stops as soon as the output passes it. A file
-/// of a known format is then refused after its first block, not after `maxOutput` bytes of a gzip bomb.
-public func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int,
-                   header: (length: Int, declaredTotal: ([UInt8]) throws -> Int)? = nil) throws -> [UInt8] {
-    guard compressed.count < Int(UInt32.max) else {
-        throw DataError.corrupt(file: file, detail: "compressed stream of \(compressed.count) bytes is larger than zlib accepts in one call (4 GiB)")
+package func gunzip(_ compressed: [UInt8], file: String, maxOutput: Int) throws(DataError) -> [UInt8] {
+    do { return try Zlib.inflate(compressed, maxOutput: maxOutput) } catch let error as ZlibError {
+        throw .corrupt(file: file, detail: error.detail)
+    } catch {
+        throw .corrupt(file: file, detail: "\(error)")  // no header callback here, so zlib's errors are the only ones
     }
-    var stream = z_stream()
-    // 15 + 32: accept both zlib and gzip headers (zlib detects which).
-    guard mnistq_inflate_init2(&stream, 15 + 32) == Z_OK else {
-        throw DataError.corrupt(file: file, detail: "zlib could not initialise an inflater")
-    }
-    defer { inflateEnd(&stream) }
-    var output = [UInt8]()
-    // The whole bound is reserved at once and the output never moves. A large allocation is mapped lazily, so only
-    // the bytes actually inflated take memory; growing by doubling instead would briefly hold the old and the new
-    // buffer (1.5 times the bound for a gzip bomb), and the size a gzip trailer declares (ISIZE) is the attacker's
-    // to choose. (Up to 1 GiB: a caller's bound of Int.max must not become one allocation.)
-    output.reserveCapacity(min(maxOutput, 1 << 30))
-    var bound = maxOutput
-    var headerSeen = false
-    var chunk = [UInt8](repeating: 0, count: 1 << 18)
-    try compressed.withUnsafeBufferPointer { input in
-        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-        stream.avail_in = UInt32(input.count)
-        while true {
-            var status: Int32 = Z_OK
-            try chunk.withUnsafeMutableBufferPointer { out in
-                stream.next_out = out.baseAddress
-                stream.avail_out = UInt32(out.count)
-                status = inflate(&stream, Z_NO_FLUSH)
-                guard status == Z_OK || status == Z_STREAM_END else {
-                    if status == Z_BUF_ERROR {
-                        throw DataError.corrupt(file: file, detail: "compressed data ends early (truncated file?)")
-                    }
-                    let reason = stream.msg.map { String(cString: $0) } ?? "inflate returned \(status)"
-                    throw DataError.corrupt(file: file, detail: "not a valid gzip stream: \(reason)")
-                }
-                let produced = out.count - Int(stream.avail_out)
-                if output.count + produced > bound {
-                    throw DataError.corrupt(file: file, detail: bound < maxOutput
-                        ? "decompresses to more than the \(bound) bytes its header declares"
-                        : "decompresses to more than \(maxOutput) bytes")
-                }
-                output.append(contentsOf: out[0..<produced])
-                if let header, !headerSeen, output.count >= header.length {
-                    headerSeen = true
-                    bound = min(maxOutput, max(header.length, try header.declaredTotal(Array(output.prefix(header.length)))))
-                }
-            }
-            if status == Z_STREAM_END {
-                let rest = Int(stream.avail_in)
-                if rest == 0 { break }
-                let at = input.count - rest
-                if rest >= 2 && input[at] == 0x1f && input[at + 1] == 0x8b {
-                    // Another gzip member follows.
-                    guard inflateReset(&stream) == Z_OK else {
-                        throw DataError.corrupt(file: file, detail: "zlib could not restart for the next gzip member")
-                    }
-                    continue
-                }
-                throw DataError.corrupt(file: file, detail: "\(rest) unexpected bytes after the end of the gzip stream")
-            }
-            if stream.avail_in == 0 && stream.avail_out != 0 {
-                throw DataError.corrupt(file: file, detail: "compressed data ends early (truncated file?)")
-            }
-        }
-    }
-    return output
 }

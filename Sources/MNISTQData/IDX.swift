@@ -1,37 +1,37 @@
-// IDX files (MNIST's format): big-endian header, then one unsigned byte per pixel or label.
+// MNIST's IDX files as data sets: read from disk (gzip-compressed or plain), header checked against the data set
+// limits, every problem a `DataError`. The format itself (magic numbers, header layout) is `IDXFormat`.
 import Foundation
+import MNISTQSupport
 
 /// A stack of `count` images of `rows`×`columns` uint8 pixels, row-major, image after image.
+// Public only because MNISTQTrainer's public `predict(images:)` names the type (its members are `package`); becomes
+// `package` with the trainer's API.
 public struct IDXImages: Sendable, Equatable {
     /// Number of images.
-    public let count: Int
+    package let count: Int
     /// Image height in pixels.
-    public let rows: Int
+    package let rows: Int
     /// Image width in pixels.
-    public let columns: Int
+    package let columns: Int
     /// `count * rows * columns` pixels, 0 = background, 255 = ink.
-    public let pixels: [UInt8]
+    package let pixels: [UInt8]
 
     /// Wraps pixels without checking them; `pixels.count` must be `count * rows * columns`.
-    public init(count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
+    package init(count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
         self.count = count; self.rows = rows; self.columns = columns; self.pixels = pixels
     }
 }
 
-/// Reader for IDX files, the format of MNIST: every header field is checked and every size bounded.
-public enum IDX {
-    /// Magic number of an IDX image file (unsigned byte data, 3 dimensions).
-    public static let imageMagic: UInt32 = 2051
-    /// Magic number of an IDX label file (unsigned byte data, 1 dimension).
-    public static let labelMagic: UInt32 = 2049
+/// Reader for IDX data set files: every header field is checked and every size bounded.
+package enum IDX {
     /// No real IDX file we accept is bigger than this once decompressed (MNIST train images: 47 MB); see `InputLimits`.
-    public static let maxDecompressedBytes = InputLimits.datasetBytes
+    package static let maxDecompressedBytes = InputLimits.datasetBytes
     /// Bounds on image side length; MNIST is 28 (`InputLimits.datasetSide`).
-    public static let maxSide = InputLimits.datasetSide
+    package static let maxSide = InputLimits.datasetSide
 
     /// Reads a file, gunzipping it when it starts with the gzip magic. Files (compressed or not) larger than
     /// `maxDecompressedBytes` are refused before they are read.
-    public static func readBytes(path: String) throws -> [UInt8] {
+    package static func readBytes(path: String) throws(DataError) -> [UInt8] {
         let raw = try readFile(path: path, limit: maxDecompressedBytes)
         if raw.count >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
             return try gunzip(raw, file: path, maxOutput: maxDecompressedBytes)
@@ -39,117 +39,92 @@ public enum IDX {
         return raw
     }
 
-    /// Reads a whole regular file of at most `limit` bytes, with errors that say why it cannot be read.
-    public static func readFile(path: String, limit: Int) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            let code = errno
-            throw DataError.unreadable(file: path, detail: code == ENOENT ? "no such file" : String(cString: strerror(code)))
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw DataError.unreadable(file: path, detail: String(cString: strerror(errno)))
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw DataError.unreadable(file: path, detail: (info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file")
-        }
-        let size = Int(info.st_size)
-        guard size <= limit else {
-            throw DataError.badField(file: path, field: "file size", found: "\(size) bytes", expected: "at most \(limit) bytes")
-        }
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        try bytes.withUnsafeMutableBytes { buffer in
-            while done < size {
-                let n = read(fd, buffer.baseAddress! + done, size - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw DataError.unreadable(file: path, detail: String(cString: strerror(errno)))
-                }
-                if n == 0 { break }  // the file shrank while we read it
-                done += n
+    /// Reads a whole regular file of at most `limit` bytes (`FileReader`), with errors that say why it cannot be read.
+    package static func readFile(path: String, limit: Int) throws(DataError) -> [UInt8] {
+        do { return try FileReader.read(path: path, limit: limit, regularFilesOnly: true) } catch {
+            switch error {
+            case .tooLarge(let bytes, let limit):
+                throw .badField(file: path, field: "file size", found: "\(bytes) bytes", expected: "at most \(limit) bytes")
+            case .cannotOpen(let code) where code == ENOENT:
+                throw .unreadable(file: path, detail: "no such file")
+            default:
+                throw .unreadable(file: path, detail: error.reason)
             }
         }
-        return done == size ? bytes : Array(bytes[0..<done])
     }
 
     /// Parses IDX image bytes (already decompressed). `file` names the source in errors.
-    public static func parseImages(_ bytes: [UInt8], file: String) throws -> IDXImages {
+    package static func parseImages(_ bytes: [UInt8], file: String) throws(DataError) -> IDXImages {
+        let headerLength = IDXFormat.imageHeaderLength
         // The magic is checked first, so a short file of the wrong kind gets the more useful message.
-        guard bytes.count >= 4 else {
-            throw DataError.truncated(file: file, expectedBytes: 16, foundBytes: bytes.count)
+        try checkMagic(bytes, expected: IDXFormat.imageMagic, headerLength: headerLength, file: file)
+        guard let (count, rows, columns) = IDXFormat.imageHeader(bytes) else {
+            throw .truncated(file: file, expectedBytes: headerLength, foundBytes: bytes.count)
         }
-        let magic = bigEndian32(bytes, 0)
-        guard magic == imageMagic else {
-            let note = magic == labelMagic ? "; \(labelMagic) marks a label file, so images and labels look swapped" : ""
-            throw DataError.badField(file: file, field: "magic", found: "\(magic)", expected: "\(imageMagic) (IDX images)\(note)")
-        }
-        guard bytes.count >= 16 else {
-            throw DataError.truncated(file: file, expectedBytes: 16, foundBytes: bytes.count)
-        }
-        let count = Int(bigEndian32(bytes, 4)), rows = Int(bigEndian32(bytes, 8)), columns = Int(bigEndian32(bytes, 12))
         guard (1...maxSide).contains(rows) else {
-            throw DataError.badField(file: file, field: "rows", found: "\(rows)", expected: "1...\(maxSide)")
+            throw .badField(file: file, field: "rows", found: "\(rows)", expected: "1...\(maxSide)")
         }
         guard (1...maxSide).contains(columns) else {
-            throw DataError.badField(file: file, field: "columns", found: "\(columns)", expected: "1...\(maxSide)")
+            throw .badField(file: file, field: "columns", found: "\(columns)", expected: "1...\(maxSide)")
         }
         let (payload, overflow) = count.multipliedReportingOverflow(by: rows * columns)
         guard !overflow, payload <= maxDecompressedBytes else {
-            throw DataError.badField(file: file, field: "count", found: "\(count)", expected: "at most \(maxDecompressedBytes / (rows * columns)) images")
+            throw .badField(file: file, field: "count", found: "\(count)", expected: "at most \(maxDecompressedBytes / (rows * columns)) images")
         }
-        guard bytes.count >= 16 + payload else {
-            throw DataError.truncated(file: file, expectedBytes: 16 + payload, foundBytes: bytes.count)
-        }
-        guard bytes.count == 16 + payload else {
-            throw DataError.badField(file: file, field: "length", found: "\(bytes.count) bytes", expected: "\(16 + payload) bytes (\(count) images of \(rows)x\(columns))")
-        }
-        return IDXImages(count: count, rows: rows, columns: columns, pixels: Array(bytes[16...]))
+        try checkLength(bytes, headerLength: headerLength, payload: payload, file: file,
+                        contents: "\(count) images of \(rows)x\(columns)")
+        return IDXImages(count: count, rows: rows, columns: columns, pixels: Array(bytes[headerLength...]))
     }
 
     /// Parses IDX label bytes (already decompressed). Labels above 9 are rejected (MNIST digits only).
-    public static func parseLabels(_ bytes: [UInt8], file: String) throws -> [UInt8] {
-        guard bytes.count >= 4 else {
-            throw DataError.truncated(file: file, expectedBytes: 8, foundBytes: bytes.count)
+    package static func parseLabels(_ bytes: [UInt8], file: String) throws(DataError) -> [UInt8] {
+        let headerLength = IDXFormat.labelHeaderLength
+        try checkMagic(bytes, expected: IDXFormat.labelMagic, headerLength: headerLength, file: file)
+        guard let count = IDXFormat.labelCount(bytes) else {
+            throw .truncated(file: file, expectedBytes: headerLength, foundBytes: bytes.count)
         }
-        let magic = bigEndian32(bytes, 0)
-        guard magic == labelMagic else {
-            let note = magic == imageMagic ? "; \(imageMagic) marks an image file, so images and labels look swapped" : ""
-            throw DataError.badField(file: file, field: "magic", found: "\(magic)", expected: "\(labelMagic) (IDX labels)\(note)")
-        }
-        guard bytes.count >= 8 else {
-            throw DataError.truncated(file: file, expectedBytes: 8, foundBytes: bytes.count)
-        }
-        let count = Int(bigEndian32(bytes, 4))
         guard count <= maxDecompressedBytes else {
-            throw DataError.badField(file: file, field: "count", found: "\(count)", expected: "at most \(maxDecompressedBytes)")
+            throw .badField(file: file, field: "count", found: "\(count)", expected: "at most \(maxDecompressedBytes)")
         }
-        guard bytes.count >= 8 + count else {
-            throw DataError.truncated(file: file, expectedBytes: 8 + count, foundBytes: bytes.count)
-        }
-        guard bytes.count == 8 + count else {
-            throw DataError.badField(file: file, field: "length", found: "\(bytes.count) bytes", expected: "\(8 + count) bytes (\(count) labels)")
-        }
-        let labels = Array(bytes[8...])
-        if let bad = labels.firstIndex(where: { $0 > 9 }) {
-            throw DataError.badField(file: file, field: "label[\(bad)]", found: "\(labels[bad])", expected: "0...9")
+        try checkLength(bytes, headerLength: headerLength, payload: count, file: file, contents: "\(count) labels")
+        let labels = Array(bytes[headerLength...])
+        if let (index, value) = IDXFormat.firstInvalidLabel(labels) {
+            throw .badField(file: file, field: "label[\(index)]", found: "\(value)", expected: "0...9")
         }
         return labels
     }
 
+    /// The magic of an image or label file, named when it is the other kind's (images and labels swapped).
+    static func checkMagic(_ bytes: [UInt8], expected: UInt32, headerLength: Int, file: String) throws(DataError) {
+        guard let magic = IDXFormat.magic(bytes) else {
+            throw .truncated(file: file, expectedBytes: headerLength, foundBytes: bytes.count)
+        }
+        guard magic == expected else {
+            let images = expected == IDXFormat.imageMagic
+            let other = images ? IDXFormat.labelMagic : IDXFormat.imageMagic
+            let note = magic == other
+                ? "; \(other) marks \(images ? "a label" : "an image") file, so images and labels look swapped" : ""
+            throw .badField(file: file, field: "magic", found: "\(magic)", expected: "\(expected) (IDX \(images ? "images" : "labels"))\(note)")
+        }
+    }
+
+    /// The file holds exactly the header and the `payload` bytes it declares.
+    static func checkLength(_ bytes: [UInt8], headerLength: Int, payload: Int, file: String, contents: String) throws(DataError) {
+        guard bytes.count >= headerLength + payload else {
+            throw .truncated(file: file, expectedBytes: headerLength + payload, foundBytes: bytes.count)
+        }
+        guard bytes.count == headerLength + payload else {
+            throw .badField(file: file, field: "length", found: "\(bytes.count) bytes", expected: "\(headerLength + payload) bytes (\(contents))")
+        }
+    }
+
     /// Reads an IDX image file (gzip-compressed or plain).
-    public static func readImages(path: String) throws -> IDXImages {
+    package static func readImages(path: String) throws(DataError) -> IDXImages {
         try parseImages(readBytes(path: path), file: path)
     }
 
     /// Reads an IDX label file (gzip-compressed or plain); every label must be 0...9.
-    public static func readLabels(path: String) throws -> [UInt8] {
+    package static func readLabels(path: String) throws(DataError) -> [UInt8] {
         try parseLabels(readBytes(path: path), file: path)
-    }
-
-    @inline(__always)
-    static func bigEndian32(_ b: [UInt8], _ at: Int) -> UInt32 {
-        UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3])
     }
 }

@@ -1,49 +1,53 @@
 // The MNIST data set: four IDX files in one directory, and the published digests of their content.
 import Foundation
+import MNISTQRuntime
+import MNISTQSupport
 
 /// One split of MNIST (train or test): 28×28 images with their labels.
+// Public only because MNISTQTrainer's public `evaluate(on:)`/`accuracy(on:)` name the type (its members are
+// `package`); becomes `package` with the trainer's API.
 public struct MNISTSplit: Sendable {
-    /// Side length of an MNIST image.
-    public static let side = 28
-    /// Pixels per image (28 × 28).
-    public static let pixelsPerImage = 784
+    /// Side length of an MNIST image: the network's input side.
+    package static let side = ModelFormat.inputSide
+    /// Pixels per image (side²).
+    package static let pixelsPerImage = ModelFormat.inputPixelCount
 
     /// The images, `count × 28 × 28`.
-    public let images: IDXImages
+    package let images: IDXImages
     /// One label 0...9 per image.
-    public let labels: [UInt8]
+    package let labels: [UInt8]
     /// Number of examples.
-    public var count: Int { labels.count }
+    package var count: Int { labels.count }
 
     /// Pairs images with labels, checking that they fit: 28×28 images, one label 0...9 per image.
-    public init(images: IDXImages, labels: [UInt8]) throws {
+    package init(images: IDXImages, labels: [UInt8]) throws {
         guard images.rows == MNISTSplit.side, images.columns == MNISTSplit.side else {
-            throw DataError.badField(file: "images", field: "dimensions", found: "\(images.rows)x\(images.columns)", expected: "28x28")
+            throw DataError.badField(file: "images", field: "dimensions", found: "\(images.rows)x\(images.columns)", expected: "\(Self.side)x\(Self.side)")
         }
         guard images.pixels.count == images.count * MNISTSplit.pixelsPerImage else {
-            throw DataError.badField(file: "images", field: "pixel count", found: "\(images.pixels.count)", expected: "\(images.count * MNISTSplit.pixelsPerImage) (\(images.count) images of 28x28)")
+            throw DataError.badField(file: "images", field: "pixel count", found: "\(images.pixels.count)", expected: "\(images.count * MNISTSplit.pixelsPerImage) (\(images.count) images of \(Self.side)x\(Self.side))")
         }
         guard labels.count == images.count else {
             throw DataError.mismatch(detail: "\(images.count) images but \(labels.count) labels")
         }
-        if let bad = labels.firstIndex(where: { $0 > 9 }) {
-            throw DataError.badField(file: "labels", field: "label[\(bad)]", found: "\(labels[bad])", expected: "0...9")
+        if let (index, value) = IDXFormat.firstInvalidLabel(labels) {
+            throw DataError.badField(file: "labels", field: "label[\(index)]", found: "\(value)", expected: "0...9")
         }
         self.images = images
         self.labels = labels
     }
 
-    /// The 784 pixels of image `index` (0 = background, 255 = ink).
-    public func pixels(of index: Int) -> ArraySlice<UInt8> {
-        images.pixels[(index * 784)..<((index + 1) * 784)]
+    /// The `pixelsPerImage` pixels of image `index` (0 = background, 255 = ink).
+    package func pixels(of index: Int) -> ArraySlice<UInt8> {
+        images.pixels[(index * Self.pixelsPerImage)..<((index + 1) * Self.pixelsPerImage)]
     }
 
     /// Examples `range` as a split of their own (e.g. to hold out a validation set). `range` must lie
     /// within `0..<count`.
-    public func slice(_ range: Range<Int>) -> MNISTSplit {
+    package func slice(_ range: Range<Int>) -> MNISTSplit {
         let lo = max(0, min(range.lowerBound, count)), hi = max(lo, min(range.upperBound, count))
-        let pixels = Array(images.pixels[(lo * 784)..<(hi * 784)])
-        return MNISTSplit(checked: IDXImages(count: hi - lo, rows: 28, columns: 28, pixels: pixels), labels: Array(labels[lo..<hi]))
+        let pixels = Array(images.pixels[(lo * Self.pixelsPerImage)..<(hi * Self.pixelsPerImage)])
+        return MNISTSplit(checked: IDXImages(count: hi - lo, rows: Self.side, columns: Self.side, pixels: pixels), labels: Array(labels[lo..<hi]))
     }
 
     /// For inputs already validated.
@@ -54,22 +58,22 @@ public struct MNISTSplit: Sendable {
 }
 
 /// What we know about one MNIST file: its names and the published digests of its decompressed content.
-public struct MNISTFileInfo: Sendable, Equatable {
+package struct MNISTFileInfo: Sendable, Equatable {
     /// Name of the gzip file, as on the mirrors and in our cache ("train-images-idx3-ubyte.gz").
-    public let gzipName: String
+    package let gzipName: String
     /// Decompressed size in bytes.
-    public let bytes: Int
+    package let bytes: Int
     /// SHA-256 of the decompressed content, lower-case hex: the authoritative check.
-    public let sha256: String
+    package let sha256: String
 
     /// Name of the decompressed file ("train-images-idx3-ubyte").
-    public var plainName: String { String(gzipName.dropLast(3)) }
+    package var plainName: String { String(gzipName.dropLast(3)) }
 }
 
 /// MNIST train and test splits.
-public struct MNIST: Sendable {
+package struct MNIST: Sendable {
     /// The four file names, gzip-compressed.
-    public static let fileNames = (
+    package static let fileNames = (
         trainImages: "train-images-idx3-ubyte.gz", trainLabels: "train-labels-idx1-ubyte.gz",
         testImages: "t10k-images-idx3-ubyte.gz", testLabels: "t10k-labels-idx1-ubyte.gz"
     )
@@ -87,7 +91,7 @@ public struct MNIST: Sendable {
     /// | train-images-idx3-ubyte | 6bbc9ace898e44ae57da46a324031adb | f68b3c2dcbeaaa9fbdd348bbdeb94873 |
     ///
     /// (Re-gzipped copies of the .gz files differ from the mirrored ones; only the content digests are stable.)
-    public static let files: [MNISTFileInfo] = [
+    package static let files: [MNISTFileInfo] = [
         MNISTFileInfo(gzipName: "t10k-labels-idx1-ubyte.gz", bytes: 10008,
                       sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
         MNISTFileInfo(gzipName: "train-labels-idx1-ubyte.gz", bytes: 60008,
@@ -99,33 +103,33 @@ public struct MNIST: Sendable {
     ]
 
     /// The training split (60,000 images).
-    public let train: MNISTSplit
+    package let train: MNISTSplit
     /// The test split (10,000 images).
-    public let test: MNISTSplit
+    package let test: MNISTSplit
 
     /// Loads both splits from `directory` (files as named in `fileNames`; plain, un-gzipped files with the
     /// same name minus `.gz` are accepted too). Structure is checked (magic, counts, 28×28, labels 0...9);
     /// digests are not (that is the downloader's job; see `MNISTLocator`).
-    public static func load(directory: String) throws -> MNIST {
+    package static func load(directory: String) throws -> MNIST {
         MNIST(train: try loadSplit(directory: directory, images: fileNames.trainImages, labels: fileNames.trainLabels),
               test: try loadSplit(directory: directory, images: fileNames.testImages, labels: fileNames.testLabels))
     }
 
     /// Loads only the test split (10,000 images).
-    public static func loadTest(directory: String) throws -> MNISTSplit {
+    package static func loadTest(directory: String) throws -> MNISTSplit {
         try loadSplit(directory: directory, images: fileNames.testImages, labels: fileNames.testLabels)
     }
 
     /// Loads only the training split (60,000 images).
-    public static func loadTrain(directory: String) throws -> MNISTSplit {
+    package static func loadTrain(directory: String) throws -> MNISTSplit {
         try loadSplit(directory: directory, images: fileNames.trainImages, labels: fileNames.trainLabels)
     }
 
     static func loadSplit(directory: String, images: String, labels: String) throws -> MNISTSplit {
         let imagePath = path(in: directory, for: images), labelPath = path(in: directory, for: labels)
         let idx = try IDX.readImages(path: imagePath)
-        guard idx.rows == 28, idx.columns == 28 else {
-            throw DataError.badField(file: imagePath, field: "dimensions", found: "\(idx.rows)x\(idx.columns)", expected: "28x28")
+        guard idx.rows == MNISTSplit.side, idx.columns == MNISTSplit.side else {
+            throw DataError.badField(file: imagePath, field: "dimensions", found: "\(idx.rows)x\(idx.columns)", expected: "\(MNISTSplit.side)x\(MNISTSplit.side)")
         }
         let lab = try IDX.readLabels(path: labelPath)
         guard lab.count == idx.count else {
@@ -136,7 +140,7 @@ public struct MNIST: Sendable {
 
     /// The path of `gzipName` in `directory`: the .gz file if present, else the plain file if present, else
     /// the .gz path (so a "no such file" error names the file we looked for first).
-    public static func path(in directory: String, for gzipName: String) -> String {
+    package static func path(in directory: String, for gzipName: String) -> String {
         let gz = (directory as NSString).appendingPathComponent(gzipName)
         if FileManager.default.fileExists(atPath: gz) { return gz }
         let plain = String(gz.dropLast(3))
@@ -144,7 +148,7 @@ public struct MNIST: Sendable {
     }
 
     /// The gzip names of the MNIST files present in neither form in `directory`.
-    public static func missingFiles(in directory: String) -> [String] {
+    package static func missingFiles(in directory: String) -> [String] {
         files.map(\.gzipName).filter { name in
             let gz = (directory as NSString).appendingPathComponent(name)
             return !FileManager.default.fileExists(atPath: gz) && !FileManager.default.fileExists(atPath: String(gz.dropLast(3)))

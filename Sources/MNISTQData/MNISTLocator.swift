@@ -16,19 +16,19 @@ import MNISTQSupport
 ///    (when `allowDownload`) from `mirrors` in order, falling back to the next mirror on any failure. A file is
 ///    cached only after its decompressed content matches the published SHA-256, and it is written atomically,
 ///    so the cache never holds a partial or unverified file.
-public enum MNISTLocator {
+package enum MNISTLocator {
     /// Public mirrors of the original MNIST .gz files, tried in order.
-    public static let defaultMirrors: [URL] = [
+    package static let defaultMirrors: [URL] = [
         URL(string: "https://ossci-datasets.s3.amazonaws.com/mnist/")!,
         URL(string: "https://storage.googleapis.com/cvdf-datasets/mnist/")!,
     ]
     /// Largest response accepted from a mirror (the biggest MNIST file is 9.9 MB compressed).
-    public static let maxResponseBytes = 64 << 20
+    package static let maxResponseBytes = 64 << 20
     /// Seconds without an answer or new data before a request is abandoned: with the two default mirrors an
     /// offline machine gets its error (with a hint) within 15 s.
-    public static let requestTimeout: TimeInterval = 7
+    package static let requestTimeout: TimeInterval = 7
     /// Seconds one file may take in total.
-    public static let resourceTimeout: TimeInterval = 600
+    package static let resourceTimeout: TimeInterval = 600
 
     /// Returns a directory holding the four MNIST files.
     /// - Parameters:
@@ -39,7 +39,7 @@ public enum MNISTLocator {
     ///   - progress: show a progress line on stderr while downloading.
     /// - Throws: `DataError.missingFiles` (a named directory lacks files, or downloads are off),
     ///   `DataError.download` (every mirror failed for a file; lists each attempt), `DataError.cache`.
-    public static func resolve(dataFlag: String?,
+    package static func resolve(dataFlag: String?,
                                environment: [String: String] = ProcessInfo.processInfo.environment,
                                allowDownload: Bool = true,
                                mirrors: [URL] = MNISTLocator.defaultMirrors,
@@ -72,7 +72,7 @@ public enum MNISTLocator {
 
     /// Cached .gz files whose content does not match the published size and SHA-256. Each file is checked once
     /// per (size, modification time): a stamp `.NAME.verified` beside it records the version that passed.
-    public static func damagedCachedFiles(in cache: String) -> [String] {
+    package static func damagedCachedFiles(in cache: String) -> [String] {
         var damaged: [String] = []
         for info in MNIST.files {
             let path = (cache as NSString).appendingPathComponent(info.gzipName)
@@ -104,7 +104,7 @@ public enum MNISTLocator {
 
     /// The per-user cache directory: `$XDG_CACHE_HOME/mnistq/mnist` when XDG_CACHE_HOME is an absolute path
     /// (the XDG spec says to ignore a relative one), else `$HOME/.cache/mnistq/mnist`.
-    public static func cacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    package static func cacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
             return (xdg as NSString).appendingPathComponent("mnistq/mnist")
         }
@@ -117,7 +117,7 @@ public enum MNISTLocator {
 
     /// Downloads the named MNIST files (gzip names from `MNIST.files`) into `directory`, verifying each.
     /// Files already present are downloaded again; `resolve` only asks for the missing ones.
-    public static func download(_ names: [String], into directory: String, mirrors: [URL], progress: Bool,
+    package static func download(_ names: [String], into directory: String, mirrors: [URL], progress: Bool,
                                 requestTimeout: TimeInterval = MNISTLocator.requestTimeout) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -165,15 +165,13 @@ public enum MNISTLocator {
 
     /// Checks downloaded gzip bytes against the published size and SHA-256 of the decompressed content;
     /// nil when they match.
-    public static func verify(_ gzipBytes: [UInt8], info: MNISTFileInfo, url: String) -> DownloadFailure? {
+    package static func verify(_ gzipBytes: [UInt8], info: MNISTFileInfo, url: String) -> DownloadFailure? {
         let content: [UInt8]
         do {
             // Exactly the published size is allowed, so a decompression bomb stops at once.
             content = try gunzip(gzipBytes, file: info.gzipName, maxOutput: info.bytes)
-        } catch let error as DataError {
-            if case let .corrupt(_, detail) = error { return .corrupt(url: url, detail: detail) }
-            return .corrupt(url: url, detail: "\(error)")
         } catch {
+            if case let .corrupt(_, detail) = error { return .corrupt(url: url, detail: detail) }
             return .corrupt(url: url, detail: "\(error)")
         }
         guard content.count == info.bytes else {
@@ -234,6 +232,10 @@ public enum MNISTLocator {
 }
 
 /// Collects one response body, refusing anything but HTTP 200 and anything over `limit` bytes.
+///
+/// `@unchecked Sendable` is safe: URLSession calls the delegate methods on a serial queue (maxConcurrentOperationCount
+/// 1), the waiting thread reads only `activity` (under `activityLock`) until `done` is signalled, and `result` only
+/// after it.
 private final class BoundedReceiver: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     let url: URL
     let limit: Int

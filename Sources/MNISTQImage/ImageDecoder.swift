@@ -1,10 +1,5 @@
 // Format sniffing (by content, never by extension), file reading and the decode entry point.
-import MNISTQData
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import MNISTQSupport
 
 /// Bounds checked before any pixel buffer is allocated, so a tiny file claiming 60000×60000 pixels fails at once.
 public struct DecodeLimits: Sendable, Equatable {
@@ -15,7 +10,7 @@ public struct DecodeLimits: Sendable, Equatable {
     /// Largest accepted file (and decompressed gzip) size in bytes.
     public var maxFileBytes: Int
 
-    /// Defaults: `InputLimits` (MNISTQData), where every limit is named with its reason.
+    /// Defaults: `InputLimits` (MNISTQSupport), where every limit is named with its reason.
     public init(maxSide: Int = InputLimits.imageSide, maxPixels: Int = InputLimits.imagePixels,
                 maxFileBytes: Int = InputLimits.imageFileBytes) {
         self.maxSide = maxSide
@@ -36,7 +31,7 @@ public enum ImageFormat: String, Sendable, Equatable {
     case ppm = "PPM"
     /// IDX image file (magic 0x00000803), optionally gzip-compressed.
     case idx = "IDX"
-    /// Headerless 28×28 uint8 images, 784 bytes each.
+    /// Headerless 28×28 uint8 images, one byte per pixel.
     case raw = "raw"
 }
 
@@ -49,9 +44,9 @@ public struct DecodedFile: Sendable, Equatable {
 /// Decodes image files by content: JPEG, PNG, PGM/PPM (binary and ASCII, 8 or 16 bits), IDX images, raw 28×28 bytes.
 public enum ImageDecoder {
     /// Identifies the format from the first bytes, or nil when none matches.
-    /// Raw images have no magic: any other length that is a positive multiple of 784 is taken as raw,
+    /// Raw images have no magic: any other length that is a positive multiple of 28×28 is taken as raw,
     /// unless the bytes look like text.
-    public static func sniff(_ bytes: [UInt8]) -> ImageFormat? {
+    package static func sniff(_ bytes: [UInt8]) -> ImageFormat? {
         if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
         if bytes.count >= 8, bytes[0..<8].elementsEqual(PNGDecoder.signature) { return .png }
         if bytes.count >= 3, bytes[0] == UInt8(ascii: "P"), isPNMSpace(bytes[2]) {
@@ -62,14 +57,14 @@ public enum ImageDecoder {
             }
         }
         // IDX uint8 images (…03), and label files (…01) so that passing one gets a specific error.
-        if bytes.count >= 4, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, bytes[3] == 0x03 || bytes[3] == 0x01 { return .idx }
+        if IDXFormat.hasMagic(bytes) { return .idx }
         if bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B { return .idx }  // gzip: only IDX is accepted inside
         if !bytes.isEmpty, bytes.count % mnistPixelCount == 0, !looksLikeText(bytes) { return .raw }
         return nil
     }
 
     /// True when the bytes contain no NUL and almost only printable ASCII, whitespace or UTF-8 sequences.
-    public static func looksLikeText(_ bytes: [UInt8]) -> Bool {
+    package static func looksLikeText(_ bytes: [UInt8]) -> Bool {
         if bytes.isEmpty { return false }
         var control = 0
         for byte in bytes.prefix(4096) {
@@ -108,54 +103,11 @@ public enum ImageDecoder {
         try decode(try readFile(atPath: path, limits: limits), file: path, limits: limits, jpegMinimumSide: jpegMinimumSide)
     }
 
-    /// Reads a whole file with POSIX calls; a directory, a missing or unreadable path each get their own error.
+    /// Reads a whole file (`FileReader`: at most `limits.maxFileBytes`, whatever the path is); a directory, a missing
+    /// or unreadable path, or too many bytes each get their own error.
     public static func readFile(atPath path: String, limits: DecodeLimits = .standard) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY)
-        if descriptor < 0 { throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        var info = stat()
-        if fstat(descriptor, &info) != 0 { throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw ImageError.isDirectory(file: path) }
-        let size = Int(info.st_size)
-        if size > limits.maxFileBytes { throw ImageError.fileTooLarge(file: path, bytes: size, limit: limits.maxFileBytes) }
-        let isRegular = (info.st_mode & S_IFMT) == S_IFREG
-        return try readAll(descriptor, sizeHint: isRegular ? size : nil, file: path, limit: limits.maxFileBytes)
-    }
-
-    /// Reads `descriptor` to its end into one buffer and never holds more than `limit` + 1 bytes, whatever it is
-    /// (`/dev/zero`, a pipe, a file that grows while it is read).
-    ///
-    /// st_size is only a hint. A regular file gets a buffer of its size + 1 (the extra byte sees it growing); anything
-    /// else, or a file that grew, reads into a buffer of `limit` + 1 bytes reserved at once: a large allocation is
-    /// mapped lazily, so only the bytes actually read take memory, and the buffer never moves (growing by doubling
-    /// would briefly hold the old and the new copy: 1.5 times the limit).
-    static func readAll(_ descriptor: Int32, sizeHint: Int?, file path: String, limit: Int) throws -> [UInt8] {
-        // The buffer is reserved whole, so a caller's limit is capped at 1 GiB (Int.max must not become one allocation).
-        let limit = min(max(0, limit), 1 << 30)
-        var capacity = min(limit, max(0, sizeHint ?? limit)) + 1
-        var start: [UInt8] = []  // what was read before the file turned out to have grown
-        while true {
-            let bytes = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-                count = 0
-                if !start.isEmpty {
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[0..<start.count]).initialize(from: start)
-                    count = start.count
-                }
-                while count < buffer.count {
-                    let n = read(descriptor, buffer.baseAddress! + count, buffer.count - count)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        if errno == EISDIR { throw ImageError.isDirectory(file: path) }
-                        throw ImageError.unreadable(file: path, reason: String(cString: strerror(errno)))
-                    }
-                    if n == 0 { break }
-                    count += n
-                }
-            }
-            if bytes.count < capacity { return bytes }
-            if capacity > limit { throw ImageError.fileTooLarge(file: path, bytes: bytes.count, limit: limit) }
-            start = bytes  // the file grew past its st_size: once more, with room up to the limit
-            capacity = limit + 1
+        do { return try FileReader.read(path: path, limit: limits.maxFileBytes) } catch {
+            throw ImageError(reading: error, file: path)
         }
     }
 

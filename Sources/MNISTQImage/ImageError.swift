@@ -1,4 +1,5 @@
 // Errors of decoding and preprocessing: each names the file, what was found, what was expected, and a hint.
+import MNISTQSupport
 
 /// A decoding, reading or preprocessing failure for one input file.
 public enum ImageError: Error, Equatable, CustomStringConvertible {
@@ -12,7 +13,7 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
     case fileTooLarge(file: String, bytes: Int, limit: Int)
     /// The bytes look like text (no image format's magic, printable characters only).
     case looksLikeText(file: String)
-    /// No known format's magic bytes, and the length is not a multiple of 784 (raw 28×28 images).
+    /// No known format's magic bytes, and the length is not a multiple of 28 × 28 (raw images).
     case unrecognized(file: String, byteCount: Int, firstBytes: [UInt8])
     /// The data ends before the image is complete.
     case truncated(file: String, format: String, detail: String)
@@ -42,7 +43,7 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
         case .unrecognized(let file, let count, let first):
             let hex = first.map { byte in String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }
             return "\(file): not an image: unknown format (first bytes \(hex.joined(separator: " ")), \(count) bytes); "
-                + "expected JPEG, PNG, PGM (P5), IDX, or raw 28x28 bytes (a multiple of 784 bytes)"
+                + "expected JPEG, PNG, PGM (P5), IDX, or raw \(mnistSide)x\(mnistSide) bytes (a multiple of \(mnistPixelCount) bytes)"
         case .truncated(let file, let format, let detail):
             return "\(file): truncated \(format): \(detail) (the file may be incompletely downloaded or copied)"
         case .corrupt(let file, let format, let detail):
@@ -56,6 +57,17 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
             return "\(file): blank image: no ink distinguishable from the background"
         case .notMNISTSize(let file, let width, let height):
             return "\(file): image is \(width)x\(height), expected 28x28 without preprocessing (hint: drop --no-preprocess)"
+        }
+    }
+}
+
+extension ImageError {
+    /// `FileReader`'s error for `file` in this module's words.
+    init(reading error: FileReadError, file: String) {
+        switch error {
+        case .isDirectory: self = .isDirectory(file: file)
+        case .tooLarge(let bytes, let limit): self = .fileTooLarge(file: file, bytes: bytes, limit: limit)
+        case .cannotOpen, .readFailed, .notRegularFile: self = .unreadable(file: file, reason: error.reason)
         }
     }
 }

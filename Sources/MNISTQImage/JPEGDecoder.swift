@@ -2,13 +2,13 @@
 import _CJPEG
 
 /// JPEG via libjpeg: baseline and progressive; gray, YCbCr, RGB, CMYK and YCCK; output is 8-bit grayscale.
-public enum JPEGDecoder {
+package enum JPEGDecoder {
     /// Decodes to grayscale and applies the EXIF orientation (APP1 "Exif" tag 0x0112), if any.
     ///
     /// `minimumSide` > 0 allows a reduced decode: libjpeg's DCT scaling to 1/2, 1/4 or 1/8 size, the smallest
     /// that keeps the shorter side ≥ `minimumSide` (e.g. a 4000×3000 photo with 256 → 500×375, about 30× less
     /// work and memory). 0 (the default) decodes at full size.
-    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard, minimumSide: Int = 0) throws -> GrayImage {
+    package static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard, minimumSide: Int = 0) throws -> GrayImage {
         var result = bytes.withUnsafeBufferPointer { buffer in
             mnistq_jpeg_decode_gray(buffer.baseAddress, buffer.count, Int32(clamping: limits.maxSide), limits.maxPixels,
                                     Int32(clamping: max(0, minimumSide)))
@@ -39,9 +39,9 @@ public enum JPEGDecoder {
 }
 
 /// Encodes pixels as JPEG with libjpeg (tests and benchmark fixtures make their JPEGs with it).
-public enum JPEGEncoder {
+package enum JPEGEncoder {
     /// Colour layout of the pixels handed to `encode`.
-    public enum Layout: Sendable {
+    package enum Layout: Sendable {
         /// 1 byte per pixel.
         case gray
         /// 3 bytes per pixel, R G B; stored as YCbCr.
@@ -53,7 +53,7 @@ public enum JPEGEncoder {
     }
 
     /// JPEG bytes of `pixels` (width × height × components, interleaved) at `quality` 1...100.
-    public static func encode(_ pixels: [UInt8], width: Int, height: Int, layout: Layout = .gray, quality: Int = 90,
+    package static func encode(_ pixels: [UInt8], width: Int, height: Int, layout: Layout = .gray, quality: Int = 90,
                               progressive: Bool = false) throws -> [UInt8] {
         let components: Int32 = switch layout { case .gray: 1; case .rgb: 3; case .cmyk, .ycck: 4 }
         guard pixels.count == width * height * Int(components) else {
@@ -76,10 +76,10 @@ public enum JPEGEncoder {
 }
 
 /// The EXIF orientation tag and the 8 transforms it names.
-public enum EXIF {
+package enum EXIF {
     /// The orientation (1...8) in a JPEG's APP1 Exif segment, or 1 when there is none or it is malformed.
     /// Walks the marker segments before the first scan; never reads out of bounds.
-    public static func orientation(ofJPEG bytes: [UInt8]) -> Int {
+    package static func orientation(ofJPEG bytes: [UInt8]) -> Int {
         var position = 2
         while position + 4 <= bytes.count {
             guard bytes[position] == 0xFF else { return 1 }
@@ -101,7 +101,7 @@ public enum EXIF {
     }
 
     /// The orientation tag (0x0112) of IFD0 of a TIFF structure, or 1.
-    public static func orientation(ofTIFF tiff: [UInt8]) -> Int {
+    package static func orientation(ofTIFF tiff: [UInt8]) -> Int {
         guard tiff.count >= 8 else { return 1 }
         let littleEndian: Bool
         if tiff[0] == 0x49 && tiff[1] == 0x49 { littleEndian = true } else if tiff[0] == 0x4D && tiff[1] == 0x4D { littleEndian = false } else { return 1 }
@@ -130,7 +130,7 @@ public enum EXIF {
     /// 1 as is, 2 mirrored left-right, 3 rotated 180°, 4 mirrored top-bottom, 5 transposed (mirror along the
     /// main diagonal), 6 stored rotated 90° counter-clockwise (so turned 90° clockwise here), 7 transverse,
     /// 8 stored rotated 90° clockwise (turned 90° counter-clockwise here). Anything else is treated as 1.
-    public static func apply(orientation: Int, to image: GrayImage) -> GrayImage {
+    package static func apply(orientation: Int, to image: GrayImage) -> GrayImage {
         guard (2...8).contains(orientation) else { return image }
         let width = image.width, height = image.height
         let swaps = orientation >= 5

@@ -1,13 +1,14 @@
 // PNG decoding (plain or Adam7-interlaced; gray, RGB, palette, with or without alpha; 1–16 bits), CRCs checked.
 import MNISTQRuntime
+import MNISTQSupport
 
 /// PNG to 8-bit grayscale. Colour becomes luma (0.299 R + 0.587 G + 0.114 B); alpha is composited over white,
 /// since transparent areas of a drawn digit are paper.
-public enum PNGDecoder {
+package enum PNGDecoder {
     /// The 8-byte PNG signature.
-    public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    package static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
-    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> GrayImage {
+    package static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> GrayImage {
         func truncated(_ detail: String) -> ImageError { .truncated(file: file, format: "PNG", detail: detail) }
         func corrupt(_ detail: String) -> ImageError { .corrupt(file: file, format: "PNG", detail: detail) }
         var position = 8
@@ -18,13 +19,13 @@ public enum PNGDecoder {
         var sawEnd = false
         while !sawEnd {
             guard position + 12 <= bytes.count else { throw truncated("the file ends inside or before a chunk header at byte \(position)") }
-            let length = Int(IDXImageDecoder.readBigEndian32(bytes, position))
+            let length = Int(bytes.bigEndianUInt32(at: position))
             let type = String(decoding: bytes[position + 4 ..< position + 8], as: UTF8.self)
             guard length <= bytes.count - position - 12 else {
                 throw truncated("chunk \(type) at byte \(position) declares \(length) bytes; only \(bytes.count - position - 12) remain")
             }
             let dataStart = position + 8
-            let storedCRC = IDXImageDecoder.readBigEndian32(bytes, dataStart + length)
+            let storedCRC = bytes.bigEndianUInt32(at: dataStart + length)
             let computedCRC = bytes.withUnsafeBufferPointer { buffer in
                 CRC32.checksum(UnsafeBufferPointer(rebasing: buffer[position + 4 ..< dataStart + length]))
             }
@@ -37,8 +38,8 @@ public enum PNGDecoder {
             switch type {
             case "IHDR":
                 guard length == 13 else { throw corrupt("IHDR is \(length) bytes; expected 13") }
-                let width = Int(IDXImageDecoder.readBigEndian32(bytes, dataStart))
-                let height = Int(IDXImageDecoder.readBigEndian32(bytes, dataStart + 4))
+                let width = Int(bytes.bigEndianUInt32(at: dataStart))
+                let height = Int(bytes.bigEndianUInt32(at: dataStart + 4))
                 let depth = Int(bytes[dataStart + 8]), colorType = Int(bytes[dataStart + 9])
                 try ImageDecoder.checkDimensions(width: width, height: height, file: file, format: .png, limits: limits)
                 let validDepths: [Int: [Int]] = [0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16]]

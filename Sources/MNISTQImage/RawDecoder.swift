@@ -1,13 +1,14 @@
 // Headerless raw 28×28 images, IDX image/label files, and binary PGM.
-import MNISTQData
+import MNISTQRuntime
+import MNISTQSupport
 
-/// Raw MNIST pixels: a file of N × 784 bytes holds N 28×28 images, row-major, 0 = background.
-public enum RawDecoder {
-    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [GrayImage] {
+/// Raw MNIST pixels: a file of N × `ModelFormat.inputPixelCount` bytes holds N 28×28 images, row-major, 0 = background.
+package enum RawDecoder {
+    package static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [GrayImage] {
         if bytes.isEmpty { throw ImageError.empty(file: file) }
         guard bytes.count % mnistPixelCount == 0 else {
-            throw ImageError.corrupt(file: file, format: "raw", detail: "\(bytes.count) bytes is not a multiple of 784 "
-                + "(one 28x28 image is 784 bytes; \(bytes.count % mnistPixelCount) bytes left over)")
+            throw ImageError.corrupt(file: file, format: "raw", detail: "\(bytes.count) bytes is not a multiple of \(mnistPixelCount) "
+                + "(one \(mnistSide)x\(mnistSide) image is \(mnistPixelCount) bytes; \(bytes.count % mnistPixelCount) bytes left over)")
         }
         let count = bytes.count / mnistPixelCount
         try ImageDecoder.checkDimensions(width: mnistSide, height: mnistSide, count: count, file: file, format: .raw, limits: limits)
@@ -17,22 +18,18 @@ public enum RawDecoder {
     }
 }
 
-/// IDX files as MNIST distributes them (big-endian header), plain or gzip-compressed.
-public enum IDXImageDecoder {
-    /// Magic of an IDX uint8 3-D (images) file.
-    public static let imageMagic: UInt32 = 0x0000_0803
-    /// Magic of an IDX uint8 1-D (labels) file.
-    public static let labelMagic: UInt32 = 0x0000_0801
-
+/// IDX files as MNIST distributes them (big-endian header, `IDXFormat`), plain or gzip-compressed.
+package enum IDXImageDecoder {
     /// Decodes an IDX image file into its images.
-    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [GrayImage] {
-        let data = try gunzipIfNeeded(bytes, file: file, limits: limits, header: (16, { header in
+    package static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [GrayImage] {
+        let headerLength = IDXFormat.imageHeaderLength
+        let data = try gunzipIfNeeded(bytes, file: file, limits: limits, header: (headerLength, { header in
             let (count, rows, columns) = try checkHeader(header, file: file, limits: limits)
-            return 16 + count * rows * columns
+            return headerLength + count * rows * columns
         }))
         let (count, rows, columns) = try checkHeader(data, file: file, limits: limits)
         let size = rows * columns
-        let expected = 16 + count * size
+        let expected = headerLength + count * size
         if data.count < expected {
             throw ImageError.truncated(file: file, format: "IDX", detail: "header declares \(count) images of \(rows)x\(columns) "
                 + "(\(expected) bytes); the file has \(data.count)")
@@ -41,67 +38,71 @@ public enum IDXImageDecoder {
             throw ImageError.corrupt(file: file, format: "IDX", detail: "\(data.count - expected) bytes after the \(count) declared images")
         }
         return (0..<count).map { index in
-            GrayImage(width: columns, height: rows, pixels: Array(data[16 + index * size ..< 16 + (index + 1) * size]))
+            GrayImage(width: columns, height: rows,
+                      pixels: Array(data[headerLength + index * size ..< headerLength + (index + 1) * size]))
         }
     }
 
     /// Checks the magic and the 16-byte header of an IDX image file (all of `data`, or only its first bytes while a
     /// gzip stream is inflated) and returns its image count and size.
     static func checkHeader(_ data: [UInt8], file: String, limits: DecodeLimits) throws -> (count: Int, rows: Int, columns: Int) {
-        let magic = data.count >= 4 ? readBigEndian32(data, 0) : 0
-        if magic == labelMagic {
-            throw ImageError.unsupported(file: file, format: "IDX", feature: "this is a label file (magic 0x00000801), "
+        let magic = IDXFormat.magic(data) ?? 0
+        if magic == IDXFormat.labelMagic {
+            throw ImageError.unsupported(file: file, format: "IDX", feature: "this is a label file (magic \(hex8(IDXFormat.labelMagic))), "
                 + "not images (hint: pass it with --labels)")
         }
-        guard magic == imageMagic else {
-            throw ImageError.corrupt(file: file, format: "IDX", detail: "magic is 0x\(String(magic, radix: 16)); expected 0x00000803 (uint8, 3 dimensions)")
+        guard magic == IDXFormat.imageMagic else {
+            throw ImageError.corrupt(file: file, format: "IDX", detail: "magic is 0x\(String(magic, radix: 16)); "
+                + "expected \(hex8(IDXFormat.imageMagic)) (uint8, 3 dimensions)")
         }
-        guard data.count >= 16 else {
-            throw ImageError.truncated(file: file, format: "IDX", detail: "\(data.count) bytes; the image header alone is 16 bytes")
+        guard let (count, rows, columns) = IDXFormat.imageHeader(data) else {
+            throw ImageError.truncated(file: file, format: "IDX", detail: "\(data.count) bytes; the image header alone is \(IDXFormat.imageHeaderLength) bytes")
         }
-        let count = Int(readBigEndian32(data, 4)), rows = Int(readBigEndian32(data, 8)), columns = Int(readBigEndian32(data, 12))
         try ImageDecoder.checkDimensions(width: columns, height: rows, count: max(count, 1), file: file, format: .idx, limits: limits)
         return (count, rows, columns)
     }
 
     /// Reads an IDX label file (plain or gzip) into its labels; every label must be 0...9.
-    public static func decodeLabels(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [UInt8] {
-        let data = try gunzipIfNeeded(bytes, file: file, limits: limits, header: (8, { header in
-            guard readBigEndian32(header, 0) == labelMagic else { return Int.max }  // the full check below names it
-            return 8 + Int(readBigEndian32(header, 4))
+    package static func decodeLabels(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> [UInt8] {
+        let headerLength = IDXFormat.labelHeaderLength
+        let data = try gunzipIfNeeded(bytes, file: file, limits: limits, header: (headerLength, { header in
+            guard IDXFormat.magic(header) == IDXFormat.labelMagic, let count = IDXFormat.labelCount(header) else {
+                return Int.max  // the full check below names it
+            }
+            return headerLength + count
         }))
-        guard data.count >= 8 else {
-            throw ImageError.truncated(file: file, format: "IDX labels", detail: "\(data.count) bytes; the label header alone is 8 bytes")
+        guard data.count >= headerLength else {
+            throw ImageError.truncated(file: file, format: "IDX labels", detail: "\(data.count) bytes; the label header alone is \(headerLength) bytes")
         }
-        let magic = readBigEndian32(data, 0)
-        guard magic == labelMagic else {
-            throw ImageError.corrupt(file: file, format: "IDX labels", detail: "magic is 0x\(String(magic, radix: 16)); expected 0x00000801")
+        let magic = IDXFormat.magic(data) ?? 0
+        guard magic == IDXFormat.labelMagic, let count = IDXFormat.labelCount(data) else {
+            throw ImageError.corrupt(file: file, format: "IDX labels", detail: "magic is 0x\(String(magic, radix: 16)); expected \(hex8(IDXFormat.labelMagic))")
         }
-        let count = Int(readBigEndian32(data, 4))
-        guard data.count == 8 + count else {
-            throw ImageError.corrupt(file: file, format: "IDX labels", detail: "header declares \(count) labels; the file holds \(data.count - 8)")
+        guard data.count == headerLength + count else {
+            throw ImageError.corrupt(file: file, format: "IDX labels", detail: "header declares \(count) labels; the file holds \(data.count - headerLength)")
         }
-        let labels = Array(data[8...])
-        if let bad = labels.firstIndex(where: { $0 > 9 }) {
-            throw ImageError.corrupt(file: file, format: "IDX labels", detail: "label \(bad) is \(labels[bad]); expected 0...9")
+        let labels = Array(data[headerLength...])
+        if let (index, value) = IDXFormat.firstInvalidLabel(labels) {
+            throw ImageError.corrupt(file: file, format: "IDX labels", detail: "label \(index) is \(value); expected 0...9")
         }
         return labels
     }
 
-    static func readBigEndian32(_ data: [UInt8], _ offset: Int) -> UInt32 {
-        UInt32(data[offset]) << 24 | UInt32(data[offset + 1]) << 16 | UInt32(data[offset + 2]) << 8 | UInt32(data[offset + 3])
+    /// "0x00000803": a magic number as the IDX documentation writes it.
+    static func hex8(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
     }
 
     /// Inflates gzip data (all members, bounded by `limits.maxFileBytes`); other data is returned as is.
-    /// `header` is gunzip's: the length of the format's header and the total length it declares.
-    static func gunzipIfNeeded(_ bytes: [UInt8], file: String, limits: DecodeLimits,
-                               header: (length: Int, declaredTotal: ([UInt8]) throws -> Int)? = nil) throws -> [UInt8] {
+    /// `header` is `Zlib.inflate`'s: the length of the format's header and the total length it declares.
+    static func gunzipIfNeeded(_ bytes: [UInt8], file: String, limits: DecodeLimits, header: Zlib.Header? = nil) throws -> [UInt8] {
         guard bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B else { return bytes }
         do {
-            return try gunzip(bytes, file: file, maxOutput: limits.maxFileBytes, header: header)
-        } catch DataError.corrupt(_, let detail) where detail.contains("ends early") {
+            return try Zlib.inflate(bytes, maxOutput: limits.maxFileBytes, header: header)
+        } catch ZlibError.truncated(let detail) {
             throw ImageError.truncated(file: file, format: "gzip", detail: detail)
-        } catch DataError.corrupt(_, let detail) {
+        } catch ZlibError.corrupt(let detail) {
             throw ImageError.corrupt(file: file, format: "gzip", detail: detail)
         }
     }
@@ -110,8 +111,8 @@ public enum IDXImageDecoder {
 /// Netpbm gray and colour images: PGM binary ("P5") and ASCII ("P2"), PPM binary ("P6") and ASCII ("P3"), with
 /// maxval up to 65535 (16-bit binary samples are big-endian, as the format says). Samples are scaled to 0...255;
 /// colour becomes luma (0.299 R + 0.587 G + 0.114 B). Comments (`#` to end of line) are allowed in the header.
-public enum PGMDecoder {
-    public static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> GrayImage {
+package enum PGMDecoder {
+    package static func decode(_ bytes: [UInt8], file: String, limits: DecodeLimits = .standard) throws -> GrayImage {
         let kind = bytes.count >= 2 ? bytes[1] : 0
         let ascii = kind == UInt8(ascii: "2") || kind == UInt8(ascii: "3")
         let channels = kind == UInt8(ascii: "3") || kind == UInt8(ascii: "6") ? 3 : 1

@@ -2,9 +2,11 @@
 // (issue 9's failure classes), generated on the fly so no image data is ever stored. Dark ink on light paper.
 import MNISTQData
 import MNISTQImage
+import MNISTQSupport
 
-/// A kind of test image. Each is rendered from one MNIST test digit and a seed, deterministically.
-public enum PhotoClass: String, CaseIterable, Sendable {
+/// A kind of test image. Each is rendered from one MNIST test digit and a seed, deterministically. (Its shape, string
+/// cases with a line each, looks like `ImageFormat`'s; the two have nothing else in common.)
+package enum PhotoClass: String, CaseIterable, Sendable {
     /// Pen on grey paper under dim light: paper 95–150, ink only 20–45 levels darker, a lighting ramp.
     case lowContrast = "low-contrast"
     /// A drawn frame around the digit, or the dark table beyond a page edge along one or two sides, or both.
@@ -27,48 +29,41 @@ public enum PhotoClass: String, CaseIterable, Sendable {
     case mnistJPEG = "mnist-jpeg"
 
     /// The real-photo classes (each must reach 95%), without the two MNIST-derived sets.
-    public static let realPhotoClasses: [PhotoClass] = [.lowContrast, .frameOrEdge, .specks, .shadow, .noise40, .phone12MP,
+    package static let realPhotoClasses: [PhotoClass] = [.lowContrast, .frameOrEdge, .specks, .shadow, .noise40, .phone12MP,
                                                         .croppedPhone, .thinStrokes]
 }
 
-/// Seeded generator (SplitMix64): the same seed gives the same images on every machine.
-public struct PhotoRandom: Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    public mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    public mutating func double(_ range: ClosedRange<Double>) -> Double { range.lowerBound + (range.upperBound - range.lowerBound) * unit() }
+/// The renderings' seeded generator: `SplitMix64` (MNISTQSupport), so the same seed gives the same images on every
+/// machine.
+package typealias PhotoRandom = SplitMix64
+
+extension SplitMix64 {
+    /// A value in `range`, uniform.
+    package mutating func double(_ range: ClosedRange<Double>) -> Double { range.lowerBound + (range.upperBound - range.lowerBound) * unit() }
     /// Approximately standard normal (sum of four uniforms, scaled to variance 1; no libm needed).
-    public mutating func gaussian() -> Double { (unit() + unit() + unit() + unit() - 2) * 1.7320508075688772 }
+    package mutating func gaussian() -> Double { (unit() + unit() + unit() + unit() - 2) * 1.7320508075688772 }
 }
 
-public enum PhotoSet {
+package enum PhotoSet {
     /// One rendered test image.
-    public struct Sample: Sendable {
-        public var photoClass: PhotoClass
+    package struct Sample: Sendable {
+        package var photoClass: PhotoClass
         /// Index of the MNIST test digit.
-        public var index: Int
-        public var label: Int
+        package var index: Int
+        package var label: Int
         /// The image as stored (JPEG bytes), the way a user's file reaches `mnistq classify`.
-        public var jpeg: [UInt8]
+        package var jpeg: [UInt8]
     }
 
     /// The seed of test image `index` of `photoClass`: fixed, so every run renders the same files.
-    public static func seed(_ photoClass: PhotoClass, index: Int) -> UInt64 {
+    package static func seed(_ photoClass: PhotoClass, index: Int) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in photoClass.rawValue.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
         return hash ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
     }
 
     /// Renders MNIST test digit `index` of `test` as `photoClass` and stores it as JPEG.
-    public static func sample(_ photoClass: PhotoClass, index: Int, test: MNISTSplit) throws -> Sample {
+    package static func sample(_ photoClass: PhotoClass, index: Int, test: MNISTSplit) throws -> Sample {
         var random = PhotoRandom(seed: seed(photoClass, index: index))
         let digit = Array(test.pixels(of: index))
         let (image, quality) = render(photoClass, digit: digit, random: &random)
@@ -77,13 +72,13 @@ public enum PhotoSet {
     }
 
     /// The rendering of `digit` (28×28 MNIST pixels) for `photoClass` and the JPEG quality to store it at.
-    public static func render(_ photoClass: PhotoClass, digit: [UInt8], random: inout PhotoRandom) -> (GrayImage, Int) {
+    package static func render(_ photoClass: PhotoClass, digit: [UInt8], random: inout PhotoRandom) -> (GrayImage, Int) {
         switch photoClass {
         case .mnistJPEG:
-            return (GrayImage(width: 28, height: 28, pixels: digit), 90)
+            return (GrayImage(width: mnistSide, height: mnistSide, pixels: digit), 90)
         case .mnistDarkOnLight:
             let scale = 1.5 + 3 * random.unit()
-            let side = Int((28 * scale).rounded())
+            let side = Int((Double(mnistSide) * scale).rounded())
             let width = side + random.int(8...80), height = side + random.int(8...80)
             var canvas = Canvas(width: width, height: height, paper: Double(random.int(170...250)))
             canvas.drawDigit(digit, x: Double(random.int(0...(width - side))), y: Double(random.int(0...(height - side))),
@@ -122,6 +117,8 @@ public enum PhotoSet {
             canvas.addGaussianNoise(3, random: &random)
             return (canvas.image(), 88)
         case .shadow:
+            // Same frame as `.specks` (paper, digit, noise) by design: each class draws its own numbers from the
+            // seed in its own order, so sharing code between cases would change every rendering.
             let (width, height) = (random.int(150...350), random.int(150...350))
             var canvas = Canvas(width: width, height: height, paper: Double(random.int(175...240)))
             canvas.placeDigit(digit, fill: random.double(0.4...0.7), ink: Double(random.int(20...60)), random: &random)
@@ -182,7 +179,7 @@ struct Canvas {
 
     /// The MNIST digit enlarged `scale`× (bilinear) with its top-left at (x, y), blended from the paper towards `ink`.
     mutating func drawDigit(_ pixels: [UInt8], x: Double, y: Double, scale: Double, ink: Double) {
-        let side = Int((28 * scale).rounded())
+        let side = Int((Double(mnistSide) * scale).rounded())
         let originX = Int(x), originY = Int(y)
         for dy in 0..<side {
             let cy = originY + dy
@@ -194,7 +191,7 @@ struct Canvas {
                 guard cx >= 0, cx < width else { continue }
                 let sx = max(0, min(27, (Double(dx) + 0.5) / scale - 0.5))
                 let x0 = Int(sx), x1 = min(27, x0 + 1), fx = sx - Double(x0)
-                func p(_ x: Int, _ y: Int) -> Double { Double(pixels[y * 28 + x]) }
+                func p(_ x: Int, _ y: Int) -> Double { Double(pixels[y * mnistSide + x]) }
                 let alpha = ((p(x0, y0) * (1 - fx) + p(x1, y0) * fx) * (1 - fy) + (p(x0, y1) * (1 - fx) + p(x1, y1) * fx) * fy) / 255
                 guard alpha > 0 else { continue }
                 let index = cy * width + cx
@@ -205,11 +202,11 @@ struct Canvas {
 
     /// The ink box of an MNIST digit (pixels > 0) in its 28×28 field.
     static func inkBox(_ pixels: [UInt8]) -> (x: Int, y: Int, width: Int, height: Int) {
-        var minX = 28, minY = 28, maxX = 0, maxY = 0
-        for y in 0..<28 { for x in 0..<28 where pixels[y * 28 + x] > 0 {
+        var minX = mnistSide, minY = mnistSide, maxX = 0, maxY = 0
+        for y in 0..<mnistSide { for x in 0..<mnistSide where pixels[y * mnistSide + x] > 0 {
             minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
         } }
-        return maxX < minX ? (0, 0, 28, 28) : (minX, minY, maxX - minX + 1, maxY - minY + 1)
+        return maxX < minX ? (0, 0, mnistSide, mnistSide) : (minX, minY, maxX - minX + 1, maxY - minY + 1)
     }
 
     /// Draws the digit so its ink is `fill` × the shorter side tall (or wide), at a random place at least `margin`
@@ -328,7 +325,7 @@ struct Canvas {
     /// The digit's skeleton (enlarged `scale`×, thresholded at half ink, thinned by Zhang–Suen) drawn with a pen of
     /// radius `penRadius`: a thin-stroke version of the same handwriting. True = ink.
     static func thinDigit(_ pixels: [UInt8], scale: Double, penRadius: Int) -> (width: Int, height: Int, mask: [Bool]) {
-        var big = Canvas(width: Int((28 * scale).rounded()), height: Int((28 * scale).rounded()), paper: 0)
+        var big = Canvas(width: Int((Double(mnistSide) * scale).rounded()), height: Int((Double(mnistSide) * scale).rounded()), paper: 0)
         big.drawDigit(pixels, x: 0, y: 0, scale: scale, ink: 255)
         let width = big.width, height = big.height
         var mask = big.values.map { $0 >= 128 }

@@ -29,7 +29,8 @@ public struct GrayImage: Sendable, Equatable {
     }
 }
 
-/// Side of an MNIST image.
-public let mnistSide = 28
-/// Pixels in an MNIST image (28 × 28).
-public let mnistPixelCount = 784
+/// Side of the image this module produces: an MNIST image, the network's input (`ModelFormat.inputSide` in
+/// MNISTQRuntime; this module imports nothing, so it names the side here, once).
+package let mnistSide = 28
+/// Pixels in an MNIST image (`mnistSide`²).
+package let mnistPixelCount = mnistSide * mnistSide

@@ -3,53 +3,53 @@
 // WebAssembly build gives the same bytes as the native one.
 
 /// A connected group of ink pixels (8-connected, at or above `InkLevels.low`, reaching `InkLevels.high` somewhere).
-public struct InkComponent: Sendable, Equatable {
+package struct InkComponent: Sendable, Equatable {
     /// Bounding box.
-    public var box: PixelBox
+    package var box: PixelBox
     /// Number of pixels.
-    public var area: Int
+    package var area: Int
     /// Sum of the ink values of its pixels.
-    public var mass: Int
+    package var mass: Int
     /// Its strongest ink value.
-    public var peak: Int
+    package var peak: Int
     /// Pixels on the image's outermost row or column, per side: top, bottom, left, right.
-    public var borderContact: (top: Int, bottom: Int, left: Int, right: Int)
+    package var borderContact: (top: Int, bottom: Int, left: Int, right: Int)
     /// Pixels within `rimBand` of the sides of its own box: all of them for a drawn frame, about half for a "0".
-    public var rimArea: Int
+    package var rimArea: Int
 
-    public init(box: PixelBox, area: Int, mass: Int, peak: Int, borderContact: (top: Int, bottom: Int, left: Int, right: Int),
+    package init(box: PixelBox, area: Int, mass: Int, peak: Int, borderContact: (top: Int, bottom: Int, left: Int, right: Int),
                 rimArea: Int = 0) {
         self.box = box; self.area = area; self.mass = mass; self.peak = peak; self.borderContact = borderContact
         self.rimArea = rimArea
     }
 
     /// Width of the band along the sides of a box that ``rimArea`` counts: an eighth of its shorter side, ≥ 2.
-    public static func rimBand(_ box: PixelBox) -> Int { max(2, min(box.width, box.height) / 8) }
+    package static func rimBand(_ box: PixelBox) -> Int { max(2, min(box.width, box.height) / 8) }
 
     /// True when some pixel lies on the image's outermost row or column.
-    public var touchesBorder: Bool {
+    package var touchesBorder: Bool {
         borderContact.top > 0 || borderContact.bottom > 0 || borderContact.left > 0 || borderContact.right > 0
     }
 
-    public static func == (a: InkComponent, b: InkComponent) -> Bool {
+    package static func == (a: InkComponent, b: InkComponent) -> Bool {
         a.box == b.box && a.area == b.area && a.mass == b.mass && a.peak == b.peak && a.rimArea == b.rimArea
             && a.borderContact.top == b.borderContact.top && a.borderContact.bottom == b.borderContact.bottom
             && a.borderContact.left == b.borderContact.left && a.borderContact.right == b.borderContact.right
     }
 
     /// Fraction of the bounding box covered, in thousandths.
-    public var fillPermille: Int { area * 1000 / max(1, box.width * box.height) }
+    package var fillPermille: Int { area * 1000 / max(1, box.width * box.height) }
 }
 
 /// The ink levels of an ink image (0 = paper), from the statistics of the paper pixels.
-public struct InkLevels: Sendable, Equatable {
+package struct InkLevels: Sendable, Equatable {
     /// Standard deviation of the paper's ink values (what noise and texture leave after the paper level is removed).
-    public var noise: Int
+    package var noise: Int
     /// Hysteresis thresholds: components are pixels ≥ `low` that reach `high` somewhere.
-    public var low: Int, high: Int
+    package var low: Int, high: Int
     /// Typical stroke ink: the 90th percentile of the pixels clearly above the noise.
-    public var stroke: Int
-    public init(noise: Int, low: Int, high: Int, stroke: Int) {
+    package var stroke: Int
+    package init(noise: Int, low: Int, high: Int, stroke: Int) {
         self.noise = noise; self.low = low; self.high = high; self.stroke = stroke
     }
 }
@@ -60,7 +60,7 @@ extension Preprocess {
     /// `image` box-averaged down by the smallest whole factor that brings its longer side to at most `maxSide`
     /// (remainder rows and columns at the right and bottom are dropped); the image itself when it already fits.
     /// Example: 1300×900 with `maxSide` 640 → factor 3 → 433×300, each pixel the rounded mean of a 3×3 block.
-    public static func reduced(_ image: GrayImage, maxSide: Int) -> GrayImage {
+    package static func reduced(_ image: GrayImage, maxSide: Int) -> GrayImage {
         let longest = max(image.width, image.height)
         guard maxSide > 0, longest > maxSide else { return image }
         let factor = (longest + maxSide - 1) / maxSide
@@ -88,7 +88,7 @@ extension Preprocess {
     /// Laplacian-difference mask [1 −2 1; −2 4 −2; 1 −2 1] (which cancels smooth shading and sees noise with gain 6),
     /// divided by 0.6745 · 6. The median keeps strokes and edges, a minority of pixels, out of it. 0 for images
     /// under 3×3. Example: a flat image → 0; σ = 40 Gaussian noise → about 40 (less after JPEG).
-    public static func noiseSigma(_ image: GrayImage) -> Double {
+    package static func noiseSigma(_ image: GrayImage) -> Double {
         let width = image.width, height = image.height
         guard width >= 3, height >= 3 else { return 0 }
         let cap = 4095
@@ -110,12 +110,12 @@ extension Preprocess {
 
     /// The value below which `permille`/1000 of the histogram's counts lie (the smallest v with cumulative count
     /// ≥ that share, at least one count); 0 for an empty histogram. Example: counts [5, 0, 5] → median 0, 0.9 → 2.
-    public static func histogramQuantile(_ histogram: [Int], permille: Int) -> Int {
+    package static func histogramQuantile(_ histogram: [Int], permille: Int) -> Int {
         histogramQuantile(histogram, perTenThousand: 10 * permille)
     }
 
     /// ``histogramQuantile(_:permille:)`` in parts per 10,000 (for the far tails of big images).
-    public static func histogramQuantile(_ histogram: [Int], perTenThousand: Int) -> Int {
+    package static func histogramQuantile(_ histogram: [Int], perTenThousand: Int) -> Int {
         var total = 0
         for count in histogram { total += count }
         guard total > 0 else { return 0 }
@@ -130,7 +130,7 @@ extension Preprocess {
 
     /// Mean over a (2·radius + 1)² square around each pixel, the square clipped at the image edges (rounded to the
     /// nearest level). Used against heavy sensor noise before anything looks for ink. Radius 0 returns the image.
-    public static func boxBlur(_ image: GrayImage, radius: Int) -> GrayImage {
+    package static func boxBlur(_ image: GrayImage, radius: Int) -> GrayImage {
         guard radius > 0, image.width > 0, image.height > 0 else { return image }
         let width = image.width, height = image.height
         var horizontal = [Int](repeating: 0, count: width * height)
@@ -165,7 +165,7 @@ extension Preprocess {
 
     /// Blur radius that brings noise of `sigma` grey levels down to a few levels: 0 below σ 8 (clean photos and
     /// scans stay sharp), 1 up to σ 20, else 2 (σ 40 → about 8).
-    public static func denoiseRadius(sigma: Double) -> Int { sigma < 8 ? 0 : sigma < 20 ? 1 : 2 }
+    package static func denoiseRadius(sigma: Double) -> Int { sigma < 8 ? 0 : sigma < 20 ? 1 : 2 }
 
     // MARK: - Polarity and paper level
 
@@ -175,7 +175,7 @@ extension Preprocess {
     /// grey paper under dim light (paper 100, ink 70), for a marker digit filling a cropped photo and for a digit
     /// covering 0.05% of a vignetted 12 MP frame; white-on-black scans give false. (Extremes alone are not enough:
     /// next to a thick dark digit the paper stands as far above the local mean as the ink below it.)
-    public static func inkIsDark(_ image: GrayImage) -> Bool {
+    package static func inkIsDark(_ image: GrayImage) -> Bool {
         guard !image.pixels.isEmpty else { return true }
         let mean = boxBlur(image, radius: paperWindow(width: image.width, height: image.height) / 2)
         var total = 0
@@ -190,7 +190,7 @@ extension Preprocess {
     }
 
     /// 255 − each pixel.
-    public static func inverted(_ image: GrayImage) -> GrayImage {
+    package static func inverted(_ image: GrayImage) -> GrayImage {
         GrayImage(width: image.width, height: image.height, pixels: image.pixels.map { 255 &- $0 })
     }
 
@@ -235,7 +235,7 @@ extension Preprocess {
     }
 
     /// Sliding maximum or minimum over a `window`×`window` square (odd; clipped at the edges), rows then columns.
-    public static func squareExtreme(_ image: GrayImage, window: Int, maximum: Bool) -> GrayImage {
+    package static func squareExtreme(_ image: GrayImage, window: Int, maximum: Bool) -> GrayImage {
         let width = image.width, height = image.height
         guard window > 1, width > 0, height > 0 else { return image }
         var out = image.pixels
@@ -260,16 +260,16 @@ extension Preprocess {
     /// Dark features narrower than the window (pen strokes) vanish; larger ones (a shadow over a corner, the table
     /// beyond a page edge) and smooth shading stay, so subtracting the image from it leaves the strokes alone.
     /// Example: a 3-pixel dark line on paper 200 with window 9 → 200 everywhere.
-    public static func paperLevel(_ image: GrayImage, window: Int) -> GrayImage {
+    package static func paperLevel(_ image: GrayImage, window: Int) -> GrayImage {
         squareExtreme(squareExtreme(image, window: window, maximum: true), window: window, maximum: false)
     }
 
     /// The closing window for an image: a third of its longer side (odd, at least 9), several times any pen
     /// stroke of a digit that fits in the frame.
-    public static func paperWindow(width: Int, height: Int) -> Int { max(9, max(width, height) / 3) | 1 }
+    package static func paperWindow(width: Int, height: Int) -> Int { max(9, max(width, height) / 3) | 1 }
 
     /// Ink in MNIST's sense from dark ink on `paper`: paper − image, at least 0.
-    public static func darkInk(_ image: GrayImage, paper: GrayImage) -> GrayImage {
+    package static func darkInk(_ image: GrayImage, paper: GrayImage) -> GrayImage {
         var out = [UInt8](repeating: 0, count: image.pixels.count)
         for i in 0..<out.count { out[i] = paper.pixels[i] > image.pixels[i] ? paper.pixels[i] - image.pixels[i] : 0 }
         return GrayImage(width: image.width, height: image.height, pixels: out)
@@ -283,7 +283,7 @@ extension Preprocess {
     /// 1/5 of `stroke`). Returns the shifted ink and the levels, or nil (blank) when `stroke` is below
     /// `minimumContrast` or below 6·noise. Example: paper pixels 0…3, strokes 120 → noise 1 or 2, stroke 120,
     /// high 48, low 24.
-    public static func inkLevels(_ ink: GrayImage, minimumContrast: Int) -> (ink: GrayImage, levels: InkLevels)? {
+    package static func inkLevels(_ ink: GrayImage, minimumContrast: Int) -> (ink: GrayImage, levels: InkLevels)? {
         var histogram = [Int](repeating: 0, count: 256)
         for value in ink.pixels { histogram[Int(value)] += 1 }
         let median = histogramQuantile(histogram, permille: 500)
@@ -314,7 +314,7 @@ extension Preprocess {
     /// Labels the 8-connected components of pixels ≥ `low` that reach `high` somewhere (hysteresis: faint stroke
     /// ends stay attached to their stroke, faint specks on their own are dropped). Returns one label per pixel
     /// (0 = none, k = `components[k − 1]`) and the components in scan order of their first pixel.
-    public static func components(_ ink: GrayImage, low: Int, high: Int) -> (labels: [Int32], components: [InkComponent]) {
+    package static func components(_ ink: GrayImage, low: Int, high: Int) -> (labels: [Int32], components: [InkComponent]) {
         let width = ink.width, height = ink.height
         var labels = [Int32](repeating: 0, count: width * height)
         var found: [InkComponent] = []
@@ -376,7 +376,7 @@ extension Preprocess {
     /// with ≥ 92% of its pixels in the rim band of its box (a drawn or printed frame; a "0" has about half), or one
     /// lying along the image edge for ≥ 30% of that side (a page edge, a table, the rim of a shadow), or one
     /// reaching two opposite sides (a line across the picture).
-    public static func isFrameOrEdge(_ c: InkComponent, width: Int, height: Int) -> Bool {
+    package static func isFrameOrEdge(_ c: InkComponent, width: Int, height: Int) -> Bool {
         let band = InkComponent.rimBand(c.box)
         if c.box.width * 2 >= width && c.box.height * 2 >= height && c.box.width > 4 * band && c.box.height > 4 * band
             && c.rimArea * 100 >= 92 * c.area { return true }
@@ -390,7 +390,7 @@ extension Preprocess {
     /// True when a component's shape can be a handwritten digit: at least 6 pixels tall, no wider than twice its
     /// height (a lone dash or a horizontal rule is not a digit; a "1" may be twelve times taller than wide), and
     /// not a solid blob (over 85% of its box inked while less than twice as tall as wide: a blot, a thumb).
-    public static func isPlausibleDigit(_ c: InkComponent) -> Bool {
+    package static func isPlausibleDigit(_ c: InkComponent) -> Bool {
         guard c.box.height >= 6, c.box.width <= 2 * c.box.height else { return false }
         if c.fillPermille > 850 && c.box.height < 2 * c.box.width { return false }
         return true
@@ -407,7 +407,7 @@ extension Preprocess {
     /// a 5), do not touch the image border, and touch the group's box widened by a quarter of the seed's longer
     /// side, while the group stays within twice the seed's height and width (plus its height); dust specks, page
     /// edges, shadow rims and anything further away stay out. Empty only when `components` is.
-    public static func digitGroup(_ components: [InkComponent], width: Int, height: Int) -> [Int] {
+    package static func digitGroup(_ components: [InkComponent], width: Int, height: Int) -> [Int] {
         guard !components.isEmpty else { return [] }
         let frameOrEdge = components.map { isFrameOrEdge($0, width: width, height: height) }
         func heaviest(_ include: (Int) -> Bool) -> Int? {
@@ -449,7 +449,7 @@ extension Preprocess {
     /// Mean stroke width of the pixels labelled with one of `labels` inside `box`, in pixels × 16: twice the
     /// area over the boundary length (boundary = pixels with a 4-neighbour outside the set), which is the width for
     /// any long stroke. Example: a 3×40 bar → area 120, boundary 82 (two sides and each end's middle pixel) → 46/16 = 2.9.
-    public static func strokeWidth16(labels: [Int32], width: Int, box: PixelBox, keep: [Bool]) -> Int {
+    package static func strokeWidth16(labels: [Int32], width: Int, box: PixelBox, keep: [Bool]) -> Int {
         func inSet(_ x: Int, _ y: Int) -> Bool {
             guard x >= box.x, x < box.x + box.width, y >= box.y, y < box.y + box.height else { return false }
             let label = Int(labels[y * width + x])
@@ -468,11 +468,11 @@ extension Preprocess {
     /// MNIST's stroke width relative to the digit's longer side, in thousandths: measured with
     /// ``strokeWidth16(labels:width:box:keep:)`` on the 10,000 test digits (pixels ≥ 64): median 0.165 (re-measured by
     /// PhotoStepsTests).
-    public static let mnistStrokePermille = 165
+    package static let mnistStrokePermille = 165
 
     /// Grey-level dilation (maximum over a (2·radius + 1)² square) after padding by `radius` on every side: thin
     /// pen strokes grow to MNIST's stroke width before scaling. Radius 0 returns the image.
-    public static func thickened(_ image: GrayImage, radius: Int) -> GrayImage {
+    package static func thickened(_ image: GrayImage, radius: Int) -> GrayImage {
         guard radius > 0 else { return image }
         var padded = GrayImage(width: image.width + 2 * radius, height: image.height + 2 * radius)
         for y in 0..<image.height {
@@ -484,7 +484,7 @@ extension Preprocess {
     /// The dilation radius that brings strokes of `width16`/16 pixels in a digit of `longerSide` pixels to about
     /// MNIST's relative width: 0 when they are at least 40% of it already (MNIST's own thin digits stay as they are),
     /// else half the shortfall, rounded.
-    public static func thickeningRadius(width16: Int, longerSide: Int) -> Int {
+    package static func thickeningRadius(width16: Int, longerSide: Int) -> Int {
         let target16 = longerSide * 16 * mnistStrokePermille / 1000
         guard width16 * 10 < target16 * 4 else { return 0 }
         return (target16 - width16 + 16) / 32
@@ -493,14 +493,14 @@ extension Preprocess {
 
 extension PixelBox {
     /// The smallest box holding both.
-    public func union(_ other: PixelBox) -> PixelBox {
+    package func union(_ other: PixelBox) -> PixelBox {
         let minX = Swift.min(x, other.x), minY = Swift.min(y, other.y)
         let maxX = Swift.max(x + width, other.x + other.width), maxY = Swift.max(y + height, other.y + other.height)
         return PixelBox(x: minX, y: minY, width: maxX - minX, height: maxY - minY)
     }
 
     /// This box grown by `margin` on every side and clipped to a `width`×`height` image.
-    public func expanded(by margin: Int, width: Int, height: Int) -> PixelBox {
+    package func expanded(by margin: Int, width: Int, height: Int) -> PixelBox {
         let minX = Swift.max(0, x - margin), minY = Swift.max(0, y - margin)
         let maxX = Swift.min(width, x + self.width + margin), maxY = Swift.min(height, y + self.height + margin)
         return PixelBox(x: minX, y: minY, width: maxX - minX, height: maxY - minY)

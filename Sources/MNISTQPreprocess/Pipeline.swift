@@ -28,7 +28,7 @@ extension Preprocess {
     ///    (`noiseFraction` of the stroke level, at least 3·noise) subtracted and half the stroke level stretched to 255;
     /// 8. ``thickened(_:radius:)`` by ``thickeningRadius(width16:longerSide:)`` of ``strokeWidth16(labels:width:box:keep:)``:
     ///    thin pen strokes get MNIST's relative stroke width.
-    public static func digitInk(_ image: GrayImage, options: PreprocessOptions = PreprocessOptions()) -> GrayImage? {
+    package static func digitInk(_ image: GrayImage, options: PreprocessOptions = PreprocessOptions()) -> GrayImage? {
         guard image.width > 0, image.height > 0, image.pixels.count == image.width * image.height else { return nil }
         var work = reduced(image, maxSide: options.workingSide)
         work = boxBlur(work, radius: denoiseRadius(sigma: noiseSigma(work)))
@@ -74,18 +74,18 @@ extension Preprocess {
 
     /// What ``strokeGroup(_:window:options:)`` found: the ink image, its levels, the component labels, which
     /// components are the digit, their box and stroke width.
-    public struct StrokeGroup {
-        public var ink: GrayImage
-        public var levels: InkLevels
-        public var labels: [Int32]
-        public var keep: [Bool]
-        public var box: PixelBox
-        public var strokeWidth16: Int
+    package struct StrokeGroup {
+        package var ink: GrayImage
+        package var levels: InkLevels
+        package var labels: [Int32]
+        package var keep: [Bool]
+        package var box: PixelBox
+        package var strokeWidth16: Int
     }
 
     /// Steps 4–6 of ``digitInk(_:options:)`` on a dark-ink image with one closing `window`: paper level, ink,
     /// levels, components, the digit's group and its stroke width; nil when blank.
-    public static func strokeGroup(_ work: GrayImage, window: Int, options: PreprocessOptions) -> StrokeGroup? {
+    package static func strokeGroup(_ work: GrayImage, window: Int, options: PreprocessOptions) -> StrokeGroup? {
         let paper = paperLevel(work, window: window)
         guard let (ink, levels) = inkLevels(darkInk(work, paper: paper), minimumContrast: Int(options.minimumContrast)) else {
             return nil

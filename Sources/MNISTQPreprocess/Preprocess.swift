@@ -2,9 +2,9 @@
 // library (no Foundation, no imports), so it also builds in Embedded mode (tools/check-embedded) for WebAssembly.
 
 /// Pixel rectangle `x ..< x + width`, `y ..< y + height`.
-public struct PixelBox: Sendable, Equatable {
-    public var x: Int, y: Int, width: Int, height: Int
-    public init(x: Int, y: Int, width: Int, height: Int) {
+package struct PixelBox: Sendable, Equatable {
+    package var x: Int, y: Int, width: Int, height: Int
+    package init(x: Int, y: Int, width: Int, height: Int) {
         self.x = x; self.y = y; self.width = width; self.height = height
     }
 }
@@ -37,16 +37,16 @@ public enum PreprocessError: Error, Equatable, Sendable {
 public enum Preprocess {
     /// Where MNIST puts the centre of mass, in pixel-index coordinates (x and y): the mean over the 10,000 test
     /// images is (14.01, 13.99), so (14, 14) — not the geometric middle 13.5 of the 28×28 field.
-    public static let centre: Float = 14
+    package static let centre: Float = 14
 
     /// True for a 28×28 image with a dark background: it is used as is.
-    public static func isMNISTStyle(_ image: GrayImage) -> Bool {
+    package static func isMNISTStyle(_ image: GrayImage) -> Bool {
         image.width == mnistSide && image.height == mnistSide && borderMedian(image) < 128
     }
 
     /// Median of the outermost ring of pixels: the background level, robust to a digit touching one edge.
     /// For a 1-pixel-wide or -high image the ring is the whole image.
-    public static func borderMedian(_ image: GrayImage) -> UInt8 {
+    package static func borderMedian(_ image: GrayImage) -> UInt8 {
         var histogram = [Int](repeating: 0, count: 256)
         var count = 0
         let width = image.width, height = image.height
@@ -73,27 +73,27 @@ public enum Preprocess {
 
     /// Background brightness modelled as a plane, `level(x, y) = a + b·x + c·y`: photos of paper are shaded
     /// unevenly, and a single level leaves the darker side looking like faint ink.
-    public struct BackgroundPlane: Sendable, Equatable {
-        public var a: Double, b: Double, c: Double
+    package struct BackgroundPlane: Sendable, Equatable {
+        package var a: Double, b: Double, c: Double
         /// Light paper with dark ink (decided from the border median: ≥ 128).
-        public var isLight: Bool
-        public init(a: Double, b: Double = 0, c: Double = 0, isLight: Bool) {
+        package var isLight: Bool
+        package init(a: Double, b: Double = 0, c: Double = 0, isLight: Bool) {
             self.a = a; self.b = b; self.c = c; self.isLight = isLight
         }
         /// A uniform background.
-        public init(level: UInt8) { self.init(a: Double(level), isLight: level >= 128) }
-        @inline(__always) public func level(x: Int, y: Int) -> Double { a + b * Double(x) + c * Double(y) }
+        package init(level: UInt8) { self.init(a: Double(level), isLight: level >= 128) }
+        @inline(__always) package func level(x: Int, y: Int) -> Double { a + b * Double(x) + c * Double(y) }
     }
 
     /// Border pixels further than this from the border median are taken to be ink touching the edge, and are
     /// left out of the background fit.
-    public static let backgroundFitTolerance = 32
+    package static let backgroundFitTolerance = 32
 
     /// Least-squares plane through the border pixels within `backgroundFitTolerance` of the border median
     /// (so ink reaching an edge does not tilt it). Falls back to the constant median when the points cannot
     /// determine a plane (a single row or column). Example: a left-to-right ramp 100, 110, 120, … of paper
     /// gives b = 10, c = 0.
-    public static func backgroundPlane(_ image: GrayImage) -> BackgroundPlane {
+    package static func backgroundPlane(_ image: GrayImage) -> BackgroundPlane {
         let median = borderMedian(image)
         let width = image.width, height = image.height
         // Normal equations of [1 x y]·(a b c) = v over the kept border points.
@@ -127,7 +127,7 @@ public enum Preprocess {
     }
 
     /// Ink relative to a uniform `background` level; see ``inkImage(_:background:options:)-(_,BackgroundPlane,_)``.
-    public static func inkImage(_ image: GrayImage, background: UInt8, options: PreprocessOptions = PreprocessOptions()) -> GrayImage? {
+    package static func inkImage(_ image: GrayImage, background: UInt8, options: PreprocessOptions = PreprocessOptions()) -> GrayImage? {
         inkImage(image, background: BackgroundPlane(level: background), options: options)
     }
 
@@ -138,7 +138,7 @@ public enum Preprocess {
     /// subtracted and the rest stretched so the strongest ink becomes 255. Returns the ink image, or nil when the
     /// strongest ink is below `minimumContrast` (``inkThreshold(_:)`` then picks the bounding-box level). Example: background 200, pixels [200, 100, 0] → ink [0, 100, 200] → noise
     /// 16 → [0, 116, 255].
-    public static func inkImage(_ image: GrayImage, background: BackgroundPlane, options: PreprocessOptions = PreprocessOptions()) -> GrayImage? {
+    package static func inkImage(_ image: GrayImage, background: BackgroundPlane, options: PreprocessOptions = PreprocessOptions()) -> GrayImage? {
         let light = background.isLight
         let width = image.width
         var ink = [UInt8](repeating: 0, count: image.pixels.count)
@@ -174,7 +174,7 @@ public enum Preprocess {
     /// split maximising the between-class variance of the histogram; the middle of the range when several
     /// splits tie, as they do across empty stretches of the histogram), at least 1. Half, so that the soft edges
     /// of strokes stay inside the bounding box while faint shading and specks far from the digit do not widen it.
-    public static func inkThreshold(_ ink: GrayImage) -> UInt8 {
+    package static func inkThreshold(_ ink: GrayImage) -> UInt8 {
         var histogram = [Double](repeating: 0, count: 256)
         for value in ink.pixels { histogram[Int(value)] += 1 }
         let total = Double(ink.pixels.count)
@@ -194,7 +194,7 @@ public enum Preprocess {
     }
 
     /// Smallest box holding every pixel ≥ `threshold`, or nil when there is none.
-    public static func inkBoundingBox(_ ink: GrayImage, threshold: UInt8) -> PixelBox? {
+    package static func inkBoundingBox(_ ink: GrayImage, threshold: UInt8) -> PixelBox? {
         var minX = ink.width, minY = ink.height, maxX = -1, maxY = -1
         for y in 0..<ink.height {
             let row = y * ink.width
@@ -208,7 +208,7 @@ public enum Preprocess {
     }
 
     /// The pixels inside `box` (which must lie within the image).
-    public static func crop(_ image: GrayImage, to box: PixelBox) -> GrayImage {
+    package static func crop(_ image: GrayImage, to box: PixelBox) -> GrayImage {
         var out = GrayImage(width: box.width, height: box.height)
         for y in 0..<box.height {
             let source = (box.y + y) * image.width + box.x
@@ -222,7 +222,7 @@ public enum Preprocess {
     /// Shrinking averages the exact source area under each output pixel (a box filter with fractional edge
     /// weights, which is what anti-aliasing needs); enlarging interpolates bilinearly between pixel centres.
     /// Each axis is resampled separately. Example: a 40×10 image → 20×5, each output pixel the mean of a 2×2 block.
-    public static func scaleToFit(_ image: GrayImage, side: Int = 20) -> GrayImage {
+    package static func scaleToFit(_ image: GrayImage, side: Int = 20) -> GrayImage {
         let longest = max(image.width, image.height)
         let scale = Double(side) / Double(longest)
         let outWidth = image.width == longest ? side : max(1, Int((Double(image.width) * scale).rounded()))
@@ -284,7 +284,7 @@ public enum Preprocess {
     /// Places `image` (at most 28×28) in a black 28×28 field so its centre of mass lands nearest `centre`
     /// (whole-pixel shifts, so values are not blurred again); ink shifted past an edge is dropped.
     /// An image without ink is centred geometrically.
-    public static func placeByCentreOfMass(_ image: GrayImage) -> [UInt8] {
+    package static func placeByCentreOfMass(_ image: GrayImage) -> [UInt8] {
         var total: Double = 0, sumX: Double = 0, sumY: Double = 0
         for y in 0..<image.height {
             for x in 0..<image.width {

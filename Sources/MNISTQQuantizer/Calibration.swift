@@ -1,7 +1,7 @@
 // Activation statistics from calibration images and the choice of each activation's clipping range.
 
 /// How an activation's clipping value (the real value of uint8 255) is chosen from calibration data.
-public enum CalibrationMethod: String, Sendable, CaseIterable, Codable {
+package enum CalibrationMethod: String, Sendable, CaseIterable, Codable {
     /// The largest value seen.
     case minmax
     /// The `percentile`-th percentile of all values seen (zeros included).
@@ -14,19 +14,19 @@ public enum CalibrationMethod: String, Sendable, CaseIterable, Codable {
 /// 2^11 bins per power of two (relative width 2^−11), so any range from 1e-30 to 1e30 is covered without
 /// knowing the maximum beforehand. All values here are ReLU outputs, so negative inputs never occur
 /// (they are counted as zero if they did).
-public struct ActivationHistogram: Sendable {
+package struct ActivationHistogram: Sendable {
     static let dropBits: UInt32 = 12
     /// Bin index = bitPattern >> 12 for positive floats (bin 0 holds exact zeros and denormals).
     private(set) var counts = [UInt64](repeating: 0, count: 1 << (31 - Int(dropBits)))
     /// Values added so far.
-    public private(set) var total: UInt64 = 0
+    package private(set) var total: UInt64 = 0
     /// Largest value added so far.
-    public private(set) var maximum: Float = 0
+    package private(set) var maximum: Float = 0
 
-    public init() {}
+    package init() {}
 
     /// Counts every value (negatives as zero).
-    public mutating func add(_ values: [Float]) {
+    package mutating func add(_ values: [Float]) {
         values.withUnsafeBufferPointer { v in
             counts.withUnsafeMutableBufferPointer { c in
                 for x in v {
@@ -53,7 +53,7 @@ public struct ActivationHistogram: Sendable {
     }
 
     /// Smallest bin value v with at least `fraction` of all values ≤ v.
-    public func percentile(_ fraction: Double) -> Double {
+    package func percentile(_ fraction: Double) -> Double {
         let target = Double(total) * fraction
         var seen = 0.0
         for (value, count) in nonEmptyBins() {
@@ -66,7 +66,7 @@ public struct ActivationHistogram: Sendable {
     /// Clip in (0, maximum] minimising Σ count · E[(x − Q(x))²] for a 255-level uniform quantizer at zero
     /// point 0: x > clip costs (x − clip)², x below half a step rounds to 0 and costs x², anything else
     /// costs the uniform rounding error step²/12. Grid of 1,000 candidates, deterministic.
-    public func mseOptimalClip() -> Double {
+    package func mseOptimalClip() -> Double {
         let bins = nonEmptyBins()
         let top = Double(maximum)
         guard top > 0 else { return 0 }
@@ -86,7 +86,7 @@ public struct ActivationHistogram: Sendable {
     }
 
     /// The clipping value the method chooses (`percentile` in percent, e.g. 99.99).
-    public func clip(method: CalibrationMethod, percentile: Double) -> Double {
+    package func clip(method: CalibrationMethod, percentile: Double) -> Double {
         switch method {
         case .minmax: return Double(maximum)
         case .percentile: return self.percentile(percentile / 100)

@@ -11,9 +11,9 @@ import MNISTQTrainer
 /// R_c is far below the tensor's largest R_max uses only a few of the 255 levels; α_c = (R_max/R_c)^power
 /// widens it. `power` 1 gives every channel the full range; 0.5 splits the gain with the next layer's weight
 /// precision (the scaled-down columns get coarser per-row int8 steps).
-public enum Equalization {
+package enum Equalization {
     /// The largest α used: channels that are (nearly) dead gain nothing from more and would only lose weight precision.
-    public static let maximumFactor: Double = 16
+    package static let maximumFactor: Double = 16
 
     /// Per-channel maxima of the four ReLU outputs (pool1 16, pool2 32, fc1 120, fc2 84) over `indices`.
     static func channelRanges(parameters: CNNParameters, split: MNISTSplit, indices: [Int]) -> [[Float]] {

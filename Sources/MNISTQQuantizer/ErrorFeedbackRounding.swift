@@ -4,7 +4,7 @@
 /// not-yet-rounded weights in the direction that best cancels it on the calibration inputs (the optimal-brain-
 /// quantization update with the inverse Hessian's Cholesky factor, as in GPTQ). Minimises ‖(W − s·Q)·X‖² greedily
 /// instead of rounding each weight to nearest; the per-row scales s stay as chosen.
-public enum ErrorFeedbackRounding {
+package enum ErrorFeedbackRounding {
     /// Damping added to the Hessian's diagonal, relative to its mean (keeps it invertible for dead inputs).
     static let damping = 0.01
 
@@ -13,7 +13,7 @@ public enum ErrorFeedbackRounding {
     ///   - scales: per-row int8 step.
     ///   - inputs: n samples of k uint8 inputs (the layer's actual quantized inputs), sample-major.
     /// - Returns: [rows, k] int8 weights in −127...127, or nil if the Hessian is numerically unusable.
-    public static func round(weights: [Float], rows: Int, k: Int, scales: [Double], inputs: [UInt8], samples n: Int) -> [Int8]? {
+    package static func round(weights: [Float], rows: Int, k: Int, scales: [Double], inputs: [UInt8], samples n: Int) -> [Int8]? {
         // H = Σ x xᵀ (symmetric, k×k), from integer inputs (the input scale cancels out).
         var h = [Double](repeating: 0, count: k * k)
         var x = [Double](repeating: 0, count: k)

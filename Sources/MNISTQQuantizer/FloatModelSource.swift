@@ -2,7 +2,7 @@
 import Foundation
 import MNISTQTrainer
 
-public enum FloatModelSource {
+package enum FloatModelSource {
     /// Loads a float model from `path`: a directory holding `<prefix>.<name>.f32` files (PyTorch layouts, as in
     /// ../shared/golden; prefix `trained` tried first, then `model`) or a float model file from `mnistq train`.
     package static func load(path: String) throws -> CNNParameters {

@@ -24,7 +24,7 @@ enum Int8Passes {
         return Int8Network(layers: all)
     }
 
-    /// uint8 outputs of layer `layers.count − 1` (0 conv1 … 3 fc2) for `count` images of `pixels` ([count, 784]),
+    /// uint8 outputs of layer `layers.count − 1` (0 conv1 … 3 fc2) for `count` images of `pixels` ([count, ModelFormat.inputPixelCount]),
     /// as [count, outputSize] in PyTorch order.
     static func lastLayerOutputs(layers: [QuantizedLayer], pixels: [UInt8], count: Int) throws -> [UInt8] {
         let network = try network(prefix: layers)
@@ -34,7 +34,7 @@ enum Int8Passes {
         defer { arena.deallocate() }
         pixels.withUnsafeBufferPointer { px in
             for k in 0..<count {
-                let values = network.layerOutputs(pixels: px.baseAddress! + k * 784, reference: false, arena: arena)[l]
+                let values = network.layerOutputs(pixels: px.baseAddress! + k * ModelFormat.inputPixelCount, reference: false, arena: arena)[l]
                 for j in 0..<size { outputs[k * size + j] = UInt8(values[j]) }
             }
         }

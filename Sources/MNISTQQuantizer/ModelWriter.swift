@@ -1,56 +1,38 @@
 // Writing int8 model files: system zlib for the payload, atomic write, and loading the written file back.
-import _CZlib
 import Foundation
 import MNISTQData
 import MNISTQRuntime
 import MNISTQSupport
 import MNISTQTrainer
 
-public enum Int8ModelWriter {
+package enum Int8ModelWriter {
     /// zlib stream (RFC 1950, windowBits 15) of `bytes` at level 9, as `ModelFile.encode` requires.
     /// Deterministic: same bytes in, same bytes out (for one zlib build).
-    public static func deflate(_ bytes: [UInt8]) throws -> [UInt8] {
-        var stream = z_stream()
-        guard mnistq_deflate_init2(&stream, 9, 15, Z_DEFAULT_STRATEGY) == Z_OK else {
-            throw QuantizationError("zlib deflateInit2 failed")
-        }
-        defer { deflateEnd(&stream) }
-        var input = bytes
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))))
-        let status: Int32 = input.withUnsafeMutableBufferPointer { inp in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = inp.baseAddress
-                stream.avail_in = uInt(inp.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = uInt(out.count)
-                return _CZlib.deflate(&stream, Z_FINISH)
-            }
-        }
-        guard status == Z_STREAM_END else { throw QuantizationError("zlib deflate failed (status \(status))") }
-        return Array(output[0..<Int(stream.total_out)])
+    package static func deflate(_ bytes: [UInt8]) throws -> [UInt8] {
+        do { return try Zlib.deflate(bytes, level: 9, windowBits: 15) } catch { throw QuantizationError(error.detail) }
     }
 
     /// The complete model file for `layers` (the runtime's format: header, deflated payload, CRC-32), with the
     /// out-of-distribution section when `outOfDistribution` is given.
-    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+    package static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
                               outOfDistribution: OutOfDistributionCalibration? = nil) throws -> [UInt8] {
         try ModelFile.encode(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution, deflate: deflate)
     }
 }
 
 /// Everything `QuantizationJob.run` produced.
-public struct QuantizationOutcome: Sendable {
-    public var network: QuantizedNetwork
-    public var layers: [QuantizedLayer] { network.layers }
-    public var report: FidelityReport
+package struct QuantizationOutcome: Sendable {
+    package var network: QuantizedNetwork
+    package var layers: [QuantizedLayer] { network.layers }
+    package var report: FidelityReport
     /// The out-of-distribution score's calibration stored in the file.
-    public var outOfDistribution: OutOfDistributionCalibration
+    package var outOfDistribution: OutOfDistributionCalibration
     /// The bytes written to the output path.
-    public var fileBytes: [UInt8]
+    package var fileBytes: [UInt8]
 }
 
 /// Why a quantization job refused to write its output.
-public enum QuantizationJobError: Error, CustomStringConvertible, Equatable {
+package enum QuantizationJobError: Error, CustomStringConvertible, Equatable {
     /// Accuracy dropped more than `--max-drop` allows; nothing was written.
     case dropTooLarge(dropPP: Double, maxDropPP: Double, floatAccuracy: Double, int8Accuracy: Double)
     /// The written file, loaded back by the runtime, did not predict like the in-memory int8 network.
@@ -58,7 +40,7 @@ public enum QuantizationJobError: Error, CustomStringConvertible, Equatable {
     /// The written file could not be loaded back.
     case loadBackFailed(path: String, detail: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .dropTooLarge(drop, limit, f, q):
             return String(format: "accuracy drop %.2f pp exceeds --max-drop %.2f pp (float %.2f%%, int8 %.2f%%); no file written",
@@ -72,7 +54,7 @@ public enum QuantizationJobError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Quantize → measure on the test images → (refuse if the drop is too large) → write atomically → load back.
-public enum QuantizationJob {
+package enum QuantizationJob {
     /// Runs the whole job. With `maxDropPP` set and exceeded, throws `.dropTooLarge` and writes nothing.
     /// After writing, loads the file from disk with `Model(bytes:)` and checks that its predictions on every
     /// test image equal the in-memory int8 network's; otherwise removes the file and throws.
@@ -97,14 +79,14 @@ public enum QuantizationJob {
     }
 
     /// `.dropTooLarge` when `maxDropPP` is set and the report's drop exceeds it; nil otherwise.
-    public static func check(_ report: FidelityReport, maxDropPP: Double?) -> QuantizationJobError? {
+    package static func check(_ report: FidelityReport, maxDropPP: Double?) -> QuantizationJobError? {
         guard let maxDropPP, report.dropPP > maxDropPP + 1e-9 else { return nil }
         return .dropTooLarge(dropPP: report.dropPP, maxDropPP: maxDropPP, floatAccuracy: report.floatAccuracy,
                              int8Accuracy: report.int8Accuracy)
     }
 
     /// The second half of `run`: writes the model file atomically and loads it back to verify it.
-    public static func write(network: QuantizedNetwork, report: FidelityReport, training: MNISTSplit, test: MNISTSplit,
+    package static func write(network: QuantizedNetwork, report: FidelityReport, training: MNISTSplit, test: MNISTSplit,
                              options: QuantizationOptions,
                              outputPath: String, sourceDescription: String,
                              progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
@@ -146,12 +128,12 @@ public enum QuantizationJob {
     /// out-of-distribution calibration with `outOfDistribution`.
     static func verifyWrittenFile(path: String, expected: [UInt8], outOfDistribution: OutOfDistributionCalibration,
                                   test: MNISTSplit, progress: QuantizationProgress?) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw QuantizationJobError.loadBackFailed(path: path, detail: "cannot read it")
-        }
         let model: Model
-        do { model = try Model(bytes: [UInt8](data)) } catch {
-            throw QuantizationJobError.loadBackFailed(path: path, detail: "\(error)")
+        do { model = try ModelLoader.load(path: path) } catch {
+            switch error {
+            case .unreadable: throw QuantizationJobError.loadBackFailed(path: path, detail: "cannot read it")
+            case .invalid(_, let invalid): throw QuantizationJobError.loadBackFailed(path: path, detail: "\(invalid)")
+            }
         }
         if model.outOfDistributionCalibration != outOfDistribution {
             throw QuantizationJobError.loadBackFailed(path: path, detail: "its out-of-distribution section differs from the one written")
@@ -160,7 +142,8 @@ public enum QuantizationJob {
         var differing = 0, first = -1
         test.images.pixels.withUnsafeBufferPointer { all in
             for i in 0..<test.count {
-                let digit = model.classify(pixels: UnsafeBufferPointer(rebasing: all[(i * 784)..<((i + 1) * 784)]),
+                let pixels = ModelFormat.inputPixelCount
+                let digit = model.classify(pixels: UnsafeBufferPointer(rebasing: all[(i * pixels)..<((i + 1) * pixels)]),
                                            scratch: scratch).digit
                 if digit != Int(expected[i]) { differing += 1; if first < 0 { first = i } }
                 if i % 1000 == 999 || i == test.count - 1 { progress?("verifying written file", i + 1, test.count) }

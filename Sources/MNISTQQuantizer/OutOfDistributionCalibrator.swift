@@ -2,6 +2,7 @@
 import Foundation
 import MNISTQData
 import MNISTQRuntime
+import MNISTQSupport
 
 /// Fits the constants of the out-of-distribution score (<doc:ModelFormat#Out-of-distribution-section>) to the int8
 /// network's behaviour on training digits: per predicted class, the typical top score and its spread (the evidence
@@ -14,21 +15,21 @@ import MNISTQRuntime
 /// digits mostly give the network little evidence for any class (Fashion-MNIST: top scores about 10× lower than
 /// digits'), which the evidence term catches; the distance term adds letters and symbols whose evidence looks like a
 /// digit's but whose features sit away from that digit's centroid.
-public enum OutOfDistributionCalibrator {
+package enum OutOfDistributionCalibrator {
     /// Default softmax confidence below which `classify` reports unsure.
-    public static let defaultMinimumConfidence: Float = 0.5
+    package static let defaultMinimumConfidence: Float = 0.5
     /// Share of training images reported unsure by the default threshold and minimum confidence together. Test
     /// digits are scored a little higher than training digits (the network has seen the latter), so 0.4% here gives
     /// about 0.9% on the MNIST test images.
-    public static let trainingUnsureFraction = 0.004
+    package static let trainingUnsureFraction = 0.004
     /// Weight of the distance term against the evidence term.
-    public static let distanceShare = 0.1
+    package static let distanceShare = 0.1
 
-    /// The calibration of `layers` on `images` (n × 784 training pixels). Runs the int8 network twice over them
+    /// The calibration of `layers` on `images` (n × `ModelFormat.inputPixelCount` training pixels). Runs the int8 network twice over them
     /// (features, then scores); deterministic.
-    public static func calibrate(layers: [QuantizedLayer], images: [UInt8],
+    package static func calibrate(layers: [QuantizedLayer], images: [UInt8],
                                  progress: ((String, Int, Int) -> Void)? = nil) throws -> OutOfDistributionCalibration {
-        let count = images.count / 784
+        let count = images.count / ModelFormat.inputPixelCount
         guard count >= 100 else { throw QuantizationError("out-of-distribution calibration needs at least 100 training images, got \(count)") }
         let plain = try InPlaceHost(layers: layers, outOfDistribution: nil)
         var features = [UInt8](repeating: 0, count: count * 84)
@@ -39,7 +40,7 @@ public enum OutOfDistributionCalibrator {
             features.withUnsafeMutableBufferPointer { out in
                 scores.withUnsafeMutableBufferPointer { s in
                     for i in 0..<count {
-                        plain.model.classify(pixels: pixels.baseAddress! + i * 784, arena: plain.arena, scores: s.baseAddress!,
+                        plain.model.classify(pixels: pixels.baseAddress! + i * ModelFormat.inputPixelCount, arena: plain.arena, scores: s.baseAddress!,
                                              penultimateFeatures: out.baseAddress! + i * 84)
                         let digit = Classification.indexOfHighest(s)
                         digits[i] = digit
@@ -97,7 +98,7 @@ public enum OutOfDistributionCalibrator {
         images.withUnsafeBufferPointer { pixels in
             let scratch = InferenceScratch(byteCount: InPlaceModel.arenaByteCount)
             for i in 0..<count {
-                let result = scored.model.classify(pixels: UnsafeBufferPointer(rebasing: pixels[(i * 784)..<((i + 1) * 784)]), scratch: scratch)
+                let result = scored.model.classify(pixels: UnsafeBufferPointer(rebasing: pixels[(i * ModelFormat.inputPixelCount)..<((i + 1) * ModelFormat.inputPixelCount)]), scratch: scratch)
                 if result.probabilities()[result.digit] < defaultMinimumConfidence {
                     lowConfidence += 1
                 } else {
@@ -141,9 +142,9 @@ final class InPlaceHost {
 
 /// How many images a model reports "unsure" (confidence below the minimum, or out-of-distribution score above the
 /// threshold), as `mnistq classify` decides it: the figures of tools/ood-figures and the tests.
-public enum OutOfDistributionEvaluation {
-    /// Per image (n × 784 pixels, used as is: 28×28 MNIST-style), whether it is unsure. Defaults: the model's.
-    public static func unsure(model: Model, images: [UInt8], minimumConfidence: Float? = nil, threshold: Int32? = nil) -> [Bool] {
+package enum OutOfDistributionEvaluation {
+    /// Per image (n × `ModelFormat.inputPixelCount` pixels, used as is: MNIST-style), whether it is unsure. Defaults: the model's.
+    package static func unsure(model: Model, images: [UInt8], minimumConfidence: Float? = nil, threshold: Int32? = nil) -> [Bool] {
         let calibration = model.outOfDistributionCalibration
         let minimum = minimumConfidence ?? calibration?.minimumConfidence ?? OutOfDistributionCalibrator.defaultMinimumConfidence
         let limit = threshold ?? calibration?.threshold
@@ -157,7 +158,7 @@ public enum OutOfDistributionEvaluation {
 
     /// The letters and symbols of tools/render-glyphs.py: renders them into `directory` with /usr/bin/python3 and
     /// returns (pixels, labels, glyphs), label i naming glyphs[i].
-    public static func renderGlyphs(script: String, directory: String) throws -> (pixels: [UInt8], labels: [UInt8], glyphs: [Character]) {
+    package static func renderGlyphs(script: String, directory: String) throws -> (pixels: [UInt8], labels: [UInt8], glyphs: [Character]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script, directory]
@@ -170,9 +171,9 @@ public enum OutOfDistributionEvaluation {
             throw QuantizationError("\(script) failed (\(process.terminationStatus)): \(String(decoding: message, as: UTF8.self)); run tools/install-deps (python3-pil, fonts-dejavu-core, fonts-liberation)")
         }
         let images = try IDX.readImages(path: "\(directory)/glyphs-images-idx3-ubyte")
-        let labels = Array(try IDX.readBytes(path: "\(directory)/glyphs-labels-idx1-ubyte").dropFirst(8))
+        let labels = Array(try IDX.readBytes(path: "\(directory)/glyphs-labels-idx1-ubyte").dropFirst(IDXFormat.labelHeaderLength))
         let glyphs = Array(try String(contentsOfFile: "\(directory)/glyphs.txt", encoding: .utf8).trimmingCharacters(in: .newlines))
-        guard labels.count == images.count, images.rows == 28, images.columns == 28 else {
+        guard labels.count == images.count, images.rows == ModelFormat.inputSide, images.columns == ModelFormat.inputSide else {
             throw QuantizationError("\(directory): the rendered glyph files do not match (\(images.count) images, \(labels.count) labels)")
         }
         return (images.pixels, labels, glyphs)

@@ -1,10 +1,11 @@
 // Post-training int8 quantization of the float CNN: calibration, per-channel weights, bias correction.
 import MNISTQData
 import MNISTQRuntime
+import MNISTQSupport
 import MNISTQTrainer
 
 /// How weights get their scales.
-public enum WeightGranularity: String, Sendable, CaseIterable, Codable {
+package enum WeightGranularity: String, Sendable, CaseIterable, Codable {
     /// One scale per output channel (the default; what the runtime is built for).
     case perChannel = "per-channel"
     /// One scale for the whole tensor (stored repeated per channel).
@@ -12,7 +13,7 @@ public enum WeightGranularity: String, Sendable, CaseIterable, Codable {
 }
 
 /// How a weight scale is picked from the weights it covers.
-public enum WeightScaleMethod: String, Sendable, CaseIterable, Codable {
+package enum WeightScaleMethod: String, Sendable, CaseIterable, Codable {
     /// Largest magnitude maps to 127.
     case maxabs
     /// The clip in [0.5, 1] × max-abs minimising Σ (w − ŵ)² over the covered weights.
@@ -20,46 +21,47 @@ public enum WeightScaleMethod: String, Sendable, CaseIterable, Codable {
 }
 
 /// How float weights become int8 once their scales are fixed.
-public enum WeightRounding: String, Sendable, CaseIterable, Codable {
+package enum WeightRounding: String, Sendable, CaseIterable, Codable {
     /// Each weight to its nearest int8 step.
     case nearest
     /// fc2 and fc3: GPTQ-style error feedback on the calibration inputs (see `ErrorFeedbackRounding`); others nearest.
-    /// (fc1 too would cost ~10 s for its 1568×1568 Hessian and measured no gain in logit SQNR.)
+    /// (fc1 too would cost ~10 s for its Hessian, `ModelFormat.flattenedFeatureCount` squared, and measured no gain
+    /// in logit SQNR.)
     case gptq
 }
 
 /// Settings of one quantization run. Same settings + same float model + same data → byte-identical layers.
-public struct QuantizationOptions: Sendable, Equatable, Codable {
+package struct QuantizationOptions: Sendable, Equatable, Codable {
     /// Calibration images drawn (without replacement, seeded) from the MNIST training split.
-    public var calibrationImages: Int
+    package var calibrationImages: Int
     /// How each activation's clip (real value of uint8 255) is chosen.
-    public var method: CalibrationMethod
+    package var method: CalibrationMethod
     /// Percentile for `.percentile`, in percent (0 < p ≤ 100).
-    public var percentile: Double
-    public var granularity: WeightGranularity
-    public var weightScale: WeightScaleMethod
+    package var percentile: Double
+    package var granularity: WeightGranularity
+    package var weightScale: WeightScaleMethod
     /// Shift each int32 bias so the mean int8 pre-activation on the calibration images equals the float one
     /// (undoes the systematic part of weight and input rounding, layer by layer).
-    public var biasCorrection: Bool
+    package var biasCorrection: Bool
     /// Seeds the choice of calibration images.
-    public var seed: UInt64
+    package var seed: UInt64
     /// Exponent of the activation range equalization (see `Equalization`); 0 turns it off.
-    public var equalization: Double
+    package var equalization: Double
     /// Default `.gptq`: +0.4 to +1.1 dB logit SQNR on held-out training images over `.nearest` (golden model and
     /// two trainer models), for well under a second.
-    public var rounding: WeightRounding
+    package var rounding: WeightRounding
 
     /// 2,000: on the golden model, per-layer SQNR reaches the 10,000-image values here (fc1 42.6 dB, logits
     /// 45.5 dB; 250 images give 41.9 and 45.0) while held-out agreement is at its noise floor (2–6 of 20,000
     /// differ) from 250 to 10,000 images; more images only cost calibration time.
-    public static let defaultCalibrationImages = 2000
+    package static let defaultCalibrationImages = 2000
 
     enum CodingKeys: String, CodingKey {
         case calibrationImages = "calibration_images", method, percentile, granularity
         case weightScale = "weight_scale", biasCorrection = "bias_correction", seed, equalization, rounding
     }
 
-    public init(calibrationImages: Int = QuantizationOptions.defaultCalibrationImages, method: CalibrationMethod = .minmax,
+    package init(calibrationImages: Int = QuantizationOptions.defaultCalibrationImages, method: CalibrationMethod = .minmax,
                 percentile: Double = 99.99, granularity: WeightGranularity = .perChannel,
                 weightScale: WeightScaleMethod = .maxabs, biasCorrection: Bool = true, seed: UInt64 = 0,
                 equalization: Double = 0, rounding: WeightRounding = .gptq) {
@@ -70,25 +72,28 @@ public struct QuantizationOptions: Sendable, Equatable, Codable {
 }
 
 /// Why a quantization could not be done.
-public struct QuantizationError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct QuantizationError: Error, CustomStringConvertible, Equatable {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// The result of quantizing: the int8 layers and the float parameters whose activations they approximate.
-public struct QuantizedNetwork: Sendable, Equatable {
-    public var layers: [QuantizedLayer]
+package struct QuantizedNetwork: Sendable, Equatable {
+    package var layers: [QuantizedLayer]
     /// Function-equivalent to the input float model (equal to it without equalization); its hidden activations are
     /// the ones the int8 layers' uint8 outputs stand for, so per-layer SQNR compares against these.
     package var floatReference: CNNParameters
 }
 
-/// Reports (phase, done, total) while working; called from the working thread.
-public typealias QuantizationProgress = (_ phase: String, _ done: Int, _ total: Int) -> Void
+/// Reports (phase, done, total) while working. `@Sendable`: the fidelity pass calls it from one of its worker threads
+/// (the first slice reports for all).
+package typealias QuantizationProgress = @Sendable (_ phase: String, _ done: Int, _ total: Int) -> Void
 
 /// The five layers in network order, derived from the model format's network (`ModelFormat.network`).
 enum LayerGeometry {
+    /// Layers of the network.
+    static let count = ModelFormat.network.count
     static let names = ModelFormat.network.map(\.name)
     static let kinds = ModelFormat.network.map(\.kind)
     static let outputs = ModelFormat.network.map(\.outputCount)
@@ -97,7 +102,7 @@ enum LayerGeometry {
     static let fanIn = ModelFormat.network.map(\.weightsPerOutput)
     /// Input side for conv layers (0 for linear ones): the image side, halved by each conv's 2×2 max-pool.
     static let sides: [Int] = {
-        var side = Int(Double(Int8Network.pixelCount).squareRoot())
+        var side = ModelFormat.inputSide
         return kinds.map { kind in
             guard kind == .conv5x5ReluMaxPool else { return 0 }
             defer { side /= 2 }
@@ -114,23 +119,18 @@ enum LayerGeometry {
     }
 }
 
-public enum Quantizer {
+package enum Quantizer {
     /// Pixels are uint8 0...255 standing for pixel/255, so the first layer's input scale is exactly 1/255.
-    public static let pixelScale: Double = 1.0 / 255
+    package static let pixelScale: Double = 1.0 / 255
 
     /// The calibration image indices for `count` images out of `available`, seeded: a partial Fisher–Yates
     /// shuffle driven by SplitMix64, returned in ascending order.
-    public static func calibrationIndices(count: Int, available: Int, seed: UInt64) -> [Int] {
+    package static func calibrationIndices(count: Int, available: Int, seed: UInt64) -> [Int] {
         let n = min(count, available)
         var pool = Array(0..<available)
-        var state = seed
+        var random = SplitMix64(seed: seed)
         for i in 0..<n {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            let j = i + Int(z % UInt64(available - i))
+            let j = i + Int(random.next() % UInt64(available - i))
             pool.swapAt(i, j)
         }
         return pool[0..<n].sorted()
@@ -138,16 +138,45 @@ public enum Quantizer {
 
     /// `count` training images that are NOT among the calibration images of `options` (seeded, ascending):
     /// a held-out set for choosing settings without looking at the test images.
-    public static func holdoutIndices(count: Int, available: Int, options: QuantizationOptions) -> [Int] {
+    package static func holdoutIndices(count: Int, available: Int, options: QuantizationOptions) -> [Int] {
         let calibration = Set(calibrationIndices(count: options.calibrationImages, available: available, seed: options.seed))
         let rest = (0..<available).filter { !calibration.contains($0) }
         let picked = calibrationIndices(count: count, available: rest.count, seed: options.seed &+ 0x5EED)
         return picked.map { rest[$0] }
     }
 
-    /// Quantizes `parameters` using calibration images from `training` (the MNIST training split).
+    /// Quantizes `parameters` using calibration images from `training` (the MNIST training split), in five phases:
+    /// check the inputs, equalize (optional), calibrate on the float network, gather the calibration pixels, then
+    /// quantize layer by layer, each layer seeing the int8 outputs of the layers before it.
     package static func quantize(parameters original: CNNParameters, training: MNISTSplit, options: QuantizationOptions,
-                                progress: QuantizationProgress? = nil) throws -> QuantizedNetwork {
+                                 progress: QuantizationProgress? = nil) throws -> QuantizedNetwork {
+        try checkInputs(original, options: options)
+        let indices = calibrationIndices(count: options.calibrationImages, available: training.count, seed: options.seed)
+        let parameters = equalized(original, training: training, indices: indices, options: options, progress: progress)
+        let calibration = floatCalibration(parameters, training: training, indices: indices, options: options, progress: progress)
+        let pixels = calibrationPixels(training, indices: indices)
+        var layers = [QuantizedLayer]()
+        var inputs = pixels
+        for l in 0..<LayerGeometry.count {
+            layers.append(try quantizeLayer(l, parameters: parameters, inputs: inputs, samples: indices.count,
+                                            calibration: calibration, options: options, progress: progress))
+            guard l < LayerGeometry.count - 1 else { break }
+            inputs = try Int8Passes.lastLayerOutputs(layers: layers, pixels: pixels, count: indices.count)
+        }
+        return QuantizedNetwork(layers: layers, floatReference: parameters)
+    }
+
+    /// What the float pass over the calibration images decides: the output scale of every hidden layer and the mean
+    /// pre-activation per output channel of every layer (the bias-correction targets).
+    struct FloatCalibration {
+        /// Real value of one uint8 output step, per hidden layer (the scores layer has none).
+        var outputScales: [Double]
+        /// Mean float pre-activation per layer and output channel, over images and output positions.
+        var means: [[Double]]
+    }
+
+    /// Phase 1: refuses options out of range and a float model with NaN or infinity.
+    static func checkInputs(_ parameters: CNNParameters, options: QuantizationOptions) throws {
         guard options.calibrationImages >= 1 else {
             throw QuantizationError("--calibration-images must be at least 1 (found \(options.calibrationImages))")
         }
@@ -157,89 +186,94 @@ public enum Quantizer {
         guard options.percentile > 0 && options.percentile <= 100 else {
             throw QuantizationError("percentile must be in (0, 100] (found \(options.percentile))")
         }
-        for (name, tensor) in zip(CNNShape.names, original.tensors) where !tensor.allSatisfy({ $0.isFinite }) {
+        for (name, tensor) in zip(CNNShape.names, parameters.tensors) where !tensor.allSatisfy({ $0.isFinite }) {
             throw QuantizationError("float model parameter \(name) contains NaN or infinity; hint: the model diverged, retrain it")
         }
-        let indices = calibrationIndices(count: options.calibrationImages, available: training.count, seed: options.seed)
-        let n = indices.count
-        var parameters = original
-        if options.equalization > 0 {
-            progress?("equalizing", 0, n)
-            let ranges = Equalization.channelRanges(parameters: original, split: training, indices: indices)
-            parameters = Equalization.apply(original, factors: Equalization.factors(ranges: ranges, power: options.equalization))
-        }
+    }
 
-        // Float pass: activation histograms (for output scales) and mean pre-activations (bias-correction targets).
-        var histograms = [ActivationHistogram](repeating: ActivationHistogram(), count: 4)
-        var floatMeans = LayerGeometry.outputs.map { [Double](repeating: 0, count: $0) }
+    /// Phase 2: the parameters with activation ranges equalized (`Equalization`), or unchanged when it is off.
+    static func equalized(_ parameters: CNNParameters, training: MNISTSplit, indices: [Int], options: QuantizationOptions,
+                          progress: QuantizationProgress?) -> CNNParameters {
+        guard options.equalization > 0 else { return parameters }
+        progress?("equalizing", 0, indices.count)
+        let ranges = Equalization.channelRanges(parameters: parameters, split: training, indices: indices)
+        return Equalization.apply(parameters, factors: Equalization.factors(ranges: ranges, power: options.equalization))
+    }
+
+    /// Phase 3: the float network over the calibration images: activation histograms (for output scales) and mean
+    /// pre-activations (bias-correction targets).
+    static func floatCalibration(_ parameters: CNNParameters, training: MNISTSplit, indices: [Int],
+                                 options: QuantizationOptions, progress: QuantizationProgress?) -> FloatCalibration {
+        let n = indices.count
+        var histograms = [ActivationHistogram](repeating: ActivationHistogram(), count: LayerGeometry.count - 1)
+        var sums = LayerGeometry.outputs.map { [Double](repeating: 0, count: $0) }
         let cnn = FloatCNN(parameters: parameters)
         var acts = FloatCNN.Trace()
         for (done, index) in indices.enumerated() {
             cnn.forward(pixels: training.pixels(of: index), trace: &acts)
             histograms[0].add(acts.pool1); histograms[1].add(acts.pool2)
             histograms[2].add(acts.hidden1); histograms[3].add(acts.hidden2)
-            Self.addChannelSums(acts.conv1, channels: 16, into: &floatMeans[0])
-            Self.addChannelSums(acts.conv2, channels: 32, into: &floatMeans[1])
-            Self.addChannelSums(acts.fc1, channels: 120, into: &floatMeans[2])
-            Self.addChannelSums(acts.fc2, channels: 84, into: &floatMeans[3])
-            Self.addChannelSums(acts.logits, channels: 10, into: &floatMeans[4])
+            for (l, preActivation) in [acts.conv1, acts.conv2, acts.fc1, acts.fc2, acts.logits].enumerated() {
+                addChannelSums(preActivation, channels: LayerGeometry.outputs[l], into: &sums[l])
+            }
             if done % 256 == 255 || done == n - 1 { progress?("calibrating (float)", done + 1, n) }
         }
-        let positions = LayerGeometry.positions.map(Double.init)
-        for l in 0..<5 { floatMeans[l] = floatMeans[l].map { $0 / (Double(n) * positions[l]) } }
-
-        var outputScales = [Double]()
-        for l in 0..<4 {
-            let clip = histograms[l].clip(method: options.method, percentile: options.percentile)
+        let means = sums.indices.map { l in sums[l].map { $0 / (Double(n) * Double(LayerGeometry.positions[l])) } }
+        let outputScales = histograms.map { histogram -> Double in
+            let clip = histogram.clip(method: options.method, percentile: options.percentile)
             // An all-zero activation (dead layer) still needs a valid positive scale; any value works.
-            outputScales.append(clip > 0 ? clip / 255 : 1.0 / 255)
+            return clip > 0 ? clip / 255 : 1.0 / 255
         }
+        return FloatCalibration(outputScales: outputScales, means: means)
+    }
 
-        // Integer pass, layer by layer: each layer is quantized seeing the int8 outputs of the layers before it.
-        var pixels = [UInt8](repeating: 0, count: n * 784)
-        for (k, index) in indices.enumerated() {
-            let px = training.pixels(of: index)
-            for (j, v) in px.enumerated() { pixels[k * 784 + j] = v }
-        }
-        var inputs = pixels
-        var layers = [QuantizedLayer]()
-        for l in 0..<5 {
-            let inputScale = l == 0 ? pixelScale : outputScales[l - 1]
-            let scaleCache = weightScales(weights: parameters.tensors[2 * l], channels: LayerGeometry.outputs[l],
-                                          granularity: options.granularity, method: options.weightScale)
-            var layer = try makeLayer(index: l, parameters: parameters, inputScale: inputScale, weightScales: scaleCache)
-            let inSize = LayerGeometry.inputSizes[l]
-            if options.rounding == .gptq && l >= 3 {
-                progress?("error-feedback rounding \(LayerGeometry.names[l])", 0, n)
-                if let q = ErrorFeedbackRounding.round(weights: parameters.tensors[2 * l], rows: layer.outputCount, k: inSize,
-                                                       scales: scaleCache, inputs: inputs, samples: n) {
-                    layer.weights = q
-                }
-                progress?("error-feedback rounding \(LayerGeometry.names[l])", n, n)
+    /// Phase 4: the calibration images' pixels, image after image ([n, inputPixelCount]).
+    static func calibrationPixels(_ training: MNISTSplit, indices: [Int]) -> [UInt8] {
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(indices.count * ModelFormat.inputPixelCount)
+        for index in indices { pixels.append(contentsOf: training.pixels(of: index)) }
+        return pixels
+    }
+
+    /// Phase 5, one layer: round-to-nearest weights and biases, then error-feedback rounding (fc2, fc3 with
+    /// `.gptq`), bias correction against the float means, and the rescale once the bias is final. `inputs` are
+    /// the uint8 inputs this layer sees on the calibration images (the int8 outputs of the layers before it).
+    static func quantizeLayer(_ l: Int, parameters: CNNParameters, inputs: [UInt8], samples n: Int,
+                              calibration: FloatCalibration, options: QuantizationOptions,
+                              progress: QuantizationProgress?) throws -> QuantizedLayer {
+        let name = LayerGeometry.names[l]
+        let inputScale = l == 0 ? pixelScale : calibration.outputScales[l - 1]
+        let scales = weightScales(weights: parameters.tensors[2 * l], channels: LayerGeometry.outputs[l],
+                                  granularity: options.granularity, method: options.weightScale)
+        var layer = try makeLayer(index: l, parameters: parameters, inputScale: inputScale, weightScales: scales)
+        if options.rounding == .gptq && l >= LayerGeometry.count - 2 {
+            progress?("error-feedback rounding \(name)", 0, n)
+            if let q = ErrorFeedbackRounding.round(weights: parameters.tensors[2 * l], rows: layer.outputCount,
+                                                   k: LayerGeometry.inputSizes[l], scales: scales, inputs: inputs, samples: n) {
+                layer.weights = q
             }
-            if options.biasCorrection {
-                progress?("bias correction \(LayerGeometry.names[l])", 0, n)
-                let sums = Self.accumulatorSums(layer, layerIndex: l, inputs: inputs, samples: n)
-                progress?("bias correction \(LayerGeometry.names[l])", n, n)
-                for c in 0..<layer.outputCount {
-                    let meanAccumulator = sums[c] / (Double(n) * positions[l])
-                    let unit = inputScale * scaleCache[c]
-                    let shift = (floatMeans[l][c] / unit - meanAccumulator).rounded()
-                    let corrected = Double(layer.bias[c]) + shift
-                    guard abs(corrected) < 0x1p30 else {
-                        throw QuantizationError("\(LayerGeometry.names[l]) bias \(c) after correction does not fit in int32 (\(corrected))")
-                    }
-                    layer.bias[c] = Int32(corrected)
-                }
-            }
-            // After bias correction: the scores layer's output scale bounds the accumulator, corrected bias included.
-            try setRescale(&layer, name: LayerGeometry.names[l], inputScale: inputScale,
-                           weightScales: scaleCache, outputScale: l < 4 ? outputScales[l] : nil)
-            layers.append(layer)
-            guard l < 4 else { break }
-            inputs = try Int8Passes.lastLayerOutputs(layers: layers, pixels: pixels, count: n)
+            progress?("error-feedback rounding \(name)", n, n)
         }
-        return QuantizedNetwork(layers: layers, floatReference: parameters)
+        if options.biasCorrection {
+            progress?("bias correction \(name)", 0, n)
+            let sums = accumulatorSums(layer, layerIndex: l, inputs: inputs, samples: n)
+            progress?("bias correction \(name)", n, n)
+            for c in 0..<layer.outputCount {
+                let meanAccumulator = sums[c] / (Double(n) * Double(LayerGeometry.positions[l]))
+                let unit = inputScale * scales[c]
+                let shift = (calibration.means[l][c] / unit - meanAccumulator).rounded()
+                let corrected = Double(layer.bias[c]) + shift
+                guard abs(corrected) < 0x1p30 else {
+                    throw QuantizationError("\(name) bias \(c) after correction does not fit in int32 (\(corrected))")
+                }
+                layer.bias[c] = Int32(corrected)
+            }
+        }
+        // After bias correction: the scores layer's output scale bounds the accumulator, corrected bias included.
+        let isScores = l == LayerGeometry.count - 1
+        try setRescale(&layer, name: name, inputScale: inputScale, weightScales: scales,
+                       outputScale: isScores ? nil : calibration.outputScales[l])
+        return layer
     }
 
     /// Σ over the `samples` images of `inputs` ([samples, inputSize]) and over output positions of layer `l`'s
@@ -247,7 +281,7 @@ public enum Quantizer {
     ///
     /// By linearity this is samples · positions · bias + Σ_k weight[c, k] · T_k, where T_k sums the inputs that
     /// weight tap k meets (conv: the tap's shifted window, padding reading 0). All of it is exact in Int64
-    /// (|T_k| ≤ 60,000 · 784 · 255 < 2^34), so it equals summing every accumulator one by one.
+    /// (|T_k| ≤ 60,000 images · 28² pixels · 255 < 2^34), so it equals summing every accumulator one by one.
     static func accumulatorSums(_ layer: QuantizedLayer, layerIndex l: Int, inputs: [UInt8], samples n: Int) -> [Double] {
         let inSize = LayerGeometry.inputSizes[l], taps = LayerGeometry.fanIn[l]
         var totals = [Int64](repeating: 0, count: inSize)

@@ -6,13 +6,13 @@ import MNISTQTrainer
 
 /// Signal-to-quantization-noise ratio of one layer's output: 10·log10(Σ f² / Σ (f − q·scale)²) over all test
 /// images, where f is the float network's activation (after ReLU/pool; logits for fc3) and q the int8 one.
-public struct LayerFidelity: Sendable, Codable, Equatable {
-    public var name: String
-    public var sqnrDB: Double
-    public var inputScale: Double
-    public var outputScale: Double
-    public var minWeightScale: Double
-    public var maxWeightScale: Double
+package struct LayerFidelity: Sendable, Codable, Equatable {
+    package var name: String
+    package var sqnrDB: Double
+    package var inputScale: Double
+    package var outputScale: Double
+    package var minWeightScale: Double
+    package var maxWeightScale: Double
     enum CodingKeys: String, CodingKey {
         case name, sqnrDB = "sqnr_db", inputScale = "input_scale", outputScale = "output_scale"
         case minWeightScale = "min_weight_scale", maxWeightScale = "max_weight_scale"
@@ -20,27 +20,27 @@ public struct LayerFidelity: Sendable, Codable, Equatable {
 }
 
 /// Float versus int8 on a labelled image set.
-public struct FidelityReport: Sendable, Codable, Equatable {
-    public var total: Int
-    public var floatCorrect: Int
-    public var int8Correct: Int
+package struct FidelityReport: Sendable, Codable, Equatable {
+    package var total: Int
+    package var floatCorrect: Int
+    package var int8Correct: Int
     /// Images where the int8 and float predictions are the same digit.
-    public var agreeing: Int
-    public var layers: [LayerFidelity]
+    package var agreeing: Int
+    package var layers: [LayerFidelity]
     /// confusion[label][int8 prediction].
-    public var confusion: [[Int]]
+    package var confusion: [[Int]]
     /// Indices of the images where int8 and float disagree (at most the first 100).
-    public var disagreements: [Int]
+    package var disagreements: [Int]
     /// Int8 predictions of every image (not encoded in JSON).
-    public var int8Predictions: [UInt8]
+    package var int8Predictions: [UInt8]
     /// Float predictions of every image (not encoded in JSON).
-    public var floatPredictions: [UInt8]
+    package var floatPredictions: [UInt8]
 
-    public var floatAccuracy: Double { Double(floatCorrect) / Double(max(total, 1)) }
-    public var int8Accuracy: Double { Double(int8Correct) / Double(max(total, 1)) }
-    public var agreement: Double { Double(agreeing) / Double(max(total, 1)) }
+    package var floatAccuracy: Double { Double(floatCorrect) / Double(max(total, 1)) }
+    package var int8Accuracy: Double { Double(int8Correct) / Double(max(total, 1)) }
+    package var agreement: Double { Double(agreeing) / Double(max(total, 1)) }
     /// Float accuracy − int8 accuracy in percentage points (negative: int8 is better).
-    public var dropPP: Double { Double(floatCorrect - int8Correct) / Double(max(total, 1)) * 100 }
+    package var dropPP: Double { Double(floatCorrect - int8Correct) / Double(max(total, 1)) * 100 }
 
     enum CodingKeys: String, CodingKey {
         case total, floatCorrect = "float_correct", int8Correct = "int8_correct", agreeing
@@ -48,7 +48,7 @@ public struct FidelityReport: Sendable, Codable, Equatable {
         case layers, confusion, disagreements
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(total, forKey: .total); try c.encode(floatCorrect, forKey: .floatCorrect)
         try c.encode(int8Correct, forKey: .int8Correct); try c.encode(agreeing, forKey: .agreeing)
@@ -58,7 +58,7 @@ public struct FidelityReport: Sendable, Codable, Equatable {
         try c.encode(disagreements, forKey: .disagreements)
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         total = try c.decode(Int.self, forKey: .total); floatCorrect = try c.decode(Int.self, forKey: .floatCorrect)
         int8Correct = try c.decode(Int.self, forKey: .int8Correct); agreeing = try c.decode(Int.self, forKey: .agreeing)
@@ -75,7 +75,7 @@ public struct FidelityReport: Sendable, Codable, Equatable {
     }
 
     /// The human-readable report: accuracies, agreement, SQNR table, confusion matrix.
-    public var text: String {
+    package var text: String {
         func pct(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
         var s = ""
         s += "test images        \(total)\n"
@@ -101,7 +101,7 @@ public struct FidelityReport: Sendable, Codable, Equatable {
     }
 }
 
-public enum Fidelity {
+package enum Fidelity {
     /// Runs the float model and the int8 layers on every image of `split` and compares them.
     /// Predictions are compared with `parameters` (the float model as given); per-layer SQNR with the
     /// activations of `reference` (the network's `floatReference`, which differs after equalization).

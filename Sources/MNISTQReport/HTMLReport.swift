@@ -6,9 +6,9 @@ import Foundation
 import MNISTQRuntime
 import MNISTQSupport
 
-public enum HTMLReport {
+package enum HTMLReport {
     /// The whole page.
-    public static func render(_ c: ReportContent) -> String {
+    package static func render(_ c: ReportContent) -> String {
         let fileName = (c.modelPath as NSString).lastPathComponent
         var h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
         h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"

@@ -3,35 +3,36 @@ import Foundation
 import MNISTQData
 import MNISTQQuantizer
 import MNISTQRuntime
+import MNISTQSupport
 import MNISTQTrainer
 
 /// What to report on.
-public struct ReportRequest: Sendable {
+package struct ReportRequest: Sendable {
     /// The int8 model file (`mnistq quantize` output).
-    public var modelPath: String
+    package var modelPath: String
     /// The float model it was quantized from: a `.mnqf` file or a directory of trained.*.f32 tensors.
-    public var floatPath: String?
+    package var floatPath: String?
     /// A metrics CSV to use instead of the one found beside the float (or int8) model.
-    public var metricsPath: String?
+    package var metricsPath: String?
     /// `--data`; nil: `$MNIST_DIR`, then the per-user cache.
-    public var dataFlag: String?
+    package var dataFlag: String?
     /// The command line, shown on the page.
-    public var generator: String
+    package var generator: String
 
-    public init(modelPath: String, floatPath: String? = nil, metricsPath: String? = nil, dataFlag: String? = nil,
+    package init(modelPath: String, floatPath: String? = nil, metricsPath: String? = nil, dataFlag: String? = nil,
                 generator: String = "mnistq report") {
         self.modelPath = modelPath; self.floatPath = floatPath; self.metricsPath = metricsPath
         self.dataFlag = dataFlag; self.generator = generator
     }
 }
 
-/// Reports (phase, done, total) while working.
-public typealias ReportProgress = (_ phase: String, _ done: Int, _ total: Int) -> Void
+/// Reports (phase, done, total) while working; `@Sendable`, since the fidelity pass calls it from a worker thread.
+package typealias ReportProgress = @Sendable (_ phase: String, _ done: Int, _ total: Int) -> Void
 
-public enum ReportBuilder {
+package enum ReportBuilder {
     /// Gathers everything `request` allows. Never throws: whatever cannot be loaded or measured is named in
     /// `missing`, and the rest is still reported.
-    public static func build(_ request: ReportRequest, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+    package static func build(_ request: ReportRequest, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                              progress: ReportProgress? = nil) -> ReportContent {
         var content = ReportContent(modelPath: request.modelPath, floatPath: request.floatPath, dataDirectory: nil, int8: nil,
                                     int8FileByteCount: 0, int8FileHead: [], floatKind: nil, history: nil, test: nil,
@@ -39,8 +40,8 @@ public enum ReportBuilder {
 
         // The int8 model, through the public runtime API only.
         var model: Model? = nil
-        if let data = FileManager.default.contents(atPath: request.modelPath) {
-            let bytes = [UInt8](data)
+        // Read here rather than through `ModelLoader`: the page also shows the file's size and header bytes.
+        if let bytes = try? FileReader.read(path: request.modelPath, limit: InputLimits.modelFileBytes, regularFilesOnly: true) {
             content.int8FileByteCount = bytes.count
             content.int8FileHead = Array(bytes.prefix(20))
             do {
@@ -111,7 +112,7 @@ public enum ReportBuilder {
     }
 
     /// `m.mnqf` → `m.metrics.csv`, as `mnistq train` names it (any other name gets `.metrics.csv` appended).
-    public static func metricsPath(besideFloatModel path: String) -> String {
+    package static func metricsPath(besideFloatModel path: String) -> String {
         (path.hasSuffix(".mnqf") ? String(path.dropLast(5)) : path) + ".metrics.csv"
     }
 

@@ -1,48 +1,49 @@
 // The metrics CSV that `mnistq train` writes beside a float model, read back: rows, the kept epoch, guard events.
 import Foundation
+import MNISTQSupport
 
 /// One epoch of a training run as the metrics CSV records it (the columns of `TrainingReport.csv`).
-public struct TrainingEpoch: Sendable, Equatable {
-    public var epoch: Int
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var validationLoss: Double?
-    public var validationAccuracy: Double?
-    public var testAccuracy: Double?
+package struct TrainingEpoch: Sendable, Equatable {
+    package var epoch: Int
+    package var trainLoss: Double
+    package var trainAccuracy: Double
+    package var validationLoss: Double?
+    package var validationAccuracy: Double?
+    package var testAccuracy: Double?
     /// Learning rate of the epoch's last step.
-    public var learningRate: Double
-    public var seconds: Double
+    package var learningRate: Double
+    package var seconds: Double
     /// What the safeguards did at the end of this epoch ("" when nothing happened).
-    public var note: String
+    package var note: String
 
     /// Guard events of this epoch ("guard: …" parts of the note).
-    public var guardEvents: [String] { noteParts.filter { $0.hasPrefix("guard") } }
+    package var guardEvents: [String] { noteParts.filter { $0.hasPrefix("guard") } }
     /// Whether early stopping ended the run after this epoch.
-    public var stoppedEarly: Bool { noteParts.contains("early stop") }
+    package var stoppedEarly: Bool { noteParts.contains("early stop") }
     var noteParts: [String] {
         note.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }
 
 /// Why a metrics file could not be read.
-public struct MetricsFileError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let detail: String
-    public var description: String { "\(file): \(detail). Hint: this file is written by `mnistq train` beside the float model (<name>.metrics.csv)." }
+package struct MetricsFileError: Error, CustomStringConvertible, Equatable {
+    package let file: String
+    package let detail: String
+    package var description: String { "\(file): \(detail). Hint: this file is written by `mnistq train` beside the float model (<name>.metrics.csv)." }
 }
 
 /// A training run's history from its metrics CSV.
-public struct TrainingHistory: Sendable, Equatable {
+package struct TrainingHistory: Sendable, Equatable {
     /// The file it was read from.
-    public var path: String
-    public var epochs: [TrainingEpoch]
+    package var path: String
+    package var epochs: [TrainingEpoch]
 
     /// Files larger than this are not metrics files (one line per epoch is ~120 bytes).
-    public static let maximumFileBytes = 4 << 20
+    package static let maximumFileBytes = 4 << 20
 
     /// The epoch whose weights the run kept, by the trainer's rule: the best validation accuracy, ties to the later
     /// epoch, never an epoch the divergence guard rolled back; without a validation hold-out, the last epoch.
-    public var keptEpoch: Int? {
+    package var keptEpoch: Int? {
         var best: TrainingEpoch? = nil
         for e in epochs where !e.guardEvents.contains(where: { $0.hasPrefix("guard: accuracy") }) {
             guard let accuracy = e.validationAccuracy else { continue }
@@ -52,21 +53,22 @@ public struct TrainingHistory: Sendable, Equatable {
     }
 
     /// Whether the kept epoch was chosen by validation accuracy (otherwise it is simply the last one).
-    public var keptByValidation: Bool { epochs.contains { $0.validationAccuracy != nil } }
+    package var keptByValidation: Bool { epochs.contains { $0.validationAccuracy != nil } }
 
     /// Reads and parses `path`.
-    public static func load(path: String) throws -> TrainingHistory {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = attributes[.size] as? Int else {
-            throw MetricsFileError(file: path, detail: "no such file")
+    package static func load(path: String) throws -> TrainingHistory {
+        let bytes: [UInt8]
+        do { bytes = try FileReader.read(path: path, limit: maximumFileBytes) } catch {
+            switch error {
+            case .cannotOpen(let code) where code == ENOENT:
+                throw MetricsFileError(file: path, detail: "no such file")
+            case .tooLarge(let size, _):
+                throw MetricsFileError(file: path, detail: "\(size) bytes, more than a metrics file can be (\(maximumFileBytes))")
+            default:
+                throw MetricsFileError(file: path, detail: "cannot read the file")
+            }
         }
-        guard size <= maximumFileBytes else {
-            throw MetricsFileError(file: path, detail: "\(size) bytes, more than a metrics file can be (\(maximumFileBytes))")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MetricsFileError(file: path, detail: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(data: Data(bytes), encoding: .utf8) else {
             throw MetricsFileError(file: path, detail: "not UTF-8 text")
         }
         return TrainingHistory(path: path, epochs: try parse(text, file: path))
@@ -76,7 +78,7 @@ public struct TrainingHistory: Sendable, Equatable {
                                   "test_accuracy", "learning_rate", "seconds", "note"]
 
     /// Parses the CSV text (header line naming the columns; empty fields for values not measured).
-    public static func parse(_ text: String, file: String) throws -> [TrainingEpoch] {
+    package static func parse(_ text: String, file: String) throws -> [TrainingEpoch] {
         let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init).filter { !$0.isEmpty }
         guard let headerLine = lines.first else { throw MetricsFileError(file: file, detail: "empty file") }
         let header = splitCSVLine(headerLine)

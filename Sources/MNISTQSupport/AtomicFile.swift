@@ -7,20 +7,20 @@ import Darwin
 #endif
 
 /// A failed atomic write: names the path, the step that failed and the system's reason.
-public struct AtomicWriteError: Error, Equatable, CustomStringConvertible {
+package struct AtomicWriteError: Error, Equatable, CustomStringConvertible {
     /// The file we were asked to write.
-    public let path: String
+    package let path: String
     /// The step that failed ("create directory", "create temporary file", "write", "fsync", "rename").
-    public let operation: String
+    package let operation: String
     /// The system's explanation (strerror text).
-    public let reason: String
+    package let reason: String
 
     /// Creates the error; `reason` is usually `strerror(errno)`.
-    public init(path: String, operation: String, reason: String) {
+    package init(path: String, operation: String, reason: String) {
         self.path = path; self.operation = operation; self.reason = reason
     }
 
-    public var description: String {
+    package var description: String {
         "\(path): cannot write file (\(operation) failed: \(reason)). Hint: check that the directory exists and is writable, and that the disk is not full."
     }
 }
@@ -29,19 +29,19 @@ public struct AtomicWriteError: Error, Equatable, CustomStringConvertible {
 /// flushed to disk (fsync) and then renamed over the destination. A crash or error leaves either the previous
 /// file or nothing — never a truncated file — and no temporary file is left behind on error.
 /// A symbolic link at `path` is replaced by the file, not followed (rename semantics).
-public enum AtomicFile {
+package enum AtomicFile {
     /// Writes `bytes` to `path`, creating missing parent directories.
-    public static func write(_ bytes: [UInt8], to path: String) throws {
+    package static func write(_ bytes: [UInt8], to path: String) throws {
         try bytes.withUnsafeBytes { try write(buffer: $0, to: path) }
     }
 
     /// Writes `data` to `path`, creating missing parent directories.
-    public static func write(_ data: Data, to path: String) throws {
+    package static func write(_ data: Data, to path: String) throws {
         try data.withUnsafeBytes { try write(buffer: $0, to: path) }
     }
 
     /// Writes `text` as UTF-8 to `path`, creating missing parent directories.
-    public static func write(_ text: String, to path: String) throws {
+    package static func write(_ text: String, to path: String) throws {
         try write(Array(text.utf8), to: path)
     }
 

@@ -21,22 +21,24 @@ import Darwin
 /// // epoch 1  6400/60000 images  3861 images/s  ETA 0:14  loss 0.312
 /// progress.finish()
 /// ```
-public final class ProgressLine: @unchecked Sendable {
+// `@unchecked Sendable` is safe: the mutable state is read and written under `lock` only; the sink and the clock are
+// called under it too.
+package final class ProgressLine: @unchecked Sendable {
     /// Minimum seconds between redraws on a terminal.
-    public static let terminalInterval = 0.2
+    package static let terminalInterval = 0.2
     /// Minimum seconds between plain lines when stderr is not a terminal.
-    public static let logInterval = 3.0
+    package static let logInterval = 3.0
 
     /// What is progressing, printed first.
-    public let label: String
+    package let label: String
     /// Total amount of work; 0 or less when unknown.
-    public let total: Int
+    package let total: Int
     /// Unit of `done` and `total`, also used for the rate ("images" → "images/s").
-    public let unit: String
+    package let unit: String
     /// When true nothing is printed at all.
-    public let quiet: Bool
+    package let quiet: Bool
     /// Whether the line is redrawn in place (`\r`) or printed as separate lines.
-    public let isTerminal: Bool
+    package let isTerminal: Bool
 
     private let lock = NSLock()
     private let output: (String) -> Void
@@ -54,7 +56,7 @@ public final class ProgressLine: @unchecked Sendable {
     ///   - total: the amount of work; 0 or less when unknown (then no ETA is shown).
     ///   - unit: the unit of `done`/`total` ("images", "KiB").
     ///   - quiet: print nothing.
-    public convenience init(label: String, total: Int, unit: String, quiet: Bool = false) {
+    package convenience init(label: String, total: Int, unit: String, quiet: Bool = false) {
         self.init(label: label, total: total, unit: unit, quiet: quiet,
                   isTerminal: isatty(STDERR_FILENO) != 0,
                   output: { text in FileHandle.standardError.write(text.data(using: .utf8)!) },
@@ -63,7 +65,7 @@ public final class ProgressLine: @unchecked Sendable {
 
     /// Creates a progress line with an explicit sink and clock (seconds, monotonic) — for tests and for
     /// callers that route progress elsewhere.
-    public init(label: String, total: Int, unit: String, quiet: Bool, isTerminal: Bool,
+    package init(label: String, total: Int, unit: String, quiet: Bool, isTerminal: Bool,
                 output: @escaping (String) -> Void, clock: @escaping () -> Double) {
         self.label = label; self.total = total; self.unit = unit; self.quiet = quiet
         self.isTerminal = isTerminal; self.output = output; self.clock = clock
@@ -75,7 +77,7 @@ public final class ProgressLine: @unchecked Sendable {
 
     /// Records that `done` units are complete; prints a line when one is due. `extra` is appended as is
     /// ("loss 0.123").
-    public func update(done: Int, extra: String? = nil) {
+    package func update(done: Int, extra: String? = nil) {
         if quiet { return }
         lock.lock(); defer { lock.unlock() }
         if finished { return }
@@ -95,7 +97,7 @@ public final class ProgressLine: @unchecked Sendable {
     /// - Parameters:
     ///   - done: the final amount; defaults to the last `update` value.
     ///   - extra: replaces the last `extra` text when given.
-    public func finish(done: Int? = nil, extra: String? = nil) {
+    package func finish(done: Int? = nil, extra: String? = nil) {
         if quiet { return }
         lock.lock(); defer { lock.unlock() }
         if finished { return }
@@ -107,7 +109,7 @@ public final class ProgressLine: @unchecked Sendable {
 
     /// Ends the line for work that stopped early: prints `label  failed: reason` (or nothing when no line
     /// was shown yet and `onlyIfShown` is true, so a quick failure leaves only its error message).
-    public func fail(_ reason: String, onlyIfShown: Bool = false) {
+    package func fail(_ reason: String, onlyIfShown: Bool = false) {
         if quiet { return }
         lock.lock(); defer { lock.unlock() }
         if finished { return }
@@ -134,7 +136,7 @@ public final class ProgressLine: @unchecked Sendable {
     /// Rate and ETA appear once there is a measurable rate (`elapsed > 0`, `done > 0`); the ETA needs a
     /// known total. Example: `format(label: "epoch 1", done: 6400, total: 60000, unit: "images",
     /// elapsed: 2, extra: "loss 0.312")` is `"epoch 1  6400/60000 images  3200 images/s  ETA 0:17  loss 0.312"`.
-    public static func format(label: String, done: Int, total: Int, unit: String, elapsed: Double,
+    package static func format(label: String, done: Int, total: Int, unit: String, elapsed: Double,
                               extra: String?) -> String {
         var parts = [label]
         parts.append(total > 0 ? "\(done)/\(total) \(unit)" : "\(done) \(unit)")
@@ -150,7 +152,7 @@ public final class ProgressLine: @unchecked Sendable {
     }
 
     /// The final line: `label  done unit  rate unit/s  done in 12.3 s  extra`.
-    public static func formatFinal(label: String, done: Int, unit: String, elapsed: Double, extra: String?) -> String {
+    package static func formatFinal(label: String, done: Int, unit: String, elapsed: Double, extra: String?) -> String {
         var parts = [label, "\(done) \(unit)"]
         if elapsed > 0, done > 0 {
             parts.append("\(formatRate(Double(done) / elapsed)) \(unit)/s")
@@ -161,7 +163,7 @@ public final class ProgressLine: @unchecked Sendable {
     }
 
     /// A rate with about three significant digits: `3861`, `42.5`, `0.84`.
-    public static func formatRate(_ rate: Double) -> String {
+    package static func formatRate(_ rate: Double) -> String {
         guard rate.isFinite else { return "?" }
         // Thresholds on the rounded value, so 99.99 prints as "100", not "100.0".
         if rate.rounded() >= 100 { return String(Int(rate.rounded())) }
@@ -171,7 +173,7 @@ public final class ProgressLine: @unchecked Sendable {
 
     /// A remaining time as `m:ss` or `h:mm:ss` (rounded up to whole seconds so it never shows 0:00 early);
     /// `?` when not finite or beyond 100 hours.
-    public static func formatDuration(_ seconds: Double) -> String {
+    package static func formatDuration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0, seconds < 360_000 else { return "?" }
         let s = Int(seconds.rounded(.up))
         let h = s / 3600, m = (s % 3600) / 60, sec = s % 60
@@ -179,7 +181,7 @@ public final class ProgressLine: @unchecked Sendable {
     }
 
     /// An elapsed time: `0.42 s`, `12.3 s`, then `m:ss` from one minute on.
-    public static func formatElapsed(_ seconds: Double) -> String {
+    package static func formatElapsed(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "?" }
         if seconds < 10 { return String(format: "%.2f s", seconds) }
         if seconds < 60 { return String(format: "%.1f s", seconds) }

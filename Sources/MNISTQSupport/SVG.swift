@@ -2,7 +2,7 @@
 import Foundation
 
 /// A problem with the data given to an SVG writer.
-public enum SVGError: Error, Equatable, CustomStringConvertible {
+package enum SVGError: Error, Equatable, CustomStringConvertible {
     /// A confusion matrix must be square (n rows of n counts) with n ≥ 1.
     case notSquare(rows: Int, badRow: Int, columns: Int)
     /// Counts must be ≥ 0.
@@ -10,7 +10,7 @@ public enum SVGError: Error, Equatable, CustomStringConvertible {
     /// The number of class labels must equal the matrix size.
     case labelCount(found: Int, expected: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .notSquare(rows, badRow, columns):
             return "confusion matrix: row \(badRow) has \(columns) counts, expected \(rows) (one per row). Hint: counts[true][predicted] must be n×n."
@@ -22,8 +22,22 @@ public enum SVGError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Escapes text for use in SVG/XML text and attribute values.
-public func svgEscape(_ text: String) -> String {
+/// How every chart starts: the XML declaration, the `<svg>` element, a white background and the bold title centred
+/// at (`titleX`, `titleY`).
+func svgDocumentStart(width: Int, height: Int, title: String, titleX: Double, titleY: Int) -> String {
+    var s = """
+    <?xml version="1.0" encoding="UTF-8"?>
+    <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="12">
+
+    """
+    s += "<rect width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
+    s += "<text x=\"\(svgNumber(titleX))\" y=\"\(titleY)\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">\(svgEscape(title))</text>\n"
+    return s
+}
+
+/// Escapes text for use in SVG/XML text and attribute values (XML's five entities; JSON strings, escaped by the
+/// CLI's writer, follow other rules: the two look alike by design).
+package func svgEscape(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.count)
     for ch in text {
@@ -44,20 +58,20 @@ public func svgEscape(_ text: String) -> String {
 func svgNumber(_ v: Double) -> String { String(format: "%.2f", v) }
 
 /// Evenly spaced "nice" axis ticks (steps of 1, 2 or 5 × 10^k) covering `low...high`.
-public struct AxisTicks: Equatable, Sendable {
+package struct AxisTicks: Equatable, Sendable {
     /// Lower axis bound (bounds are the data range widened to whole steps).
-    public let low: Double
+    package let low: Double
     /// Upper axis bound.
-    public let high: Double
+    package let high: Double
     /// Distance between ticks.
-    public let step: Double
+    package let step: Double
     /// Tick positions from `low` to `high`.
-    public let values: [Double]
+    package let values: [Double]
     /// Decimals needed to print the ticks exactly.
-    public let decimals: Int
+    package let decimals: Int
 
     /// About `target` ticks over the data range; a zero-width range is widened so the axis stays usable.
-    public init(low dataLow: Double, high dataHigh: Double, target: Int = 5) {
+    package init(low dataLow: Double, high dataHigh: Double, target: Int = 5) {
         var lo = dataLow, hi = dataHigh
         if !lo.isFinite || !hi.isFinite { lo = 0; hi = 1 }
         if lo > hi { swap(&lo, &hi) }
@@ -80,7 +94,7 @@ public struct AxisTicks: Equatable, Sendable {
     }
 
     /// A tick value printed with just enough decimals ("0.25", "100").
-    public func label(_ value: Double) -> String {
+    package func label(_ value: Double) -> String {
         let v = abs(value) < step * 1e-9 ? 0 : value  // avoid "-0.0"
         return String(format: "%.\(decimals)f", v)
     }
@@ -94,48 +108,48 @@ public struct AxisTicks: Equatable, Sendable {
 /// try AtomicFile.write(chart.render(), to: "curve.svg")
 /// ```
 /// Non-finite points are skipped (a diverged loss does not wreck the axes).
-public struct SVGLineChart: Sendable {
+package struct SVGLineChart: Sendable {
     /// One named line.
-    public struct Series: Sendable {
+    package struct Series: Sendable {
         /// Legend text.
-        public var name: String
+        package var name: String
         /// Points in drawing order; non-finite ones are skipped.
-        public var points: [(x: Double, y: Double)]
+        package var points: [(x: Double, y: Double)]
         /// A series named `name` through `points`.
-        public init(name: String, points: [(x: Double, y: Double)]) { self.name = name; self.points = points }
+        package init(name: String, points: [(x: Double, y: Double)]) { self.name = name; self.points = points }
     }
 
     /// Heading above the plot.
-    public var title: String
+    package var title: String
     /// Caption under the x axis.
-    public var xLabel: String
+    package var xLabel: String
     /// Caption beside the y axis.
-    public var yLabel: String
+    package var yLabel: String
     /// The lines, drawn and listed in the legend in this order.
-    public var series: [Series] = []
+    package var series: [Series] = []
     /// Image width in pixels.
-    public var width = 760
+    package var width = 760
     /// Image height in pixels.
-    public var height = 440
+    package var height = 440
     /// Fixed y bounds (e.g. `0...1` for accuracy); nil fits the data.
-    public var yRange: ClosedRange<Double>? = nil
+    package var yRange: ClosedRange<Double>? = nil
 
     /// An empty chart; add lines with `addSeries`.
-    public init(title: String, xLabel: String, yLabel: String) {
+    package init(title: String, xLabel: String, yLabel: String) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
     }
 
     /// Appends a series drawn in the next palette colour.
-    public mutating func addSeries(_ name: String, points: [(x: Double, y: Double)]) {
+    package mutating func addSeries(_ name: String, points: [(x: Double, y: Double)]) {
         series.append(Series(name: name, points: points))
     }
 
     /// Colours for successive series (colour-blind-friendly Tableau 10 order).
-    public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    package static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
     /// The chart as a complete SVG document.
-    public func render() -> String {
+    package func render() -> String {
         let finite = series.flatMap { $0.points.filter { $0.x.isFinite && $0.y.isFinite } }
         let xs = finite.map(\.x), ys = finite.map(\.y)
         let xTicks = AxisTicks(low: xs.min() ?? 0, high: xs.max() ?? 1)
@@ -147,13 +161,7 @@ public struct SVGLineChart: Sendable {
         func px(_ x: Double) -> Double { left + (x - xTicks.low) / (xTicks.high - xTicks.low) * plotW }
         func py(_ y: Double) -> Double { top + plotH - (y - yTicks.low) / (yTicks.high - yTicks.low) * plotH }
 
-        var s = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="12">
-
-        """
-        s += "<rect width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
-        s += "<text x=\"\(svgNumber(left + plotW / 2))\" y=\"26\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">\(svgEscape(title))</text>\n"
+        var s = svgDocumentStart(width: width, height: height, title: title, titleX: left + plotW / 2, titleY: 26)
 
         // Grid, ticks and tick labels.
         s += "<g class=\"x-axis\" stroke=\"#dddddd\">\n"
@@ -200,18 +208,18 @@ public struct SVGLineChart: Sendable {
 /// A confusion matrix as a heat map: row = true label, column = predicted label, each cell shows its count
 /// and is shaded by its share of the row (so rare classes are as readable as common ones). The right-hand
 /// column gives each row's recall (diagonal / row total).
-public struct SVGConfusionMatrix: Sendable {
+package struct SVGConfusionMatrix: Sendable {
     /// Heading above the matrix.
-    public let title: String
+    package let title: String
     /// `counts[trueLabel][predictedLabel]`.
-    public let counts: [[Int]]
+    package let counts: [[Int]]
     /// Row and column names.
-    public let classLabels: [String]
+    package let classLabels: [String]
 
     /// - Parameters:
     ///   - counts: an n×n matrix, `counts[trueLabel][predictedLabel]`, all ≥ 0.
     ///   - classLabels: names of the n classes; default "0", "1", ….
-    public init(title: String, counts: [[Int]], classLabels: [String]? = nil) throws {
+    package init(title: String, counts: [[Int]], classLabels: [String]? = nil) throws {
         let n = counts.count
         guard n >= 1 else { throw SVGError.notSquare(rows: 0, badRow: 0, columns: 0) }
         for (r, row) in counts.enumerated() {
@@ -226,17 +234,11 @@ public struct SVGConfusionMatrix: Sendable {
     }
 
     /// The heat map as a complete SVG document.
-    public func render() -> String {
+    package func render() -> String {
         let n = counts.count
         let cell = 44.0, left = 70.0, top = 78.0
         let width = Int(left + cell * Double(n) + 90), height = Int(top + cell * Double(n) + 30)
-        var s = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="12">
-
-        """
-        s += "<rect width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
-        s += "<text x=\"\(svgNumber(left + cell * Double(n) / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">\(svgEscape(title))</text>\n"
+        var s = svgDocumentStart(width: width, height: height, title: title, titleX: left + cell * Double(n) / 2, titleY: 24)
         s += "<text x=\"\(svgNumber(left + cell * Double(n) / 2))\" y=\"\(svgNumber(top - 26))\" text-anchor=\"middle\">predicted</text>\n"
         let midY = svgNumber(top + cell * Double(n) / 2)
         s += "<text x=\"20\" y=\"\(midY)\" text-anchor=\"middle\" transform=\"rotate(-90 20 \(midY))\">true</text>\n"

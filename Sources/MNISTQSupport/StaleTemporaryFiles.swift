@@ -16,13 +16,14 @@ import Darwin
 /// * it was last modified before this process started (a write in progress in this process is newer);
 /// * no live process holds its lock (AtomicFile locks its temporary file while writing, so a slow write of another
 ///   process that started before it is left alone).
-public enum StaleTemporaryFiles {
+package enum StaleTemporaryFiles {
     private static let lock = NSLock()
+    // nonisolated(unsafe) is safe: every read and write holds `lock`.
     nonisolated(unsafe) private static var sweptDirectories: Set<String> = []
 
     /// Removes the stale temporary files in `directory` the first time it is called for that directory in this
     /// process; later calls return at once. Failures are ignored: a file that cannot be removed is only clutter.
-    public static func removeOnce(in directory: String) {
+    package static func removeOnce(in directory: String) {
         let key = URL(fileURLWithPath: directory).standardizedFileURL.path
         lock.lock()
         let isNew = sweptDirectories.insert(key).inserted
@@ -32,7 +33,7 @@ public enum StaleTemporaryFiles {
 
     /// Removes the stale temporary files in `directory` now and returns the names it removed.
     @discardableResult
-    public static func remove(in directory: String) -> [String] {
+    package static func remove(in directory: String) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var removed: [String] = []
         for name in names where matchesPattern(name) {
@@ -43,7 +44,7 @@ public enum StaleTemporaryFiles {
     }
 
     /// True for `.<name>.tmp-XXXXXX` with a non-empty name and six ASCII letters or digits.
-    public static func matchesPattern(_ name: String) -> Bool {
+    package static func matchesPattern(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         let suffix = Array(".tmp-".utf8)
         guard bytes.count >= 1 + 1 + suffix.count + 6, bytes[0] == UInt8(ascii: ".") else { return false }

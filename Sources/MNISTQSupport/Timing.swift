@@ -2,7 +2,7 @@
 import Foundation
 
 /// Seconds on the monotonic clock (never jumps with wall-clock changes); only differences are meaningful.
-public func monotonicSeconds() -> Double {
+package func monotonicSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
@@ -10,7 +10,7 @@ public func monotonicSeconds() -> Double {
 
 /// CPU time consumed by the calling thread, in seconds. On a shared machine a thread is descheduled for long
 /// stretches, which wall time would count as work; this clock does not.
-public func threadCPUSeconds() -> Double {
+package func threadCPUSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
@@ -18,7 +18,7 @@ public func threadCPUSeconds() -> Double {
 
 /// The median of `values`: the middle value, or the mean of the two middle values for an even count;
 /// NaN when `values` is empty. Benchmarks quote medians because timings on a shared machine have long tails.
-public func median(_ values: [Double]) -> Double {
+package func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     if sorted.isEmpty { return .nan }
     let middle = sorted.count / 2

@@ -1,4 +1,5 @@
 // Seeded, serialisable randomness for initialisation, hold-out selection and per-epoch shuffles.
+import MNISTQSupport
 
 /// xoshiro256** (Blackman & Vigna), seeded through SplitMix64. Its whole state is four `UInt64`s, so a
 /// checkpoint stores it and a resumed run draws exactly the numbers an uninterrupted run would.
@@ -8,15 +9,8 @@ struct SeededRandom: RandomNumberGenerator, Sendable, Equatable {
 
     /// A generator whose sequence depends only on `seed`.
     package init(seed: UInt64) {
-        var sm = seed
-        func splitMix() -> UInt64 {
-            sm &+= 0x9E37_79B9_7F4A_7C15
-            var z = sm
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        state = (splitMix(), splitMix(), splitMix(), splitMix())
+        var sm = SplitMix64(seed: seed)
+        state = (sm.next(), sm.next(), sm.next(), sm.next())
     }
 
     /// Restores a saved state. Returns nil for the all-zero state, which xoshiro can never leave.

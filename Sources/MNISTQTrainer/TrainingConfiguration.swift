@@ -1,6 +1,7 @@
 // Hyperparameters and safeguards of a training run, and the learning-rate schedules.
 import Foundation
 import MNISTQData
+import MNISTQSupport
 
 /// How the learning rate changes over a run.
 package enum LearningRateSchedule: String, CaseIterable, Sendable {

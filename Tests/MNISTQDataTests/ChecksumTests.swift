@@ -1,7 +1,9 @@
 // SHA-256 against the published test vectors, block-boundary lengths and the MNIST digests.
 import Foundation
 import XCTest
-import MNISTQData
+@testable import MNISTQData
+import MNISTQSupport
+import MNISTQTestSupport
 
 final class ChecksumTests: XCTestCase {
     func testSHA256KnownVectors() {

@@ -1,7 +1,9 @@
 // IDX reader: the real MNIST test split, and specific errors for a wrong magic, truncation, count mismatch, bad gzip.
 import Foundation
 import XCTest
-import MNISTQData
+@testable import MNISTQData
+import MNISTQSupport
+import MNISTQTestSupport
 
 final class IDXTests: XCTestCase {
     func testReadsTheRealMNISTTestSplit() throws {
@@ -80,8 +82,8 @@ final class IDXTests: XCTestCase {
 
     func testCountMismatchBetweenImagesAndLabels() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
-        try dir.write(gzipStored(idxHeader([2051, 3, 28, 28]) + [UInt8](repeating: 0, count: 3 * 784)), to: MNIST.fileNames.testImages)
-        try dir.write(gzipStored(idxHeader([2049, 2]) + [4, 2]), to: MNIST.fileNames.testLabels)
+        try dir.write(ReferenceCoding.gzipStored(idxHeader([2051, 3, 28, 28]) + [UInt8](repeating: 0, count: 3 * 784)), to: MNIST.fileNames.testImages)
+        try dir.write(ReferenceCoding.gzipStored(idxHeader([2049, 2]) + [4, 2]), to: MNIST.fileNames.testLabels)
         XCTAssertThrowsError(try MNIST.loadTest(directory: dir.path)) { error in
             XCTAssertEqual(error as? DataError, .mismatch(detail: "\(dir.file(MNIST.fileNames.testImages)) has 3 images but \(dir.file(MNIST.fileNames.testLabels)) has 2 labels"))
         }
@@ -91,7 +93,7 @@ final class IDXTests: XCTestCase {
         let split = try MNIST.loadTest(directory: dir.path)
         XCTAssertEqual(split.labels, [4, 2, 9])
         // Wrong image size for MNIST.
-        try dir.write(gzipStored(idxHeader([2051, 3, 2, 2]) + [UInt8](repeating: 0, count: 12)), to: MNIST.fileNames.testImages)
+        try dir.write(ReferenceCoding.gzipStored(idxHeader([2051, 3, 2, 2]) + [UInt8](repeating: 0, count: 12)), to: MNIST.fileNames.testImages)
         XCTAssertThrowsError(try MNIST.loadTest(directory: dir.path)) { error in
             XCTAssertEqual(error as? DataError, .badField(file: dir.file(MNIST.fileNames.testImages), field: "dimensions", found: "2x2", expected: "28x28"))
         }
@@ -102,7 +104,7 @@ final class IDXTests: XCTestCase {
 
     func testBadGzipStreams() throws {
         let payload = idxHeader([2049, 5]) + [1, 2, 3, 4, 5]
-        let good = gzipStored(payload)
+        let good = ReferenceCoding.gzipStored(payload)
         XCTAssertEqual(try gunzip(good, file: "g", maxOutput: 100), payload)
 
         // Damaged deflate data: a stored block whose length check (NLEN) is wrong.
@@ -129,7 +131,7 @@ final class IDXTests: XCTestCase {
         XCTAssertThrowsError(try gunzip(good + [0, 0, 0], file: "tail.gz", maxOutput: 100)) { error in
             XCTAssertEqual(error as? DataError, .corrupt(file: "tail.gz", detail: "3 unexpected bytes after the end of the gzip stream"))
         }
-        XCTAssertEqual(try gunzip(gzipStored([1, 2]) + gzipStored([3]), file: "two.gz", maxOutput: 100), [1, 2, 3])
+        XCTAssertEqual(try gunzip(ReferenceCoding.gzipStored([1, 2]) + ReferenceCoding.gzipStored([3]), file: "two.gz", maxOutput: 100), [1, 2, 3])
 
         // Through the file reader: a .gz that is cut short names the file.
         let dir = try TemporaryDirectory(); defer { dir.remove() }

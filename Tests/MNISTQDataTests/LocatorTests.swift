@@ -1,7 +1,9 @@
 // MNISTLocator: directory precedence, cache location, and downloads from a loopback server (good, corrupt, truncated).
 import Foundation
 import XCTest
-import MNISTQData
+@testable import MNISTQData
+import MNISTQSupport
+import MNISTQTestSupport
 
 final class LocatorTests: XCTestCase {
     private static let labels = "t10k-labels-idx1-ubyte.gz"
@@ -15,7 +17,7 @@ final class LocatorTests: XCTestCase {
             let path = MNIST.path(in: dir, for: info.gzipName)
             let bytes = try TestData.read(path)
             // A plain copy is served gzipped, as a mirror would.
-            files[info.gzipName] = path.hasSuffix(".gz") ? bytes : gzipStored(bytes)
+            files[info.gzipName] = path.hasSuffix(".gz") ? bytes : ReferenceCoding.gzipStored(bytes)
         }
         return files
     }
@@ -110,7 +112,7 @@ final class LocatorTests: XCTestCase {
         // One label changed (7 → 6) in the decompressed content; a valid gzip stream around it.
         var content = try gunzip(files[Self.labels]!, file: Self.labels, maxOutput: 1 << 20)
         content[8] ^= 1
-        let corrupted = gzipStored(content)
+        let corrupted = ReferenceCoding.gzipStored(content)
         let server = try LoopbackHTTPServer(routes: ["/bad/\(Self.labels)": corrupted, "/good/\(Self.labels)": files[Self.labels]!])
         defer { server.stop() }
         let cache = try TemporaryDirectory(); defer { cache.remove() }

@@ -9,6 +9,7 @@ import Darwin
 /// Serves fixed bodies by path, one connection at a time, on an ephemeral port. It answers GET only,
 /// closes every connection after one response, and stops itself after `lifetime` seconds even if the
 /// test forgets to call `stop()`.
+// `@unchecked Sendable` is safe: the request log and the stop flag are guarded by `lock`; the rest is immutable.
 final class LoopbackHTTPServer: @unchecked Sendable {
     let port: UInt16
     private let listenFD: Int32

@@ -1,6 +1,6 @@
 // Accuracy through the whole pipeline on the 10,000 MNIST test images: as JPEGs, and as photo-like renderings.
-import MNISTQImage
-import MNISTQPhotoSet
+@testable import MNISTQImage
+@testable import MNISTQPhotoSet
 import MNISTQRuntime
 import XCTest
 

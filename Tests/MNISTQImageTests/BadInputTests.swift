@@ -1,6 +1,7 @@
 // Each kind of bad input gets its own specific error, without crashing or allocating what a header claims.
 import Foundation
-import MNISTQImage
+@testable import MNISTQImage
+import MNISTQSupport
 import XCTest
 
 final class BadInputTests: XCTestCase {
@@ -53,7 +54,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testRandomBytes() throws {
-        var random = TestRandom(state: 42)
+        var random = SplitMix64(seed: 42)
         let bytes = (0..<1000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         let path = try write("noise.bin.jpg", bytes)
         guard case .unrecognized(path, 1000, let first)? = decodeError(path) else { return XCTFail() }

@@ -1,5 +1,5 @@
 // Decoding tests: every format, colour layout and orientation, round trips against known pixels.
-import MNISTQImage
+@testable import MNISTQImage
 import XCTest
 
 final class DecoderTests: XCTestCase {

@@ -2,37 +2,14 @@
 // gzip stream stops as soon as it passes what its IDX header declares, long before the decompressed-size limit.
 import Foundation
 import XCTest
-import _CZlib
+import MNISTQSupport
+import MNISTQTestSupport
 @testable import MNISTQImage
 
 final class InputLimitTests: XCTestCase {
-    /// gzip (level 9) of `header` followed by `zeros` zero bytes, compressed in 1 MiB steps.
+    /// gzip (level 9) of `header` followed by `zeros` zero bytes.
     private func gzipBomb(header: [UInt8], zeros: Int) throws -> [UInt8] {
-        var stream = z_stream()
-        XCTAssertEqual(mnistq_deflate_init2(&stream, 9, 31, Z_DEFAULT_STRATEGY), Z_OK)
-        defer { deflateEnd(&stream) }
-        var output = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        func feed(_ input: [UInt8], flush: Int32) {
-            var input = input
-            input.withUnsafeMutableBufferPointer { source in
-                stream.next_in = source.baseAddress
-                stream.avail_in = UInt32(source.count)
-                repeat {
-                    chunk.withUnsafeMutableBufferPointer { out in
-                        stream.next_out = out.baseAddress
-                        stream.avail_out = UInt32(out.count)
-                        _ = deflate(&stream, flush)
-                    }
-                    output += chunk[0..<(chunk.count - Int(stream.avail_out))]
-                } while stream.avail_out == 0
-            }
-        }
-        feed(header, flush: Z_NO_FLUSH)
-        let block = [UInt8](repeating: 0, count: 1 << 20)
-        for _ in 0..<(zeros >> 20) { feed(block, flush: Z_NO_FLUSH) }
-        feed([], flush: Z_FINISH)
-        return output
+        try ReferenceCoding.zlibCompressed(header + [UInt8](repeating: 0, count: zeros), windowBits: 31)
     }
 
     private let limits = DecodeLimits(maxSide: 4096, maxPixels: 4 << 20, maxFileBytes: 4 << 20)
@@ -68,8 +45,8 @@ final class InputLimitTests: XCTestCase {
         let descriptor = open("/dev/zero", O_RDONLY)
         XCTAssertGreaterThanOrEqual(descriptor, 0)
         defer { close(descriptor) }
-        XCTAssertThrowsError(try ImageDecoder.readAll(descriptor, sizeHint: nil, file: "/dev/zero", limit: 1 << 20)) { error in
-            guard case .fileTooLarge(_, let bytes, let limit)? = error as? ImageError else { return XCTFail("\(error)") }
+        XCTAssertThrowsError(try FileReader.read(descriptor: descriptor, sizeHint: nil, limit: 1 << 20)) { error in
+            guard case .tooLarge(let bytes, let limit)? = error as? FileReadError else { return XCTFail("\(error)") }
             XCTAssertEqual(limit, 1 << 20)
             XCTAssertEqual(bytes, (1 << 20) + 1)
         }
@@ -97,10 +74,10 @@ final class InputLimitTests: XCTestCase {
             writer.start()
             defer { close(ends[0]); done.wait() }
             if length <= limit {
-                let bytes = try ImageDecoder.readAll(ends[0], sizeHint: nil, file: "pipe", limit: limit)
+                let bytes = try FileReader.read(descriptor: ends[0], sizeHint: nil, limit: limit)
                 XCTAssertEqual(bytes, [UInt8](repeating: 7, count: length))
             } else {
-                XCTAssertThrowsError(try ImageDecoder.readAll(ends[0], sizeHint: nil, file: "pipe", limit: limit))
+                XCTAssertThrowsError(try FileReader.read(descriptor: ends[0], sizeHint: nil, limit: limit))
             }
         }
     }
@@ -113,9 +90,9 @@ final class InputLimitTests: XCTestCase {
         let descriptor = open(path, O_RDONLY)
         defer { close(descriptor) }
         // A file that grew after fstat: its hint is 10 bytes, it holds 5000.
-        XCTAssertEqual(try ImageDecoder.readAll(descriptor, sizeHint: 10, file: path, limit: 1 << 20), content)
+        XCTAssertEqual(try FileReader.read(descriptor: descriptor, sizeHint: 10, limit: 1 << 20), content)
         XCTAssertEqual(lseek(descriptor, 0, SEEK_SET), 0)
-        XCTAssertThrowsError(try ImageDecoder.readAll(descriptor, sizeHint: 10, file: path, limit: 4000))
+        XCTAssertThrowsError(try FileReader.read(descriptor: descriptor, sizeHint: 10, limit: 4000))
     }
 
     func testUnboundedLimitsDoNotBecomeOneHugeAllocation() throws {
@@ -128,7 +105,7 @@ final class InputLimitTests: XCTestCase {
         XCTAssertEqual([UInt8](repeating: 5, count: 100).withUnsafeBytes { write(ends[1], $0.baseAddress!, 100) }, 100)
         close(ends[1])
         defer { close(ends[0]) }
-        XCTAssertEqual(try ImageDecoder.readAll(ends[0], sizeHint: nil, file: "pipe", limit: .max), [UInt8](repeating: 5, count: 100))
+        XCTAssertEqual(try FileReader.read(descriptor: ends[0], sizeHint: nil, limit: .max), [UInt8](repeating: 5, count: 100))
     }
 
     func testTheStandardLimitsFollowThePixelLimit() {

@@ -1,5 +1,5 @@
 // The formats issue 9 added: ASCII PGM (P2), 16-bit PGM, PPM (P6, P3), and Adam7-interlaced PNG.
-import MNISTQImage
+@testable import MNISTQImage
 import XCTest
 
 final class NetpbmAndInterlacedPNGTests: XCTestCase {

@@ -1,5 +1,5 @@
 // Each step that finds a digit in a real photo (MNISTQPreprocess/PhotoSteps.swift), on small hand-made images.
-import MNISTQPreprocess
+@testable import MNISTQPreprocess
 import XCTest
 
 final class PhotoStepsTests: XCTestCase {

@@ -1,5 +1,6 @@
 // Each preprocessing step on tiny hand-made images, with hand-computed expectations.
-import MNISTQImage
+@testable import MNISTQImage
+import MNISTQSupport
 import XCTest
 
 final class PreprocessTests: XCTestCase {
@@ -146,7 +147,7 @@ enum Renderings {
     /// The digit enlarged `scale`× (bilinear), as dark ink (about 25) on `paper`, at (offsetX, offsetY) in a
     /// canvas, with ±`noise` uniform noise.
     static func darkOnLight(_ pixels: [UInt8], scale: Double, canvasWidth: Int, canvasHeight: Int, offsetX: Int, offsetY: Int,
-                            paper: Int, noise: Int, random: UnsafeMutablePointer<TestRandom>?) -> GrayImage {
+                            paper: Int, noise: Int, random: UnsafeMutablePointer<SplitMix64>?) -> GrayImage {
         let side = Int((28 * scale).rounded())
         var canvas = GrayImage(width: canvasWidth, height: canvasHeight, fill: UInt8(paper))
         for y in 0..<side {

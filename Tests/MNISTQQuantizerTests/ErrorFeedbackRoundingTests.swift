@@ -1,5 +1,5 @@
 // Error-feedback (GPTQ-style) rounding: lower layer output error than round-to-nearest on the data it saw.
-import MNISTQQuantizer
+@testable import MNISTQQuantizer
 import XCTest
 
 final class ErrorFeedbackRoundingTests: XCTestCase {

@@ -1,7 +1,7 @@
 // The golden PyTorch model: our float predictions match PyTorch's, and its int8 quantization keeps them.
 import Foundation
-import MNISTQData
-import MNISTQQuantizer
+@testable import MNISTQData
+@testable import MNISTQQuantizer
 import MNISTQRuntime
 import MNISTQTrainer
 import XCTest

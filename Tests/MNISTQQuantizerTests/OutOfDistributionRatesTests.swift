@@ -1,8 +1,8 @@
 // "Not a digit" on real data: the shipped sample model's unsure rates on the MNIST test images, Fashion-MNIST test
 // images and letters/symbols rendered now from Debian fonts, and the calibration that produced its section.
 import Foundation
-import MNISTQData
-import MNISTQQuantizer
+@testable import MNISTQData
+@testable import MNISTQQuantizer
 import MNISTQRuntime
 import XCTest
 

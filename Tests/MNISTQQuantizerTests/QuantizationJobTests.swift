@@ -1,7 +1,7 @@
 // Library-level behaviour of a quantization run: --max-drop, determinism, calibration choices, bad input.
 import Foundation
-import MNISTQData
-import MNISTQQuantizer
+@testable import MNISTQData
+@testable import MNISTQQuantizer
 import MNISTQRuntime
 import MNISTQTrainer
 import XCTest

@@ -1,24 +1,16 @@
 // Shared fixtures of the quantizer tests: data locations, the golden float model, one default quantization.
 import Foundation
-import MNISTQData
-import MNISTQQuantizer
+@testable import MNISTQData
+@testable import MNISTQQuantizer
 import MNISTQRuntime
 import MNISTQTrainer
+import MNISTQTestSupport
 import XCTest
 
 enum QuantizerTestData {
-    /// The package root, from this file's path (Tests/MNISTQQuantizerTests/QuantizerTestSupport.swift).
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    static var mnistDirectory: String {
-        ProcessInfo.processInfo.environment["MNIST_DIR"] ?? packageRoot.appendingPathComponent("../shared/mnist").standardized.path
-    }
-
-    static var goldenDirectory: String {
-        ProcessInfo.processInfo.environment["MNISTQ_GOLDEN_DIR"]
-            ?? packageRoot.appendingPathComponent("../shared/golden").standardized.path
-    }
+    static var packageRoot: URL { TestPaths.packageRoot }
+    static var mnistDirectory: String { TestPaths.mnistDirectory }
+    static var goldenDirectory: String { TestPaths.goldenDirectory }
 
     private static let cachedMNIST = Result { try MNIST.load(directory: mnistDirectory) }
     private static let cachedGolden = Result { try CNNParameters.loadRaw(directory: goldenDirectory, prefix: "trained") }

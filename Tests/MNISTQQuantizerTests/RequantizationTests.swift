@@ -1,5 +1,5 @@
 // Multiplier + shift derivation, hand-checked, and the rescale arithmetic against the runtime's kernels.
-import MNISTQQuantizer
+@testable import MNISTQQuantizer
 import MNISTQRuntime
 import XCTest
 

@@ -3,8 +3,8 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import MNISTQData
-import MNISTQQuantizer
+@testable import MNISTQData
+@testable import MNISTQQuantizer
 @testable import MNISTQReport
 import MNISTQRuntime
 import XCTest

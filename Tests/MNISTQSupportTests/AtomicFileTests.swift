@@ -1,7 +1,7 @@
 // AtomicFile: replaces content, creates directories, leaves no temporary file, reports the path on failure.
 import Foundation
 import XCTest
-import MNISTQSupport
+@testable import MNISTQSupport
 
 final class AtomicFileTests: XCTestCase {
     private var directory: String!

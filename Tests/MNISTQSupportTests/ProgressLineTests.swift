@@ -1,7 +1,7 @@
 // ProgressLine: exact formatting of rate/ETA/elapsed, throttling on a terminal and in logs, quiet mode.
 import Foundation
 import XCTest
-import MNISTQSupport
+@testable import MNISTQSupport
 
 final class ProgressLineTests: XCTestCase {
     func testFormatRunningLine() {
@@ -46,6 +46,8 @@ final class ProgressLineTests: XCTestCase {
     }
 
     /// A fake clock and sink: throttling is tested on simulated time, not real time.
+    /// `@unchecked Sendable` is safe: the tests drive the progress line from one thread, so the clock and the sink it
+    /// calls never run concurrently.
     private final class Recorder: @unchecked Sendable {
         var now = 100.0
         var written: [String] = []

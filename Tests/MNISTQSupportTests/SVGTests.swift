@@ -4,7 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import XCTest
-import MNISTQSupport
+@testable import MNISTQSupport
 
 /// Parses an SVG document and collects element names, attributes and text, failing on malformed XML.
 private final class SVGCollector: NSObject, XMLParserDelegate {
