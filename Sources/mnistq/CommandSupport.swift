@@ -104,14 +104,19 @@ func printJSON<Value: Encodable>(_ value: Value, escapingSlashes: Bool = true) t
 func flushStandardOutput() { fflush(nil) }
 
 /// Renders the libraries' (phase, done, total) callbacks as one progress line per phase (quantize, report).
-final class ProgressPrinter {
+/// `@unchecked Sendable`: the libraries may call the callback from worker threads; every access to the mutable
+/// state below happens while holding `lock`.
+final class ProgressPrinter: @unchecked Sendable {
     private let quiet: Bool
+    private let lock = NSLock()
     private var line: ProgressLine?
     private var phase = ""
     init(quiet: Bool) { self.quiet = quiet }
 
     var callback: QuantizationProgress {
         { [self] phase, done, total in
+            lock.lock()
+            defer { lock.unlock() }
             if phase != self.phase {
                 line?.finish()
                 self.phase = phase
@@ -121,7 +126,11 @@ final class ProgressPrinter {
         }
     }
 
-    func finish() { line?.finish(); line = nil; phase = "" }
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        line?.finish(); line = nil; phase = ""
+    }
 }
 
 // MARK: - Paths, messages and shell words
