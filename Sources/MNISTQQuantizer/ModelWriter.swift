@@ -32,7 +32,7 @@ public enum Int8ModelWriter {
 
     /// The complete model file for `layers` (the runtime's format: header, deflated payload, CRC-32), with the
     /// out-of-distribution section when `outOfDistribution` is given.
-    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+    package static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
                               outOfDistribution: OutOfDistributionCalibration? = nil) throws -> [UInt8] {
         try ModelFile.encode(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution, deflate: deflate)
     }
@@ -41,7 +41,7 @@ public enum Int8ModelWriter {
 /// Everything `QuantizationJob.run` produced.
 public struct QuantizationOutcome: Sendable {
     public var network: QuantizedNetwork
-    public var layers: [QuantizedLayer] { network.layers }
+    package var layers: [QuantizedLayer] { network.layers }
     public var report: FidelityReport
     /// The out-of-distribution score's calibration stored in the file.
     public var outOfDistribution: OutOfDistributionCalibration

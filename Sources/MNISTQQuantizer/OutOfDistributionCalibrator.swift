@@ -26,7 +26,7 @@ public enum OutOfDistributionCalibrator {
 
     /// The calibration of `layers` on `images` (n × 784 training pixels). Runs the int8 network twice over them
     /// (features, then scores); deterministic.
-    public static func calibrate(layers: [QuantizedLayer], images: [UInt8],
+    package static func calibrate(layers: [QuantizedLayer], images: [UInt8],
                                  progress: ((String, Int, Int) -> Void)? = nil) throws -> OutOfDistributionCalibration {
         let count = images.count / 784
         guard count >= 100 else { throw QuantizationError("out-of-distribution calibration needs at least 100 training images, got \(count)") }

@@ -78,7 +78,7 @@ public struct QuantizationError: Error, CustomStringConvertible, Equatable {
 
 /// The result of quantizing: the int8 layers and the float parameters whose activations they approximate.
 public struct QuantizedNetwork: Sendable, Equatable {
-    public var layers: [QuantizedLayer]
+    package var layers: [QuantizedLayer]
     /// Function-equivalent to the input float model (equal to it without equalization); its hidden activations are
     /// the ones the int8 layers' uint8 outputs stand for, so per-layer SQNR compares against these.
     public var floatReference: CNNParameters

@@ -108,7 +108,7 @@ public enum Fidelity {
     /// `indices` restricts the comparison to those images (default: all). `threads` > 1 splits the images into
     /// contiguous slices run concurrently; every figure is the same bits as with one thread (each image's sums are
     /// kept and added up in image order afterwards).
-    public static func measure(parameters: CNNParameters, reference: CNNParameters? = nil, layers: [QuantizedLayer],
+    package static func measure(parameters: CNNParameters, reference: CNNParameters? = nil, layers: [QuantizedLayer],
                                split: MNISTSplit, indices: [Int]? = nil, threads: Int = 1,
                                progress: QuantizationProgress? = nil) throws -> FidelityReport {
         let indices = indices ?? Array(0..<split.count)

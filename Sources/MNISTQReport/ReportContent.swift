@@ -17,7 +17,7 @@ public struct Int8ModelFacts: Sendable {
         /// One per output channel.
         public var weightScales: [Double]
     }
-    public var header: ModelHeader
+    package var header: ModelHeader
     public var metadata: [(key: String, value: String)]
     public var fileByteCount: Int
     public var payloadByteCount: Int

@@ -1,7 +1,7 @@
 // A model that borrows an in-place image (flash, a memory map, an array) and classifies without any allocation.
 import _MNISTQInt8Kernels
 
-/// An int8 model read where it lies: ``init(borrowing:kernels:)`` checks an in-place image (<doc:ModelFormat#In-place-image>)
+/// An int8 model read where it lies: ``init(borrowing:)`` checks an in-place image (<doc:ModelFormat#In-place-image>)
 /// completely, then `classify` runs the kernels straight on its bytes. Nothing is copied or allocated from load
 /// through classify, so it runs on a microcontroller with the image in flash and an arena of
 /// ``arenaByteCount`` bytes in RAM.
@@ -16,7 +16,7 @@ import _MNISTQInt8Kernels
 /// **Results** are bit-identical to ``Model``'s on every kernel path.
 public struct InPlaceModel: @unchecked Sendable {
     /// Which kernels `classify` runs. Every choice gives bit-identical scores.
-    public enum Kernels: Sendable {
+    package enum Kernels: Sendable {
         /// AVX-512 VNNI or NEON (with the dot-product instructions when the CPU has them) where the CPU runs them,
         /// else the generic-vector kernels where the build has them (64-bit hosts, WebAssembly with simd128), else
         /// the portable C kernels.
@@ -29,9 +29,9 @@ public struct InPlaceModel: @unchecked Sendable {
     }
 
     /// The borrowed image.
-    public let image: UnsafeRawBufferPointer
+    package let image: UnsafeRawBufferPointer
     /// Its header (version, flags, lengths, CRC-32).
-    public var header: ModelHeader { ModelHeader(trusting: image) }
+    package var header: ModelHeader { ModelHeader(trusting: image) }
     let operands: KernelOperands
     let path: ImageKernelPath
 
@@ -41,7 +41,13 @@ public struct InPlaceModel: @unchecked Sendable {
     /// - Throws: ``ModelError``: the header's errors, ``ModelError/notInPlace`` for a packed `.mnq8`,
     ///   ``ModelError/misaligned(address:alignment:)`` when the image does not start at a multiple of
     ///   ``ModelFormat/inPlaceAlignment``, then the body's errors.
-    public init(borrowing image: UnsafeRawBufferPointer, kernels: Kernels = .fastest) throws(ModelError) {
+    public init(borrowing image: UnsafeRawBufferPointer) throws(ModelError) {
+        try self.init(borrowing: image, kernels: .fastest)
+    }
+
+    /// ``init(borrowing:)`` running the given kernels where the CPU and build have them: for tests and benchmarks
+    /// that compare the kernel families on one machine.
+    package init(borrowing image: UnsafeRawBufferPointer, kernels: Kernels) throws(ModelError) {
         let header = try ModelHeader(image.uint8Buffer())
         if !header.isInPlace { throw .notInPlace }
         let address = UInt(bitPattern: image.baseAddress)
@@ -82,7 +88,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// Bytes of arena this model's `classify` needs on the kernels it runs here (at most ``arenaByteCount``): 13 KB
     /// with VNNI (4 images' conv2 outputs for the batch path), 7 KB with NEON or the vector kernels, 14 KB with AVX2,
     /// 21 KB with the portable kernels (their widened-weight scratch).
-    public var pathArenaByteCount: Int {
+    package var pathArenaByteCount: Int {
         switch path {
         case .u8(.vnni512): return VNNIBatchArena.byteCount + 63
         case .u8: return VNNIArena.byteCount + 63
@@ -94,7 +100,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// The kernels `classify` runs here: "avx512-vnni", "neon-dotprod", "neon", "avx2" (``Model`` only), "vector"
     /// (generic vectors: SSE2, simd128), "armv7em-dsp" (the portable kernels on a CPU with the Armv7E-M DSP
     /// instructions) or "portable-c".
-    public var kernelName: StaticString {
+    package var kernelName: StaticString {
         switch path {
         case let .u8(family): return family.name
         case .avx2: return "avx2"
@@ -103,11 +109,11 @@ public struct InPlaceModel: @unchecked Sendable {
     }
 
     /// Real value of one score step (fc3's output scale): logit ≈ score × `scoreScale`.
-    public var scoreScale: Float {
+    package var scoreScale: Float {
         Float(bitPattern: image.loadLittleEndian(UInt32.self, at: InPlaceImage.outputScaleOffset(of: 4)))
     }
 
-    /// Classifies one image: 784 pixels (28×28 row-major, 0 = background) into 10 int32 scores. Allocation-free,
+    /// Classifies one image: ``ModelFormat/inputPixelCount`` pixels (28×28 row-major, 0 = background) into 10 int32 scores. Allocation-free,
     /// non-throwing, no checks (the model was checked at load).
     ///
     /// - Parameters:
@@ -127,7 +133,7 @@ public struct InPlaceModel: @unchecked Sendable {
         }
     }
 
-    /// Classifies `count` images stored back to back (784 bytes each) into `count` × 10 scores; each image's scores
+    /// Classifies `count` images stored back to back (``ModelFormat/inputPixelCount`` bytes each) into `count` × 10 scores; each image's scores
     /// equal ``classify(pixels:arena:scores:)``'s. Allocation-free. With AVX-512 VNNI the linear layers run for 4
     /// images at a time, reading their weights once per group.
     public func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
@@ -138,7 +144,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// ``classify(batch:count:arena:scores:)`` that also writes each image's out-of-distribution score (see
     /// ``classify(pixels:arena:scores:outOfDistributionScore:)``) into `outOfDistributionScores` (room for `count`
     /// Int32; nothing is written there when the model has no out-of-distribution section). Allocation-free.
-    public func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
+    package func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                          scores: UnsafeMutablePointer<Int32>, outOfDistributionScores: UnsafeMutablePointer<Int32>?) {
         let section = outOfDistributionScores == nil ? nil : outOfDistributionSection
         if case .u8(.vnni512) = path {
@@ -167,7 +173,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// ``classify(pixels:arena:scores:)``, then copies the image's penultimate features (fc2's 84 uint8 outputs, in
     /// PyTorch order) into `features`: what the out-of-distribution score reads, for its calibration (`mnistq
     /// quantize`) and for tools. Allocation-free.
-    public func classify(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>,
+    package func classify(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>,
                          penultimateFeatures features: UnsafeMutablePointer<UInt8>) {
         classify(pixels: pixels, arena: arena, scores: scores)
         let base = alignedArena(arena)
@@ -208,7 +214,7 @@ public struct InPlaceModel: @unchecked Sendable {
     }
 
     /// Whether the image holds the out-of-distribution section (flag bit 1), i.e. whether the score is available.
-    public var hasOutOfDistributionScore: Bool {
+    package var hasOutOfDistributionScore: Bool {
         image.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.flags) & ModelFormat.outOfDistributionFlag != 0
     }
 
@@ -219,14 +225,14 @@ public struct InPlaceModel: @unchecked Sendable {
 
     /// The calibration the image stores (threshold, default minimum confidence, per-class constants), or nil.
     /// Allocates its arrays; for tools and tests.
-    public var outOfDistributionCalibration: OutOfDistributionCalibration? {
+    package var outOfDistributionCalibration: OutOfDistributionCalibration? {
         outOfDistributionSection.map { OutOfDistributionCalibration.read($0) }
     }
 
     /// ``classify(pixels:arena:scores:)`` with an ``InferenceScratch`` of at least ``arenaByteCount`` bytes, returning
     /// the digit, scores and out-of-distribution score (as ``Model/classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` does). Allocation-free.
-    public func classify(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
-        precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
+    package func classify(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
+        precondition(pixels.count >= Model.pixelCount, "classify needs \(Model.pixelCount) pixels, got \(pixels.count)")
         precondition(scratch.byteCount >= InPlaceModel.arenaByteCount, "scratch is smaller than InPlaceModel.arenaByteCount")
         var scores = DigitScores()
         var outOfDistribution: Int32 = 0
@@ -238,7 +244,7 @@ public struct InPlaceModel: @unchecked Sendable {
     }
 
     /// The layers and metadata in the packed format's terms (PyTorch weight order). Allocates; for tools and tests.
-    public func decoded() -> (layers: [QuantizedLayer], metadata: [(key: String, value: String)]) {
+    package func decoded() -> (layers: [QuantizedLayer], metadata: [(key: String, value: String)]) {
         // init checked these bytes (and they may not change: see Lifetime), so they are read without checking again.
         let (layers, metadata, _) = InPlaceImage.read(image)
         return (layers, metadata)

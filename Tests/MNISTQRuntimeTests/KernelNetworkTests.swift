@@ -1,7 +1,7 @@
 // Fast kernels (AVX2 and portable Swift) equal the reference kernels bit for bit: every layer, random and real data.
 import Foundation
 import XCTest
-import MNISTQRuntime
+@testable import MNISTQRuntime
 import _CZlib
 
 final class KernelNetworkTests: XCTestCase {
@@ -155,7 +155,7 @@ final class KernelNetworkTests: XCTestCase {
     }
 }
 
-/// Random layers that satisfy `Int8Network.shapeMismatch`. Shifts are chosen so that activations spread over
+/// Random layers of the network's shapes (`ModelFile.validate(firstLayers:checkingValues: false)`). Shifts are chosen so that activations spread over
 /// 0...255 for random weights; with `extremes`, some weights are −128/127, and some channels get |bias| = 2^30,
 /// multiplier 2^30 or 2^31 − 1, shift 1 or 62.
 func kernelRandomLayers(seed: UInt64, extremes: Bool) -> [QuantizedLayer] {

@@ -1,6 +1,6 @@
 // Requantization (multiply, round half up, arithmetic shift, clamp) on hand-checked integers, and tiny reference kernels.
 import XCTest
-import MNISTQRuntime
+@testable import MNISTQRuntime
 
 final class KernelRequantizeTests: XCTestCase {
     static let half: Int32 = 1 << 30 // with shift 31: multiply by exactly 1/2

@@ -1,6 +1,6 @@
 // Shared test helpers: the system zlib as the reference codec, a seeded RNG, and a synthetic valid model.
 import _CZlib
-import MNISTQRuntime
+@testable import MNISTQRuntime
 import XCTest
 
 /// SplitMix64: tiny, seeded, the same sequence on every platform.

@@ -14,7 +14,7 @@
 ///   - input: int16 `[inputCount]`, values 0...255.
 ///   - weights: int8 `[outputCount, inputCount]` (columns already permuted to the input's order).
 ///   - outputCount: any; processed 4 rows at a time with a tail.
-public func linearSwift_s16s8(
+func linearSwift_s16s8(
     input: UnsafePointer<Int16>, inputCount: Int, weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
     multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int8>, outputCount: Int,
     reluOutput: UnsafeMutablePointer<Int16>?, scores: UnsafeMutablePointer<Int32>?
@@ -57,7 +57,7 @@ public func linearSwift_s16s8(
 ///   - weights: Int32 `[25, 16]` (tap ky·5 + kx, output channel).
 ///   - bias, multiplier, shift: `[16]`.
 ///   - output: int16 `[18, 18, 16]`; only the interior 14×14×16 is written (the border must already be 0).
-public func conv1ReluMaxPoolSIMD_s32(
+func conv1ReluMaxPoolSIMD_s32(
     paddedImage: UnsafePointer<Int16>, weights: UnsafePointer<Int32>, bias: UnsafePointer<Int32>,
     multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int16>
 ) {
@@ -104,7 +104,7 @@ func storePooled16(_ a: SIMD16<Int32>, _ b: SIMD16<Int32>, _ c: SIMD16<Int32>, _
 ///   - weights: Int32 `[5, 5, 16, 32]` (ky, kx, input channel, output channel).
 ///   - bias, multiplier, shift: `[32]`.
 ///   - output: int16 `[7, 7, 32]`, channels last.
-public func conv2ReluMaxPoolSIMD_s32(
+func conv2ReluMaxPoolSIMD_s32(
     paddedInput: UnsafePointer<Int16>, weights: UnsafePointer<Int32>, bias: UnsafePointer<Int32>,
     multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int16>
 ) {

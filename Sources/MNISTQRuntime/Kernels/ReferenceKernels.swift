@@ -18,7 +18,7 @@
 ///   - multiplier, shift: `[outputChannels]`, ranges as in `requantize_s32`.
 ///   - outputChannels: ≥ 1.
 ///   - output: `[outputChannels, height/2, width/2]` uint8.
-public func conv5x5ReluMaxPoolReference_u8s8(
+func conv5x5ReluMaxPoolReference_u8s8(
     input: UnsafePointer<UInt8>, inputChannels: Int, height: Int, width: Int,
     weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
     multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int8>,
@@ -64,7 +64,7 @@ public func conv5x5ReluMaxPoolReference_u8s8(
 ///   - bias: `[outputCount]` Int32, |bias| ≤ 2^30.
 ///   - multiplier, shift: `[outputCount]`, ranges as in `requantize_s32`.
 ///   - output: `[outputCount]` uint8.
-public func linearReluReference_u8s8(
+func linearReluReference_u8s8(
     input: UnsafePointer<UInt8>, inputCount: Int,
     weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
     multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int8>,
@@ -79,7 +79,7 @@ public func linearReluReference_u8s8(
 /// Fully connected layer + bias, then requantization to Int32 scores (no activation; saturates at Int32 bounds).
 ///
 /// Parameters as in `linearReluReference_u8s8`; `output` is `[outputCount]` Int32.
-public func linearScoresReference_u8s8(
+func linearScoresReference_u8s8(
     input: UnsafePointer<UInt8>, inputCount: Int,
     weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
     multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int8>,
