@@ -15,6 +15,9 @@ import _MNISTQInt8Kernels
 /// **Threads.** Immutable: share it freely; give each thread its own arena.
 /// **Results** are bit-identical to ``Model``'s on every kernel path.
 public struct InPlaceModel: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is a `let` of pointers into an image that was checked in `init` and is
+    // only read afterwards (the Lifetime rule above forbids changing it), so concurrent readers cannot race.
+
     /// Which kernels `classify` runs. Every choice gives bit-identical scores.
     package enum Kernels: Sendable {
         /// AVX-512 VNNI or NEON (with the dot-product instructions when the CPU has them) where the CPU runs them,

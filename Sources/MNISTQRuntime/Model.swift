@@ -16,6 +16,10 @@ import _MNISTQInt8Kernels
 /// **Allocation.** `classify` and `classifyBatch` perform no heap allocation; only `init`,
 /// ``InferenceScratch/init(for:)`` and conveniences documented as allocating do.
 public struct Model: @unchecked Sendable {
+    // @unchecked Sendable: the stored properties are immutable after `init`, and the memory the raw pointers inside
+    // `storage`/`executor` reach (the image, the paired weights) is written only in `init` and freed only with the
+    // last copy (`ModelStorage.deinit`), so concurrent readers cannot race.
+
     /// The file's header (version, flags, lengths, CRC-32).
     package let header: ModelHeader
     /// Key/value metadata in file order (e.g. "source-model", "calibration", "float-accuracy", "created-by").
@@ -260,6 +264,10 @@ final class ModelStorage {
 ///
 /// Not thread-safe: use one scratch per thread (a model itself may be shared). Freed when the last reference goes.
 public final class InferenceScratch: @unchecked Sendable {
+    // @unchecked Sendable: the class itself never changes after `init` (its `let`s); what `classify` writes is the arena
+    // the pointer reaches, and the documented rule (one scratch per thread at a time) is what keeps that race-free, as
+    // for any buffer handed between threads.
+
     /// Start of the arena, 64-byte aligned (the batch score staging area relies on it).
     let arena: UnsafeMutableRawPointer
     /// Bytes in the arena.
