@@ -61,14 +61,18 @@ public struct InPlaceModel: @unchecked Sendable {
         path = InPlaceModel.path(for: kernels)
     }
 
-    /// The path `kernels` asks for, as far as this CPU and build have it.
+    /// The path `kernels` asks for, as far as this CPU and build have it (``KernelFamilyChoice``; a borrowed image
+    /// cannot add AVX2's paired weights).
     static func path(for kernels: Kernels) -> ImageKernelPath {
+        let request: ModelKernels
         switch kernels {
-        case .fastest:
-            if let family = U8KernelFamily.fastestAvailable { return .u8(family) }
-            return U8KernelFamily.vectorAvailable ? .u8(.vector) : .portable
-        case .vector: return U8KernelFamily.vectorAvailable ? .u8(.vector) : .portable
-        case .portable: return .portable
+        case .fastest: request = .fastest
+        case .vector: request = .vector
+        case .portable: request = .portable
+        }
+        switch KernelFamilyChoice.choose(request, canPairConvWeights: false) {
+        case let .u8(family): return .u8(family)
+        case .avx2, .portable: return .portable
         }
     }
 
@@ -251,6 +255,21 @@ public struct InPlaceModel: @unchecked Sendable {
         // init checked these bytes (and they may not change: see Lifetime), so they are read without checking again.
         let (layers, metadata, _) = InPlaceImage.read(image)
         return (layers, metadata)
+    }
+}
+
+/// The one place a kernel family is chosen, for ``Model`` and ``InPlaceModel`` alike: a dedicated u8 family (AVX-512
+/// VNNI, NEON with or without dot product) when the request is `.fastest` and the CPU has one, then AVX2 (only for a
+/// caller that owns its image and can add the paired conv weights AVX2 reads), then the generic-vector kernels where
+/// the build has them, then the portable C kernels. Every choice gives bit-identical scores.
+enum KernelFamilyChoice {
+    case u8(U8KernelFamily), avx2, portable
+
+    static func choose(_ request: ModelKernels, canPairConvWeights: Bool) -> KernelFamilyChoice {
+        if request == .fastest, let dedicated = U8KernelFamily.fastestAvailable { return .u8(dedicated) }
+        if canPairConvWeights && (request == .fastest || request == .avx2) && mnistq_int8_avx2_available() != 0 { return .avx2 }
+        if (request == .fastest || request == .vector) && U8KernelFamily.vectorAvailable { return .u8(.vector) }
+        return .portable
     }
 }
 

@@ -232,12 +232,12 @@ final class ModelStorage {
     init(layers: [QuantizedLayer], metadata: [(key: String, value: String)], outOfDistribution: OutOfDistributionCalibration?,
          kernels: ModelKernels) throws(ModelError) {
         let bytes = try InPlaceImage.encodeChecked(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
-        // The fastest path the request allows: a dedicated u8 family (VNNI, NEON), then AVX2, then the generic-vector
-        // kernels, then the portable kernels.
-        let dedicated = kernels == .fastest ? U8KernelFamily.fastestAvailable : nil
-        let hasAVX2 = dedicated == nil && (kernels == .fastest || kernels == .avx2) && mnistq_int8_avx2_available() != 0
-        let vector = dedicated == nil && !hasAVX2 && (kernels == .fastest || kernels == .vector) && U8KernelFamily.vectorAvailable
-        let family = dedicated ?? (vector ? U8KernelFamily.vector : nil)
+        // The fastest path the request allows; this model owns its image, so AVX2's paired weights can be added.
+        let choice = KernelFamilyChoice.choose(kernels, canPairConvWeights: true)
+        var family: U8KernelFamily?
+        if case let .u8(chosen) = choice { family = chosen }
+        var hasAVX2 = false
+        if case .avx2 = choice { hasAVX2 = true }
         let paired = hasAVX2 ? PackedInt8Weights.pairedConv1ByteCount + PackedInt8Weights.pairedConv2ByteCount : 0
         let imageBytes = (bytes.count + 63) & ~63
         let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: imageBytes + paired, alignment: 64)

@@ -217,7 +217,7 @@ void mnistq_linear_vector(const uint8_t *input, int input_count, const int8_t *w
         }
         const int32_t sums[4] = {sum_lanes(s0), sum_lanes(s1), sum_lanes(s2), sum_lanes(s3)};
         for (int r = 0; r < rows; r++) {
-            int32_t s = sums[r]; // exact: |Σ| ≤ 255·127·1568 < 2^26
+            int32_t s = sums[r]; // exact: |Σ| ≤ 255·127·(32·7·7 fc1 inputs) < 2^26
             for (int i = full; i < input_count; i++) s += (int32_t)w[r][i] * (int32_t)input[i];
             const int32_t acc = s + bias[o + r];
             if (scores) {

@@ -132,21 +132,21 @@ package struct Int8Network: @unchecked Sendable {
         switch stage {
         case 0:
             prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
-            conv1ReluMaxPoolSIMD_s32(paddedImage: conv1Input, weights: p.int32(p.layout.conv1Weights), bias: p.bias(0),
+            conv1ReluMaxPool_s16s32_swiftSIMD(paddedImage: conv1Input, weights: p.int32(p.layout.conv1Weights), bias: p.bias(0),
                                      multiplier: p.multiplier(0), shift: p.shift(0), output: conv2Input)
         case 1:
-            conv2ReluMaxPoolSIMD_s32(paddedInput: conv2Input, weights: p.int32(p.layout.conv2WideWeights), bias: p.bias(1),
+            conv2ReluMaxPool_s16s32_swiftSIMD(paddedInput: conv2Input, weights: p.int32(p.layout.conv2WideWeights), bias: p.bias(1),
                                      multiplier: p.multiplier(1), shift: p.shift(1), output: conv2Output)
         case 2:
-            linearSwift_s16s8(input: conv2Output, inputCount: ModelFormat.flattenedFeatureCount, weights: p.int8(p.layout.fc1Weights),
+            linear_s16s8_swift(input: conv2Output, inputCount: ModelFormat.flattenedFeatureCount, weights: p.int8(p.layout.fc1Weights),
                               bias: p.bias(2), multiplier: p.multiplier(2), shift: p.shift(2), outputCount: ModelFormat.fc1Features,
                               reluOutput: fc1Output, scores: nil)
         case 3:
-            linearSwift_s16s8(input: fc1Output, inputCount: ModelFormat.fc1Features, weights: p.int8(p.layout.fc2Weights), bias: p.bias(3),
+            linear_s16s8_swift(input: fc1Output, inputCount: ModelFormat.fc1Features, weights: p.int8(p.layout.fc2Weights), bias: p.bias(3),
                               multiplier: p.multiplier(3), shift: p.shift(3), outputCount: ModelFormat.fc2Features, reluOutput: fc2Output,
                               scores: nil)
         default:
-            linearSwift_s16s8(input: fc2Output, inputCount: ModelFormat.fc2Features, weights: p.int8(p.layout.fc3Weights), bias: p.bias(4),
+            linear_s16s8_swift(input: fc2Output, inputCount: ModelFormat.fc2Features, weights: p.int8(p.layout.fc3Weights), bias: p.bias(4),
                               multiplier: p.multiplier(4), shift: p.shift(4), outputCount: ModelFormat.classCount, reluOutput: nil,
                               scores: scores)
         }
@@ -231,17 +231,17 @@ package struct Int8Network: @unchecked Sendable {
             switch layer.kind {
             case .conv5x5ReluMaxPool:
                 let side = ModelFormat.network[stage].inputSide
-                conv5x5ReluMaxPoolReference_u8s8(input: input, inputChannels: layer.inputCount, height: side, width: side,
+                conv5x5ReluMaxPool_u8s8_reference(input: input, inputChannels: layer.inputCount, height: side, width: side,
                                                  weights: w.baseAddress!, bias: b.baseAddress!, multiplier: m.baseAddress!,
                                                  shift: s.baseAddress!, outputChannels: layer.outputCount,
                                                  output: (base + ReferenceArena.output(of: stage)).assumingMemoryBound(to: UInt8.self))
             case .linearRelu:
-                linearReluReference_u8s8(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
+                linearRelu_u8s8_reference(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
                                          bias: b.baseAddress!, multiplier: m.baseAddress!, shift: s.baseAddress!,
                                          outputCount: layer.outputCount,
                                          output: (base + ReferenceArena.output(of: stage)).assumingMemoryBound(to: UInt8.self))
             case .linearScores:
-                linearScoresReference_u8s8(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
+                linearScores_u8s8_reference(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
                                            bias: b.baseAddress!, multiplier: m.baseAddress!, shift: s.baseAddress!,
                                            outputCount: layer.outputCount, output: scores)
             }

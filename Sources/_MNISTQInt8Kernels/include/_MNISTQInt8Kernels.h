@@ -126,7 +126,7 @@ void mnistq_linear_vector(const uint8_t *input, int input_count, const int8_t *w
 // ---- Portable kernels (portable.c): the same weight layouts as the VNNI kernels (the in-place image's), int16
 // activations. Every int16 activation vector is stored in "pair order": within each group of 4 values v0 v1 v2 v3
 // the memory order is v0 v2 v1 v3, so that one 32-bit load yields the pair (v0, v2) and the next (v1, v3), the
-// halves SXTB16 makes of 4 packed int8 weights. Counts are multiples of 4 (16, 32, 1568, 120, 84 all are).
+// halves SXTB16 makes of 4 packed int8 weights. Counts are multiples of 4 (16, 32, 32·7·7, 120, 84 all are).
 
 /// 1 when the portable kernels use the Armv7E-M DSP instructions (SMLAD, SXTB16, UXTB16), 0 when they compute the
 /// same with plain C.
