@@ -1,9 +1,10 @@
 // One operation: 5×5 convolution (padding 2, stride 1) + bias, 2×2 max-pool (stride 2), requantize with ReLU to
 // uint8: its reference definition and its pure-Swift fast variants, side by side. The C variants of the same operation
 // (bit-identical, proven by Tests/MNISTQRuntimeTests/KernelNetworkTests and InPlaceModelTests) are
-// `mnistq_conv{1,2}_relu_maxpool_<variant>` in Sources/_MNISTQInt8Kernels: avx2 and vnni512 (kernels.c), neon and
-// neondot (neon.c), vector (vector.c), portable (portable.c, SMLAD on Armv7E-M); they are grouped by instruction
-// set there because each C file is one compilation unit with its own target attributes and build flags.
+// `mnistq_conv{1,2}_relu_maxpool_<types>_<variant>` in Sources/_MNISTQInt8Kernels: s16s16_avx2 and u8s8_vnni512
+// (kernels.c), u8s8_neon and u8s8_neondot (neon.c), u8s8_vector (vector.c), u8s8/s16s8_portable (portable.c, SMLAD
+// on Armv7E-M); they are grouped by instruction set there because each C file is one compilation unit with its own
+// target attributes and build flags (tools/build-wasm builds vector.c alone with -O2).
 //
 // Naming: `<operation>_<activation and weight types>_<variant>`.
 //

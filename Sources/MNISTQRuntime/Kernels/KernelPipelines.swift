@@ -58,26 +58,26 @@ enum U8KernelFamily {
 
     var conv1: Conv {
         switch self {
-        case .vnni512: return mnistq_conv1_relu_maxpool_vnni512
-        case .neonDot: return mnistq_conv1_relu_maxpool_neondot
-        case .neon: return mnistq_conv1_relu_maxpool_neon
-        case .vector: return mnistq_conv1_relu_maxpool_vector
+        case .vnni512: return mnistq_conv1_relu_maxpool_u8s8_vnni512
+        case .neonDot: return mnistq_conv1_relu_maxpool_u8s8_neondot
+        case .neon: return mnistq_conv1_relu_maxpool_u8s8_neon
+        case .vector: return mnistq_conv1_relu_maxpool_u8s8_vector
         }
     }
     var conv2: Conv {
         switch self {
-        case .vnni512: return mnistq_conv2_relu_maxpool_vnni512
-        case .neonDot: return mnistq_conv2_relu_maxpool_neondot
-        case .neon: return mnistq_conv2_relu_maxpool_neon
-        case .vector: return mnistq_conv2_relu_maxpool_vector
+        case .vnni512: return mnistq_conv2_relu_maxpool_u8s8_vnni512
+        case .neonDot: return mnistq_conv2_relu_maxpool_u8s8_neondot
+        case .neon: return mnistq_conv2_relu_maxpool_u8s8_neon
+        case .vector: return mnistq_conv2_relu_maxpool_u8s8_vector
         }
     }
     var linear: Linear {
         switch self {
-        case .vnni512: return mnistq_linear_vnni512
-        case .neonDot: return mnistq_linear_neondot
-        case .neon: return mnistq_linear_neon
-        case .vector: return mnistq_linear_vector
+        case .vnni512: return mnistq_linear_u8s8_vnni512
+        case .neonDot: return mnistq_linear_u8s8_neondot
+        case .neon: return mnistq_linear_u8s8_neon
+        case .vector: return mnistq_linear_u8s8_vector
         }
     }
 
@@ -165,19 +165,19 @@ func runVNNIBatch4(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: In
     let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
     for image in 0..<count {
         runU8Stage(0, .vnni512, op, pixels: pixels + image * ModelFormat.inputPixelCount, base: base, scores: scores)
-        mnistq_conv2_relu_maxpool_vnni512(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1),
+        mnistq_conv2_relu_maxpool_u8s8_vnni512(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1),
                                           (base + VNNIBatchArena.conv2Output(image)).assumingMemoryBound(to: UInt8.self))
     }
     // The conv buffers are dead now: fc1 and fc2 outputs reuse the conv2 input's bytes.
     let fc1Output = (base + VNNIBatchArena.fc1Output).assumingMemoryBound(to: UInt8.self)
     let fc2Output = (base + VNNIBatchArena.fc2Output).assumingMemoryBound(to: UInt8.self)
     let n = Int32(count), stride = Int32(VNNIBatchArena.stride)
-    mnistq_linear_vnni512_batch4((base + VNNIBatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self),
+    mnistq_linear_u8s8_vnni512_batch4((base + VNNIBatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self),
                                  Int32(VNNIBatchArena.conv2Stride), n, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2),
                                  op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, stride, nil)
-    mnistq_linear_vnni512_batch4(fc1Output, stride, n, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features),
+    mnistq_linear_u8s8_vnni512_batch4(fc1Output, stride, n, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features),
                                  fc2Output, stride, nil)
-    mnistq_linear_vnni512_batch4(fc2Output, stride, n, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount),
+    mnistq_linear_u8s8_vnni512_batch4(fc2Output, stride, n, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount),
                                  nil, 0, scores)
 }
 
@@ -205,15 +205,15 @@ func runAVX2Stage(_ stage: Int, _ op: KernelOperands, conv1Paired: UnsafePointer
     switch stage {
     case 0:
         prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
-        mnistq_conv1_relu_maxpool_avx2(conv1Input, conv1Paired, op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
+        mnistq_conv1_relu_maxpool_s16s16_avx2(conv1Input, conv1Paired, op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
     case 1:
-        mnistq_conv2_relu_maxpool_avx2(conv2Input, conv2Paired, op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
+        mnistq_conv2_relu_maxpool_s16s16_avx2(conv2Input, conv2Paired, op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
     case 2:
-        mnistq_linear_avx2(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
+        mnistq_linear_s16s8_avx2(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
     case 3:
-        mnistq_linear_avx2(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
+        mnistq_linear_s16s8_avx2(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
     default:
-        mnistq_linear_avx2(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
+        mnistq_linear_s16s8_avx2(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
     }
 }
 
@@ -232,17 +232,17 @@ func runPortableStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<
         conv1Input.update(repeating: 0, count: 32 * 40)
         for y in 0..<ModelFormat.inputSide { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * ModelFormat.inputSide, count: ModelFormat.inputSide) }
         conv2Input.update(repeating: 0, count: 18 * 18 * 16)
-        mnistq_conv1_relu_maxpool_portable(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input,
+        mnistq_conv1_relu_maxpool_u8s8_portable(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input,
                                            base + PortableArena.conv1Scratch)
     case 1:
-        mnistq_conv2_relu_maxpool_portable(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output,
+        mnistq_conv2_relu_maxpool_s16s8_portable(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output,
                                            base + PortableArena.conv2Scratch)
     case 2:
-        mnistq_linear_portable(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
+        mnistq_linear_s16s8_portable(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
     case 3:
-        mnistq_linear_portable(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
+        mnistq_linear_s16s8_portable(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
     default:
-        mnistq_linear_portable(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
+        mnistq_linear_s16s8_portable(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
     }
 }
 

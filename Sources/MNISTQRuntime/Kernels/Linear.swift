@@ -1,7 +1,7 @@
 // One operation: fully connected + bias, requantized with ReLU to uint8 (fc1, fc2) or to Int32 scores (fc3): its
 // reference definition and its pure-Swift fast variant, side by side. The C variants (bit-identical) are
-// `mnistq_linear_<variant>` in Sources/_MNISTQInt8Kernels (avx2, vnni512 and vnni512_batch4 in kernels.c, neon and
-// neondot in neon.c, vector in vector.c, portable in portable.c); see Conv5x5ReluMaxPool.swift for why the C files
+// `mnistq_linear_<types>_<variant>` in Sources/_MNISTQInt8Kernels (s16s8_avx2, u8s8_vnni512 and u8s8_vnni512_batch4
+// in kernels.c, u8s8_neon and u8s8_neondot in neon.c, u8s8_vector in vector.c, s16s8_portable in portable.c); see Conv5x5ReluMaxPool.swift for why the C files
 // are grouped by instruction set. Naming: `<operation>_<activation and weight types>_<variant>`.
 
 /// Fully connected layer + bias, then requantization with ReLU to uint8.
