@@ -39,7 +39,7 @@ let package = Package(
     ],
     targets: [
         // MARK: - Runtime (bottom of the stack)
-        .target(name: "MNISTQRuntime", dependencies: ["_MNISTQInt8Kernels"]),
+        .target(name: "MNISTQRuntime", dependencies: ["_MNISTQInt8Kernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // The runtime's innermost int8 dot products with AVX2 / NEON intrinsics (function-level target attributes and
         // run-time dispatch, no build flags), behind the pure-Swift reference kernels they are proven equal to.
         .target(name: "_MNISTQInt8Kernels"),

@@ -5,23 +5,15 @@ import MNISTQRuntime
 /// (fast kernels, proven bit-identical to its reference kernels by the runtime's tests), so what is measured
 /// while quantizing is exactly what a model file will compute.
 enum Int8Passes {
-    /// A network whose first `layers.count` layers are `layers` and whose later layers are inert placeholders
-    /// (zero weights, bias and multiplier), so the outputs of the given layers can be read while the later ones
-    /// are still being calibrated. A layer's output never depends on the layers after it.
+    /// The runtime's executor over the network's first `layers.count` layers (1...5): the outputs of the given layers
+    /// can be read while the later ones are still being calibrated (a layer's output never depends on the layers
+    /// after it).
     static func network(prefix layers: [QuantizedLayer]) throws -> Int8Network {
-        var all = layers
-        for shape in ModelFormat.network.dropFirst(layers.count) {
-            all.append(QuantizedLayer(kind: shape.kind, outputCount: shape.outputCount, inputCount: shape.inputCount,
-                                      weights: [Int8](repeating: 0, count: shape.weightCount),
-                                      bias: [Int32](repeating: 0, count: shape.outputCount),
-                                      multiplier: [Int32](repeating: 0, count: shape.outputCount),
-                                      shift: [Int8](repeating: 1, count: shape.outputCount),
-                                      inputScale: 1, outputScale: 1, weightScales: [Float](repeating: 1, count: shape.outputCount)))
+        do {
+            return try Int8Network(checking: layers)
+        } catch {
+            throw QuantizationError("internal: the quantized layers cannot run on the int8 executor: \(error)")
         }
-        if let problem = Int8Network.shapeMismatch(in: all) {
-            throw QuantizationError("internal: the quantized layers cannot run on the int8 executor: \(problem)")
-        }
-        return Int8Network(layers: all)
     }
 
     /// uint8 outputs of layer `layers.count − 1` (0 conv1 … 3 fc2) for `count` images of `pixels` ([count, ModelFormat.inputPixelCount]),

@@ -17,7 +17,7 @@ enum CStatus: Int32 {
         case .trailingBytes: self = .trailingBytes
         case .crcMismatch: self = .crcMismatch
         case .inflate, .payloadTruncated, .payloadTrailingBytes, .inPlaceLayoutMismatch, .nonZeroPadding: self = .badPayload
-        case .wrongLayerCount, .wrongLayerKind, .wrongLayerShape, .executorRejected: self = .badLayer
+        case .wrongLayerCount, .wrongLayerKind, .wrongLayerShape: self = .badLayer
         case .multiplierOutOfRange, .shiftOutOfRange, .weightOutOfRange, .biasOutOfRange, .invalidScale, .badOutOfDistributionSection:
             self = .valueOutOfRange
         case .badMetadata: self = .badMetadata
@@ -121,16 +121,16 @@ private func cString(_ text: StaticString) -> UnsafePointer<CChar> {
 }
 
 @c(mnistq_version)
-public func mnistq_version() -> UnsafePointer<CChar> { cString(MNISTQVersion.string) }
+func mnistq_version() -> UnsafePointer<CChar> { cString(MNISTQVersion.string) }
 
 @c(mnistq_status_message)
-public func mnistq_status_message(_ status: Int32) -> UnsafePointer<CChar> {
+func mnistq_status_message(_ status: Int32) -> UnsafePointer<CChar> {
     guard let known = CStatus(rawValue: status) else { return cString("unknown status code; see include/mnistq.h for the list") }
     return cString(known.message)
 }
 
 @c(mnistq_arena_size)
-public func mnistq_arena_size() -> Int { InPlaceModel.arenaByteCount }
+func mnistq_arena_size() -> Int { InPlaceModel.arenaByteCount }
 
 /// The identity checks of ``ModelHeader`` (length, magic, version) in the same order, without building the error
 /// values: those two carry arrays, and an allocation on a device without a heap would stop it instead of returning
@@ -145,7 +145,7 @@ private func identityStatus(_ bytes: UnsafeRawPointer, _ length: Int) -> CStatus
 }
 
 @c(mnistq_model_init)
-public func mnistq_model_init(_ handle: UnsafeMutableRawPointer?, _ image: UnsafeRawPointer?, _ length: Int) -> Int32 {
+func mnistq_model_init(_ handle: UnsafeMutableRawPointer?, _ image: UnsafeRawPointer?, _ length: Int) -> Int32 {
     guard let handle else { return CStatus.argument.rawValue }
     CModelHandle.clear(handle)
     guard let image, length >= 0 else { return CStatus.argument.rawValue }
@@ -160,7 +160,7 @@ public func mnistq_model_init(_ handle: UnsafeMutableRawPointer?, _ image: Unsaf
 }
 
 @c(mnistq_classify)
-public func mnistq_classify(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ arena: UnsafeMutableRawPointer?,
+func mnistq_classify(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ arena: UnsafeMutableRawPointer?,
                             _ arenaSize: Int, _ scores: UnsafeMutablePointer<Int32>?, _ digit: UnsafeMutablePointer<Int32>?) -> Int32 {
     guard let handle else { return CStatus.argument.rawValue }
     guard let model = CModelHandle.model(at: handle) else { return CStatus.notLoaded.rawValue }
@@ -172,7 +172,7 @@ public func mnistq_classify(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer
 }
 
 @c(mnistq_classify_batch)
-public func mnistq_classify_batch(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ count: Int,
+func mnistq_classify_batch(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ count: Int,
                                   _ arena: UnsafeMutableRawPointer?, _ arenaSize: Int, _ scores: UnsafeMutablePointer<Int32>?,
                                   _ digits: UnsafeMutablePointer<UInt8>?) -> Int32 {
     guard let handle else { return CStatus.argument.rawValue }
@@ -191,16 +191,16 @@ public func mnistq_classify_batch(_ handle: UnsafeRawPointer?, _ pixels: UnsafeP
 }
 
 @c(mnistq_score_scale)
-public func mnistq_score_scale(_ handle: UnsafeRawPointer?) -> Float { CModelHandle.model(at: handle)?.scoreScale ?? 0 }
+func mnistq_score_scale(_ handle: UnsafeRawPointer?) -> Float { CModelHandle.model(at: handle)?.scoreScale ?? 0 }
 
 @c(mnistq_kernel_name)
-public func mnistq_kernel_name(_ handle: UnsafeRawPointer?) -> UnsafePointer<CChar> {
+func mnistq_kernel_name(_ handle: UnsafeRawPointer?) -> UnsafePointer<CChar> {
     guard let model = CModelHandle.model(at: handle) else { return cString("none") }
     return cString(model.kernelName)
 }
 
 @c(mnistq_unpacked_size)
-public func mnistq_unpacked_size(_ file: UnsafeRawPointer?, _ length: Int, _ imageLength: UnsafeMutablePointer<Int>?) -> Int32 {
+func mnistq_unpacked_size(_ file: UnsafeRawPointer?, _ length: Int, _ imageLength: UnsafeMutablePointer<Int>?) -> Int32 {
     guard let file, length >= 0, let imageLength else { return CStatus.argument.rawValue }
     if let status = identityStatus(file, length) { return status.rawValue }
     do {
@@ -213,7 +213,7 @@ public func mnistq_unpacked_size(_ file: UnsafeRawPointer?, _ length: Int, _ ima
 }
 
 @c(mnistq_unpack)
-public func mnistq_unpack(_ file: UnsafeRawPointer?, _ length: Int, _ out: UnsafeMutableRawPointer?, _ capacity: Int) -> Int32 {
+func mnistq_unpack(_ file: UnsafeRawPointer?, _ length: Int, _ out: UnsafeMutableRawPointer?, _ capacity: Int) -> Int32 {
     guard let file, length >= 0, let out, capacity >= 0 else { return CStatus.argument.rawValue }
     if UInt(bitPattern: out) % UInt(ModelFormat.inPlaceAlignment) != 0 { return CStatus.misaligned.rawValue }
     if let status = identityStatus(file, length) { return status.rawValue }
@@ -239,12 +239,12 @@ public func mnistq_unpack(_ file: UnsafeRawPointer?, _ length: Int, _ out: Unsaf
 }
 
 @c(mnistq_has_ood_score)
-public func mnistq_has_ood_score(_ handle: UnsafeRawPointer?) -> Int32 {
+func mnistq_has_ood_score(_ handle: UnsafeRawPointer?) -> Int32 {
     CModelHandle.model(at: handle)?.hasOutOfDistributionScore == true ? 1 : 0
 }
 
 @c(mnistq_ood_defaults)
-public func mnistq_ood_defaults(_ handle: UnsafeRawPointer?, _ threshold: UnsafeMutablePointer<Int32>?,
+func mnistq_ood_defaults(_ handle: UnsafeRawPointer?, _ threshold: UnsafeMutablePointer<Int32>?,
                                 _ minimumConfidence: UnsafeMutablePointer<Float>?) -> Int32 {
     guard let handle else { return CStatus.argument.rawValue }
     guard let model = CModelHandle.model(at: handle) else { return CStatus.notLoaded.rawValue }
@@ -256,7 +256,7 @@ public func mnistq_ood_defaults(_ handle: UnsafeRawPointer?, _ threshold: Unsafe
 }
 
 @c(mnistq_classify_ood)
-public func mnistq_classify_ood(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ arena: UnsafeMutableRawPointer?,
+func mnistq_classify_ood(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ arena: UnsafeMutableRawPointer?,
                                 _ arenaSize: Int, _ scores: UnsafeMutablePointer<Int32>?, _ digit: UnsafeMutablePointer<Int32>?,
                                 _ oodScore: UnsafeMutablePointer<Int32>?) -> Int32 {
     guard let handle else { return CStatus.argument.rawValue }
@@ -270,7 +270,7 @@ public func mnistq_classify_ood(_ handle: UnsafeRawPointer?, _ pixels: UnsafePoi
 }
 
 @c(mnistq_classify_batch_ood)
-public func mnistq_classify_batch_ood(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ count: Int,
+func mnistq_classify_batch_ood(_ handle: UnsafeRawPointer?, _ pixels: UnsafePointer<UInt8>?, _ count: Int,
                                       _ arena: UnsafeMutableRawPointer?, _ arenaSize: Int, _ scores: UnsafeMutablePointer<Int32>?,
                                       _ digits: UnsafeMutablePointer<UInt8>?, _ oodScores: UnsafeMutablePointer<Int32>?) -> Int32 {
     guard let handle else { return CStatus.argument.rawValue }

@@ -5,16 +5,16 @@ import _MNISTQInt8Kernels
 ///
 /// `CRC32.checksum([])` is 0 and `CRC32.checksum(Array("123456789".utf8))` is 0xCBF43926.
 /// Incremental use: `var crc = CRC32(); crc.update(a); crc.update(b)` equals `CRC32.checksum(a + b)`.
-public struct CRC32: Sendable {
+package struct CRC32: Sendable {
 
     /// The running register, pre- and post-inverted as the standard requires.
     private var register: UInt32 = 0xFFFF_FFFF
 
     /// Starts a checksum over no bytes.
-    public init() {}
+    package init() {}
 
     /// Adds `bytes` to the checksum.
-    public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
         // The table lives in the C target as a constant: no lazily built array, so a microcontroller keeps it in
         // flash and checking a model allocates nothing.
         guard let base = bytes.baseAddress else { return }
@@ -22,32 +22,32 @@ public struct CRC32: Sendable {
     }
 
     /// Adds `bytes` to the checksum.
-    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { update($0) } }
+    package mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { update($0) } }
 
     /// The checksum of every byte added so far.
-    public var value: UInt32 { register ^ 0xFFFF_FFFF }
+    package var value: UInt32 { register ^ 0xFFFF_FFFF }
 
     /// The CRC-32 of `bytes`.
-    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    package static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var crc = CRC32(); crc.update(bytes); return crc.value
     }
 
     /// The CRC-32 of `bytes`.
-    public static func checksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
         var crc = CRC32(); crc.update(bytes); return crc.value
     }
 }
 
 /// Adler-32 (RFC 1950 §8.2), the checksum that ends every zlib stream. `Adler32.checksum([])` is 1.
-public struct Adler32: Sendable {
+package struct Adler32: Sendable {
     private var a: UInt32 = 1
     private var b: UInt32 = 0
 
     /// Starts a checksum over no bytes.
-    public init() {}
+    package init() {}
 
     /// Adds `bytes` to the checksum.
-    public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
         // 5552 is the largest n with 255·n(n+1)/2 + (n+1)(65520) < 2^32, so sums fit UInt32 between reductions.
         let modulus: UInt32 = 65521
         var index = 0
@@ -62,13 +62,13 @@ public struct Adler32: Sendable {
     }
 
     /// Adds `bytes` to the checksum.
-    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { update($0) } }
+    package mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { update($0) } }
 
     /// The checksum of every byte added so far.
-    public var value: UInt32 { (b << 16) | a }
+    package var value: UInt32 { (b << 16) | a }
 
     /// The Adler-32 of `bytes`.
-    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    package static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var adler = Adler32(); adler.update(bytes); return adler.value
     }
 }

@@ -5,7 +5,7 @@
 /// Every offset is fixed by the network, so the checker needs no table: it is allocation-free and reads the image
 /// where it lies (flash, a memory map, an array), which is what lets ``InPlaceModel`` run with no heap at all.
 /// Layer `index` is 0...4 (conv1, conv2, fc1, fc2, fc3).
-public enum InPlaceImage {
+package enum InPlaceImage {
     // MARK: - Layout
 
     /// Sections start at multiples of 64 bytes from the image's first byte.
@@ -26,24 +26,27 @@ public enum InPlaceImage {
 
     /// Output channels or features of layer `index`.
     static func outputCount(of index: Int) -> Int {
+        // A switch over the format's constants, not `ModelFormat.network[index]`: the checker runs on devices
+        // without a heap, where a global array would need one to be built.
         switch index {
-        case 0: return 16
-        case 1: return 32
-        case 2: return 120
-        case 3: return 84
-        default: return 10
+        case 0: return ModelFormat.conv1Channels
+        case 1: return ModelFormat.conv2Channels
+        case 2: return ModelFormat.fc1Features
+        case 3: return ModelFormat.fc2Features
+        default: return ModelFormat.classCount
         }
     }
 
     /// Bytes of layer `index`'s weight section. conv1 stores 8 taps per kernel row (`[5][2][16][4]`, taps 5...7
     /// zero) so that the kernels read whole quads; the others store exactly their weights.
     static func weightByteCount(of index: Int) -> Int {
+        let taps = ModelFormat.kernelSide * ModelFormat.kernelSide
         switch index {
-        case 0: return 5 * 2 * 16 * 4
-        case 1: return 12_800
-        case 2: return 188_160
-        case 3: return 10_080
-        default: return 840
+        case 0: return ModelFormat.kernelSide * 2 * ModelFormat.conv1Channels * 4
+        case 1: return ModelFormat.conv2Channels * ModelFormat.conv1Channels * taps
+        case 2: return ModelFormat.fc1Features * ModelFormat.flattenedFeatureCount
+        case 3: return ModelFormat.fc2Features * ModelFormat.fc1Features
+        default: return ModelFormat.classCount * ModelFormat.fc2Features
         }
     }
 
@@ -80,13 +83,13 @@ public enum InPlaceImage {
     static func weightScalesOffset(of index: Int) -> Int { inputScaleOffset(of: index) + 8 }
 
     /// Offset of the metadata in an image without the out-of-distribution section: after the last constants block.
-    public static var metadataOffset: Int { aligned(constantsOffset(of: 4) + constantsByteCount(of: 4)) }
+    package static var metadataOffset: Int { aligned(constantsOffset(of: 4) + constantsByteCount(of: 4)) }
 
     /// Offset of the out-of-distribution section (flag bit 1): where the metadata starts in an image without it.
-    public static var outOfDistributionOffset: Int { metadataOffset }
+    package static var outOfDistributionOffset: Int { metadataOffset }
 
     /// Offset of the metadata: after the out-of-distribution section when the image has one.
-    public static func metadataStart(hasOutOfDistribution: Bool) -> Int {
+    package static func metadataStart(hasOutOfDistribution: Bool) -> Int {
         hasOutOfDistribution ? aligned(outOfDistributionOffset + OutOfDistributionLayout.byteCount) : metadataOffset
     }
 
@@ -102,13 +105,14 @@ public enum InPlaceImage {
     /// Where fc1's weight for output `o` and PyTorch input column `column` (channels-first flatten of [32, 7, 7]) is
     /// stored: columns are permuted to the channels-last order the conv2 kernels write, `position · 32 + channel`.
     @inline(__always) static func fc1WeightIndex(output o: Int, column: Int) -> Int {
-        o * 1568 + (column % 49) * 32 + column / 49
+        let positions = ModelFormat.conv2OutputSide * ModelFormat.conv2OutputSide
+        return o * ModelFormat.flattenedFeatureCount + (column % positions) * ModelFormat.conv2Channels + column / positions
     }
 
     /// Bytes of the in-place image of the packed file with this (checked) header: the fixed sections, the same
     /// metadata bytes as the packed payload's, the CRC-32. From the header alone, so a caller can size the buffer
     /// before anything is inflated.
-    public static func imageLength(ofPacked header: ModelHeader) -> Int {
+    package static func imageLength(ofPacked header: ModelHeader) -> Int {
         let ood = header.hasOutOfDistributionSection
         let layerRecords = 4 + ModelFormat.network.reduce(0) {
             $0 + ModelFormat.layerRecordHeaderLength + 13 * $1.outputCount + $1.weightCount
@@ -122,7 +126,7 @@ public enum InPlaceImage {
     /// `mnistq export --flash` writes.
     ///
     /// - Throws: ``ModelError`` when the layers, metadata or calibration would be rejected by the loader.
-    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+    package static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
                               outOfDistribution: OutOfDistributionCalibration? = nil) throws(ModelError) -> [UInt8] {
         try ModelFile.validate(layers: layers)
         try ModelFile.validate(metadata: metadata)
@@ -165,8 +169,9 @@ public enum InPlaceImage {
                         out[weights + convWeightIndex(layer: index, output: o, input: i, tap: tap)] = UInt8(bitPattern: w)
                     } } }
                 case 2:
-                    for o in 0..<120 { for column in 0..<1568 {
-                        out[weights + fc1WeightIndex(output: o, column: column)] = UInt8(bitPattern: layer.weights[o * 1568 + column])
+                    for o in 0..<ModelFormat.fc1Features { for column in 0..<ModelFormat.flattenedFeatureCount {
+                        out[weights + fc1WeightIndex(output: o, column: column)] =
+                            UInt8(bitPattern: layer.weights[o * ModelFormat.flattenedFeatureCount + column])
                     } }
                 default:
                     for (i, w) in layer.weights.enumerated() { out[weights + i] = UInt8(bitPattern: w) }
@@ -200,7 +205,7 @@ public enum InPlaceImage {
     /// - Returns: the header.
     /// - Throws: ``ModelError``; ``ModelError/notInPlace`` for a packed file.
     @discardableResult
-    public static func validate(_ image: UnsafeRawBufferPointer) throws(ModelError) -> ModelHeader {
+    package static func validate(_ image: UnsafeRawBufferPointer) throws(ModelError) -> ModelHeader {
         let header = try ModelHeader(image.uint8Buffer())
         if !header.isInPlace { throw .notInPlace }
         try validateBody(image, header: header)
@@ -371,8 +376,9 @@ public enum InPlaceImage {
                         Int8(bitPattern: image[weights + convWeightIndex(layer: index, output: o, input: i, tap: tap)])
                 } } }
             case 2:
-                for o in 0..<120 { for column in 0..<1568 {
-                    values[o * 1568 + column] = Int8(bitPattern: image[weights + fc1WeightIndex(output: o, column: column)])
+                for o in 0..<ModelFormat.fc1Features { for column in 0..<ModelFormat.flattenedFeatureCount {
+                    values[o * ModelFormat.flattenedFeatureCount + column] =
+                        Int8(bitPattern: image[weights + fc1WeightIndex(output: o, column: column)])
                 } }
             default:
                 for i in 0..<spec.weightCount { values[i] = Int8(bitPattern: image[weights + i]) }

@@ -1,7 +1,7 @@
 // A model that borrows an in-place image (flash, a memory map, an array) and classifies without any allocation.
 import _MNISTQInt8Kernels
 
-/// An int8 model read where it lies: ``init(borrowing:kernels:)`` checks an in-place image (<doc:ModelFormat#In-place-image>)
+/// An int8 model read where it lies: ``init(borrowing:)`` checks an in-place image (<doc:ModelFormat#In-place-image>)
 /// completely, then `classify` runs the kernels straight on its bytes. Nothing is copied or allocated from load
 /// through classify, so it runs on a microcontroller with the image in flash and an arena of
 /// ``arenaByteCount`` bytes in RAM.
@@ -15,8 +15,11 @@ import _MNISTQInt8Kernels
 /// **Threads.** Immutable: share it freely; give each thread its own arena.
 /// **Results** are bit-identical to ``Model``'s on every kernel path.
 public struct InPlaceModel: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is a `let` of pointers into an image that was checked in `init` and is
+    // only read afterwards (the Lifetime rule above forbids changing it), so concurrent readers cannot race.
+
     /// Which kernels `classify` runs. Every choice gives bit-identical scores.
-    public enum Kernels: Sendable {
+    package enum Kernels: Sendable {
         /// AVX-512 VNNI or NEON (with the dot-product instructions when the CPU has them) where the CPU runs them,
         /// else the generic-vector kernels where the build has them (64-bit hosts, WebAssembly with simd128), else
         /// the portable C kernels.
@@ -29,9 +32,9 @@ public struct InPlaceModel: @unchecked Sendable {
     }
 
     /// The borrowed image.
-    public let image: UnsafeRawBufferPointer
+    package let image: UnsafeRawBufferPointer
     /// Its header (version, flags, lengths, CRC-32).
-    public var header: ModelHeader { ModelHeader(trusting: image) }
+    package var header: ModelHeader { ModelHeader(trusting: image) }
     let operands: KernelOperands
     let path: ImageKernelPath
 
@@ -41,7 +44,13 @@ public struct InPlaceModel: @unchecked Sendable {
     /// - Throws: ``ModelError``: the header's errors, ``ModelError/notInPlace`` for a packed `.mnq8`,
     ///   ``ModelError/misaligned(address:alignment:)`` when the image does not start at a multiple of
     ///   ``ModelFormat/inPlaceAlignment``, then the body's errors.
-    public init(borrowing image: UnsafeRawBufferPointer, kernels: Kernels = .fastest) throws(ModelError) {
+    public init(borrowing image: UnsafeRawBufferPointer) throws(ModelError) {
+        try self.init(borrowing: image, kernels: .fastest)
+    }
+
+    /// ``init(borrowing:)`` running the given kernels where the CPU and build have them: for tests and benchmarks
+    /// that compare the kernel families on one machine.
+    package init(borrowing image: UnsafeRawBufferPointer, kernels: Kernels) throws(ModelError) {
         let header = try ModelHeader(image.uint8Buffer())
         if !header.isInPlace { throw .notInPlace }
         let address = UInt(bitPattern: image.baseAddress)
@@ -52,14 +61,18 @@ public struct InPlaceModel: @unchecked Sendable {
         path = InPlaceModel.path(for: kernels)
     }
 
-    /// The path `kernels` asks for, as far as this CPU and build have it.
+    /// The path `kernels` asks for, as far as this CPU and build have it (``KernelFamilyChoice``; a borrowed image
+    /// cannot add AVX2's paired weights).
     static func path(for kernels: Kernels) -> ImageKernelPath {
+        let request: ModelKernels
         switch kernels {
-        case .fastest:
-            if let family = U8KernelFamily.fastestAvailable { return .u8(family) }
-            return U8KernelFamily.vectorAvailable ? .u8(.vector) : .portable
-        case .vector: return U8KernelFamily.vectorAvailable ? .u8(.vector) : .portable
-        case .portable: return .portable
+        case .fastest: request = .fastest
+        case .vector: request = .vector
+        case .portable: request = .portable
+        }
+        switch KernelFamilyChoice.choose(request, canPairConvWeights: false) {
+        case let .u8(family): return .u8(family)
+        case .avx2, .portable: return .portable
         }
     }
 
@@ -82,7 +95,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// Bytes of arena this model's `classify` needs on the kernels it runs here (at most ``arenaByteCount``): 13 KB
     /// with VNNI (4 images' conv2 outputs for the batch path), 7 KB with NEON or the vector kernels, 14 KB with AVX2,
     /// 21 KB with the portable kernels (their widened-weight scratch).
-    public var pathArenaByteCount: Int {
+    package var pathArenaByteCount: Int {
         switch path {
         case .u8(.vnni512): return VNNIBatchArena.byteCount + 63
         case .u8: return VNNIArena.byteCount + 63
@@ -94,7 +107,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// The kernels `classify` runs here: "avx512-vnni", "neon-dotprod", "neon", "avx2" (``Model`` only), "vector"
     /// (generic vectors: SSE2, simd128), "armv7em-dsp" (the portable kernels on a CPU with the Armv7E-M DSP
     /// instructions) or "portable-c".
-    public var kernelName: StaticString {
+    package var kernelName: StaticString {
         switch path {
         case let .u8(family): return family.name
         case .avx2: return "avx2"
@@ -103,11 +116,11 @@ public struct InPlaceModel: @unchecked Sendable {
     }
 
     /// Real value of one score step (fc3's output scale): logit ≈ score × `scoreScale`.
-    public var scoreScale: Float {
+    package var scoreScale: Float {
         Float(bitPattern: image.loadLittleEndian(UInt32.self, at: InPlaceImage.outputScaleOffset(of: 4)))
     }
 
-    /// Classifies one image: 784 pixels (28×28 row-major, 0 = background) into 10 int32 scores. Allocation-free,
+    /// Classifies one image: ``ModelFormat/inputPixelCount`` pixels (28×28 row-major, 0 = background) into 10 int32 scores. Allocation-free,
     /// non-throwing, no checks (the model was checked at load).
     ///
     /// - Parameters:
@@ -127,7 +140,7 @@ public struct InPlaceModel: @unchecked Sendable {
         }
     }
 
-    /// Classifies `count` images stored back to back (784 bytes each) into `count` × 10 scores; each image's scores
+    /// Classifies `count` images stored back to back (``ModelFormat/inputPixelCount`` bytes each) into `count` × 10 scores; each image's scores
     /// equal ``classify(pixels:arena:scores:)``'s. Allocation-free. With AVX-512 VNNI the linear layers run for 4
     /// images at a time, reading their weights once per group.
     public func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
@@ -138,7 +151,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// ``classify(batch:count:arena:scores:)`` that also writes each image's out-of-distribution score (see
     /// ``classify(pixels:arena:scores:outOfDistributionScore:)``) into `outOfDistributionScores` (room for `count`
     /// Int32; nothing is written there when the model has no out-of-distribution section). Allocation-free.
-    public func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
+    package func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                          scores: UnsafeMutablePointer<Int32>, outOfDistributionScores: UnsafeMutablePointer<Int32>?) {
         let section = outOfDistributionScores == nil ? nil : outOfDistributionSection
         if case .u8(.vnni512) = path {
@@ -167,7 +180,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// ``classify(pixels:arena:scores:)``, then copies the image's penultimate features (fc2's 84 uint8 outputs, in
     /// PyTorch order) into `features`: what the out-of-distribution score reads, for its calibration (`mnistq
     /// quantize`) and for tools. Allocation-free.
-    public func classify(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>,
+    package func classify(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>,
                          penultimateFeatures features: UnsafeMutablePointer<UInt8>) {
         classify(pixels: pixels, arena: arena, scores: scores)
         let base = alignedArena(arena)
@@ -208,7 +221,7 @@ public struct InPlaceModel: @unchecked Sendable {
     }
 
     /// Whether the image holds the out-of-distribution section (flag bit 1), i.e. whether the score is available.
-    public var hasOutOfDistributionScore: Bool {
+    package var hasOutOfDistributionScore: Bool {
         image.loadLittleEndian(UInt16.self, at: ModelFormat.Offset.flags) & ModelFormat.outOfDistributionFlag != 0
     }
 
@@ -219,14 +232,14 @@ public struct InPlaceModel: @unchecked Sendable {
 
     /// The calibration the image stores (threshold, default minimum confidence, per-class constants), or nil.
     /// Allocates its arrays; for tools and tests.
-    public var outOfDistributionCalibration: OutOfDistributionCalibration? {
+    package var outOfDistributionCalibration: OutOfDistributionCalibration? {
         outOfDistributionSection.map { OutOfDistributionCalibration.read($0) }
     }
 
     /// ``classify(pixels:arena:scores:)`` with an ``InferenceScratch`` of at least ``arenaByteCount`` bytes, returning
     /// the digit, scores and out-of-distribution score (as ``Model/classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` does). Allocation-free.
-    public func classify(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
-        precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
+    package func classify(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
+        precondition(pixels.count >= Model.pixelCount, "classify needs \(Model.pixelCount) pixels, got \(pixels.count)")
         precondition(scratch.byteCount >= InPlaceModel.arenaByteCount, "scratch is smaller than InPlaceModel.arenaByteCount")
         var scores = DigitScores()
         var outOfDistribution: Int32 = 0
@@ -238,10 +251,25 @@ public struct InPlaceModel: @unchecked Sendable {
     }
 
     /// The layers and metadata in the packed format's terms (PyTorch weight order). Allocates; for tools and tests.
-    public func decoded() -> (layers: [QuantizedLayer], metadata: [(key: String, value: String)]) {
+    package func decoded() -> (layers: [QuantizedLayer], metadata: [(key: String, value: String)]) {
         // init checked these bytes (and they may not change: see Lifetime), so they are read without checking again.
         let (layers, metadata, _) = InPlaceImage.read(image)
         return (layers, metadata)
+    }
+}
+
+/// The one place a kernel family is chosen, for ``Model`` and ``InPlaceModel`` alike: a dedicated u8 family (AVX-512
+/// VNNI, NEON with or without dot product) when the request is `.fastest` and the CPU has one, then AVX2 (only for a
+/// caller that owns its image and can add the paired conv weights AVX2 reads), then the generic-vector kernels where
+/// the build has them, then the portable C kernels. Every choice gives bit-identical scores.
+enum KernelFamilyChoice {
+    case u8(U8KernelFamily), avx2, portable
+
+    static func choose(_ request: ModelKernels, canPairConvWeights: Bool) -> KernelFamilyChoice {
+        if request == .fastest, let dedicated = U8KernelFamily.fastestAvailable { return .u8(dedicated) }
+        if canPairConvWeights && (request == .fastest || request == .avx2) && mnistq_int8_avx2_available() != 0 { return .avx2 }
+        if (request == .fastest || request == .vector) && U8KernelFamily.vectorAvailable { return .u8(.vector) }
+        return .portable
     }
 }
 

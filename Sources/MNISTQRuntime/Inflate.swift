@@ -65,13 +65,13 @@ public enum InflateError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Supports stored, fixed-Huffman and dynamic-Huffman blocks, any number of them. Work and memory are linear in
 /// the input and the expected output: at most `expectedLength` bytes are ever allocated, each input bit is read
 /// once, and each Huffman decode reads at most 15 bits. Thread-safe (no shared mutable state).
-public enum Inflate {
+package enum Inflate {
     /// Decodes the zlib stream `input`, which must decode to exactly `expectedLength` bytes and end with a matching
     /// Adler-32 and no trailing bytes (a negative length counts as 0). The caller bounds `expectedLength` (the model loader caps it at
     /// ``ModelFormat/maximumPayloadLength``); this function allocates exactly that many bytes.
     ///
     /// - Throws: ``InflateError``, one case per kind of malformation.
-    public static func zlibDecompress(_ input: UnsafeBufferPointer<UInt8>, expectedLength: Int) throws(InflateError) -> [UInt8] {
+    package static func zlibDecompress(_ input: UnsafeBufferPointer<UInt8>, expectedLength: Int) throws(InflateError) -> [UInt8] {
         let expectedLength = max(0, expectedLength)
         var failure: InflateError? = nil
         let output = [UInt8](unsafeUninitializedCapacity: expectedLength) { buffer, initializedCount in
@@ -92,7 +92,7 @@ public enum Inflate {
     }
 
     /// Convenience overload of ``zlibDecompress(_:expectedLength:)-(UnsafeBufferPointer<UInt8>,_)`` for arrays.
-    public static func zlibDecompress(_ input: [UInt8], expectedLength: Int) throws(InflateError) -> [UInt8] {
+    package static func zlibDecompress(_ input: [UInt8], expectedLength: Int) throws(InflateError) -> [UInt8] {
         try input.withUnsafeBufferPointer { (buffer) throws(InflateError) -> [UInt8] in
             try zlibDecompress(buffer, expectedLength: expectedLength)
         }

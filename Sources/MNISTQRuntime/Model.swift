@@ -16,12 +16,16 @@ import _MNISTQInt8Kernels
 /// **Allocation.** `classify` and `classifyBatch` perform no heap allocation; only `init`,
 /// ``InferenceScratch/init(for:)`` and conveniences documented as allocating do.
 public struct Model: @unchecked Sendable {
+    // @unchecked Sendable: the stored properties are immutable after `init`, and the memory the raw pointers inside
+    // `storage`/`executor` reach (the image, the paired weights) is written only in `init` and freed only with the
+    // last copy (`ModelStorage.deinit`), so concurrent readers cannot race.
+
     /// The file's header (version, flags, lengths, CRC-32).
-    public let header: ModelHeader
+    package let header: ModelHeader
     /// Key/value metadata in file order (e.g. "source-model", "calibration", "float-accuracy", "created-by").
     public let metadata: [(key: String, value: String)]
     /// Bytes of the file this model was loaded from.
-    public let fileByteCount: Int
+    package let fileByteCount: Int
     /// The model as an in-place image in memory this model owns (the kernels' layouts; one allocation), plus the
     /// AVX2 kernels' paired conv weights when that path runs.
     let storage: ModelStorage
@@ -74,11 +78,6 @@ public struct Model: @unchecked Sendable {
     private init(header: ModelHeader, layers: [QuantizedLayer], metadata: [(key: String, value: String)],
                  outOfDistribution: OutOfDistributionCalibration?, fileByteCount: Int,
                  kernels: ModelKernels = .fastest) throws(ModelError) {
-        // ModelFile.validate is stricter than the executor's own requirement; this guard only keeps a future
-        // mismatch between the two from ever reaching the executor's precondition.
-        if let problem = Int8Network.shapeMismatch(in: layers) {
-            throw .executorRejected(reason: problem)
-        }
         self.header = header
         self.metadata = metadata
         self.fileByteCount = fileByteCount
@@ -88,55 +87,56 @@ public struct Model: @unchecked Sendable {
 
     /// The five layers, in network order (conv1, conv2, fc1, fc2, fc3), in PyTorch weight order as the packed file
     /// stores them. Read back from the model's image: allocates about 215 KB per access (for tools and tests).
-    public var layers: [QuantizedLayer] { executor.decoded().layers }
+    package var layers: [QuantizedLayer] { executor.decoded().layers }
 
     /// Whether the model holds the out-of-distribution section (flag bit 1), i.e. whether `classify` results carry
     /// ``Classification/outOfDistributionScore``.
-    public var hasOutOfDistributionScore: Bool { executor.hasOutOfDistributionScore }
+    package var hasOutOfDistributionScore: Bool { executor.hasOutOfDistributionScore }
     /// The out-of-distribution calibration (threshold, default minimum confidence, per-class constants), or nil.
     /// Allocates its arrays.
     public var outOfDistributionCalibration: OutOfDistributionCalibration? { executor.outOfDistributionCalibration }
 
     /// The format version of the file (see ``ModelFormat/supportedVersions``).
-    public var formatVersion: Int { Int(header.version) }
+    package var formatVersion: Int { Int(header.version) }
     /// Bytes of the uncompressed payload.
-    public var payloadByteCount: Int { Int(header.payloadLength) }
+    package var payloadByteCount: Int { Int(header.payloadLength) }
     /// Bytes of the compressed payload.
-    public var compressedPayloadByteCount: Int { Int(header.compressedLength) }
+    package var compressedPayloadByteCount: Int { Int(header.compressedLength) }
     /// Number of stored parameters: weights, biases, multipliers and shifts (the float scales are not counted).
-    public var parameterCount: Int { ModelFormat.network.reduce(0) { $0 + $1.weightCount + 3 * $1.outputCount } }
+    package var parameterCount: Int { ModelFormat.network.reduce(0) { $0 + $1.weightCount + 3 * $1.outputCount } }
     /// The first metadata value stored under `key`, or nil.
-    public func metadataValue(forKey key: String) -> String? { metadata.first { $0.key == key }?.value }
+    package func metadataValue(forKey key: String) -> String? { metadata.first { $0.key == key }?.value }
 
     /// Bytes of working memory per thread (what ``InferenceScratch`` allocates): the int8 executor's arena
     /// (activations), then room for the scores of ``batchChunk`` images that `classifyBatch` stages there.
-    public var arenaByteCount: Int { outOfDistributionStagingOffset + Model.batchChunk * MemoryLayout<Int32>.size }
+    package var arenaByteCount: Int { outOfDistributionStagingOffset + Model.batchChunk * MemoryLayout<Int32>.size }
     /// Where batch out-of-distribution scores are staged: after the batch scores.
     var outOfDistributionStagingOffset: Int { scoreStagingOffset + Model.batchChunk * Model.classCount * MemoryLayout<Int32>.size }
     /// Where batch scores are staged in the scratch: after the executor's arena, rounded up to 64 bytes.
     var scoreStagingOffset: Int { (executor.pathArenaByteCount + 63) & ~63 }
     /// Images per call into the executor's batch entry point inside `classifyBatch`.
-    public static let batchChunk = 32
+    package static let batchChunk = 32
     /// Real value of one score step: logit ≈ score × `scoreScale` (fc3's informational output scale).
-    public var scoreScale: Float { executor.scoreScale }
+    package var scoreScale: Float { executor.scoreScale }
     /// The kernels `classify` runs on this CPU: "avx512-vnni", "avx2", "neon-dotprod", "neon", "vector",
     /// "armv7em-dsp" or "portable-c".
     public var kernelName: StaticString { executor.kernelName }
 
-    /// Pixels per image: 28 × 28, row-major, uint8, 0 = background (white digit on black, as in MNIST).
-    public static let pixelCount = 784
-    /// Classes: the digits 0...9.
-    public static let classCount = 10
+    /// Pixels per image (``ModelFormat/inputPixelCount``: 28 × 28, row-major, uint8, 0 = background, white digit on
+    /// black as in MNIST).
+    package static let pixelCount = ModelFormat.inputPixelCount
+    /// Classes: the digits 0...9 (``ModelFormat/classCount``).
+    package static let classCount = ModelFormat.classCount
 
     /// Classifies one image with the fast kernels. Allocation-free and non-throwing.
     ///
     /// - Parameters:
-    ///   - pixels: at least 784 bytes (only the first 784 are read): 28×28 row-major, 0 = background.
+    ///   - pixels: at least ``ModelFormat/inputPixelCount`` bytes (only those are read): 28×28 row-major, 0 = background.
     ///     Fewer bytes is a programming error (checked by a precondition, as for an array subscript).
     ///   - scratch: this thread's scratch (any ``InferenceScratch`` made for a model with the same arena size).
     /// - Returns: the digit with the highest score (the lowest digit on a tie) and all ten scores.
     public func classify(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
-        precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
+        precondition(pixels.count >= Model.pixelCount, "classify needs \(Model.pixelCount) pixels, got \(pixels.count)")
         precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
         var scores = DigitScores()
         var outOfDistribution: Int32 = 0
@@ -155,8 +155,8 @@ public struct Model: @unchecked Sendable {
     /// Classifies one image with the reference kernels (plain loops over the PyTorch-order layers, the definition of
     /// the results). Slow, and allocates (it reads the layers back from the image): for tests and debugging. Equal to
     /// ``classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` bit for bit.
-    public func classifyReference(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
-        precondition(pixels.count >= Model.pixelCount, "classify needs 784 pixels, got \(pixels.count)")
+    package func classifyReference(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch) -> Classification {
+        precondition(pixels.count >= Model.pixelCount, "classify needs \(Model.pixelCount) pixels, got \(pixels.count)")
         precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
         var scores = DigitScores()
         let layers = self.layers
@@ -174,16 +174,16 @@ public struct Model: @unchecked Sendable {
         return Classification(scores: scores, scoreScale: scoreScale, outOfDistributionScore: outOfDistribution)
     }
 
-    /// Classifies `pixels.count / 784` images stored back to back, writing one result per image into `results`.
+    /// Classifies `pixels.count / ModelFormat.inputPixelCount` images stored back to back, writing one result per image into `results`.
     /// Each result equals what ``classify(pixels:scratch:)-(UnsafeBufferPointer<UInt8>,_)`` returns for that
     /// image. Allocation-free.
     ///
     /// - Parameters:
-    ///   - pixels: n × 784 bytes (n ≥ 0); a count that is not a multiple of 784 is a programming error.
+    ///   - pixels: n × ``ModelFormat/inputPixelCount`` bytes (n ≥ 0); any other count is a programming error.
     ///   - results: room for at least n results.
     public func classifyBatch(pixels: UnsafeBufferPointer<UInt8>, scratch: InferenceScratch,
                               into results: UnsafeMutableBufferPointer<Classification>) {
-        precondition(pixels.count % Model.pixelCount == 0, "batch size \(pixels.count) is not a multiple of 784")
+        precondition(pixels.count % Model.pixelCount == 0, "batch size \(pixels.count) is not a multiple of \(Model.pixelCount)")
         let imageCount = pixels.count / Model.pixelCount
         precondition(results.count >= imageCount, "results has room for \(results.count), batch has \(imageCount)")
         precondition(scratch.byteCount >= arenaByteCount, "scratch was made for a different model")
@@ -207,7 +207,7 @@ public struct Model: @unchecked Sendable {
     }
 
     /// Convenience overload of ``classifyBatch(pixels:scratch:into:)``; allocates only the returned array.
-    public func classifyBatch(pixels: [UInt8], scratch: InferenceScratch) -> [Classification] {
+    package func classifyBatch(pixels: [UInt8], scratch: InferenceScratch) -> [Classification] {
         let imageCount = pixels.count / Model.pixelCount
         return [Classification](unsafeUninitializedCapacity: imageCount) { buffer, initialized in
             pixels.withUnsafeBufferPointer { classifyBatch(pixels: $0, scratch: scratch, into: buffer) }
@@ -232,12 +232,12 @@ final class ModelStorage {
     init(layers: [QuantizedLayer], metadata: [(key: String, value: String)], outOfDistribution: OutOfDistributionCalibration?,
          kernels: ModelKernels) throws(ModelError) {
         let bytes = try InPlaceImage.encodeChecked(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
-        // The fastest path the request allows: a dedicated u8 family (VNNI, NEON), then AVX2, then the generic-vector
-        // kernels, then the portable kernels.
-        let dedicated = kernels == .fastest ? U8KernelFamily.fastestAvailable : nil
-        let hasAVX2 = dedicated == nil && (kernels == .fastest || kernels == .avx2) && mnistq_int8_avx2_available() != 0
-        let vector = dedicated == nil && !hasAVX2 && (kernels == .fastest || kernels == .vector) && U8KernelFamily.vectorAvailable
-        let family = dedicated ?? (vector ? U8KernelFamily.vector : nil)
+        // The fastest path the request allows; this model owns its image, so AVX2's paired weights can be added.
+        let choice = KernelFamilyChoice.choose(kernels, canPairConvWeights: true)
+        var family: U8KernelFamily?
+        if case let .u8(chosen) = choice { family = chosen }
+        var hasAVX2 = false
+        if case .avx2 = choice { hasAVX2 = true }
         let paired = hasAVX2 ? PackedInt8Weights.pairedConv1ByteCount + PackedInt8Weights.pairedConv2ByteCount : 0
         let imageBytes = (bytes.count + 63) & ~63
         let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: imageBytes + paired, alignment: 64)
@@ -264,17 +264,21 @@ final class ModelStorage {
 ///
 /// Not thread-safe: use one scratch per thread (a model itself may be shared). Freed when the last reference goes.
 public final class InferenceScratch: @unchecked Sendable {
+    // @unchecked Sendable: the class itself never changes after `init` (its `let`s); what `classify` writes is the arena
+    // the pointer reaches, and the documented rule (one scratch per thread at a time) is what keeps that race-free, as
+    // for any buffer handed between threads.
+
     /// Start of the arena, 64-byte aligned (the batch score staging area relies on it).
     let arena: UnsafeMutableRawPointer
     /// Bytes in the arena.
-    public let byteCount: Int
+    package let byteCount: Int
 
     /// Allocates scratch for `model`.
     public convenience init(for model: Model) { self.init(byteCount: model.arenaByteCount) }
 
     /// Allocates `byteCount` bytes of scratch (at least ``Model/arenaByteCount`` of the model it is used with;
     /// a smaller scratch is a programming error that `classify` stops on).
-    public init(byteCount: Int) {
+    package init(byteCount: Int) {
         self.byteCount = max(0, byteCount)
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(1, byteCount), alignment: 64)
         arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, byteCount))
@@ -292,9 +296,9 @@ public struct DigitScores: RandomAccessCollection, Equatable, Sendable {
     private var lanes = SIMD16<Int32>()
 
     /// All-zero scores.
-    public init() {}
+    package init() {}
     /// Scores from exactly ten values (a shorter or longer sequence is a programming error).
-    public init<S: Sequence>(_ values: S) where S.Element == Int32 {
+    package init<S: Sequence>(_ values: S) where S.Element == Int32 {
         var index = 0
         for value in values { precondition(index < 10, "DigitScores holds 10 scores"); lanes[index] = value; index += 1 }
         precondition(index == 10, "DigitScores holds 10 scores, got \(index)")
@@ -322,14 +326,14 @@ public struct Classification: Equatable, Sendable {
     /// The ten int32 fixed-point logits (see ``DigitScores``).
     public let scores: DigitScores
     /// Real value of one score step (fc3's output scale).
-    public let scoreScale: Float
+    package let scoreScale: Float
     /// The "not a digit" score (<doc:ModelFormat#Out-of-distribution-section>): higher is less like the training
     /// digits; above ``OutOfDistributionCalibration/threshold`` the image is out of distribution. Integer, the same on
     /// every CPU. Nil when the model has no out-of-distribution section.
     public let outOfDistributionScore: Int32?
 
     /// Builds a result from scores; the digit is their argmax, ties going to the lower digit.
-    public init(scores: DigitScores, scoreScale: Float, outOfDistributionScore: Int32? = nil) {
+    package init(scores: DigitScores, scoreScale: Float, outOfDistributionScore: Int32? = nil) {
         self.digit = Classification.indexOfHighest(scores)
         self.scores = scores
         self.scoreScale = scoreScale
@@ -339,7 +343,7 @@ public struct Classification: Equatable, Sendable {
     /// Position of the highest of `values` (0 for the first), the lowest such position on a tie: the rule `digit`
     /// follows, for anyone who ranks scores or logits the same way. 0 for an empty collection.
     @inlinable
-    public static func indexOfHighest<C: RandomAccessCollection>(_ values: C) -> Int where C.Element: Comparable {
+    package static func indexOfHighest<C: RandomAccessCollection>(_ values: C) -> Int where C.Element: Comparable {
         var best = values.startIndex, position = 0, bestPosition = 0
         for index in values.indices {
             if values[index] > values[best] { best = index; bestPosition = position }

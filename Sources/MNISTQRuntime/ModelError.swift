@@ -45,10 +45,6 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case biasOutOfRange(layer: String, channel: Int, found: Int32)
     /// An informational scale is NaN, infinite or negative (input/output scales must also be non-zero).
     case invalidScale(layer: String, field: String, found: Float)
-    /// The layers passed every format check but the network executor cannot run them (`reason` is its own
-    /// message). Cannot happen while the format checks are at least as strict as the executor's; kept so that a
-    /// future mismatch gives an error instead of a crash.
-    case executorRejected(reason: String)
     /// A metadata entry is malformed (`reason` says how).
     case badMetadata(index: Int, reason: String)
     /// An in-place image's stored length differs from its payload length (it stores the payload uncompressed).
@@ -109,8 +105,6 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(layer).bias[\(channel)] is \(found), expected |bias| ≤ 1073741824 (2^30); the bias scale is far too small for this layer"
         case let .invalidScale(layer, field, found):
             return "\(layer).\(field) is \(found), expected a finite number > 0 (weight scales: ≥ 0); \(corrupt)"
-        case let .executorRejected(reason):
-            return "the int8 executor cannot run these layers: \(reason); the model needs a different runtime version"
         case let .badMetadata(index, reason):
             return "metadata entry \(index): \(reason)"
         case let .storedLengthMismatch(stored, payload):

@@ -1,7 +1,7 @@
 // Writing and reading model files: header, zlib payload, CRC-32 trailer, and the structural checks on the layers.
 
 /// Reads and writes the model file format (<doc:ModelFormat>).
-public enum ModelFile {
+package enum ModelFile {
     #if !hasFeature(Embedded)
     // The writer takes any compressor (`throws`, i.e. `any Error`), which Embedded Swift cannot express; devices
     // only read models, so the writer exists in hosted builds alone.
@@ -18,7 +18,7 @@ public enum ModelFile {
     /// - Returns: header + compressed payload + CRC-32. Deterministic for a deterministic `deflate`.
     /// - Throws: ``ModelError`` when the layers, metadata or calibration would be rejected by the loader, or whatever
     ///   `deflate` throws.
-    public static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
+    package static func encode(layers: [QuantizedLayer], metadata: [(key: String, value: String)],
                               outOfDistribution: OutOfDistributionCalibration? = nil,
                               deflate: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
         try validate(layers: layers)
@@ -118,6 +118,9 @@ public enum ModelFile {
         return (layers, metadata, outOfDistribution)
     }
 
+    /// Reads the layer records. The kind and count fields are compared with `ModelFormat.network` here because they
+    /// size the arrays that follow (nothing is allocated from an unchecked count); the layer rules themselves are
+    /// ``validate(layers:)``'s, applied to the result.
     static func decodeLayers(_ reader: inout ByteReader) throws(ModelError) -> [QuantizedLayer] {
         let layerCount = try reader.uint32("layer count")
         if layerCount != UInt32(ModelFormat.network.count) {
@@ -173,42 +176,66 @@ public enum ModelFile {
     /// The structural checks of <doc:ModelFormat>: the fixed network's shapes, the ranges of multipliers, shifts,
     /// weights and biases (which together keep every Int32 accumulator from overflowing), and sane informational
     /// scales.
-    public static func validate(layers: [QuantizedLayer]) throws(ModelError) {
+    package static func validate(layers: [QuantizedLayer]) throws(ModelError) {
         if layers.count != ModelFormat.network.count {
             throw .wrongLayerCount(found: layers.count, expected: ModelFormat.network.count)
         }
+        try validate(firstLayers: layers)
+    }
+
+    /// The checks of ``validate(layers:)`` on the network's first `layers.count` layers (1...5): the one set of layer
+    /// rules, which the package's executor (`Int8Network`) also requires of the prefixes the quantizer's calibration
+    /// runs.
+    /// `checkingValues: false` checks the shapes alone (kinds and array lengths): what the executor's kernels need
+    /// to run at all; the kernel tests also run values outside the format's ranges (weights of −128), on which the
+    /// kernels are exact too.
+    package static func validate(firstLayers layers: [QuantizedLayer], checkingValues: Bool = true) throws(ModelError) {
+        if layers.isEmpty || layers.count > ModelFormat.network.count {
+            throw .wrongLayerCount(found: layers.count, expected: ModelFormat.network.count)
+        }
         for (layer, spec) in zip(layers, ModelFormat.network) {
-            let name = spec.name
-            if layer.kind != spec.kind { throw .wrongLayerKind(layer: name, found: layer.kind.rawValue, expected: spec.kind) }
-            for (field, found, expected) in [
-                ("outputCount", layer.outputCount, spec.outputCount), ("inputCount", layer.inputCount, spec.inputCount),
-                ("weights.count", layer.weights.count, spec.weightCount), ("bias.count", layer.bias.count, spec.outputCount),
-                ("multiplier.count", layer.multiplier.count, spec.outputCount), ("shift.count", layer.shift.count, spec.outputCount),
-                ("weightScales.count", layer.weightScales.count, spec.outputCount),
-            ] where found != expected {
-                throw .wrongLayerShape(layer: name, field: field, found: found, expected: expected)
+            try validateShape(of: layer, as: spec)
+            if checkingValues { try validateValues(of: layer, as: spec) }
+        }
+    }
+
+    /// The layer's kind and array lengths against its place in the network.
+    static func validateShape(of layer: QuantizedLayer, as spec: ModelFormat.LayerSpec) throws(ModelError) {
+        let name = spec.name
+        if layer.kind != spec.kind { throw .wrongLayerKind(layer: name, found: layer.kind.rawValue, expected: spec.kind) }
+        for (field, found, expected) in [
+            ("outputCount", layer.outputCount, spec.outputCount), ("inputCount", layer.inputCount, spec.inputCount),
+            ("weights.count", layer.weights.count, spec.weightCount), ("bias.count", layer.bias.count, spec.outputCount),
+            ("multiplier.count", layer.multiplier.count, spec.outputCount), ("shift.count", layer.shift.count, spec.outputCount),
+            ("weightScales.count", layer.weightScales.count, spec.outputCount),
+        ] where found != expected {
+            throw .wrongLayerShape(layer: name, field: field, found: found, expected: expected)
+        }
+    }
+
+    /// The ranges of the layer's values (scales, weights, multipliers, shifts, biases); its shape was checked.
+    static func validateValues(of layer: QuantizedLayer, as spec: ModelFormat.LayerSpec) throws(ModelError) {
+        let name = spec.name
+        for (field, scale) in [("inputScale", layer.inputScale), ("outputScale", layer.outputScale)]
+        where !(scale.isFinite && scale > 0) {
+            throw .invalidScale(layer: name, field: field, found: scale)
+        }
+        for (channel, scale) in layer.weightScales.enumerated() where !(scale.isFinite && scale >= 0) {
+            throw .invalidScale(layer: name, field: "weightScales[\(channel)]", found: scale)
+        }
+        for (index, weight) in layer.weights.enumerated() where !ModelFormat.weightRange.contains(weight) {
+            throw .weightOutOfRange(layer: name, index: index, found: weight)
+        }
+        // No separate overflow check is needed: with |bias| ≤ 2^30, |w| ≤ 127, inputs ≤ 255 and at most
+        // fc1's inputs per output, |acc| < 2^31 (ModelFormat.worstCaseAccumulator, 1,124,521,504).
+        for channel in 0..<spec.outputCount {
+            let multiplier = layer.multiplier[channel], shift = layer.shift[channel], bias = layer.bias[channel]
+            if !ModelFormat.multiplierRange.contains(multiplier) {
+                throw .multiplierOutOfRange(layer: name, channel: channel, found: multiplier)
             }
-            for (field, scale) in [("inputScale", layer.inputScale), ("outputScale", layer.outputScale)]
-            where !(scale.isFinite && scale > 0) {
-                throw .invalidScale(layer: name, field: field, found: scale)
-            }
-            for (channel, scale) in layer.weightScales.enumerated() where !(scale.isFinite && scale >= 0) {
-                throw .invalidScale(layer: name, field: "weightScales[\(channel)]", found: scale)
-            }
-            for (index, weight) in layer.weights.enumerated() where !ModelFormat.weightRange.contains(weight) {
-                throw .weightOutOfRange(layer: name, index: index, found: weight)
-            }
-            // No separate overflow check is needed: with |bias| ≤ 2^30, |w| ≤ 127, inputs ≤ 255 and at most 1568
-            // inputs per output, |acc| ≤ 2^30 + 255·127·1568 = 1,124,521,504 < 2^31 (ModelFormat.worstCaseAccumulator).
-            for channel in 0..<spec.outputCount {
-                let multiplier = layer.multiplier[channel], shift = layer.shift[channel], bias = layer.bias[channel]
-                if !ModelFormat.multiplierRange.contains(multiplier) {
-                    throw .multiplierOutOfRange(layer: name, channel: channel, found: multiplier)
-                }
-                if !ModelFormat.shiftRange.contains(shift) { throw .shiftOutOfRange(layer: name, channel: channel, found: shift) }
-                if bias.magnitude > ModelFormat.maximumBiasMagnitude.magnitude {
-                    throw .biasOutOfRange(layer: name, channel: channel, found: bias)
-                }
+            if !ModelFormat.shiftRange.contains(shift) { throw .shiftOutOfRange(layer: name, channel: channel, found: shift) }
+            if bias.magnitude > ModelFormat.maximumBiasMagnitude.magnitude {
+                throw .biasOutOfRange(layer: name, channel: channel, found: bias)
             }
         }
     }
@@ -233,19 +260,19 @@ public enum ModelFile {
 }
 
 /// The fixed-size header of a model file, checked against the file's actual length.
-public struct ModelHeader: Sendable, Equatable {
+package struct ModelHeader: Sendable, Equatable {
     /// Format version (see ``ModelFormat/supportedVersions``).
-    public let version: UInt16
+    package let version: UInt16
     /// Flag bits (0 in version 1).
-    public let flags: UInt16
+    package let flags: UInt16
     /// Bytes of header.
-    public let headerLength: UInt32
+    package let headerLength: UInt32
     /// Bytes of the payload after inflating.
-    public let payloadLength: UInt32
+    package let payloadLength: UInt32
     /// Bytes of the zlib stream after the header.
-    public let compressedLength: UInt32
+    package let compressedLength: UInt32
     /// CRC-32 of every byte before the trailer (header and zlib stream).
-    public let crc32: UInt32
+    package let crc32: UInt32
 
     /// The fields of a header that was already checked (an ``InPlaceModel``'s image), read without checks.
     init(trusting file: UnsafeRawBufferPointer) {
@@ -269,9 +296,9 @@ public struct ModelHeader: Sendable, Equatable {
     }
 
     /// Whether this is an in-place image (flag bit ``ModelFormat/inPlaceFlag``) rather than a packed file.
-    public var isInPlace: Bool { flags & ModelFormat.inPlaceFlag != 0 }
+    package var isInPlace: Bool { flags & ModelFormat.inPlaceFlag != 0 }
     /// Whether the payload holds the out-of-distribution section (flag bit ``ModelFormat/outOfDistributionFlag``).
-    public var hasOutOfDistributionSection: Bool { flags & ModelFormat.outOfDistributionFlag != 0 }
+    package var hasOutOfDistributionSection: Bool { flags & ModelFormat.outOfDistributionFlag != 0 }
 
     /// Checks, in order: length, magic, version, flags, header length, payload limit, total length, CRC-32.
     /// Allocation-free unless it throws (an in-place image is checked where it lies, on a microcontroller too).

@@ -23,19 +23,19 @@ public struct OutOfDistributionCalibration: Equatable, Sendable {
     /// Informational (Float): the softmax is post-processing, outside the integer inference.
     public var minimumConfidence: Float
     /// Per class: the typical top score of images of that class.
-    public var reference: [Int32]
+    package var reference: [Int32]
     /// Per class: the scale of the evidence term, 0 ... 2^28.
-    public var evidenceMultiplier: [Int32]
+    package var evidenceMultiplier: [Int32]
     /// Per class: the typical distance, subtracted before scaling, 0 ... 255 · 255 · 84.
-    public var distanceOffset: [Int32]
+    package var distanceOffset: [Int32]
     /// Per class: the scale of the distance term, 0 ... 2^28.
-    public var distanceMultiplier: [Int32]
+    package var distanceMultiplier: [Int32]
     /// Per class, 84 values: the centroid of fc2's features, `[class][feature]`.
-    public var centroid: [UInt8]
+    package var centroid: [UInt8]
     /// Per class, 84 values: the weight of each feature's distance, `[class][feature]`.
-    public var weight: [UInt8]
+    package var weight: [UInt8]
 
-    public init(threshold: Int32, minimumConfidence: Float, reference: [Int32], evidenceMultiplier: [Int32],
+    package init(threshold: Int32, minimumConfidence: Float, reference: [Int32], evidenceMultiplier: [Int32],
                 distanceOffset: [Int32], distanceMultiplier: [Int32], centroid: [UInt8], weight: [UInt8]) {
         self.threshold = threshold
         self.minimumConfidence = minimumConfidence
@@ -121,7 +121,7 @@ public struct OutOfDistributionCalibration: Equatable, Sendable {
 
 /// Byte offsets inside the out-of-distribution section (all little-endian; the section starts 4-byte aligned in
 /// both kinds of file, 64-byte aligned in an in-place image). Shared by the writer, the reader and the score.
-public enum OutOfDistributionLayout {
+package enum OutOfDistributionLayout {
     static let threshold = 0
     static let minimumConfidence = 4
     static let reference = 8
@@ -131,9 +131,9 @@ public enum OutOfDistributionLayout {
     static let centroid = 168
     static let weight = centroid + 840
     /// Bytes of the section: 1,848.
-    public static let byteCount = weight + 840
+    package static let byteCount = weight + 840
     /// Features the score reads: fc2's outputs.
-    public static let featureCount = 84
+    package static let featureCount = 84
     /// Largest multiplier: keeps `(reference − top) · multiplier` below 2^61 for any Int32 top score.
     static let maximumMultiplier: UInt32 = 1 << 28
     /// Largest weighted distance: 255 · 255 · 84.

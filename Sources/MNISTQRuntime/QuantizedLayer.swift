@@ -20,29 +20,29 @@ public enum QuantizedLayerKind: UInt8, Sendable, Equatable {
 /// - Rescale: `r = (Int64(acc) · Int64(multiplier[c]) + 2^(shift[c]−1)) >> shift[c]` (arithmetic shift: round half up).
 /// - `.conv5x5ReluMaxPool`, `.linearRelu`: output `clamp(r, 0, 255)` as UInt8 (the clamp at 0 is the ReLU).
 /// - `.linearScores`: output `clamp(r, Int32.min, Int32.max)`; real logit ≈ score · `outputScale`.
-public struct QuantizedLayer: Sendable, Equatable {
-    public var kind: QuantizedLayerKind
+package struct QuantizedLayer: Sendable, Equatable {
+    package var kind: QuantizedLayerKind
     /// Output channels (conv) or features (linear).
-    public var outputCount: Int
+    package var outputCount: Int
     /// Input channels (conv) or features (linear).
-    public var inputCount: Int
+    package var inputCount: Int
     /// Int8 weights, PyTorch layout: conv [out, in, 5, 5], linear [out, in]. Symmetric per output channel, so in
     /// −127...127 (the model loader rejects −128).
-    public var weights: [Int8]
+    package var weights: [Int8]
     /// Int32 bias per output, in units of inputScale · weightScales[c].
-    public var bias: [Int32]
+    package var bias: [Int32]
     /// Per-output multiplier, in [2^30, 2^31 − 1]; with `shift`, equals inputScale · weightScales[c] / outputScale.
-    public var multiplier: [Int32]
+    package var multiplier: [Int32]
     /// Per-output right shift, in 1...62.
-    public var shift: [Int8]
+    package var shift: [Int8]
     /// Real value of one input step (pixels: 1/255). Informational: inference uses integers only.
-    public var inputScale: Float
+    package var inputScale: Float
     /// Real value of one output step (for `.linearScores`, of one score step). Informational.
-    public var outputScale: Float
+    package var outputScale: Float
     /// Real value of one weight step, per output channel. Informational.
-    public var weightScales: [Float]
+    package var weightScales: [Float]
 
-    public init(kind: QuantizedLayerKind, outputCount: Int, inputCount: Int, weights: [Int8], bias: [Int32],
+    package init(kind: QuantizedLayerKind, outputCount: Int, inputCount: Int, weights: [Int8], bias: [Int32],
                 multiplier: [Int32], shift: [Int8], inputScale: Float, outputScale: Float, weightScales: [Float]) {
         self.kind = kind; self.outputCount = outputCount; self.inputCount = inputCount
         self.weights = weights; self.bias = bias; self.multiplier = multiplier; self.shift = shift

@@ -33,7 +33,7 @@ AVX2 static inline void pool_store8(__m256i p0, __m256i p1, __m256i p2, __m256i 
     for (int i = 0; i < 8; i++) out[c + i] = requantize_relu(lanes[i], multiplier[c + i], shift[c + i]);
 }
 
-AVX2 void mnistq_conv1_relu_maxpool_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
+AVX2 void mnistq_conv1_relu_maxpool_s16s16_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
                                          const int32_t *multiplier, const int8_t *shift, int16_t *output) {
     for (int py = 0; py < 14; py++) {
         for (int px = 0; px < 14; px++) {
@@ -59,7 +59,7 @@ AVX2 void mnistq_conv1_relu_maxpool_avx2(const int16_t *image, const int16_t *we
     }
 }
 
-AVX2 void mnistq_conv2_relu_maxpool_avx2(const int16_t *input, const int16_t *weights, const int32_t *bias,
+AVX2 void mnistq_conv2_relu_maxpool_s16s16_avx2(const int16_t *input, const int16_t *weights, const int32_t *bias,
                                          const int32_t *multiplier, const int8_t *shift, int16_t *output) {
     const int row = 18 * 16;
     for (int py = 0; py < 7; py++) {
@@ -95,7 +95,7 @@ AVX2 static inline int32_t hsum(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
-AVX2 void mnistq_linear_avx2(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+AVX2 void mnistq_linear_s16s8_avx2(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                              const int32_t *multiplier, const int8_t *shift, int output_count,
                              int16_t *relu_output, int32_t *scores) {
     const int vector_end = input_count & ~15;
@@ -179,7 +179,7 @@ static inline void requant_tables(const int32_t *multiplier, const int8_t *shift
     }
 }
 
-VNNI void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+VNNI void mnistq_conv1_relu_maxpool_u8s8_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                             const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     mnistq_requant16 requant[1];
     requant_tables(multiplier, shift, 1, requant);
@@ -207,7 +207,7 @@ VNNI void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *
     }
 }
 
-VNNI void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+VNNI void mnistq_conv2_relu_maxpool_u8s8_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                             const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     mnistq_requant16 requant[2];
     requant_tables(multiplier, shift, 2, requant);
@@ -237,7 +237,7 @@ VNNI void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *
     }
 }
 
-VNNI void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+VNNI void mnistq_linear_u8s8_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                                 const int32_t *multiplier, const int8_t *shift, int output_count,
                                 uint8_t *relu_output, int32_t *scores) {
     const int full = input_count & ~63;
@@ -270,7 +270,7 @@ VNNI void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int
     }
 }
 
-VNNI void mnistq_linear_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+VNNI void mnistq_linear_u8s8_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
                                        const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                                        const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
                                        int32_t *scores) {
@@ -319,23 +319,23 @@ VNNI void mnistq_linear_vnni512_batch4(const uint8_t *input, int input_stride, i
 #else
 int mnistq_int8_avx2_available(void) { return 0; }
 int mnistq_int8_avx512vnni_available(void) { return 0; }
-void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output) {}
-void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output) {}
-void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_u8s8_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores) {}
-void mnistq_linear_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+void mnistq_linear_u8s8_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
                                   const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                                   const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
                                   int32_t *scores) {}
 // Never called off x86-64 (mnistq_int8_avx2_available() is 0); defined so the Swift side links everywhere.
-void mnistq_conv1_relu_maxpool_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_s16s16_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, int16_t *output) {}
-void mnistq_conv2_relu_maxpool_avx2(const int16_t *input, const int16_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_s16s16_avx2(const int16_t *input, const int16_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, int16_t *output) {}
-void mnistq_linear_avx2(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_s16s8_avx2(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                         const int32_t *multiplier, const int8_t *shift, int output_count,
                         int16_t *relu_output, int32_t *scores) {}
 #endif

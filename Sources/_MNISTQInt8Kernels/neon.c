@@ -226,7 +226,7 @@ REGISTER_ORDER static inline int32x4_t conv1_part(const int8_t *x, const int8_t 
                      vmaxq_s32(sum4(C0, C1, C2, C3), sum4(D0, D1, D2, D3)));
 }
 
-void mnistq_conv1_relu_maxpool_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     int32_t weight_sums[16];
     channel_weight_sums(weights, 10, 16, weight_sums);
@@ -289,7 +289,7 @@ REGISTER_ORDER static inline int32x4_t conv2_part(const int8_t *x, const int8_t 
                      vmaxq_s32(sum4(C0, C1, C2, C3), sum4(D0, D1, D2, D3)));
 }
 
-void mnistq_conv2_relu_maxpool_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     int32_t weight_sums[32];
     channel_weight_sums(weights, 100, 32, weight_sums);
@@ -311,7 +311,7 @@ void mnistq_conv2_relu_maxpool_neon(const uint8_t *input, const int8_t *weights,
     }
 }
 
-void mnistq_linear_neon(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_u8s8_neon(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                         const int32_t *multiplier, const int8_t *shift, int output_count,
                         uint8_t *relu_output, int32_t *scores) {
     const int full = input_count & ~15;
@@ -406,7 +406,7 @@ static inline int32x4_t pool4_bias(int32x4_t p0, int32x4_t p1, int32x4_t p2, int
     vst1_u8(out + (c) + 8, requantize8_relu(pool4_bias(A2, B2, C2, D2, e.bias + (c) + 8),                           \
                                             pool4_bias(A3, B3, C3, D3, e.bias + (c) + 12), multiplier, &e, (c) + 8))
 
-REGISTER_ORDER DOTPROD void mnistq_conv1_relu_maxpool_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+REGISTER_ORDER DOTPROD void mnistq_conv1_relu_maxpool_u8s8_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                                const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     int32_t weight_sums[16];
     channel_weight_sums(weights, 10, 16, weight_sums);
@@ -435,7 +435,7 @@ REGISTER_ORDER DOTPROD void mnistq_conv1_relu_maxpool_neondot(const uint8_t *ima
     }
 }
 
-REGISTER_ORDER DOTPROD void mnistq_conv2_relu_maxpool_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+REGISTER_ORDER DOTPROD void mnistq_conv2_relu_maxpool_u8s8_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                                const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     int32_t weight_sums[32];
     channel_weight_sums(weights, 100, 32, weight_sums);
@@ -473,7 +473,7 @@ REGISTER_ORDER DOTPROD void mnistq_conv2_relu_maxpool_neondot(const uint8_t *inp
     }
 }
 
-DOTPROD void mnistq_linear_neondot(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+DOTPROD void mnistq_linear_u8s8_neondot(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                                    const int32_t *multiplier, const int8_t *shift, int output_count,
                                    uint8_t *relu_output, int32_t *scores) {
     const int full = input_count & ~15;
@@ -530,15 +530,15 @@ int mnistq_int8_neon_dotprod_available(void) { return 0; }
 
 // Empty definitions so the Swift side links on every platform; the availability functions keep them uncalled.
 #if defined(NEON_STUBS)
-void mnistq_conv1_relu_maxpool_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     (void)image; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
 }
-void mnistq_conv2_relu_maxpool_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     (void)input; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
 }
-void mnistq_linear_neon(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_u8s8_neon(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                         const int32_t *multiplier, const int8_t *shift, int output_count,
                         uint8_t *relu_output, int32_t *scores) {
     (void)input; (void)input_count; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output_count;
@@ -546,15 +546,15 @@ void mnistq_linear_neon(const uint8_t *input, int input_count, const int8_t *wei
 }
 #endif
 #if defined(NEONDOT_STUBS)
-void mnistq_conv1_relu_maxpool_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     (void)image; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
 }
-void mnistq_conv2_relu_maxpool_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     (void)input; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
 }
-void mnistq_linear_neondot(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_u8s8_neondot(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores) {
     (void)input; (void)input_count; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output_count;

@@ -115,7 +115,7 @@ static inline int32_t conv1_window(const uint32_t *x, const uint32_t *t) {
 }
 #endif
 
-void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                         const int32_t *multiplier, const int8_t *shift, int16_t *output,
                                         void *scratch) {
     // Widened once per image instead of once per window and channel (the work is the same for every one of them):
@@ -201,7 +201,7 @@ static inline void row_step(const int16_t *x, const uint32_t *w, int32_t *a0, in
 }
 #endif
 
-void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_s16s8_portable(const int16_t *input, const int8_t *weights, const int32_t *bias,
                                         const int32_t *multiplier, const int8_t *shift, int16_t *output,
                                         void *scratch) {
     const int row = 18 * 16;
@@ -272,7 +272,7 @@ static inline void dot4_rows2(const int16_t **x, const int8_t **w0, const int8_t
 }
 #endif
 
-void mnistq_linear_portable(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_s16s8_portable(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                             const int32_t *multiplier, const int8_t *shift, int output_count,
                             int16_t *relu_output, int32_t *scores) {
     // Two rows at a time: per 4 inputs one LDRD of activation pairs, then per row one weight word, 2 SXTB16 and

@@ -92,7 +92,7 @@ static void widen(const uint8_t *x, int16_t *wide, int count) {
 #define DOT4(k, w)                                                                                                    \
     A##k += dot_pairs(xa, w); B##k += dot_pairs(xb, w); C##k += dot_pairs(xc, w); D##k += dot_pairs(xd, w)
 
-void mnistq_conv1_relu_maxpool_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     // Tap pairs (kx 0-1, 2-3, 4-5; kx = 5 is the image's zero) of each row ky, as [4 channels][2 taps] int16 vectors:
     // paired[(ky·3 + pair)·4 + v] holds channels 4v ..< 4v + 4. The image stores tap kx of channel o at
@@ -139,7 +139,7 @@ void mnistq_conv1_relu_maxpool_vector(const uint8_t *image, const int8_t *weight
     }
 }
 
-void mnistq_conv2_relu_maxpool_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     // paired[((group·25 + tap)·8 + pair)·2 + v]: output channels 8·group + 4v ..< + 4 × input channels 2·pair, 2·pair + 1
     // as int16. The image stores input channel i of output channel o at tap·512 + (i / 4)·128 + o·4 + i % 4.
@@ -192,7 +192,7 @@ void mnistq_conv2_relu_maxpool_vector(const uint8_t *input, const int8_t *weight
 /// Sum of the 4 lanes.
 static inline int32_t sum_lanes(i32x4 v) { return v[0] + v[1] + v[2] + v[3]; }
 
-void mnistq_linear_vector(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_u8s8_vector(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                           const int32_t *multiplier, const int8_t *shift, int output_count,
                           uint8_t *relu_output, int32_t *scores) {
     const int full = input_count & ~15;
@@ -217,7 +217,7 @@ void mnistq_linear_vector(const uint8_t *input, int input_count, const int8_t *w
         }
         const int32_t sums[4] = {sum_lanes(s0), sum_lanes(s1), sum_lanes(s2), sum_lanes(s3)};
         for (int r = 0; r < rows; r++) {
-            int32_t s = sums[r]; // exact: |Σ| ≤ 255·127·1568 < 2^26
+            int32_t s = sums[r]; // exact: |Σ| ≤ 255·127·(32·7·7 fc1 inputs) < 2^26
             for (int i = full; i < input_count; i++) s += (int32_t)w[r][i] * (int32_t)input[i];
             const int32_t acc = s + bias[o + r];
             if (scores) {
@@ -232,15 +232,15 @@ void mnistq_linear_vector(const uint8_t *input, int input_count, const int8_t *w
 #else // 32-bit targets (microcontrollers keep the portable SMLAD kernels): availability 0, never called.
 int mnistq_int8_vector_available(void) { return 0; }
 
-void mnistq_conv1_relu_maxpool_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     (void)image; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
 }
-void mnistq_conv2_relu_maxpool_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     (void)input; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
 }
-void mnistq_linear_vector(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_u8s8_vector(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                           const int32_t *multiplier, const int8_t *shift, int output_count,
                           uint8_t *relu_output, int32_t *scores) {
     (void)input; (void)input_count; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output_count;

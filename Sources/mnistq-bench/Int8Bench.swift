@@ -3,9 +3,12 @@ import Foundation
 import MNISTQRuntime
 import MNISTQSupport
 
-/// Multiply-accumulates per image of each pipeline stage (conv1, conv2, fc1, fc2, fc3).
-let int8StageMACs = [784 * 16 * 25, 196 * 32 * 400, 120 * 1568, 84 * 120, 10 * 84]
-let int8StageNames = ["conv1", "conv2", "fc1", "fc2", "fc3"]
+/// Multiply-accumulates per image of each pipeline stage (conv1, conv2, fc1, fc2, fc3): every output position before
+/// pooling (input side²) times each output's weights.
+let int8StageMACs = ModelFormat.network.map { $0.inputSide * $0.inputSide * $0.weightCount }
+let int8StageNames = ModelFormat.network.map(\.name)
+/// Bytes of one image.
+private let pixelCount = ModelFormat.inputPixelCount
 
 /// Usage: int8 [--model FILE.mnq8] [--rounds N] [--portable] (the pure-Swift kernels instead of AVX2)
 ///             [--families] (instead: the in-place model's kernel families side by side: fastest, vector, portable C).
@@ -42,9 +45,9 @@ func runInt8Bench(_ arguments: [String]) throws {
     // 64 distinct images: random strokes on black, like MNIST digits (values only affect timing through caches).
     var random = Int8BenchRandom(seed: 7)
     let batch = 64
-    var pixels = [UInt8](repeating: 0, count: batch * 784)
+    var pixels = [UInt8](repeating: 0, count: batch * pixelCount)
     for i in 0..<pixels.count where random.next() % 4 == 0 { pixels[i] = UInt8(truncatingIfNeeded: random.next()) }
-    var scores = [Int32](repeating: 0, count: batch * 10)
+    var scores = [Int32](repeating: 0, count: batch * ModelFormat.classCount)
 
     // The machine is shared: every figure is a median of many short timings (a preempted one lands in the tail).
     pixels.withUnsafeBufferPointer { px in scores.withUnsafeMutableBufferPointer { sc in
@@ -76,11 +79,11 @@ func runInt8Bench(_ arguments: [String]) throws {
             network.run(batch: image, count: batch, arena: arena, scores: out)
             batchTimes.append(monotonicSeconds() - start)
             start = monotonicSeconds()
-            for i in 0..<batch { network.run(pixels: image + i * 784, arena: arena, scores: out + i * 10) }
+            for i in 0..<batch { network.run(pixels: image + i * pixelCount, arena: arena, scores: out + i * ModelFormat.classCount) }
             singleLoopTimes.append(monotonicSeconds() - start)
             if round % 10 == 0 {
                 start = monotonicSeconds()
-                network.runReference(pixels: image + round % batch * 784, arena: arena, scores: out)
+                network.runReference(pixels: image + round % batch * pixelCount, arena: arena, scores: out)
                 referenceTimes.append(monotonicSeconds() - start)
             }
         }
@@ -94,7 +97,7 @@ func runInt8Bench(_ arguments: [String]) throws {
         var latencies = [Double]()
         for call in 0..<(rounds * 300) {
             let start = monotonicSeconds()
-            network.run(pixels: image + (call % batch) * 784, arena: arena, scores: out)
+            network.run(pixels: image + (call % batch) * pixelCount, arena: arena, scores: out)
             latencies.append((monotonicSeconds() - start) * 1e6)
         }
         latencies.sort()
@@ -129,7 +132,7 @@ private struct Int8BenchRandom {
     }
 }
 
-/// Random layers that satisfy `Int8Network.shapeMismatch == nil`.
+/// Random layers that pass the model format's checks (`ModelFile.validate(layers:)`).
 func randomInt8Layers(seed: UInt64) -> [QuantizedLayer] {
     var random = Int8BenchRandom(seed: seed)
     return Int8Network.layerShapes.map { shape in
@@ -158,9 +161,9 @@ func runInt8FamiliesBench(layers: [QuantizedLayer], rounds: Int) throws {
     defer { arena.deallocate() }
     var random = Int8BenchRandom(seed: 7)
     let batch = 64
-    var pixels = [UInt8](repeating: 0, count: batch * 784)
+    var pixels = [UInt8](repeating: 0, count: batch * pixelCount)
     for i in 0..<pixels.count where random.next() % 4 == 0 { pixels[i] = UInt8(truncatingIfNeeded: random.next()) }
-    var scores = [Int32](repeating: 0, count: batch * 10), check = scores
+    var scores = [Int32](repeating: 0, count: batch * ModelFormat.classCount), check = scores
     var batchTimes = [[Double]](repeating: [], count: models.count), single = batchTimes, batchCPU = batchTimes
     pixels.withUnsafeBufferPointer { px in scores.withUnsafeMutableBufferPointer { sc in
         for round in 0..<(rounds * 5) {
@@ -175,7 +178,7 @@ func runInt8FamiliesBench(layers: [QuantizedLayer], rounds: Int) throws {
                 }
                 for call in 0..<(calls * 16) {
                     let start = monotonicSeconds()
-                    model.classify(pixels: px.baseAddress! + ((call + round) % batch) * 784, arena: arena, scores: sc.baseAddress!)
+                    model.classify(pixels: px.baseAddress! + ((call + round) % batch) * pixelCount, arena: arena, scores: sc.baseAddress!)
                     single[m].append(monotonicSeconds() - start)
                 }
             }

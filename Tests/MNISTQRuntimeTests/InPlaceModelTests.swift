@@ -41,21 +41,6 @@ final class InPlaceModelTests: XCTestCase {
         }
     }
 
-    /// The image with its CRC-32 recomputed, so that a deliberate change reaches the structural checks.
-    func resealed(_ image: [UInt8]) -> [UInt8] {
-        var image = image
-        let end = image.count - 4
-        image.setLE(CRC32.checksum(Array(image[0..<end])), at: end)
-        return image
-    }
-
-    func assertRejects(_ image: [UInt8], _ expected: ModelError, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        let aligned = AlignedImage(image)
-        XCTAssertThrowsError(try InPlaceModel(borrowing: aligned.bytes), message, file: file, line: line) { error in
-            XCTAssertEqual(error as? ModelError, expected, message, file: file, line: line)
-        }
-    }
-
     // MARK: - Format
 
     func testRoundTripIsByteExactAndTheHostedLoaderReadsImages() throws {
@@ -152,7 +137,7 @@ final class InPlaceModelTests: XCTestCase {
     func testExtremeLayersEqualReferenceOnEveryPath() throws {
         let images = try kernelLoadMNISTTestImages()
         var probes = [[UInt8]](repeating: [UInt8](repeating: 0, count: 784), count: 1) + [[UInt8](repeating: 255, count: 784)]
-        var random = KernelTestRandom(seed: 99)
+        var random = SeededGenerator(seed: 99)
         for _ in 0..<30 { probes.append((0..<784).map { _ in UInt8(truncatingIfNeeded: random.next()) }) }
         for index in stride(from: 0, to: 10_000, by: 25) { probes.append(Array(images[(index * 784)..<((index + 1) * 784)])) }
         for seed: UInt64 in [11, 12, 13] {
@@ -268,7 +253,7 @@ final class InPlaceModelTests: XCTestCase {
     /// model (e.g. a weight changed to another valid value), the model runs and matches its own decoded reference.
     func testRandomDamageNeverCrashes() throws {
         let good = try InPlaceImage.encode(layers: syntheticLayers(seed: 5), metadata: syntheticMetadata)
-        var random = KernelTestRandom(seed: 77)
+        var random = SeededGenerator(seed: 77)
         var rejected = 0, accepted = 0
         let pixels = [UInt8]((0..<784).map { UInt8(truncatingIfNeeded: $0 * 7) })
         for _ in 0..<3_000 {

@@ -1,6 +1,6 @@
 // The runtime's own inflater against the system zlib, plus one test per kind of malformed stream.
 import _CZlib
-import MNISTQRuntime
+@testable import MNISTQRuntime
 import XCTest
 
 final class InflateTests: XCTestCase {

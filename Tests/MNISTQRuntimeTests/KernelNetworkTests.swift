@@ -1,7 +1,7 @@
 // Fast kernels (AVX2 and portable Swift) equal the reference kernels bit for bit: every layer, random and real data.
 import Foundation
 import XCTest
-import MNISTQRuntime
+@testable import MNISTQRuntime
 import _CZlib
 
 final class KernelNetworkTests: XCTestCase {
@@ -39,7 +39,7 @@ final class KernelNetworkTests: XCTestCase {
     }
 
     func testEveryLayerOnRandomTensorsWithExtremeValues() {
-        var random = KernelTestRandom(seed: 11)
+        var random = SeededGenerator(seed: 11)
         let specialImages: [[UInt8]] = [
             [UInt8](repeating: 0, count: 784), [UInt8](repeating: 255, count: 784),
             (0..<784).map { ($0 / 28 + $0 % 28) % 2 == 0 ? 255 : 0 },
@@ -59,7 +59,7 @@ final class KernelNetworkTests: XCTestCase {
 
     /// All-extreme layers: every weight −128 or 127, biases ±2^30, shifts 1 and 62 — saturation everywhere.
     func testEveryLayerAtRangeEnds() {
-        var random = KernelTestRandom(seed: 5)
+        var random = SeededGenerator(seed: 5)
         for variant in 0..<4 {
             let layers = Int8Network.layerShapes.map { shape in
                 let count = shape.outputCount * shape.inputCount * (shape.kind == .conv5x5ReluMaxPool ? 25 : 1)
@@ -155,11 +155,11 @@ final class KernelNetworkTests: XCTestCase {
     }
 }
 
-/// Random layers that satisfy `Int8Network.shapeMismatch`. Shifts are chosen so that activations spread over
+/// Random layers of the network's shapes (`ModelFile.validate(firstLayers:checkingValues: false)`). Shifts are chosen so that activations spread over
 /// 0...255 for random weights; with `extremes`, some weights are −128/127, and some channels get |bias| = 2^30,
 /// multiplier 2^30 or 2^31 − 1, shift 1 or 62.
 func kernelRandomLayers(seed: UInt64, extremes: Bool) -> [QuantizedLayer] {
-    var random = KernelTestRandom(seed: seed)
+    var random = SeededGenerator(seed: seed)
     return Int8Network.layerShapes.map { shape in
         let count = shape.outputCount * shape.inputCount * (shape.kind == .conv5x5ReluMaxPool ? 25 : 1)
         // Typical |acc| ≈ √K · 74 · 128 (random weights, inputs about half zero); aim the rescale at ≈ 2^7.
@@ -184,19 +184,6 @@ func kernelRandomLayers(seed: UInt64, extremes: Bool) -> [QuantizedLayer] {
 extension Int {
     /// Number of bits needed to write a positive value (0 for 0).
     var bitWidthUsed: Int { Int.bitWidth - leadingZeroBitCount }
-}
-
-/// SplitMix64, seeded: every run tests the same tensors.
-struct KernelTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 struct KernelTestDataError: Error, CustomStringConvertible {

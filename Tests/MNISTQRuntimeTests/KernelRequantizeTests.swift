@@ -1,6 +1,6 @@
 // Requantization (multiply, round half up, arithmetic shift, clamp) on hand-checked integers, and tiny reference kernels.
 import XCTest
-import MNISTQRuntime
+@testable import MNISTQRuntime
 
 final class KernelRequantizeTests: XCTestCase {
     static let half: Int32 = 1 << 30 // with shift 31: multiply by exactly 1/2
@@ -50,7 +50,7 @@ final class KernelRequantizeTests: XCTestCase {
         var weights = [Int8](repeating: 1, count: 25) + [Int8](repeating: -1, count: 25)
         weights[12] = 3; weights[25 + 12] = -128
         var output = [UInt8](repeating: 0, count: 2)
-        conv5x5ReluMaxPoolReference_u8s8(input: image, inputChannels: 1, height: 2, width: 2, weights: weights,
+        conv5x5ReluMaxPool_u8s8_reference(input: image, inputChannels: 1, height: 2, width: 2, weights: weights,
                                          bias: [-100, 40000], multiplier: [1 << 30, 1 << 30], shift: [33, 38],
                                          outputChannels: 2, output: &output)
         // Channel 0: max acc = −100 + 315 + 510 = 725; 725/8 = 90.625 → 91.
@@ -64,9 +64,9 @@ final class KernelRequantizeTests: XCTestCase {
         let bias: [Int32] = [1000, 50000, 0]
         let multiplier = [Int32](repeating: Self.half, count: 3), shift = [Int8](repeating: 31, count: 3)
         var scores = [Int32](repeating: 0, count: 3), relu = [UInt8](repeating: 0, count: 3)
-        linearScoresReference_u8s8(input: input, inputCount: 3, weights: weights, bias: bias, multiplier: multiplier,
+        linearScores_u8s8_reference(input: input, inputCount: 3, weights: weights, bias: bias, multiplier: multiplier,
                                    shift: shift, outputCount: 3, output: &scores)
-        linearReluReference_u8s8(input: input, inputCount: 3, weights: weights, bias: bias, multiplier: multiplier,
+        linearRelu_u8s8_reference(input: input, inputCount: 3, weights: weights, bias: bias, multiplier: multiplier,
                                  shift: shift, outputCount: 3, output: &relu)
         // 1000 + 3 − 8 − 32640 = −31645 → −15822.5 → −15822; 50000 + 127·258 = 82766 → 41383; 3 → 1.5 → 2.
         XCTAssertEqual(scores, [-15822, 41383, 2])

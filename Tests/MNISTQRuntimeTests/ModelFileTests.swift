@@ -1,5 +1,5 @@
 // Model file round trips and one test per rejection: header, lengths, CRC, payload structure, metadata; plus a fuzz loop.
-import MNISTQRuntime
+@testable import MNISTQRuntime
 import XCTest
 
 final class ModelFileTests: XCTestCase {

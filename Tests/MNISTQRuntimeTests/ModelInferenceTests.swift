@@ -2,7 +2,7 @@
 #if canImport(_CAllocationCounter)
 import _CAllocationCounter
 #endif
-import MNISTQRuntime
+@testable import MNISTQRuntime
 import XCTest
 
 final class ModelInferenceTests: XCTestCase {

@@ -31,21 +31,6 @@ final class OutOfDistributionTests: XCTestCase {
         return Int32((evidence + spread) >> 32)
     }
 
-    /// The image with its CRC-32 recomputed, so that a deliberate change reaches the structural checks.
-    func resealed(_ image: [UInt8]) -> [UInt8] {
-        var image = image
-        let end = image.count - 4
-        image.setLE(CRC32.checksum(Array(image[0..<end])), at: end)
-        return image
-    }
-
-    func assertRejects(_ image: [UInt8], _ expected: ModelError, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-        let aligned = AlignedImage(image)
-        XCTAssertThrowsError(try InPlaceModel(borrowing: aligned.bytes), message, file: file, line: line) { error in
-            XCTAssertEqual(error as? ModelError, expected, message, file: file, line: line)
-        }
-    }
-
     func sampleLayers() throws -> [QuantizedLayer] {
         guard let data = FileManager.default.contents(atPath: InPlaceModelTests.sampleModelPath) else {
             throw KernelTestDataError(message: "no sample model at \(InPlaceModelTests.sampleModelPath)")

@@ -1,6 +1,6 @@
 // Shared test helpers: the system zlib as the reference codec, a seeded RNG, and a synthetic valid model.
 import _CZlib
-import MNISTQRuntime
+@testable import MNISTQRuntime
 import XCTest
 
 /// SplitMix64: tiny, seeded, the same sequence on every platform.
@@ -181,5 +181,24 @@ extension Array where Element == UInt8 {
     }
     mutating func setLE<T: FixedWidthInteger>(_ value: T, at offset: Int) {
         for index in 0..<MemoryLayout<T>.size { self[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+    }
+}
+
+/// The in-place image fixtures the in-place and out-of-distribution tests share.
+extension XCTestCase {
+    /// The image with its CRC-32 recomputed, so that a deliberate change reaches the structural checks.
+    func resealed(_ image: [UInt8]) -> [UInt8] {
+        var image = image
+        let end = image.count - 4
+        image.setLE(CRC32.checksum(Array(image[0..<end])), at: end)
+        return image
+    }
+
+    /// Asserts that borrowing `image` (copied to aligned memory) throws exactly `expected`.
+    func assertRejects(_ image: [UInt8], _ expected: ModelError, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+        let aligned = AlignedImage(image)
+        XCTAssertThrowsError(try InPlaceModel(borrowing: aligned.bytes), message, file: file, line: line) { error in
+            XCTAssertEqual(error as? ModelError, expected, message, file: file, line: line)
+        }
     }
 }

@@ -44,10 +44,10 @@ typedef struct {
 } neon_path;
 
 static const neon_path all_paths[3] = {
-    {"neon", mnistq_conv1_relu_maxpool_neon, mnistq_conv2_relu_maxpool_neon, mnistq_linear_neon},
-    {"neondot", mnistq_conv1_relu_maxpool_neondot, mnistq_conv2_relu_maxpool_neondot, mnistq_linear_neondot},
+    {"neon", mnistq_conv1_relu_maxpool_u8s8_neon, mnistq_conv2_relu_maxpool_u8s8_neon, mnistq_linear_u8s8_neon},
+    {"neondot", mnistq_conv1_relu_maxpool_u8s8_neondot, mnistq_conv2_relu_maxpool_u8s8_neondot, mnistq_linear_u8s8_neondot},
     // The generic-vector kernels (vector.c) share the signatures: proven here on every 64-bit build of the harness.
-    {"vector", mnistq_conv1_relu_maxpool_vector, mnistq_conv2_relu_maxpool_vector, mnistq_linear_vector},
+    {"vector", mnistq_conv1_relu_maxpool_u8s8_vector, mnistq_conv2_relu_maxpool_u8s8_vector, mnistq_linear_u8s8_vector},
 };
 
 static const char *selected_paths; // --paths: comma-separated names to run (all usable ones when NULL)
@@ -166,7 +166,7 @@ static int compare_conv1(const neon_path *p, const uint8_t *image, const layer *
     static uint8_t out[18 * 18 * 16];
     memset(reference, 0, sizeof reference);
     memset(out, SENTINEL, sizeof out);
-    mnistq_conv1_relu_maxpool_portable(image, l->weights, l->bias, l->multiplier, l->shift, reference, portable_scratch);
+    mnistq_conv1_relu_maxpool_u8s8_portable(image, l->weights, l->bias, l->multiplier, l->shift, reference, portable_scratch);
     p->conv1(image, l->weights, l->bias, l->multiplier, l->shift, out);
     for (int y = 0; y < 18; y++) {
         for (int x = 0; x < 18; x++) {
@@ -192,7 +192,7 @@ static int compare_conv2(const neon_path *p, const uint8_t *input, const layer *
     static uint8_t out[7 * 7 * 32 + 16];
     to_pair_order(input, 16, 18 * 18, input16);
     memset(out, SENTINEL, sizeof out);
-    mnistq_conv2_relu_maxpool_portable(input16, l->weights, l->bias, l->multiplier, l->shift, reference, portable_scratch);
+    mnistq_conv2_relu_maxpool_s16s8_portable(input16, l->weights, l->bias, l->multiplier, l->shift, reference, portable_scratch);
     p->conv2(input, l->weights, l->bias, l->multiplier, l->shift, out);
     for (int i = 0; i < 7 * 7 * 32; i++) {
         const int want = reference[(i / 32) * 32 + pair_slot(i % 32)];
@@ -229,7 +229,7 @@ static int compare_linear(const neon_path *p, const uint8_t *x, int n, const lay
     const int portable = n % 4 == 0 && (want_scores || m % 4 == 0);
     if (portable) {
         to_pair_order(x, n, 1, x16);
-        mnistq_linear_portable(x16, n, l->weights, l->bias, l->multiplier, l->shift, m, want_scores ? NULL : relu16,
+        mnistq_linear_s16s8_portable(x16, n, l->weights, l->bias, l->multiplier, l->shift, m, want_scores ? NULL : relu16,
                                want_scores ? scores_ref : NULL);
         for (int o = 0; o < m && !want_scores; o++) relu_ref[o] = (uint8_t)relu16[pair_slot(o)];
     } else {
@@ -472,11 +472,11 @@ static void run_portable(const model *m, const uint8_t *pixels, uint8_t *arena, 
     memset(conv1_input, 0, 32 * 40);
     for (int y = 0; y < 28; y++) memcpy(conv1_input + (y + 2) * 40 + 2, pixels + y * 28, 28);
     memset(conv2_input, 0, 18 * 18 * 16 * 2);
-    mnistq_conv1_relu_maxpool_portable(conv1_input, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], conv2_input, portable_scratch);
-    mnistq_conv2_relu_maxpool_portable(conv2_input, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], conv2_output, portable_scratch);
-    mnistq_linear_portable(conv2_output, 1568, m->weights[2], m->bias[2], m->multiplier[2], m->shift[2], 120, fc1, NULL);
-    mnistq_linear_portable(fc1, 120, m->weights[3], m->bias[3], m->multiplier[3], m->shift[3], 84, fc2, NULL);
-    mnistq_linear_portable(fc2, 84, m->weights[4], m->bias[4], m->multiplier[4], m->shift[4], 10, NULL, scores);
+    mnistq_conv1_relu_maxpool_u8s8_portable(conv1_input, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], conv2_input, portable_scratch);
+    mnistq_conv2_relu_maxpool_s16s8_portable(conv2_input, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], conv2_output, portable_scratch);
+    mnistq_linear_s16s8_portable(conv2_output, 1568, m->weights[2], m->bias[2], m->multiplier[2], m->shift[2], 120, fc1, NULL);
+    mnistq_linear_s16s8_portable(fc1, 120, m->weights[3], m->bias[3], m->multiplier[3], m->shift[3], 84, fc2, NULL);
+    mnistq_linear_s16s8_portable(fc2, 84, m->weights[4], m->bias[4], m->multiplier[4], m->shift[4], 10, NULL, scores);
 }
 
 /// The first stage whose NEON output differs from the portable one (natural order vs pair order), or NULL.
@@ -609,11 +609,11 @@ static void run_stage(const neon_path *p, const model *m, int stage, uint8_t *ar
     }
     int16_t *a16 = (int16_t *)(void *)arena;
     switch (stage) {
-    case 0: mnistq_conv1_relu_maxpool_portable(arena + P_CONV1_INPUT, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], a16 + P_CONV2_INPUT / 2, portable_scratch); break;
-    case 1: mnistq_conv2_relu_maxpool_portable(a16 + P_CONV2_INPUT / 2, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], a16 + P_CONV2_OUTPUT / 2, portable_scratch); break;
-    case 2: mnistq_linear_portable(a16 + P_CONV2_OUTPUT / 2, 1568, m->weights[2], m->bias[2], m->multiplier[2], m->shift[2], 120, a16 + P_FC1 / 2, NULL); break;
-    case 3: mnistq_linear_portable(a16 + P_FC1 / 2, 120, m->weights[3], m->bias[3], m->multiplier[3], m->shift[3], 84, a16 + P_FC2 / 2, NULL); break;
-    default: mnistq_linear_portable(a16 + P_FC2 / 2, 84, m->weights[4], m->bias[4], m->multiplier[4], m->shift[4], 10, NULL, scores); break;
+    case 0: mnistq_conv1_relu_maxpool_u8s8_portable(arena + P_CONV1_INPUT, m->weights[0], m->bias[0], m->multiplier[0], m->shift[0], a16 + P_CONV2_INPUT / 2, portable_scratch); break;
+    case 1: mnistq_conv2_relu_maxpool_s16s8_portable(a16 + P_CONV2_INPUT / 2, m->weights[1], m->bias[1], m->multiplier[1], m->shift[1], a16 + P_CONV2_OUTPUT / 2, portable_scratch); break;
+    case 2: mnistq_linear_s16s8_portable(a16 + P_CONV2_OUTPUT / 2, 1568, m->weights[2], m->bias[2], m->multiplier[2], m->shift[2], 120, a16 + P_FC1 / 2, NULL); break;
+    case 3: mnistq_linear_s16s8_portable(a16 + P_FC1 / 2, 120, m->weights[3], m->bias[3], m->multiplier[3], m->shift[3], 84, a16 + P_FC2 / 2, NULL); break;
+    default: mnistq_linear_s16s8_portable(a16 + P_FC2 / 2, 84, m->weights[4], m->bias[4], m->multiplier[4], m->shift[4], 10, NULL, scores); break;
     }
 }
 

@@ -1,54 +1,30 @@
 // The whole int8 network (conv1, conv2, fc1, fc2, fc3) over one caller-owned arena: reference and fast paths.
 import _MNISTQInt8Kernels
 
-/// Executes the fixed MNIST CNN on integer-only kernels.
+/// Executes the fixed MNIST CNN on integer-only kernels: the package's executor over layers in memory (the
+/// quantizer's calibration and fidelity passes, the kernel benchmarks, the tests). Apps use ``Model``.
 ///
-/// Shapes (PyTorch): conv1 `[16, 1, 5, 5]` on 1×28×28 → pooled 16×14×14; conv2 `[32, 16, 5, 5]` → pooled 32×7×7;
-/// fc1 `[120, 1568]` (input is the channels-first flatten of 32×7×7); fc2 `[84, 120]`; fc3 `[10, 84]` → 10 scores.
+/// Shapes: `ModelFormat.network` (conv1 `[16, 1, 5, 5]` on 1×28×28 → pooled 16×14×14; conv2 `[32, 16, 5, 5]` →
+/// pooled 32×7×7; fc1 over the channels-first flatten of 32×7×7; fc2; fc3 → 10 scores).
 ///
-/// Setup/execution split: `init` trusts its layers (the model loader validates them; `shapeMismatch(in:)`
-/// states the exact requirement) and re-packs weights once; `run` neither allocates, throws nor checks.
-/// Thread safety: an `Int8Network` is immutable and may be shared by any number of threads, each with its own
-/// arena.
-public struct Int8Network: @unchecked Sendable {
-    /// The shapes this executor runs, `(kind, outputCount, inputCount)` per layer, in order.
-    /// The model format's network (`ModelFormat.network`), which is the one this executor is written for.
-    public static let layerShapes: [(kind: QuantizedLayerKind, outputCount: Int, inputCount: Int)] =
+/// Setup/execution split: `init` checks its layers' shapes against the model format's network and re-packs weights
+/// once; `run` neither allocates, throws nor checks.
+/// Thread safety: immutable after `init` (`PackedInt8Weights` is written only there), so it may be shared by any
+/// number of threads, each with its own arena; that is why the `@unchecked Sendable` below is safe.
+package struct Int8Network: @unchecked Sendable {
+    /// The shapes this executor runs, `(kind, outputCount, inputCount)` per layer, in order: the model format's network.
+    package static let layerShapes: [(kind: QuantizedLayerKind, outputCount: Int, inputCount: Int)] =
         ModelFormat.network.map { ($0.kind, $0.outputCount, $0.inputCount) }
-    /// Pixels per image (28×28, row-major, uint8).
-    public static let pixelCount = 784
-    /// Scores per image.
-    public static let scoreCount = 10
-
-    /// Why `layers` cannot run here (first problem found, as text), or nil when they can: five layers of
-    /// `layerShapes`, every array of the length its shape implies, multipliers ≥ 0, shifts in 1...62,
-    /// |bias| ≤ 2^30.
-    public static func shapeMismatch(in layers: [QuantizedLayer]) -> String? {
-        guard layers.count == layerShapes.count else { return "expected \(layerShapes.count) layers, found \(layers.count)" }
-        for (index, (layer, shape)) in zip(layers, layerShapes).enumerated() {
-            let name = "layer \(index)"
-            if layer.kind != shape.kind { return "\(name): kind \(layer.kind), expected \(shape.kind)" }
-            if layer.outputCount != shape.outputCount || layer.inputCount != shape.inputCount {
-                return "\(name): shape \(layer.outputCount)×\(layer.inputCount), expected \(shape.outputCount)×\(shape.inputCount)"
-            }
-            let weightCount = ModelFormat.network[index].weightCount
-            if layer.weights.count != weightCount { return "\(name): \(layer.weights.count) weights, expected \(weightCount)" }
-            for (field, count) in [("bias", layer.bias.count), ("multiplier", layer.multiplier.count), ("shift", layer.shift.count)]
-            where count != shape.outputCount {
-                return "\(name): \(count) \(field) values, expected \(shape.outputCount)"
-            }
-            if let bad = layer.multiplier.first(where: { $0 < 0 }) { return "\(name): multiplier \(bad) is negative" }
-            if let bad = layer.shift.first(where: { !(1...62).contains($0) }) { return "\(name): shift \(bad) outside 1...62" }
-            if let bad = layer.bias.first(where: { $0.magnitude > 1 << 30 }) { return "\(name): |bias| \(bad) exceeds 2^30" }
-        }
-        return nil
-    }
+    /// Pixels per image (``ModelFormat/inputPixelCount``).
+    package static let pixelCount = ModelFormat.inputPixelCount
+    /// Scores per image (``ModelFormat/classCount``).
+    package static let scoreCount = ModelFormat.classCount
 
     @usableFromInline let layers: [QuantizedLayer]
     @usableFromInline let packed: PackedInt8Weights
 
     /// Which fast kernels `run` uses. Every choice gives bit-identical results.
-    public enum Kernels: Sendable {
+    package enum Kernels: Sendable {
         /// The fastest this CPU runs (checked once, at `init`): AVX-512 VNNI, else AVX2, else `.portable`.
         case fastest
         /// AVX2 when the CPU has it, else `.portable` (for tests and comparisons on VNNI machines).
@@ -57,16 +33,38 @@ public struct Int8Network: @unchecked Sendable {
         case portable
     }
 
-    /// Re-packs the weights for the fast kernels. `layers` must satisfy `shapeMismatch(in:) == nil`
-    /// (the model loader guarantees it); anything else is a programming error and stops the process.
-    public init(layers: [QuantizedLayer], kernels: Kernels = .fastest) {
-        if let problem = Int8Network.shapeMismatch(in: layers) { preconditionFailure("Int8Network: \(problem)") }
+    /// Re-packs the weights for the fast kernels. `layers` are the network's first `layers.count` layers (1...5):
+    /// all five for `run` and `runReference`; fewer for `layerOutputs`, which then runs only those (the quantizer's
+    /// calibration reads a prefix's outputs while the later layers are not quantized yet). Their shapes must be the
+    /// network's (`ModelFile.validate(firstLayers:checkingValues: false)`): anything else is a programming error and
+    /// stops the process. Values need only what the kernels are exact for: any weight (−128 too), |bias| ≤ 2^30,
+    /// multipliers ≥ 0, shifts 1...62; the model format's ranges (which the loader guarantees) are inside these.
+    /// See ``init(checking:kernels:)`` for layers not checked yet.
+    package init(layers: [QuantizedLayer], kernels: Kernels = .fastest) {
+        do {
+            try ModelFile.validate(firstLayers: layers, checkingValues: false)
+        } catch {
+            preconditionFailure("Int8Network: \(error)")
+        }
+        self.init(validated: layers, kernels: kernels)
+    }
+
+    /// ``init(layers:kernels:)`` for layers that have not been checked: throws the model loader's error for them.
+    package init(checking layers: [QuantizedLayer], kernels: Kernels = .fastest) throws(ModelError) {
+        try ModelFile.validate(firstLayers: layers)
+        self.init(validated: layers, kernels: kernels)
+    }
+
+    private init(validated layers: [QuantizedLayer], kernels: Kernels) {
         self.layers = layers
         self.packed = PackedInt8Weights(layers: layers, kernels: kernels)
     }
 
+    /// Whether this network holds all five layers (`run` and `runReference` need them).
+    var isComplete: Bool { layers.count == ModelFormat.network.count }
+
     /// The kernels `run` uses on this CPU: "avx512-vnni", "avx2" or "portable-swift".
-    public var kernelName: String {
+    package var kernelName: String {
         switch packed.path {
         case .vnni512: return "avx512-vnni"
         case .avx2: return "avx2"
@@ -76,34 +74,36 @@ public struct Int8Network: @unchecked Sendable {
 
     /// Bytes of scratch one `run` or `runReference` call needs (the same arena serves both), including 63 bytes
     /// of slack so that any arena address works (kernels align internally to 64 bytes).
-    public var arenaByteCount: Int { Int8Network.arenaByteCount }
+    package var arenaByteCount: Int { Int8Network.arenaByteCount }
     /// `arenaByteCount` without an instance.
-    public static var arenaByteCount: Int { max(ReferenceArena.byteCount, FastArena.byteCount, VNNIBatchArena.byteCount) + 63 }
+    package static var arenaByteCount: Int { max(ReferenceArena.byteCount, FastArena.byteCount, VNNIBatchArena.byteCount) + 63 }
 
     /// Classifies one image with the fast kernels; results equal `runReference` bit for bit.
     ///
     /// Parameters as in `runReference`.
-    public func run(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+    package func run(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+        precondition(isComplete, "Int8Network.run needs all five layers")
         for stage in 0..<5 { runFastStage(stage, pixels: pixels, base: alignedArena(arena), scores: scores) }
     }
 
-    /// Classifies `count` images stored one after another (784 bytes each) into `count` × 10 scores; every result
+    /// Classifies `count` images stored one after another (`ModelFormat.inputPixelCount` bytes each) into `count` × 10 scores; every result
     /// equals a single `run` call on that image. One arena of `arenaByteCount` bytes serves the whole batch.
-    public func run(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
+    package func run(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                     scores: UnsafeMutablePointer<Int32>) {
+        precondition(isComplete, "Int8Network.run needs all five layers")
         if packed.path == .vnni512 {
             // The linear layers for 4 images at a time (their weights read once per group), as Model does.
             runVNNIBatch(packed.operands, pixels: pixels, count: count, arena: arena, scores: scores)
             return
         }
         for image in 0..<count {
-            run(pixels: pixels + image * Int8Network.pixelCount, arena: arena, scores: scores + image * Int8Network.scoreCount)
+            run(pixels: pixels + image * ModelFormat.inputPixelCount, arena: arena, scores: scores + image * ModelFormat.classCount)
         }
     }
 
     /// Runs only pipeline stage `stage` (0 conv1, 1 conv2, 2 fc1, 3 fc2, 4 fc3) of `run` (`reference == false`) or
     /// `runReference`, on whatever the arena holds: for per-kernel benchmarks after one full call of the same path.
-    public func runStage(_ stage: Int, reference: Bool, pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer,
+    package func runStage(_ stage: Int, reference: Bool, pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer,
                          scores: UnsafeMutablePointer<Int32>) {
         if reference {
             runReferenceStage(stage, pixels: pixels, base: alignedArena(arena), scores: scores)
@@ -132,36 +132,40 @@ public struct Int8Network: @unchecked Sendable {
         switch stage {
         case 0:
             prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
-            conv1ReluMaxPoolSIMD_s32(paddedImage: conv1Input, weights: p.int32(p.layout.conv1Weights), bias: p.bias(0),
+            conv1ReluMaxPool_s16s32_swiftSIMD(paddedImage: conv1Input, weights: p.int32(p.layout.conv1Weights), bias: p.bias(0),
                                      multiplier: p.multiplier(0), shift: p.shift(0), output: conv2Input)
         case 1:
-            conv2ReluMaxPoolSIMD_s32(paddedInput: conv2Input, weights: p.int32(p.layout.conv2WideWeights), bias: p.bias(1),
+            conv2ReluMaxPool_s16s32_swiftSIMD(paddedInput: conv2Input, weights: p.int32(p.layout.conv2WideWeights), bias: p.bias(1),
                                      multiplier: p.multiplier(1), shift: p.shift(1), output: conv2Output)
         case 2:
-            linearSwift_s16s8(input: conv2Output, inputCount: 1568, weights: p.int8(p.layout.fc1Weights), bias: p.bias(2),
-                              multiplier: p.multiplier(2), shift: p.shift(2), outputCount: 120, reluOutput: fc1Output, scores: nil)
+            linear_s16s8_swift(input: conv2Output, inputCount: ModelFormat.flattenedFeatureCount, weights: p.int8(p.layout.fc1Weights),
+                              bias: p.bias(2), multiplier: p.multiplier(2), shift: p.shift(2), outputCount: ModelFormat.fc1Features,
+                              reluOutput: fc1Output, scores: nil)
         case 3:
-            linearSwift_s16s8(input: fc1Output, inputCount: 120, weights: p.int8(p.layout.fc2Weights), bias: p.bias(3),
-                              multiplier: p.multiplier(3), shift: p.shift(3), outputCount: 84, reluOutput: fc2Output, scores: nil)
+            linear_s16s8_swift(input: fc1Output, inputCount: ModelFormat.fc1Features, weights: p.int8(p.layout.fc2Weights), bias: p.bias(3),
+                              multiplier: p.multiplier(3), shift: p.shift(3), outputCount: ModelFormat.fc2Features, reluOutput: fc2Output,
+                              scores: nil)
         default:
-            linearSwift_s16s8(input: fc2Output, inputCount: 84, weights: p.int8(p.layout.fc3Weights), bias: p.bias(4),
-                              multiplier: p.multiplier(4), shift: p.shift(4), outputCount: 10, reluOutput: nil, scores: scores)
+            linear_s16s8_swift(input: fc2Output, inputCount: ModelFormat.fc2Features, weights: p.int8(p.layout.fc3Weights), bias: p.bias(4),
+                              multiplier: p.multiplier(4), shift: p.shift(4), outputCount: ModelFormat.classCount, reluOutput: nil,
+                              scores: scores)
         }
     }
 
     /// Classifies one image with the reference kernels (plain loops, the definition of the results).
     ///
     /// - Parameters:
-    ///   - pixels: 784 uint8, row-major 28×28.
+    ///   - pixels: `ModelFormat.inputPixelCount` uint8, row-major 28×28.
     ///   - arena: `arenaByteCount` writable bytes, any alignment, not shared with a concurrent call.
     ///   - scores: 10 Int32 outputs (see `QuantizedLayerKind.linearScores`).
-    public func runReference(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+    package func runReference(pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
+        precondition(isComplete, "Int8Network.runReference needs all five layers")
         for stage in 0..<5 { runReferenceStage(stage, pixels: pixels, base: alignedArena(arena), scores: scores) }
     }
 
-    /// Every layer's output for one image, in PyTorch order (conv: `[channels, h, w]`; linear: `[features]`),
+    /// Every layer's output for one image (of the layers this network holds), in PyTorch order (conv: `[channels, h, w]`; linear: `[features]`),
     /// from the fast path (`reference == false`) or the reference path. For tests and debugging: allocates.
-    public func layerOutputs(pixels: UnsafePointer<UInt8>, reference: Bool) -> [[Int32]] {
+    package func layerOutputs(pixels: UnsafePointer<UInt8>, reference: Bool) -> [[Int32]] {
         let arena = UnsafeMutableRawPointer.allocate(byteCount: arenaByteCount, alignment: 64)
         defer { arena.deallocate() }
         return layerOutputs(pixels: pixels, reference: reference, arena: arena)
@@ -169,16 +173,16 @@ public struct Int8Network: @unchecked Sendable {
 
     /// `layerOutputs(pixels:reference:)` in a caller-owned arena of `arenaByteCount` bytes, so a loop over many
     /// images allocates one arena instead of one per image (the returned arrays are still allocated).
-    public func layerOutputs(pixels: UnsafePointer<UInt8>, reference: Bool, arena: UnsafeMutableRawPointer) -> [[Int32]] {
-        var scores = [Int32](repeating: 0, count: 10)
+    package func layerOutputs(pixels: UnsafePointer<UInt8>, reference: Bool, arena: UnsafeMutableRawPointer) -> [[Int32]] {
+        var scores = [Int32](repeating: 0, count: ModelFormat.classCount)
         var outputs = [[Int32]]()
         let base = alignedArena(arena)
-        for stage in 0..<5 {
+        for stage in 0..<layers.count {
             scores.withUnsafeMutableBufferPointer { s in
                 runStage(stage, reference: reference, pixels: pixels, arena: arena, scores: s.baseAddress!)
             }
             if stage == 4 { outputs.append(scores); break }
-            let count = [16 * 196, 32 * 49, 120, 84][stage]
+            let count = ModelFormat.network[stage].outputElementCount
             if reference {
                 let p = (base + ReferenceArena.output(of: stage)).assumingMemoryBound(to: UInt8.self)
                 outputs.append((0..<count).map { Int32(p[$0]) })
@@ -211,7 +215,7 @@ public struct Int8Network: @unchecked Sendable {
         Int8Network.runReferenceStage(stage, layers: layers, pixels: pixels, base: base, scores: scores)
     }
 
-    /// ``runReference(pixels:arena:scores:)`` straight from layers that satisfy `shapeMismatch(in:) == nil`, without
+    /// ``runReference(pixels:arena:scores:)`` straight from five checked layers (`ModelFile.validate(layers:)`), without
     /// packing anything for the fast kernels (what ``Model/classifyReference(pixels:scratch:)`` needs).
     static func runReference(layers: [QuantizedLayer], pixels: UnsafePointer<UInt8>, arena: UnsafeMutableRawPointer,
                              scores: UnsafeMutablePointer<Int32>) {
@@ -226,18 +230,18 @@ public struct Int8Network: @unchecked Sendable {
         layer.multiplier.withUnsafeBufferPointer { m in layer.shift.withUnsafeBufferPointer { s in
             switch layer.kind {
             case .conv5x5ReluMaxPool:
-                let side = stage == 0 ? 28 : 14
-                conv5x5ReluMaxPoolReference_u8s8(input: input, inputChannels: layer.inputCount, height: side, width: side,
+                let side = ModelFormat.network[stage].inputSide
+                conv5x5ReluMaxPool_u8s8_reference(input: input, inputChannels: layer.inputCount, height: side, width: side,
                                                  weights: w.baseAddress!, bias: b.baseAddress!, multiplier: m.baseAddress!,
                                                  shift: s.baseAddress!, outputChannels: layer.outputCount,
                                                  output: (base + ReferenceArena.output(of: stage)).assumingMemoryBound(to: UInt8.self))
             case .linearRelu:
-                linearReluReference_u8s8(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
+                linearRelu_u8s8_reference(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
                                          bias: b.baseAddress!, multiplier: m.baseAddress!, shift: s.baseAddress!,
                                          outputCount: layer.outputCount,
                                          output: (base + ReferenceArena.output(of: stage)).assumingMemoryBound(to: UInt8.self))
             case .linearScores:
-                linearScoresReference_u8s8(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
+                linearScores_u8s8_reference(input: input, inputCount: layer.inputCount, weights: w.baseAddress!,
                                            bias: b.baseAddress!, multiplier: m.baseAddress!, shift: s.baseAddress!,
                                            outputCount: layer.outputCount, output: scores)
             }

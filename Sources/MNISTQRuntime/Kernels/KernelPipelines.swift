@@ -5,7 +5,7 @@ import _MNISTQInt8Kernels
 /// of an in-place image, or the same layouts packed at load by `PackedInt8Weights`. Plain pointers (no arrays), so
 /// running a model through them allocates nothing.
 struct KernelOperands {
-    /// conv1 `[5][2][16][4]`, conv2 `[5][5][4][32][4]`, fc1 `[120][1568]` channels-last, fc2 `[84][120]`, fc3 `[10][84]`.
+    /// conv1 `[5][2][16][4]`, conv2 `[5][5][4][32][4]`, fc1 `[120][32 · 7 · 7]` channels-last, fc2 `[84][120]`, fc3 `[10][84]`.
     var weights: (UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafePointer<Int8>)
     var bias: (UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>)
     var multiplier: (UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>)
@@ -58,26 +58,26 @@ enum U8KernelFamily {
 
     var conv1: Conv {
         switch self {
-        case .vnni512: return mnistq_conv1_relu_maxpool_vnni512
-        case .neonDot: return mnistq_conv1_relu_maxpool_neondot
-        case .neon: return mnistq_conv1_relu_maxpool_neon
-        case .vector: return mnistq_conv1_relu_maxpool_vector
+        case .vnni512: return mnistq_conv1_relu_maxpool_u8s8_vnni512
+        case .neonDot: return mnistq_conv1_relu_maxpool_u8s8_neondot
+        case .neon: return mnistq_conv1_relu_maxpool_u8s8_neon
+        case .vector: return mnistq_conv1_relu_maxpool_u8s8_vector
         }
     }
     var conv2: Conv {
         switch self {
-        case .vnni512: return mnistq_conv2_relu_maxpool_vnni512
-        case .neonDot: return mnistq_conv2_relu_maxpool_neondot
-        case .neon: return mnistq_conv2_relu_maxpool_neon
-        case .vector: return mnistq_conv2_relu_maxpool_vector
+        case .vnni512: return mnistq_conv2_relu_maxpool_u8s8_vnni512
+        case .neonDot: return mnistq_conv2_relu_maxpool_u8s8_neondot
+        case .neon: return mnistq_conv2_relu_maxpool_u8s8_neon
+        case .vector: return mnistq_conv2_relu_maxpool_u8s8_vector
         }
     }
     var linear: Linear {
         switch self {
-        case .vnni512: return mnistq_linear_vnni512
-        case .neonDot: return mnistq_linear_neondot
-        case .neon: return mnistq_linear_neon
-        case .vector: return mnistq_linear_vector
+        case .vnni512: return mnistq_linear_u8s8_vnni512
+        case .neonDot: return mnistq_linear_u8s8_neondot
+        case .neon: return mnistq_linear_u8s8_neon
+        case .vector: return mnistq_linear_u8s8_vector
         }
     }
 
@@ -118,21 +118,21 @@ func runU8Stage(_ stage: Int, _ family: U8KernelFamily, _ op: KernelOperands, pi
     case 0:
         // Zero borders rebuilt every call (the arena may hold anything).
         conv1Input.update(repeating: 0, count: 32 * 40)
-        for y in 0..<28 { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * 28, count: 28) }
+        for y in 0..<ModelFormat.inputSide { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * ModelFormat.inputSide, count: ModelFormat.inputSide) }
         conv2Input.update(repeating: 0, count: 18 * 18 * 16)
         family.conv1(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
     case 1:
         family.conv2(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
     case 2:
-        family.linear(conv2Output, 1568, op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), 120, fc1Output, nil)
+        family.linear(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
     case 3:
-        family.linear(fc1Output, 120, op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), 84, fc2Output, nil)
+        family.linear(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
     default:
-        family.linear(fc2Output, 84, op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), 10, nil, scores)
+        family.linear(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
     }
 }
 
-/// `count` images (784 bytes each, back to back) through `runVNNIBatch4` in groups of 4; `arena` is the caller's
+/// `count` images (`ModelFormat.inputPixelCount` bytes each, back to back) through `runVNNIBatch4` in groups of 4; `arena` is the caller's
 /// (any alignment). The batch entry point of every executor on the VNNI path.
 /// With an out-of-distribution section and `outOfDistributionScores`, each image's score goes there too.
 func runVNNIBatch(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
@@ -142,12 +142,12 @@ func runVNNIBatch(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: Int
     var start = 0
     while start < count {
         let group = min(4, count - start)
-        runVNNIBatch4(op, pixels: pixels + start * 784, count: group, base: base, scores: scores + start * 10)
+        runVNNIBatch4(op, pixels: pixels + start * ModelFormat.inputPixelCount, count: group, base: base, scores: scores + start * ModelFormat.classCount)
         if let section, let outOfDistributionScores {
             // fc2's features of the group are still in the arena: u8 [84] per image, `VNNIBatchArena.stride` apart.
             for image in 0..<group {
                 let features = UnsafeRawPointer(base + VNNIBatchArena.fc2Output + image * VNNIBatchArena.stride)
-                let (digit, top) = topOfScores(scores + (start + image) * 10)
+                let (digit, top) = topOfScores(scores + (start + image) * ModelFormat.classCount)
                 outOfDistributionScores[start + image] = outOfDistributionScore(section: section, digit: digit, top: top) {
                     Int32(features.load(fromByteOffset: $0, as: UInt8.self))
                 }
@@ -157,27 +157,27 @@ func runVNNIBatch(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: Int
     }
 }
 
-/// Up to 4 images (784 bytes each, back to back) through the AVX-512 VNNI pipeline, with the linear layers run for all
+/// Up to 4 images (`ModelFormat.inputPixelCount` bytes each, back to back) through the AVX-512 VNNI pipeline, with the linear layers run for all
 /// of them at once so that their weights (fc1: 188 KB) are read once per group, not once per image. Scores: 10 per
 /// image, back to back. Each image's scores equal a single `runU8Stage` pass's. Arena plan: `VNNIBatchArena`.
 func runVNNIBatch4(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: Int, base: UnsafeMutableRawPointer,
                    scores: UnsafeMutablePointer<Int32>) {
     let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
     for image in 0..<count {
-        runU8Stage(0, .vnni512, op, pixels: pixels + image * 784, base: base, scores: scores)
-        mnistq_conv2_relu_maxpool_vnni512(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1),
+        runU8Stage(0, .vnni512, op, pixels: pixels + image * ModelFormat.inputPixelCount, base: base, scores: scores)
+        mnistq_conv2_relu_maxpool_u8s8_vnni512(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1),
                                           (base + VNNIBatchArena.conv2Output(image)).assumingMemoryBound(to: UInt8.self))
     }
     // The conv buffers are dead now: fc1 and fc2 outputs reuse the conv2 input's bytes.
     let fc1Output = (base + VNNIBatchArena.fc1Output).assumingMemoryBound(to: UInt8.self)
     let fc2Output = (base + VNNIBatchArena.fc2Output).assumingMemoryBound(to: UInt8.self)
     let n = Int32(count), stride = Int32(VNNIBatchArena.stride)
-    mnistq_linear_vnni512_batch4((base + VNNIBatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self),
-                                 Int32(VNNIBatchArena.conv2Stride), n, 1568, op.weights(2), op.bias(2), op.multiplier(2),
-                                 op.shift(2), 120, fc1Output, stride, nil)
-    mnistq_linear_vnni512_batch4(fc1Output, stride, n, 120, op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), 84,
+    mnistq_linear_u8s8_vnni512_batch4((base + VNNIBatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self),
+                                 Int32(VNNIBatchArena.conv2Stride), n, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2),
+                                 op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, stride, nil)
+    mnistq_linear_u8s8_vnni512_batch4(fc1Output, stride, n, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features),
                                  fc2Output, stride, nil)
-    mnistq_linear_vnni512_batch4(fc2Output, stride, n, 84, op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), 10,
+    mnistq_linear_u8s8_vnni512_batch4(fc2Output, stride, n, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount),
                                  nil, 0, scores)
 }
 
@@ -205,15 +205,15 @@ func runAVX2Stage(_ stage: Int, _ op: KernelOperands, conv1Paired: UnsafePointer
     switch stage {
     case 0:
         prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
-        mnistq_conv1_relu_maxpool_avx2(conv1Input, conv1Paired, op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
+        mnistq_conv1_relu_maxpool_s16s16_avx2(conv1Input, conv1Paired, op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
     case 1:
-        mnistq_conv2_relu_maxpool_avx2(conv2Input, conv2Paired, op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
+        mnistq_conv2_relu_maxpool_s16s16_avx2(conv2Input, conv2Paired, op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
     case 2:
-        mnistq_linear_avx2(conv2Output, 1568, op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), 120, fc1Output, nil)
+        mnistq_linear_s16s8_avx2(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
     case 3:
-        mnistq_linear_avx2(fc1Output, 120, op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), 84, fc2Output, nil)
+        mnistq_linear_s16s8_avx2(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
     default:
-        mnistq_linear_avx2(fc2Output, 84, op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), 10, nil, scores)
+        mnistq_linear_s16s8_avx2(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
     }
 }
 
@@ -230,19 +230,19 @@ func runPortableStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<
     switch stage {
     case 0:
         conv1Input.update(repeating: 0, count: 32 * 40)
-        for y in 0..<28 { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * 28, count: 28) }
+        for y in 0..<ModelFormat.inputSide { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * ModelFormat.inputSide, count: ModelFormat.inputSide) }
         conv2Input.update(repeating: 0, count: 18 * 18 * 16)
-        mnistq_conv1_relu_maxpool_portable(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input,
+        mnistq_conv1_relu_maxpool_u8s8_portable(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input,
                                            base + PortableArena.conv1Scratch)
     case 1:
-        mnistq_conv2_relu_maxpool_portable(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output,
+        mnistq_conv2_relu_maxpool_s16s8_portable(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output,
                                            base + PortableArena.conv2Scratch)
     case 2:
-        mnistq_linear_portable(conv2Output, 1568, op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), 120, fc1Output, nil)
+        mnistq_linear_s16s8_portable(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
     case 3:
-        mnistq_linear_portable(fc1Output, 120, op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), 84, fc2Output, nil)
+        mnistq_linear_s16s8_portable(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
     default:
-        mnistq_linear_portable(fc2Output, 84, op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), 10, nil, scores)
+        mnistq_linear_s16s8_portable(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
     }
 }
 
@@ -254,7 +254,7 @@ enum PortableArena {
     static let conv1Scratch = conv1Input + 32 * 40                  // pixel pairs and widened weights
     static let conv2Scratch = conv1Input                            // two channels' widened weights
     static let conv2Output = conv2Scratch + Int(MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES)  // int16 [7, 7, 32], pair order
-    static let fc1Output = conv2Output + 1568 * 2                   // int16 [120], pair order
-    static let fc2Output = fc1Output + 120 * 2                      // int16 [84], pair order
-    static let byteCount = max(conv1Scratch + Int(MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES), fc2Output + 84 * 2)
+    static let fc1Output = conv2Output + ModelFormat.flattenedFeatureCount * 2  // int16 [120], pair order
+    static let fc2Output = fc1Output + ModelFormat.fc1Features * 2  // int16 [84], pair order
+    static let byteCount = max(conv1Scratch + Int(MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES), fc2Output + ModelFormat.fc2Features * 2)
 }

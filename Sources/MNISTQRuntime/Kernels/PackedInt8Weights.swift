@@ -28,7 +28,8 @@ final class PackedInt8Weights {
     let operands: KernelOperands
 
     /// Packs only what `path` reads: the conv layouts of the chosen kernel family (the other families' offsets
-    /// stay 0 and are never read), plus the fc weights and per-layer constants every path shares.
+    /// stay 0 and are never read), plus the fc weights and per-layer constants every path shares. `layers` are the
+    /// network's first 1...5 layers (`Int8Network`); the sections of absent layers stay empty and are never read.
     init(layers: [QuantizedLayer], kernels: Int8Network.Kernels) {
         let hasVNNI = mnistq_int8_avx512vnni_available() != 0, hasAVX2 = mnistq_int8_avx2_available() != 0
         let path: KernelPath
@@ -50,9 +51,10 @@ final class PackedInt8Weights {
             layout.conv1QuadWeights = layout.reserve(5 * 2 * 16 * 4)
             layout.conv2QuadWeights = layout.reserve(25 * 4 * 32 * 4)
         }
-        layout.fc1Weights = layout.reserve(120 * 1568)
-        layout.fc2Weights = layout.reserve(84 * 120)
-        layout.fc3Weights = layout.reserve(10 * 84)
+        let has = { (layer: Int) in layer < layers.count }
+        if has(2) { layout.fc1Weights = layout.reserve(ModelFormat.network[2].weightCount) }
+        if has(3) { layout.fc2Weights = layout.reserve(ModelFormat.network[3].weightCount) }
+        if has(4) { layout.fc3Weights = layout.reserve(ModelFormat.network[4].weightCount) }
         for (index, layer) in layers.enumerated() {
             layout.bias[index] = layout.reserve(layer.outputCount * 4)
             layout.multiplier[index] = layout.reserve(layer.outputCount * 4)
@@ -84,9 +86,11 @@ final class PackedInt8Weights {
             for o in 0..<16 { for tap in 0..<25 { w1[tap * 16 + o] = Int32(layers[0].weights[o * 25 + tap]) } }
             // conv2, Swift SIMD: Int32 [ky, kx, input channel, 32 output channels].
             let w2w = (storage + layout.conv2WideWeights).assumingMemoryBound(to: Int32.self)
-            for o in 0..<32 { for i in 0..<16 { for tap in 0..<25 {
-                w2w[(tap * 16 + i) * 32 + o] = Int32(layers[1].weights[(o * 16 + i) * 25 + tap])
-            } } }
+            if has(1) {
+                for o in 0..<32 { for i in 0..<16 { for tap in 0..<25 {
+                    w2w[(tap * 16 + i) * 32 + o] = Int32(layers[1].weights[(o * 16 + i) * 25 + tap])
+                } } }
+            }
         case .avx2:
             PackedInt8Weights.packPairedConvWeights(layers, conv1: int16(layout.conv1PairedWeights), conv2: int16(layout.conv2PairedWeights))
         case .vnni512:
@@ -99,17 +103,22 @@ final class PackedInt8Weights {
             } } } }
             // conv2, quads of input channels (4q ..< 4q + 4) at one tap: [ky][kx][quad 4][32 oc][4].
             let w2q = (storage + layout.conv2QuadWeights).assumingMemoryBound(to: Int8.self)
-            for ky in 0..<5 { for kx in 0..<5 { for quad in 0..<4 { for o in 0..<32 { for lane in 0..<4 {
-                let i = 4 * quad + lane
-                w2q[((((ky * 5 + kx) * 4 + quad) * 32) + o) * 4 + lane] = layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx]
-            } } } } }
+            if has(1) {
+                for ky in 0..<5 { for kx in 0..<5 { for quad in 0..<4 { for o in 0..<32 { for lane in 0..<4 {
+                    let i = 4 * quad + lane
+                    w2q[((((ky * 5 + kx) * 4 + quad) * 32) + o) * 4 + lane] = layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx]
+                } } } } }
+            }
         }
-        // fc1: columns permuted from PyTorch's flatten of [32, 7, 7] to the channels-last [7, 7, 32] conv2 output.
-        let f1 = (storage + layout.fc1Weights).assumingMemoryBound(to: Int8.self)
-        for o in 0..<120 { for c in 0..<32 { for p in 0..<49 {
-            f1[o * 1568 + p * 32 + c] = layers[2].weights[o * 1568 + c * 49 + p]
-        } } }
-        for (index, offset) in [(3, layout.fc2Weights), (4, layout.fc3Weights)] {
+        // fc1: columns permuted from PyTorch's flatten of [32, 7, 7] to the channels-last [7, 7, 32] conv2 output
+        // (the in-place image's order, `InPlaceImage.fc1WeightIndex`).
+        if has(2) {
+            let f1 = (storage + layout.fc1Weights).assumingMemoryBound(to: Int8.self)
+            for o in 0..<ModelFormat.fc1Features { for column in 0..<ModelFormat.flattenedFeatureCount {
+                f1[InPlaceImage.fc1WeightIndex(output: o, column: column)] = layers[2].weights[o * ModelFormat.flattenedFeatureCount + column]
+            } }
+        }
+        for (index, offset) in [(3, layout.fc2Weights), (4, layout.fc3Weights)] where has(index) {
             let f = (storage + offset).assumingMemoryBound(to: Int8.self)
             for (i, w) in layers[index].weights.enumerated() { f[i] = w }
         }
@@ -134,6 +143,7 @@ final class PackedInt8Weights {
             w1p[((ky * 3 + pair) * 16 + o) * 2 + half] = kx < 5 ? Int16(layers[0].weights[o * 25 + ky * 5 + kx]) : 0
         } } } }
         // conv2, paired: [ky][kx][input channel pair 8][32 oc][2], pair = channels (2p, 2p + 1) at one tap.
+        guard layers.count > 1 else { return }
         for ky in 0..<5 { for kx in 0..<5 { for pair in 0..<8 { for o in 0..<32 { for half in 0..<2 {
             let i = 2 * pair + half
             w2p[((((ky * 5 + kx) * 8 + pair) * 32) + o) * 2 + half] = Int16(layers[1].weights[((o * 16 + i) * 5 + ky) * 5 + kx])
@@ -182,7 +192,7 @@ enum FastArena {
     static let conv2Input = 0                                   // int16 [18, 18, 16], zero border
     static let conv1Input = conv2Input + 18 * 18 * 16 * 2       // int16 [32, 32] + 8 spare
     static let conv2Output = conv1Input                         // int16 [7, 7, 32]
-    static let fc1Output = conv2Output + 1568 * 2               // int16 [120]
-    static let fc2Output = fc1Output + 120 * 2                  // int16 [84]
-    static let byteCount = max(conv1Input + (32 * 32 + 8) * 2, fc2Output + 84 * 2)
+    static let fc1Output = conv2Output + ModelFormat.flattenedFeatureCount * 2  // int16 [120]
+    static let fc2Output = fc1Output + ModelFormat.fc1Features * 2             // int16 [84]
+    static let byteCount = max(conv1Input + (32 * 32 + 8) * 2, fc2Output + ModelFormat.fc2Features * 2)
 }

@@ -15,21 +15,21 @@
 /// - Returns: the rescaled value; |result| ≤ 2^61, so it never overflows: |acc · multiplier| ≤ 2^62 and the
 ///   rounding term is at most 2^61, so the Int64 sum stays below 2^63.
 @inlinable @inline(__always)
-public func requantize_s32(_ acc: Int32, multiplier: Int32, shift: Int8) -> Int64 {
+package func requantize_s32(_ acc: Int32, multiplier: Int32, shift: Int8) -> Int64 {
     let s = Int64(truncatingIfNeeded: shift)
     return (Int64(acc) &* Int64(multiplier) &+ (Int64(1) &<< (s &- 1))) &>> s
 }
 
 /// Rescales and clamps to 0...255 (the clamp at 0 is the fused ReLU). Parameter ranges as in `requantize_s32`.
 @inlinable @inline(__always)
-public func requantizeReluToUInt8_s32(_ acc: Int32, multiplier: Int32, shift: Int8) -> UInt8 {
+package func requantizeReluToUInt8_s32(_ acc: Int32, multiplier: Int32, shift: Int8) -> UInt8 {
     let r = requantize_s32(acc, multiplier: multiplier, shift: shift)
     return UInt8(truncatingIfNeeded: max(0, min(255, r)))
 }
 
 /// Rescales and saturates to Int32 (the logits layer). Parameter ranges as in `requantize_s32`.
 @inlinable @inline(__always)
-public func requantizeToInt32_s32(_ acc: Int32, multiplier: Int32, shift: Int8) -> Int32 {
+package func requantizeToInt32_s32(_ acc: Int32, multiplier: Int32, shift: Int8) -> Int32 {
     let r = requantize_s32(acc, multiplier: multiplier, shift: shift)
     return Int32(truncatingIfNeeded: max(Int64(Int32.min), min(Int64(Int32.max), r)))
 }

@@ -11,17 +11,17 @@ int mnistq_int8_avx2_available(void);
 
 /// conv1 + pool + requantize/ReLU. image: int16 [32][32] (+8 spare), zero border 2; weights: int16 [5][3][16][2]
 /// (ky, kx pair, output channel, tap of the pair; kx = 5 has weight 0); output: int16 [18][18][16], interior written.
-void mnistq_conv1_relu_maxpool_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_s16s16_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, int16_t *output);
 
 /// conv2 + pool + requantize/ReLU. input: int16 [18][18][16] (zero border 2); weights: int16 [5][5][8][32][2]
 /// (ky, kx, input channel pair, output channel, channel of the pair); output: int16 [7][7][32].
-void mnistq_conv2_relu_maxpool_avx2(const int16_t *input, const int16_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_s16s16_avx2(const int16_t *input, const int16_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, int16_t *output);
 
 /// Fully connected: int16 input [input_count] (values 0...255), int8 weights [output_count][input_count].
 /// Writes requantized ReLU int16 to relu_output when scores is NULL, else saturated Int32 scores.
-void mnistq_linear_avx2(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_s16s8_avx2(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                         const int32_t *multiplier, const int8_t *shift, int output_count,
                         int16_t *relu_output, int32_t *scores);
 
@@ -31,25 +31,25 @@ int mnistq_int8_avx512vnni_available(void);
 /// conv1 + pool + requantize/ReLU with u8 activations. image: u8 [32][40] (28×28 at row+2, col+2, zeros elsewhere);
 /// weights: int8 [5][2][16][4] (ky, tap quad kx 0-3 / 4-7, output channel, tap; kx ≥ 5 zero); bias, multiplier,
 /// shift [16]; output: u8 [18][18][16], interior written.
-void mnistq_conv1_relu_maxpool_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
 /// conv2 + pool + requantize/ReLU with u8 activations. input: u8 [18][18][16] (zero border 2); weights: int8
 /// [5][5][4][32][4] (ky, kx, input channel quad, output channel, channel of the quad); bias, multiplier, shift [32];
 /// output: u8 [7][7][32].
-void mnistq_conv2_relu_maxpool_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
 /// Fully connected with u8 input [input_count] and int8 weights [output_count][input_count]: requantized ReLU u8 to
 /// relu_output when scores is NULL, else saturated Int32 scores.
-void mnistq_linear_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_u8s8_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores);
 
-/// mnistq_linear_vnni512 for `count` (1...4) images at once, whose weights are read once for all of them: image b's
+/// mnistq_linear_u8s8_vnni512 for `count` (1...4) images at once, whose weights are read once for all of them: image b's
 /// input at input + b·input_stride, its ReLU output at relu_output + b·output_stride, or its scores at
 /// scores + b·output_count. Each image's results equal a single call's.
-void mnistq_linear_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+void mnistq_linear_u8s8_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
                                   const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                                   const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
                                   int32_t *scores);
@@ -72,32 +72,32 @@ int mnistq_int8_neon_dotprod_available(void);
 /// conv1 + pool + requantize/ReLU, baseline NEON (SMULL/SMLAL/SADALP). image: u8 [32][40] (28×28 at row+2, col+2,
 /// zeros elsewhere); weights: int8 [5][2][16][4] (ky, tap quad kx 0-3 / 4-7, output channel, tap; kx ≥ 5 zero);
 /// bias, multiplier, shift [16]; output: u8 [18][18][16], interior [2..<16][2..<16] written, border untouched.
-void mnistq_conv1_relu_maxpool_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
 /// conv2 + pool + requantize/ReLU, baseline NEON. input: u8 [18][18][16] (zero border 2); weights: int8
 /// [5][5][4][32][4] (ky, kx, input channel quad, output channel, channel of the quad); bias, multiplier, shift [32];
 /// output: u8 [7][7][32]. Uses about 18 KB of stack (the input offset by −128 and the weights regrouped, per call).
-void mnistq_conv2_relu_maxpool_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
 /// Fully connected, baseline NEON: u8 input [input_count] (any count), int8 weights [output_count][input_count];
 /// requantized ReLU u8 to relu_output when scores is NULL, else saturated Int32 scores.
-void mnistq_linear_neon(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_u8s8_neon(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                         const int32_t *multiplier, const int8_t *shift, int output_count,
                         uint8_t *relu_output, int32_t *scores);
 
-/// conv1 as mnistq_conv1_relu_maxpool_neon, with SDOT. Only when mnistq_int8_neon_dotprod_available() is 1.
-void mnistq_conv1_relu_maxpool_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+/// conv1 as mnistq_conv1_relu_maxpool_u8s8_neon, with SDOT. Only when mnistq_int8_neon_dotprod_available() is 1.
+void mnistq_conv1_relu_maxpool_u8s8_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
-/// conv2 as mnistq_conv2_relu_maxpool_neon, with SDOT (about 6 KB of stack). Only when
+/// conv2 as mnistq_conv2_relu_maxpool_u8s8_neon, with SDOT (about 6 KB of stack). Only when
 /// mnistq_int8_neon_dotprod_available() is 1.
-void mnistq_conv2_relu_maxpool_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                        const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
-/// Fully connected as mnistq_linear_neon, with UDOT. Only when mnistq_int8_neon_dotprod_available() is 1.
-void mnistq_linear_neondot(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+/// Fully connected as mnistq_linear_u8s8_neon, with UDOT. Only when mnistq_int8_neon_dotprod_available() is 1.
+void mnistq_linear_u8s8_neondot(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                            const int32_t *multiplier, const int8_t *shift, int output_count,
                            uint8_t *relu_output, int32_t *scores);
 
@@ -109,53 +109,53 @@ void mnistq_linear_neondot(const uint8_t *input, int input_count, const int8_t *
 /// microcontrollers keep the portable kernels), where the kernels are empty definitions that must not be called.
 int mnistq_int8_vector_available(void);
 
-/// conv1 as mnistq_conv1_relu_maxpool_neon (same layouts and borders); about 3.5 KB of stack.
-void mnistq_conv1_relu_maxpool_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+/// conv1 as mnistq_conv1_relu_maxpool_u8s8_neon (same layouts and borders); about 3.5 KB of stack.
+void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
-/// conv2 as mnistq_conv2_relu_maxpool_neon; about 36 KB of stack (the input widened to int16 and the weights
+/// conv2 as mnistq_conv2_relu_maxpool_u8s8_neon; about 36 KB of stack (the input widened to int16 and the weights
 /// regrouped as int16 pairs, per call).
-void mnistq_conv2_relu_maxpool_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
 
-/// Fully connected as mnistq_linear_neon (any input_count).
-void mnistq_linear_vector(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+/// Fully connected as mnistq_linear_u8s8_neon (any input_count).
+void mnistq_linear_u8s8_vector(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                           const int32_t *multiplier, const int8_t *shift, int output_count,
                           uint8_t *relu_output, int32_t *scores);
 
 // ---- Portable kernels (portable.c): the same weight layouts as the VNNI kernels (the in-place image's), int16
 // activations. Every int16 activation vector is stored in "pair order": within each group of 4 values v0 v1 v2 v3
 // the memory order is v0 v2 v1 v3, so that one 32-bit load yields the pair (v0, v2) and the next (v1, v3), the
-// halves SXTB16 makes of 4 packed int8 weights. Counts are multiples of 4 (16, 32, 1568, 120, 84 all are).
+// halves SXTB16 makes of 4 packed int8 weights. Counts are multiples of 4 (16, 32, 32·7·7, 120, 84 all are).
 
 /// 1 when the portable kernels use the Armv7E-M DSP instructions (SMLAD, SXTB16, UXTB16), 0 when they compute the
 /// same with plain C.
 int mnistq_portable_uses_dsp(void);
 
-/// Bytes of the scratch mnistq_conv1_relu_maxpool_portable needs (4-byte aligned): the image's pixel pairs and the
+/// Bytes of the scratch mnistq_conv1_relu_maxpool_u8s8_portable needs (4-byte aligned): the image's pixel pairs and the
 /// widened weights.
 #define MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES 9152 /* [32][32][2] + [16][5][3] words; a literal so Swift imports it */
-/// Bytes of the scratch mnistq_conv2_relu_maxpool_portable needs (4-byte aligned): two channels' widened weights.
+/// Bytes of the scratch mnistq_conv2_relu_maxpool_s16s8_portable needs (4-byte aligned): two channels' widened weights.
 #define MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES 1600 /* [25][4][2][2] words */
 
 /// conv1 + pool + requantize/ReLU. image: u8 [32][40] as for the VNNI kernel; weights: int8 [5][2][16][4] (VNNI
 /// layout); output: int16 [18][18][16] in pair order per position, interior written (the border must be 0);
 /// scratch: MNISTQ_CONV1_PORTABLE_SCRATCH_BYTES, overlapping neither.
-void mnistq_conv1_relu_maxpool_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+void mnistq_conv1_relu_maxpool_u8s8_portable(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                         const int32_t *multiplier, const int8_t *shift, int16_t *output,
                                         void *scratch);
 
 /// conv2 + pool + requantize/ReLU. input: int16 [18][18][16] in pair order (zero border 2); weights: int8
 /// [5][5][4][32][4] (VNNI layout); output: int16 [7][7][32] in pair order; scratch:
 /// MNISTQ_CONV2_PORTABLE_SCRATCH_BYTES, overlapping neither.
-void mnistq_conv2_relu_maxpool_portable(const int16_t *input, const int8_t *weights, const int32_t *bias,
+void mnistq_conv2_relu_maxpool_s16s8_portable(const int16_t *input, const int8_t *weights, const int32_t *bias,
                                         const int32_t *multiplier, const int8_t *shift, int16_t *output,
                                         void *scratch);
 
 /// Fully connected: int16 input [input_count] in pair order (input_count a multiple of 4), int8 weights
 /// [output_count][input_count] in natural order. Writes requantized ReLU int16 in pair order to relu_output
 /// (output_count a multiple of 4) when scores is NULL, else saturated Int32 scores in natural order.
-void mnistq_linear_portable(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
+void mnistq_linear_s16s8_portable(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
                             const int32_t *multiplier, const int8_t *shift, int output_count,
                             int16_t *relu_output, int32_t *scores);
 
