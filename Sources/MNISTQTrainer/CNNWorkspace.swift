@@ -113,11 +113,13 @@ public final class CNNWorkspace: @unchecked Sendable {
     /// `gradientScale` (1/N for the mean loss over a batch of N). Returns the summed per-image loss and the
     /// number of correctly classified images.
     public func backward(parameters p: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, count: Int,
-                         gradientScale: Float, gradients g: UnsafeMutablePointer<Float>) -> (lossSum: Double, correct: Int) {
+                         gradientScale: Float, gradients g: UnsafeMutablePointer<Float>,
+                         outlierWeight: Float = 0) -> (lossSum: Double, correct: Int) {
         precondition(supportsBackward && count <= capacity)
         var correct = 0
         let lossSum = SoftmaxCrossEntropy.forwardBackward(logits: logits, labels: labels, batch: count, classes: 10,
-                                                          gradientScale: gradientScale, gradLogits: gradLogits, correct: &correct)
+                                                          gradientScale: gradientScale, gradLogits: gradLogits, correct: &correct,
+                                                          outlierWeight: outlierWeight)
         Linear.backward(gradOutput: gradLogits, input: hidden2, batch: count, inFeatures: 84, outFeatures: 10,
                         weight: p + CNNLayout.fc3Weight, gradWeight: g + CNNLayout.fc3Weight,
                         gradBias: g + CNNLayout.fc3Bias, gradInput: gradHidden2)

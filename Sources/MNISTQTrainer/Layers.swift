@@ -184,17 +184,25 @@ public enum Linear {
 public enum SoftmaxCrossEntropy {
     /// Returns the *sum* of per-sample losses over `batch` rows and writes
     /// gradLogits = (softmax − onehot) · `gradientScale` (1/N for a mean over a batch of N, which may be larger
-    /// than this slice). `correct` counts rows whose first maximal logit is the label.
+    /// than this slice). `correct` counts rows whose first maximal logit is the label. Rows whose label is not
+    /// a class (outlier exposure, `OutlierExposure.outlierLabel`) are trained towards the uniform distribution:
+    /// loss `outlierWeight` · (logsumexp − mean logit), gradient `outlierWeight` · (softmax − 1/classes) · scale.
     public static func forwardBackward(logits: UnsafePointer<Float>,             // [batch, classes]
                                        labels: UnsafePointer<UInt8>,             // [batch]
                                        batch: Int, classes: Int, gradientScale: Float,
                                        gradLogits: UnsafeMutablePointer<Float>,  // [batch, classes], overwritten
-                                       correct: inout Int) -> Double {
+                                       correct: inout Int, outlierWeight: Float = 0) -> Double {
         var total = 0.0
         for b in 0..<batch {
             let row = logits + b &* classes, grad = gradLogits + b &* classes
             let (m, arg, sum) = softmaxStatistics(row, classes: classes, exps: grad)
             let label = Int(labels[b])
+            if label >= classes {  // an outlier (OutlierExposure.outlierLabel): uniform target, weighted
+                total += Double(outlierWeight) * uniformCrossEntropy(row, classes: classes, max: m, expSum: sum)
+                let scale = gradientScale * outlierWeight
+                for j in 0..<classes { grad[j] = scale * (grad[j] / sum - 1 / Float(classes)) }
+                continue
+            }
             if arg == label { correct += 1 }
             total += crossEntropy(row, label: label, max: m, expSum: sum)
             let scale = gradientScale / sum

@@ -96,6 +96,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress line and no table; only errors and the final summary.")
     var quiet = false
 
+    @OptionGroup var outliers: OutlierExposureOptions
+
     var explicitSettings: [String] {
         var names: [String] = []
         if epochs != nil && resume == nil { names.append("--epochs") }  // with --resume: extends the run
@@ -110,7 +112,7 @@ struct TrainCommand: ParsableCommand {
         if noGuard { names.append("--no-guard") }
         if limitTrain != nil { names.append("--limit-train") }
         if recipe != .safe { names.append("--recipe") }
-        return names
+        return names + outliers.explicitSettings
     }
 
     func makeConfiguration() -> TrainingConfiguration {
@@ -227,7 +229,11 @@ struct TrainCommand: ParsableCommand {
                 log("resuming \(resume) after epoch \(training.epochsDone) of \(training.configuration.epochs); writing \(RawPath(out).display)")
             }
         } else {
-            do { training = try Training(configuration: makeConfiguration(), data: trainingData, threads: threadCount) } catch {
+            do {
+                let configuration = makeConfiguration()
+                training = try Training(configuration: configuration, data: trainingData, threads: threadCount,
+                                        outlierExposure: outliers.load(batchSize: configuration.batchSize, seed: configuration.seed))
+            } catch {
                 notice("\(error)")
                 throw ExitCode(2)
             }

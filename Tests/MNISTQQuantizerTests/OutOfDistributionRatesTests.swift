@@ -57,10 +57,12 @@ final class OutOfDistributionRatesTests: XCTestCase {
     func testCalibrationIsDeterministicAndReproducesTheSample() throws {
         let model = try sample()
         let mnist = try QuantizerTestData.mnist()
-        let calibration = try OutOfDistributionCalibrator.calibrate(layers: model.layers, images: mnist.train.images.pixels)
+        let form = OutOfDistributionCalibrator.ScoreForm(of: try XCTUnwrap(model.outOfDistributionCalibration))
+        XCTAssertEqual(form, .maxLogit, "the sample is trained with outlier exposure and quantized with --ood-score max-logit")
+        let calibration = try OutOfDistributionCalibrator.calibrate(layers: model.layers, images: mnist.train.images.pixels, form: form)
         XCTAssertEqual(calibration, model.outOfDistributionCalibration)
         // The threshold leaves the documented share of training images unsure (with the minimum confidence).
         let trainRate = rate(OutOfDistributionEvaluation.unsure(model: model, images: mnist.train.images.pixels))
-        XCTAssertEqual(trainRate, OutOfDistributionCalibrator.trainingUnsureFraction, accuracy: 0.0005)
+        XCTAssertEqual(trainRate, form.trainingUnsureFraction, accuracy: 0.0005)
     }
 }
