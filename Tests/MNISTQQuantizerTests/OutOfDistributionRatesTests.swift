@@ -18,9 +18,9 @@ final class OutOfDistributionRatesTests: XCTestCase {
 
     func rate(_ flags: [Bool]) -> Double { Double(flags.filter { $0 }.count) / Double(max(1, flags.count)) }
 
-    /// The figures of issue 9 as far as this network's features reach (tools/ood-figures prints them all). The issue
-    /// asks for ≥ 95% on Fashion-MNIST and on letters/symbols; the floors below are what the score achieves, so that a
-    /// regression fails.
+    /// The figures of issue 9 (tools/ood-figures prints them all): ≥ 95% of the Fashion-MNIST test images and of the
+    /// rendered letters/symbols reported unsure, at most 1% of the MNIST test images. The sample is trained with outlier
+    /// exposure on other images (Fashion-MNIST's training split, letters/symbols from other font families).
     func testUnsureRatesOfTheSampleModel() throws {
         let model = try sample()
         let mnist = try QuantizerTestData.mnist()
@@ -48,10 +48,11 @@ final class OutOfDistributionRatesTests: XCTestCase {
         print(String(format: "unsure: MNIST test %.2f%%, Fashion-MNIST test %.2f%%, letters/symbols %.2f%%", 100 * mnistRate, 100 * fashionRate, 100 * glyphRate))
     }
 
-    /// Measured on the sample at commit time: Fashion-MNIST 89.79%, letters/symbols 43.40% (MNIST test 0.92%). The
-    /// rates are integer decisions on a fixed model, so only the glyph rendering (font and PIL versions) can move them.
-    static let fashionFloor = 0.89
-    static let glyphFloor = 0.40
+    /// Issue 9's figures. Measured on the sample at commit time: Fashion-MNIST 99.99%, letters/symbols 95.60% (MNIST
+    /// test 0.94%). The rates are integer decisions on a fixed model, so only the glyph rendering (font and PIL
+    /// versions) can move them; the glyph margin is small (17 images of 2,820).
+    static let fashionFloor = 0.95
+    static let glyphFloor = 0.95
 
     /// The sample's section is exactly what the calibrator computes from its layers and the training images.
     func testCalibrationIsDeterministicAndReproducesTheSample() throws {
