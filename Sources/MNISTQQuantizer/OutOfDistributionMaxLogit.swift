@@ -16,7 +16,7 @@ extension OutOfDistributionCalibrator {
         case maxLogit = "max-logit"
 
         /// The form a calibration has: max-logit when it has no distance term and one reference for all classes.
-        public init(of calibration: OutOfDistributionCalibration) {
+        package init(of calibration: OutOfDistributionCalibration) {
             let plain = calibration.distanceMultiplier.allSatisfy { $0 == 0 }
                 && Set(calibration.reference).count == 1 && Set(calibration.evidenceMultiplier).count == 1
             self = plain ? .maxLogit : .classConditional
@@ -25,7 +25,7 @@ extension OutOfDistributionCalibrator {
         /// Share of training images the default threshold reports unsure. Outlier exposure trains the network to be
         /// less sure of hard digits too, so the training images sit further from the test images than without it:
         /// 0.3% of training images gives about 0.9% of the MNIST test images on the sample model.
-        public var trainingUnsureFraction: Double {
+        package var trainingUnsureFraction: Double {
             switch self {
             case .classConditional: return OutOfDistributionCalibrator.trainingUnsureFraction
             case .maxLogit: return 0.003
@@ -33,8 +33,8 @@ extension OutOfDistributionCalibrator {
         }
     }
 
-    /// The calibration of `layers` on `images` (n × 784 training pixels) in `form`.
-    public static func calibrate(layers: [QuantizedLayer], images: [UInt8], form: ScoreForm,
+    /// The calibration of `layers` on `images` (n 28×28 training images) in `form`.
+    package static func calibrate(layers: [QuantizedLayer], images: [UInt8], form: ScoreForm,
                                  progress: ((String, Int, Int) -> Void)? = nil) throws -> OutOfDistributionCalibration {
         switch form {
         case .classConditional: return try calibrate(layers: layers, images: images, progress: progress)
@@ -46,15 +46,16 @@ extension OutOfDistributionCalibrator {
     /// 1000 units are the distance from R down to the 1st percentile; centroid, weights and distance term zero.
     static func calibrateMaxLogit(layers: [QuantizedLayer], images: [UInt8],
                                   progress: ((String, Int, Int) -> Void)?) throws -> OutOfDistributionCalibration {
-        let count = images.count / 784
+        let pixelCount = ModelFormat.inputPixelCount, classes = ModelFormat.classCount
+        let count = images.count / pixelCount
         guard count >= 100 else { throw QuantizationError("out-of-distribution calibration needs at least 100 training images, got \(count)") }
         let plain = try InPlaceHost(layers: layers, outOfDistribution: nil)
         var tops = [Int64](repeating: 0, count: count)
-        var scores = [Int32](repeating: 0, count: 10)
+        var scores = [Int32](repeating: 0, count: classes)
         images.withUnsafeBufferPointer { pixels in
             scores.withUnsafeMutableBufferPointer { s in
                 for i in 0..<count {
-                    plain.model.classify(pixels: pixels.baseAddress! + i * 784, arena: plain.arena, scores: s.baseAddress!)
+                    plain.model.classify(pixels: pixels.baseAddress! + i * pixelCount, arena: plain.arena, scores: s.baseAddress!)
                     tops[i] = Int64(s[Classification.indexOfHighest(s)])
                     if i % 5000 == 4999 || i == count - 1 { progress?("calibrating out-of-distribution score", i + 1, 2 * count) }
                 }
@@ -67,9 +68,9 @@ extension OutOfDistributionCalibrator {
         let reference = Int32(clamping: median)
         let calibration = OutOfDistributionCalibration(
             threshold: 0, minimumConfidence: defaultMinimumConfidence,
-            reference: [Int32](repeating: reference, count: 10), evidenceMultiplier: [Int32](repeating: multiplier, count: 10),
-            distanceOffset: [Int32](repeating: 0, count: 10), distanceMultiplier: [Int32](repeating: 0, count: 10),
-            centroid: [UInt8](repeating: 0, count: 840), weight: [UInt8](repeating: 0, count: 840))
+            reference: [Int32](repeating: reference, count: classes), evidenceMultiplier: [Int32](repeating: multiplier, count: classes),
+            distanceOffset: [Int32](repeating: 0, count: classes), distanceMultiplier: [Int32](repeating: 0, count: classes),
+            centroid: [UInt8](repeating: 0, count: classes * OutOfDistributionLayout.featureCount), weight: [UInt8](repeating: 0, count: classes * OutOfDistributionLayout.featureCount))
         return try withThreshold(calibration, layers: layers, images: images,
                                  unsureFraction: ScoreForm.maxLogit.trainingUnsureFraction, progress: progress)
     }

@@ -2,6 +2,7 @@
 // are not digits and trains their softmax towards the uniform distribution, so that the int8 model's
 // out-of-distribution score can tell letters, symbols and clothing from digits. The network's shape is unchanged.
 import Foundation
+import MNISTQRuntime
 
 /// The outlier images and how a run uses them (`mnistq train --outlier-exposure FILE...`).
 ///
@@ -15,20 +16,20 @@ import Foundation
 /// (the second term is the cross-entropy against the uniform distribution over the ten classes).
 public struct OutlierExposure: Sendable {
     /// The label that marks an outlier row inside a batch (not a class).
-    public static let outlierLabel: UInt8 = 255
-    /// [count, 784] pixels, white on black like MNIST.
-    public let pixels: [UInt8]
+    package static let outlierLabel: UInt8 = 255
+    /// [count, 28 × 28] pixels, white on black like MNIST.
+    package let pixels: [UInt8]
     /// Outlier images added to each step.
-    public let perBatch: Int
+    package let perBatch: Int
     /// λ of the outlier term (Hendrycks et al. use 0.5).
-    public let weight: Float
+    package let weight: Float
     /// Seed of the draws.
-    public let seed: UInt64
+    package let seed: UInt64
 
-    public var count: Int { pixels.count / ModelFormatShape.pixels }
+    package var count: Int { pixels.count / ModelFormat.inputPixelCount }
 
     public init(pixels: [UInt8], perBatch: Int, weight: Float, seed: UInt64) throws(TrainingError) {
-        guard !pixels.isEmpty, pixels.count % ModelFormatShape.pixels == 0 else {
+        guard !pixels.isEmpty, pixels.count % ModelFormat.inputPixelCount == 0 else {
             throw .data("outlier images: \(pixels.count) bytes is not a whole number of 28×28 images (or none)")
         }
         guard perBatch > 0 else { throw .data("outlier images per step must be at least 1, got \(perBatch)") }
@@ -51,11 +52,6 @@ public struct OutlierExposure: Sendable {
     }
 }
 
-/// The trainer's input shape, without importing the runtime's ModelFormat into the trainer's hot files.
-enum ModelFormatShape {
-    static let pixels = 28 * 28
-}
-
 /// Assembles each step's batch (the step's digits, then its outliers) in buffers allocated once, and runs the step.
 final class OutlierBatch: @unchecked Sendable {  // used by one training loop at a time; never shared across threads
     let exposure: OutlierExposure
@@ -67,7 +63,7 @@ final class OutlierBatch: @unchecked Sendable {  // used by one training loop at
     init(_ exposure: OutlierExposure, digitsPerBatch: Int) {
         self.exposure = exposure
         capacity = digitsPerBatch + exposure.perBatch
-        pixels = .allocate(capacity: capacity * ModelFormatShape.pixels)
+        pixels = .allocate(capacity: capacity * ModelFormat.inputPixelCount)
         labels = .allocate(capacity: capacity)
         indices = .allocate(capacity: capacity)
         for i in 0..<capacity { indices[i] = Int32(i) }
@@ -80,7 +76,7 @@ final class OutlierBatch: @unchecked Sendable {  // used by one training loop at
     func step(_ sgd: SGDTrainer, pixels digitPixels: UnsafePointer<UInt8>, labels digitLabels: UnsafePointer<UInt8>,
               indices digitIndices: UnsafePointer<Int32>, count: Int, globalStep: Int,
               learningRate: Float, momentum: Float) -> (loss: Double, correct: Int) {
-        let side = ModelFormatShape.pixels, extra = exposure.perBatch
+        let side = ModelFormat.inputPixelCount, extra = exposure.perBatch
         precondition(count + extra <= capacity)
         for b in 0..<count {
             let i = Int(digitIndices[b])

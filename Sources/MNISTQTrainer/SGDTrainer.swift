@@ -36,7 +36,7 @@ public final class SGDTrainer: @unchecked Sendable {
     /// Largest batch `step` accepts.
     public let maxBatch: Int
     /// Weight of the uniform-target loss of outlier rows (labels ≥ 10; see `OutlierExposure`); 0 without them.
-    public var outlierWeight: Float = 0
+    var outlierWeight: Float = 0
 
     let shardGradients: [ParameterVector]
     let workspaces: [CNNWorkspace]
