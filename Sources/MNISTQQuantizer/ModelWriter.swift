@@ -89,12 +89,14 @@ package enum QuantizationJob {
     package static func write(network: QuantizedNetwork, report: FidelityReport, training: MNISTSplit, test: MNISTSplit,
                              options: QuantizationOptions,
                              outputPath: String, sourceDescription: String,
+                             outOfDistributionScore form: OutOfDistributionCalibrator.ScoreForm = .classConditional,
                              progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
         let layers = network.layers
         let outOfDistribution = try OutOfDistributionCalibrator.calibrate(layers: layers, images: training.images.pixels,
-                                                                          progress: progress)
+                                                                          form: form, progress: progress)
         var metadata = self.metadata(options: options, report: report, source: sourceDescription)
-        metadata.append(("ood-calibration", "\(training.count) training images, \(OutOfDistributionCalibrator.trainingUnsureFraction * 100)% unsure"))
+        metadata.append(("ood-calibration", "\(training.count) training images, \((form.trainingUnsureFraction * 1000).rounded() / 10)% unsure"
+            + (form == .classConditional ? "" : ", \(form.rawValue)")))
         let bytes = try Int8ModelWriter.encode(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
         try AtomicFile.write(bytes, to: outputPath)
         do {

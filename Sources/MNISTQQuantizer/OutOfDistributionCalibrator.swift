@@ -87,9 +87,18 @@ package enum OutOfDistributionCalibrator {
             distanceOffset[c] = Int32(typical)
             distanceMultiplier[c] = Int32(min(maximumMultiplier, (distanceShare * scale / Double(max(1, high - typical))).rounded()))
         }
-        var calibration = OutOfDistributionCalibration(
+        let calibration = OutOfDistributionCalibration(
             threshold: 0, minimumConfidence: defaultMinimumConfidence, reference: reference, evidenceMultiplier: evidenceMultiplier,
             distanceOffset: distanceOffset, distanceMultiplier: distanceMultiplier, centroid: centroid, weight: weight)
+        return try withThreshold(calibration, layers: layers, images: images, unsureFraction: trainingUnsureFraction,
+                                 progress: progress)
+    }
+
+    /// `calibration` with the threshold that leaves `unsureFraction` of `images` unsure (with the minimum confidence).
+    static func withThreshold(_ calibration: OutOfDistributionCalibration, layers: [QuantizedLayer], images: [UInt8],
+                              unsureFraction: Double, progress: ((String, Int, Int) -> Void)?) throws -> OutOfDistributionCalibration {
+        let count = images.count / 784
+        var calibration = calibration
         // The scores themselves, from the runtime (the definition), then the threshold: the training images not already
         // unsure by confidence are ranked by score, and the threshold leaves the allowed share above it.
         let scored = try InPlaceHost(layers: layers, outOfDistribution: calibration)
@@ -108,7 +117,7 @@ package enum OutOfDistributionCalibrator {
             }
         }
         rest.sort()
-        let allowedAbove = max(0, Int((trainingUnsureFraction * Double(count)).rounded()) - lowConfidence)
+        let allowedAbove = max(0, Int((unsureFraction * Double(count)).rounded()) - lowConfidence)
         calibration.threshold = rest[max(0, rest.count - 1 - allowedAbove)]
         return calibration
     }

@@ -121,12 +121,14 @@ final class CNNWorkspace: @unchecked Sendable {
     /// `gradientScale` (1/N for the mean loss over a batch of N). Returns the summed per-image loss and the
     /// number of correctly classified images.
     func backward(parameters p: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, count: Int,
-                  gradientScale: Float, gradients g: UnsafeMutablePointer<Float>) -> (lossSum: Double, correct: Int) {
+                  gradientScale: Float, gradients g: UnsafeMutablePointer<Float>,
+                  outlierWeight: Float = 0) -> (lossSum: Double, correct: Int) {
         precondition(supportsBackward && count <= capacity)
         let s = CNNSize.self
         var correct = 0
         let lossSum = SoftmaxCrossEntropy.forwardBackward(logits: logits, labels: labels, batch: count, classes: s.classes,
-                                                          gradientScale: gradientScale, gradLogits: gradLogits, correct: &correct)
+                                                          gradientScale: gradientScale, gradLogits: gradLogits, correct: &correct,
+                                                          outlierWeight: outlierWeight)
         Linear.backward(gradOutput: gradLogits, input: hidden2, batch: count, inFeatures: s.fc2Features, outFeatures: s.classes,
                         weight: p + CNNLayout.fc3Weight, gradWeight: g + CNNLayout.fc3Weight,
                         gradBias: g + CNNLayout.fc3Bias, gradInput: gradHidden2)

@@ -39,6 +39,8 @@ final class SGDTrainer: @unchecked Sendable {
     package let shards: Int
     /// Largest batch `step` accepts.
     let maxBatch: Int
+    /// Weight of the uniform-target loss of outlier rows (labels ≥ 10; see `OutlierExposure`); 0 without them.
+    var outlierWeight: Float = 0
 
     let shardGradients: [ParameterVector]
     let workspaces: [CNNWorkspace]
@@ -83,9 +85,12 @@ final class SGDTrainer: @unchecked Sendable {
     /// Forward + backward of every shard into its own `shardGradients` buffer; returns the mean loss and the
     /// number of correct predictions (summed in shard order).
     func computeShardGradients(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>,
-                               indices: UnsafePointer<Int32>, count: Int) -> (loss: Double, correct: Int) {
+                               indices: UnsafePointer<Int32>, count: Int, meanOver: Int? = nil) -> (loss: Double, correct: Int) {
         precondition(count > 0 && count <= maxBatch)
-        let scale = 1 / Float(count)
+        // The loss is a mean over `meanOver` images (outlier exposure: the batch's digits), else over all.
+        let images = meanOver ?? count
+        let scale = 1 / Float(images)
+        let outlierWeight = self.outlierWeight
         let work = { (s: Int) in
             let range = self.shardRange(s, count: count)
             let g = self.shardGradients[s]
@@ -96,14 +101,14 @@ final class SGDTrainer: @unchecked Sendable {
             ws.loadInput(pixels: pixels, indices: indices + range.lowerBound, count: range.count)
             ws.forward(parameters: self.parameters.storage, count: range.count)
             let r = ws.backward(parameters: self.parameters.storage, labels: lab, count: range.count,
-                                gradientScale: scale, gradients: g.storage)
+                                gradientScale: scale, gradients: g.storage, outlierWeight: outlierWeight)
             self.shardLoss[s] = r.lossSum; self.shardCorrect[s] = r.correct
         }
         forEachWorker(shards, work)
         // Fixed-order reductions (never depend on which thread finished first).
         var loss = 0.0, correct = 0
         for s in 0..<shards { loss += shardLoss[s]; correct += shardCorrect[s] }
-        return (loss / Double(count), correct)
+        return (loss / Double(images), correct)
     }
 
     /// gradients = Σ shardGradients in shard order, parallel over parameter ranges. With `update`, each block
@@ -139,8 +144,8 @@ final class SGDTrainer: @unchecked Sendable {
     /// `computeGradients` followed by one SGD update (PyTorch's momentum rule), the reduction and the update
     /// fused into one pass over the parameters.
     package func step(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>,
-                     count: Int, learningRate lr: Float, momentum mu: Float) -> (loss: Double, correct: Int) {
-        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count)
+                      count: Int, learningRate lr: Float, momentum mu: Float, meanOver: Int? = nil) -> (loss: Double, correct: Int) {
+        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count, meanOver: meanOver)
         reduceGradients(update: (lr, mu))
         return r
     }

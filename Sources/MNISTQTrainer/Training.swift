@@ -89,6 +89,8 @@ package final class Training {
     let validationPixels: [UInt8]
     let validationLabels: [UInt8]
     var order: [Int32]
+    /// Outlier exposure's per-step batch assembly (nil: digits only).
+    let outlierBatch: OutlierBatch?
 
     /// Number of images trained on per epoch.
     package var trainCount: Int { trainIndices.count }
@@ -97,16 +99,18 @@ package final class Training {
     package var finished: Bool { stoppedEarly || epochsDone >= configuration.epochs }
 
     /// A fresh run: draws the initial weights from `seed`, then chooses the hold-out.
-    package convenience init(configuration: TrainingConfiguration, data: TrainingData, threads: Int) throws {
+    package convenience init(configuration: TrainingConfiguration, data: TrainingData, threads: Int,
+                             outlierExposure: OutlierExposure? = nil) throws {
         try configuration.validate()
         var random = SeededRandom(seed: configuration.seed)
         let initial = initializeCNN(random: &random)
-        try self.init(configuration: configuration, data: data, threads: threads, initial: initial, random: random)
+        try self.init(configuration: configuration, data: data, threads: threads, initial: initial, random: random,
+                      outlierExposure: outlierExposure)
     }
 
     /// A run starting from given weights (e.g. PyTorch's initial weights) and generator state.
     init(configuration: TrainingConfiguration, data: TrainingData, threads: Int,
-                initial: CNNParameters, random: SeededRandom) throws {
+         initial: CNNParameters, random: SeededRandom, outlierExposure: OutlierExposure? = nil) throws {
         try configuration.validate()
         let n = data.trainLabels.count
         let pixels = CNNSize.inputPixels
@@ -133,7 +137,8 @@ package final class Training {
         order = train
         validationPixels = validation.flatMap { data.trainPixels[(Int($0) * pixels)..<(Int($0) * pixels + pixels)] }
         validationLabels = validation.map { data.trainLabels[Int($0)] }
-        sgd = SGDTrainer(parameters: initial, maxBatch: configuration.batchSize, threads: threads)
+        sgd = SGDTrainer(parameters: initial, maxBatch: configuration.batchSize + (outlierExposure?.perBatch ?? 0), threads: threads)
+        outlierBatch = outlierExposure.map { OutlierBatch($0, digitsPerBatch: configuration.batchSize) }
         bestParameters = ParameterVector(copying: sgd.parameters)
         bestMomentum = ParameterVector()
     }
@@ -225,8 +230,11 @@ package final class Training {
                         let first = s * c.batchSize, count = min(c.batchSize, ord.count - first)
                         let lr = c.learningRate(step: globalStep, stepsPerEpoch: steps) * learningRateScale
                         totals.lastLearningRate = Double(lr)
-                        let r = sgd.step(pixels: px.baseAddress!, labels: lb.baseAddress!, indices: ord.baseAddress! + first,
-                                         count: count, learningRate: lr, momentum: c.momentum)
+                        let r = outlierBatch?.step(sgd, pixels: px.baseAddress!, labels: lb.baseAddress!,
+                                                   indices: ord.baseAddress! + first, count: count, globalStep: globalStep,
+                                                   learningRate: lr, momentum: c.momentum)
+                            ?? sgd.step(pixels: px.baseAddress!, labels: lb.baseAddress!, indices: ord.baseAddress! + first,
+                                        count: count, learningRate: lr, momentum: c.momentum)
                         globalStep += 1
                         totals.images += count
                         if c.divergenceGuard && !(r.loss.isFinite && r.loss <= TrainingConfiguration.explodingLoss) {

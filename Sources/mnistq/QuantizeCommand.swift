@@ -56,6 +56,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Seed for choosing the calibration images.")
     var seed: UInt64 = 0
 
+    @Option(name: .customLong("ood-score"), help: "Form of the \"not a digit\" score: class-conditional (default) or max-logit (for a model trained with --outlier-exposure).")
+    var oodScore: OutOfDistributionCalibrator.ScoreForm = .classConditional
+
     @Option(help: "Output int8 model file.")
     var out: String = "mnistq-int8.mnq8"
 
@@ -158,7 +161,7 @@ struct QuantizeCommand: ParsableCommand {
             do {
                 outcome = try QuantizationJob.write(network: measured.network, report: measured.report, training: training, test: test,
                                                     options: options, outputPath: out, sourceDescription: source,
-                                                    progress: progress.callback)
+                                                    outOfDistributionScore: oodScore, progress: progress.callback)
             } catch {
                 progress.finish()
                 throw CommandFailure.failed("\(error)")

@@ -94,6 +94,8 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var verbosity: QuietOption
 
+    @OptionGroup var outliers: OutlierExposureOptions
+
     var explicitSettings: [String] {
         var names: [String] = []
         if epochs != nil && resume == nil { names.append("--epochs") }  // with --resume: extends the run
@@ -108,7 +110,7 @@ struct TrainCommand: ParsableCommand {
         if noGuard { names.append("--no-guard") }
         if limitTrain != nil { names.append("--limit-train") }
         if recipe != .safe { names.append("--recipe") }
-        return names
+        return names + outliers.explicitSettings
     }
 
     func makeConfiguration() -> TrainingConfiguration {
@@ -226,7 +228,11 @@ struct TrainCommand: ParsableCommand {
     func startOrResume(data: TrainingData, files: inout RunFiles) throws -> Training {
         let threadCount = workers.count
         guard let resume, let stored = files.resumedHeader else {
-            do { return try Training(configuration: makeConfiguration(), data: data, threads: threadCount) } catch {
+            do {
+                let configuration = makeConfiguration()
+                return try Training(configuration: configuration, data: data, threads: threadCount,
+                                    outlierExposure: outliers.load(batchSize: configuration.batchSize, seed: configuration.seed))
+            } catch {
                 throw CommandFailure.usage("\(error)")
             }
         }

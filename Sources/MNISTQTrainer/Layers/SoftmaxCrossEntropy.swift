@@ -10,12 +10,18 @@ enum SoftmaxCrossEntropy {
                                 labels: UnsafePointer<UInt8>,             // [batch]
                                 batch: Int, classes: Int, gradientScale: Float,
                                 gradLogits: UnsafeMutablePointer<Float>,  // [batch, classes], overwritten
-                                correct: inout Int) -> Double {
+                                correct: inout Int, outlierWeight: Float = 0) -> Double {
         var total = 0.0
         for b in 0..<batch {
             let row = logits + b &* classes, grad = gradLogits + b &* classes
             let (m, arg, sum) = softmaxStatistics(row, classes: classes, exps: grad)
             let label = Int(labels[b])
+            if label >= classes {  // an outlier (OutlierExposure.outlierLabel): uniform target, weighted
+                total += Double(outlierWeight) * uniformCrossEntropy(row, classes: classes, max: m, expSum: sum)
+                let scale = gradientScale * outlierWeight
+                for j in 0..<classes { grad[j] = scale * (grad[j] / sum - 1 / Float(classes)) }
+                continue
+            }
             if arg == label { correct += 1 }
             total += crossEntropy(row, label: label, max: m, expSum: sum)
             let scale = gradientScale / sum
