@@ -4,9 +4,7 @@ import Foundation
 import MNISTQSupport
 
 /// A stack of `count` images of `rows`×`columns` uint8 pixels, row-major, image after image.
-// Public only because MNISTQTrainer's public `predict(images:)` names the type (its members are `package`); becomes
-// `package` with the trainer's API.
-public struct IDXImages: Sendable, Equatable {
+package struct IDXImages: Sendable, Equatable {
     /// Number of images.
     package let count: Int
     /// Image height in pixels.

@@ -4,9 +4,7 @@ import MNISTQRuntime
 import MNISTQSupport
 
 /// One split of MNIST (train or test): 28×28 images with their labels.
-// Public only because MNISTQTrainer's public `evaluate(on:)`/`accuracy(on:)` name the type (its members are
-// `package`); becomes `package` with the trainer's API.
-public struct MNISTSplit: Sendable {
+package struct MNISTSplit: Sendable {
     /// Side length of an MNIST image: the network's input side.
     package static let side = ModelFormat.inputSide
     /// Pixels per image (side²).

@@ -5,7 +5,7 @@ import MNISTQRuntime
 extension OutOfDistributionCalibrator {
     /// Which calibration `mnistq quantize --ood-score` writes. Both are the same section and the same integer score
     /// (<doc:ModelFormat#Out-of-distribution-section>); only the constants differ, so every runtime reads both.
-    public enum ScoreForm: String, CaseIterable, Sendable {
+    package enum ScoreForm: String, CaseIterable, Sendable {
         /// Per class: evidence below that class's typical top score, plus a weighted feature distance to its centroid
         /// (the default; what a network trained on digits alone needs).
         case classConditional = "class-conditional"

@@ -14,7 +14,7 @@ import MNISTQRuntime
 /// ```
 ///
 /// (the second term is the cross-entropy against the uniform distribution over the ten classes).
-public struct OutlierExposure: Sendable {
+package struct OutlierExposure: Sendable {
     /// The label that marks an outlier row inside a batch (not a class).
     package static let outlierLabel: UInt8 = 255
     /// [count, 28 × 28] pixels, white on black like MNIST.
@@ -28,7 +28,7 @@ public struct OutlierExposure: Sendable {
 
     package var count: Int { pixels.count / ModelFormat.inputPixelCount }
 
-    public init(pixels: [UInt8], perBatch: Int, weight: Float, seed: UInt64) throws(TrainingError) {
+    package init(pixels: [UInt8], perBatch: Int, weight: Float, seed: UInt64) throws(TrainingError) {
         guard !pixels.isEmpty, pixels.count % ModelFormat.inputPixelCount == 0 else {
             throw .data("outlier images: \(pixels.count) bytes is not a whole number of 28×28 images (or none)")
         }

@@ -91,7 +91,7 @@ package struct TrainingConfiguration: Sendable, Equatable {
 }
 
 /// A problem that stops training.
-enum TrainingError: Error, Equatable, CustomStringConvertible {
+package enum TrainingError: Error, Equatable, CustomStringConvertible {
     case invalidConfiguration(String)
     case data(String)
     case checkpoint(file: String, detail: String)
