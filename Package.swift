@@ -39,7 +39,7 @@ let package = Package(
     ],
     targets: [
         // MARK: - Runtime (bottom of the stack)
-        .target(name: "MNISTQRuntime", dependencies: ["_MNISTQInt8Kernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTQRuntime", dependencies: ["_MNISTQInt8Kernels"]),
         // The runtime's innermost int8 dot products with AVX2 / NEON intrinsics (function-level target attributes and
         // run-time dispatch, no build flags), behind the pure-Swift reference kernels they are proven equal to.
         .target(name: "_MNISTQInt8Kernels"),
@@ -51,26 +51,22 @@ let package = Package(
         // MARK: - Host-side libraries
         // Atomic file writes, progress lines on stderr, SVG plots, and the one reader per thing every host-side module
         // shares: whole files with limits, zlib, IDX headers, model files, big-endian fields; SplitMix64; InputLimits.
-        .target(name: "MNISTQSupport", dependencies: ["MNISTQRuntime", "_CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "MNISTQData", dependencies: ["MNISTQSupport", "MNISTQRuntime"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTQSupport", dependencies: ["MNISTQRuntime", "_CZlib"]),
+        .target(name: "MNISTQData", dependencies: ["MNISTQSupport", "MNISTQRuntime"]),
         // Thresholding, components, crop, scale and centring on a gray buffer; no imports, so the browser build
         // (Embedded Swift → wasm) preprocesses byte for byte like `mnistq classify`.
-        .target(name: "MNISTQPreprocess", swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "MNISTQImage", dependencies: ["MNISTQPreprocess", "MNISTQSupport", "MNISTQRuntime", "_CJPEG"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTQPreprocess"),
+        .target(name: "MNISTQImage", dependencies: ["MNISTQPreprocess", "MNISTQSupport", "MNISTQRuntime", "_CJPEG"]),
         // Seeded photo-like renderings of MNIST test digits (low contrast, frames, specks, shadows, noise, 12 MP
         // frames, thin strokes) for the accuracy tests and tools/bench-photos.sh; never shipped, never committed as data.
-        .target(name: "MNISTQPhotoSet", dependencies: ["MNISTQImage", "MNISTQData", "MNISTQSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime", "_MNISTQFloatKernels"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTQPhotoSet", dependencies: ["MNISTQImage", "MNISTQData", "MNISTQSupport"]),
+        .target(name: "MNISTQTrainer", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQRuntime", "_MNISTQFloatKernels"]),
         // The trainer's sgemm micro-kernels in C, built for AVX-512F, AVX2+FMA and portable C (function-level target
         // attributes, run-time dispatch, no build flags); every path gives the same bits.
         .target(name: "_MNISTQFloatKernels"),
-        .target(name: "MNISTQQuantizer", dependencies: ["MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTQQuantizer", dependencies: ["MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport"]),
         // The model report page (`mnistq report`): gathers curves, accuracy, mistakes and scales, renders one HTML file.
-        .target(name: "MNISTQReport", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTQReport", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQSupport"]),
 
         // MARK: - Command-line tool
         .executableTarget(
@@ -78,16 +74,14 @@ let package = Package(
             dependencies: [
                 "MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQReport", "MNISTQSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            ]
         ),
 
         // Speed and memory benchmarks (tools/ scripts run it in release mode); never part of the tests.
         .executableTarget(
             name: "mnistq-bench",
             dependencies: ["MNISTQRuntime", "MNISTQData", "MNISTQImage", "MNISTQTrainer", "MNISTQQuantizer", "MNISTQSupport",
-                           "MNISTQPhotoSet", "_CHeapStats"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+                           "MNISTQPhotoSet", "_CHeapStats"]
         ),
         // The memory benchmark's view of the C heap (mallinfo2).
         .target(name: "_CHeapStats"),
@@ -98,22 +92,16 @@ let package = Package(
         .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib", "_CAllocationCounter"]),
         // Test support shared by the test targets: data paths (MNIST_DIR, MNISTQ_GOLDEN_DIR, ../shared), seeded data,
         // reference gzip/zlib/CRC-32 encoders.
-        .target(name: "MNISTQTestSupport", dependencies: ["MNISTQSupport"], path: "Tests/MNISTQTestSupport",
-                swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport", "MNISTQRuntime", "MNISTQTestSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQTestSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MNISTQTestSupport", dependencies: ["MNISTQSupport"], path: "Tests/MNISTQTestSupport"),
+        .testTarget(name: "MNISTQSupportTests", dependencies: ["MNISTQSupport", "MNISTQRuntime", "MNISTQTestSupport"]),
+        .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQTestSupport"]),
         .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "MNISTQPhotoSet",
-                                                             "MNISTQSupport", "MNISTQTestSupport", "_CJPEG"],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQTestSupport"],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "MNISTQReportTests", dependencies: ["MNISTQReport", "MNISTQQuantizer", "MNISTQRuntime", "MNISTQData"],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
+                                                             "MNISTQSupport", "MNISTQTestSupport", "_CJPEG"]),
+        .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"]),
+        .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQTestSupport"]),
+        .testTarget(name: "MNISTQReportTests", dependencies: ["MNISTQReport", "MNISTQQuantizer", "MNISTQRuntime", "MNISTQData"]),
         // HelpSnapshots/: the exact `--help` text of every command (HelpSnapshotTests reads them by path).
-        .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"], exclude: ["HelpSnapshots"],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "MNISTQCLITests", dependencies: ["mnistq", "MNISTQImage", "MNISTQRuntime"], exclude: ["HelpSnapshots"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

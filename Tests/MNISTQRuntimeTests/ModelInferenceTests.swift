@@ -122,7 +122,8 @@ final class ModelInferenceTests: XCTestCase {
         let model = try loadSyntheticModel()
         let pixels = images(32, seed: 7)
         let expected = model.classifyBatch(pixels: pixels, scratch: InferenceScratch(for: model))
-        let results = UnsafeMutableBufferPointer<[Classification]>.allocate(capacity: 4)
+        // nonisolated(unsafe): each thread writes only its own slot, and concurrentPerform joins before the reads.
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<[Classification]>.allocate(capacity: 4)
         results.initialize(repeating: [])
         defer { _ = results.deinitialize(); results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
