@@ -1,21 +1,13 @@
 // The metrics CSV that `mnistq train` writes beside a float model, read back: rows, the kept epoch, guard events.
 import Foundation
 import MNISTQSupport
+import MNISTQTrainer
 
-/// One epoch of a training run as the metrics CSV records it (the columns of `TrainingReport.csv`).
-package struct TrainingEpoch: Sendable, Equatable {
-    package var epoch: Int
-    package var trainLoss: Double
-    package var trainAccuracy: Double
-    package var validationLoss: Double?
-    package var validationAccuracy: Double?
-    package var testAccuracy: Double?
-    /// Learning rate of the epoch's last step.
-    package var learningRate: Double
-    package var seconds: Double
-    /// What the safeguards did at the end of this epoch ("" when nothing happened).
-    package var note: String
+/// One epoch of a training run as the metrics CSV records it: the trainer's own row type (`TrainingReport.csv`
+/// writes it), read back.
+package typealias TrainingEpoch = EpochMetrics
 
+extension EpochMetrics {
     /// Guard events of this epoch ("guard: …" parts of the note).
     package var guardEvents: [String] { noteParts.filter { $0.hasPrefix("guard") } }
     /// Whether early stopping ended the run after this epoch.
@@ -104,11 +96,15 @@ package struct TrainingHistory: Sendable, Equatable {
             guard let epoch = Int(field("epoch")), epoch >= 1 else {
                 throw MetricsFileError(file: file, detail: "line \(lineNumber): epoch is \"\(field("epoch"))\", expected a number ≥ 1")
             }
+            // Columns an older metrics file may lack (optional here): the SGD steps' own time and rate.
+            let trainSeconds = column["train_seconds"] == nil ? 0 : try optional("train_seconds") ?? 0
+            let imagesPerSecond = column["train_images_per_second"] == nil ? nil : try optional("train_images_per_second")
             epochs.append(TrainingEpoch(epoch: epoch, trainLoss: try number("train_loss"), trainAccuracy: try number("train_accuracy"),
                                         validationLoss: try optional("validation_loss"),
                                         validationAccuracy: try optional("validation_accuracy"),
                                         testAccuracy: try optional("test_accuracy"), learningRate: try number("learning_rate"),
-                                        seconds: try number("seconds"), note: field("note")))
+                                        seconds: try number("seconds"), trainSeconds: trainSeconds,
+                                        trainImages: Int((trainSeconds * (imagesPerSecond ?? 0)).rounded()), note: field("note")))
         }
         guard !epochs.isEmpty else { throw MetricsFileError(file: file, detail: "no epochs after the header") }
         return epochs
