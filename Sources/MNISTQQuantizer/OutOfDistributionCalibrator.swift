@@ -97,7 +97,7 @@ package enum OutOfDistributionCalibrator {
     /// `calibration` with the threshold that leaves `unsureFraction` of `images` unsure (with the minimum confidence).
     static func withThreshold(_ calibration: OutOfDistributionCalibration, layers: [QuantizedLayer], images: [UInt8],
                               unsureFraction: Double, progress: ((String, Int, Int) -> Void)?) throws -> OutOfDistributionCalibration {
-        let count = images.count / 784
+        let count = images.count / ModelFormat.inputPixelCount
         var calibration = calibration
         // The scores themselves, from the runtime (the definition), then the threshold: the training images not already
         // unsure by confidence are ranked by score, and the threshold leaves the allowed share above it.
