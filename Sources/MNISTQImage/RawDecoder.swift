@@ -154,8 +154,12 @@ package enum PGMDecoder {
         }
         let count = width * height
         let sampleCount = count * channels
-        /// A sample scaled to 0...255 (values above maxval are clipped to it).
-        func scaled(_ value: Int) -> Int { maxValue == 255 ? value : (min(value, maxValue) * 255 + maxValue / 2) / maxValue }
+        /// A sample scaled to 0...255 (values above maxval are clipped to it: an ASCII sample can be any number, so
+        /// "947" under maxval 255 is 255, not a trap in the UInt8 conversion).
+        func scaled(_ value: Int) -> Int {
+            let clipped = min(value, maxValue)
+            return maxValue == 255 ? clipped : (clipped * 255 + maxValue / 2) / maxValue
+        }
         var samples = [UInt8](repeating: 0, count: sampleCount)
         if ascii {
             for index in 0..<sampleCount {

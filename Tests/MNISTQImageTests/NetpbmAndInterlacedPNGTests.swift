@@ -19,6 +19,11 @@ final class NetpbmAndInterlacedPNGTests: XCTestCase {
         XCTAssertEqual(binary.images[0].pixels, [76, 150, 29, 255])
         let text = try ImageDecoder.decode(Array(("P3 4 1 255 " + rgb.map(String.init).joined(separator: " ")).utf8), file: "e.ppm")
         XCTAssertEqual(text.images[0].pixels, [76, 150, 29, 255])
+        // An ASCII sample above maxval is clipped to it, with maxval 255 too (the image fuzzer's first find: "947"
+        // under maxval 255 trapped in the UInt8 conversion and ended the whole classify run).
+        XCTAssertEqual(try PGMDecoder.decode(Array("P2 3 1 255 947 255 70000".utf8), file: "h.pgm").pixels, [255, 255, 255])
+        XCTAssertEqual(try PGMDecoder.decode(Array("P3 1 1 255 947 0 0".utf8), file: "i.ppm").pixels, [76])
+        XCTAssertEqual(try PGMDecoder.decode(Array("P2 2 1 15 16 300".utf8), file: "j.pgm").pixels, [255, 255])
         // Errors name the format and what is missing.
         XCTAssertThrowsError(try ImageDecoder.decode(Array("P2 3 1 255 1 2".utf8), file: "f.pgm")) { error in
             guard case ImageError.truncated(_, "PGM", let detail) = error else { return XCTFail("\(error)") }
