@@ -89,7 +89,7 @@ let package = Package(
         // MARK: - Tests
         // Test support: counts heap allocations per thread (the runtime's zero-allocation test).
         .target(name: "_CAllocationCounter", path: "Tests/_CAllocationCounter"),
-        .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "_CZlib", "_CAllocationCounter"]),
+        .testTarget(name: "MNISTQRuntimeTests", dependencies: ["MNISTQRuntime", "MNISTQSupport", "_CZlib", "_CAllocationCounter"]),
         // Test support shared by the test targets: data paths (MNIST_DIR, MNISTQ_GOLDEN_DIR, ../shared), seeded data,
         // reference gzip/zlib/CRC-32 encoders.
         .target(name: "MNISTQTestSupport", dependencies: ["MNISTQSupport"], path: "Tests/MNISTQTestSupport"),
@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "MNISTQDataTests", dependencies: ["MNISTQData", "MNISTQSupport", "MNISTQTestSupport"]),
         .testTarget(name: "MNISTQImageTests", dependencies: ["MNISTQImage", "MNISTQPreprocess", "MNISTQRuntime", "MNISTQData", "MNISTQPhotoSet",
                                                              "MNISTQSupport", "MNISTQTestSupport", "_CJPEG"]),
-        .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData"]),
+        .testTarget(name: "MNISTQTrainerTests", dependencies: ["MNISTQTrainer", "MNISTQData", "MNISTQSupport"]),
         .testTarget(name: "MNISTQQuantizerTests", dependencies: ["MNISTQQuantizer", "MNISTQTrainer", "MNISTQRuntime", "MNISTQData", "MNISTQTestSupport"]),
         .testTarget(name: "MNISTQReportTests", dependencies: ["MNISTQReport", "MNISTQQuantizer", "MNISTQRuntime", "MNISTQData"]),
         // HelpSnapshots/: the exact `--help` text of every command (HelpSnapshotTests reads them by path).

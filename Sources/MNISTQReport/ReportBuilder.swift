@@ -40,16 +40,16 @@ package enum ReportBuilder {
 
         // The int8 model, through the public runtime API only.
         var model: Model? = nil
-        // Read here rather than through `ModelLoader`: the page also shows the file's size and header bytes.
+        // Read here rather than through `ModelLoader.load`: the page also shows the file's size and header bytes.
         if let bytes = try? FileReader.read(path: request.modelPath, limit: InputLimits.modelFileBytes, regularFilesOnly: true) {
             content.int8FileByteCount = bytes.count
             content.int8FileHead = Array(bytes.prefix(20))
             do {
-                let loaded = try Model(bytes: bytes)
+                let loaded = try ModelLoader.decode(bytes, path: request.modelPath)
                 model = loaded
                 content.int8 = facts(of: loaded)
             } catch {
-                content.missing.append("int8 model \(request.modelPath): \(error). Without it the page has no int8 accuracy, confusion matrix, gallery or quantization chart.")
+                content.missing.append("int8 model \(error). Without it the page has no int8 accuracy, confusion matrix, gallery or quantization chart.")
             }
         } else {
             content.missing.append("int8 model \(request.modelPath): cannot read the file (missing or not readable). Hint: pass --model with a file from `mnistq quantize`.")

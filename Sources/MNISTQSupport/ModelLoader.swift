@@ -1,5 +1,6 @@
-// The one way the host side loads an int8 model file from a path: `classify`'s model search, `eval`, `inspect`,
-// `export` and the quantizer's load-back of the file it wrote all read through here.
+// The one way the host side loads an int8 model file: `classify`'s model search and the quantizer's load-back of the
+// file it wrote read a path through `load(path:)`; `eval`, `inspect`, `export` and the `--out` check read the raw-byte
+// path of their argument like a classify input (mnistq's `ModelFileArgument`) and decode it through `decode`.
 import MNISTQRuntime
 
 /// Why a model file could not be loaded: the file could not be read, or the runtime refused its bytes.
@@ -25,6 +26,11 @@ package enum ModelLoader {
         do { bytes = try FileReader.read(path: path, limit: limit, regularFilesOnly: regularFilesOnly) } catch {
             throw .unreadable(path: path, error)
         }
+        return try decode(bytes, path: path)
+    }
+
+    /// Decodes the bytes of the model file shown as `path` with the runtime.
+    package static func decode(_ bytes: [UInt8], path: String) throws(ModelLoadError) -> Model {
         do { return try Model(bytes: bytes) } catch { throw .invalid(path: path, error) }
     }
 }

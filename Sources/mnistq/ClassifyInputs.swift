@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import MNISTQImage
+import MNISTQSupport
 
 /// The raw bytes behind the command-line arguments. ArgumentParser sees `CommandLine.arguments`, where bytes
 /// that are not UTF-8 became U+FFFD; this maps each parsed string back to the argv entry it came from.
@@ -108,7 +109,7 @@ struct ClassifyInputFile {
         if let knownError { throw InputFileError(description: knownError) }
         switch source {
         case .standardInput:
-            return try readAll(descriptor: STDIN_FILENO, sizeHint: 0, limit: limits.maxFileBytes)
+            return try readAll(descriptor: STDIN_FILENO, sizeHint: nil, limit: limits.maxFileBytes)
         case .file(let raw):
             let (descriptor, info) = try Self.openRegularFile(raw, shown: path)
             defer { close(descriptor) }
@@ -171,26 +172,20 @@ struct ClassifyInputFile {
         return raw.withCString { pointer in pointer.map { lstat($0, &info) == 0 } ?? false } && (info.st_mode & S_IFMT) == S_IFLNK
     }
 
-    /// Reads to end of file, at most `limit` bytes (st_size is only a hint: files may grow, pipes say 0).
-    private func readAll(descriptor: Int32, sizeHint: Int, limit: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: min(max(sizeHint, 0), limit) + 1)
-        var filled = 0
-        while true {
-            if filled == bytes.count {
-                if filled > limit { throw ImageError.fileTooLarge(file: path, bytes: filled, limit: limit) }
-                bytes.append(contentsOf: [UInt8](repeating: 0, count: min(max(bytes.count, 4096), limit + 1 - filled + 1)))
+    /// Reads to end of file through the package's one reader (`FileReader`), at most `limit` bytes (st_size is only a
+    /// hint: files may grow, pipes say 0), with this input's messages.
+    private func readAll(descriptor: Int32, sizeHint: Int?, limit: Int) throws -> [UInt8] {
+        do {
+            return try FileReader.read(descriptor: descriptor, sizeHint: sizeHint, limit: limit)
+        } catch {
+            switch error {
+            case .tooLarge(let bytes, let limit): throw ImageError.fileTooLarge(file: path, bytes: bytes, limit: limit)
+            case .isDirectory: throw InputFileError(description: "\(path): cannot read: \(String(cString: strerror(EISDIR)))")
+            case .readFailed(let code), .cannotOpen(let code):
+                throw InputFileError(description: "\(path): cannot read: \(String(cString: strerror(code)))")
+            case .notRegularFile: throw InputFileError(description: "\(path): cannot read: \(error.reason)")
             }
-            let count = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw InputFileError(description: "\(path): cannot read: \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            filled += count
         }
-        if filled > limit { throw ImageError.fileTooLarge(file: path, bytes: filled, limit: limit) }
-        bytes.removeLast(bytes.count - filled)
-        return bytes
     }
 }
 

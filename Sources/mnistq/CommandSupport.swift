@@ -3,7 +3,9 @@
 import ArgumentParser
 import Foundation
 import MNISTQData
+import MNISTQImage
 import MNISTQQuantizer
+import MNISTQRuntime
 import MNISTQSupport
 
 // MARK: - Option groups (one name, one help text, one check per option, whichever command uses it)
@@ -239,4 +241,19 @@ func shellQuoted(_ word: String) -> String {
         ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)
     }
     return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// A model file named on the command line (`eval`, `inspect`, `export`, the `--out` check of `quantize`): read like
+/// a classify input — raw-byte path, opened without blocking, regular files only (a FIFO named as the model cannot
+/// hang the command), at most `InputLimits.modelFileBytes` — and decoded by `ModelLoader`, the one model loader.
+enum ModelFileArgument {
+    /// The file's bytes; errors name the file ("path: cannot open: …", "path: is a FIFO …").
+    static func read(_ path: RawPath) throws -> [UInt8] {
+        try ClassifyInputFile(file: path).read(limits: DecodeLimits(maxFileBytes: InputLimits.modelFileBytes))
+    }
+
+    /// The int8 model in the file; a `ModelLoadError` ("path: <the runtime's reason>") when its bytes are not one.
+    static func loadInt8(_ path: RawPath) throws -> Model {
+        try ModelLoader.decode(try read(path), path: path.display)
+    }
 }

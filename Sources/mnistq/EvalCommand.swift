@@ -5,6 +5,7 @@ import MNISTQData
 import MNISTQImage
 import MNISTQQuantizer
 import MNISTQRuntime
+import MNISTQSupport
 import MNISTQTrainer
 
 struct EvalCommand: ParsableCommand {
@@ -89,11 +90,9 @@ enum LoadedModel {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
             // Read like a classify input: regular files only, so a FIFO named as the model cannot hang eval.
             let bytes: [UInt8]
-            do { bytes = try ClassifyInputFile(path: path).read(limits: DecodeLimits(maxFileBytes: 256 << 20)) } catch {
-                throw ValidationError("\(error)")
-            }
+            do { bytes = try ModelFileArgument.read(RawPath(path)) } catch { throw ValidationError("\(error)") }
             if bytes.starts(with: ModelFormat.magic) {
-                do { return .int8(try Model(bytes: bytes)) } catch { throw ValidationError("\(path): \(error)") }
+                do { return .int8(try ModelLoader.decode(bytes, path: path)) } catch { throw ValidationError("\(error)") }
             }
             if bytes.starts(with: FloatModelFile.magic) {
                 return .float(try FloatModelFile.decode(bytes, file: path))

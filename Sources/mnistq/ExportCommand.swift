@@ -45,14 +45,8 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let model: Model
-        do {
-            let bytes: [UInt8]
-            do { bytes = try ClassifyInputFile(path: input).read(limits: DecodeLimits(maxFileBytes: 64 << 20)) } catch {
-                throw CommandFailure.usage("\(error)")
-            }
-            model = try Model(bytes: bytes)
-        } catch let error as ModelError {
-            throw CommandFailure.usage("\(RawPath(input).display): \(error)")
+        do { model = try ModelFileArgument.loadInt8(RawPath(input)) } catch {
+            throw CommandFailure.usage("\(error)")
         }
         let image = try InPlaceImage.encode(layers: model.layers, metadata: model.metadata,
                                             outOfDistribution: model.outOfDistributionCalibration)

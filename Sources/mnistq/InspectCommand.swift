@@ -21,14 +21,8 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let model: Model
-        do {
-            let bytes: [UInt8]
-            do { bytes = try ClassifyInputFile(file: RawArguments.positional(file)).read(limits: DecodeLimits(maxFileBytes: 64 << 20)) } catch {
-                throw CommandFailure.usage("\(error)")
-            }
-            model = try Model(bytes: bytes)
-        } catch let error as ModelError {
-            throw CommandFailure.usage("\(RawPath(file).display): \(error)")
+        do { model = try ModelFileArgument.loadInt8(RawArguments.positional(file)) } catch {
+            throw CommandFailure.usage("\(error)")
         }
         let report = InspectReport(file: file, model: model)
         if output.json {

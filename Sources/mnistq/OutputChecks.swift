@@ -39,8 +39,7 @@ enum OutputCheck {
     /// The `source-model` an existing int8 model file was quantized from; nil when the file is not an int8 model.
     static func int8ModelSource(_ path: String) -> String? {
         // Read like a classify input: a FIFO or device at --out is "not a model", never a hang.
-        guard let bytes = try? ClassifyInputFile(path: path).read(limits: DecodeLimits(maxFileBytes: 64 << 20)),
-              let model = try? Model(bytes: bytes) else { return nil }
+        guard let model = try? ModelFileArgument.loadInt8(RawPath(path)) else { return nil }
         return model.metadata.first(where: { $0.key == "source-model" })?.value ?? ""
     }
 }

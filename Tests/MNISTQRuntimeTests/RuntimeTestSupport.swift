@@ -1,20 +1,12 @@
-// Shared test helpers: the system zlib as the reference codec, a seeded RNG, and a synthetic valid model.
+// Shared test helpers: the system zlib as the reference codec (with the block structures the inflater tests need),
+// the package's seeded generator, and a synthetic valid model.
 import _CZlib
 @testable import MNISTQRuntime
+import MNISTQSupport
 import XCTest
 
-/// SplitMix64: tiny, seeded, the same sequence on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The package's one seeded generator (SplitMix64), under the name these tests use.
+typealias SeededGenerator = SplitMix64
 
 enum ZlibError: Error { case failed(String, Int32) }
 

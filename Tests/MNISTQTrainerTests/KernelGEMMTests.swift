@@ -1,6 +1,7 @@
 // sgemm against a plain Double triple loop: every transpose combination, accumulate on/off, odd sizes, strides.
 import XCTest
 @testable import MNISTQTrainer
+import MNISTQSupport
 
 final class KernelGEMMTests: XCTestCase {
     /// Allowed |sgemm − exact| relative to Σ|a·b| + |C₀| of that entry (float rounding of a K-term sum
@@ -161,17 +162,11 @@ final class KernelGEMMTests: XCTestCase {
 }
 
 
-/// A small seeded generator (SplitMix64) so kernel tests see the same numbers on every run.
+/// The package's seeded generator (SplitMix64) with the float draws kernel tests use, the same numbers on every run.
 struct KernelTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var generator: SplitMix64
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+    mutating func next() -> UInt64 { generator.next() }
     /// Uniform in [-1, 1).
     mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
     mutating func floats(_ count: Int) -> [Float] { (0..<count).map { _ in nextFloat() } }
