@@ -58,7 +58,7 @@ write_kernel_modulemap() {
 
 # The Swift compile of the runtime in Embedded mode: swiftc flags common to every target (EMBEDDED-NOTES §1); each
 # script adds its optimisation level (-Osize for microcontrollers, -O for the host library).
-embedded_swift_flags=(-enable-experimental-feature Embedded -wmo -parse-as-library -package-name mnistq -module-name MNISTQRuntime)
+embedded_swift_flags=(-enable-experimental-feature Embedded -swift-version 6 -wmo -parse-as-library -package-name mnistq -module-name MNISTQRuntime)
 
 # Path of the native `mnistq` CLI, the reference every edge build is compared with: $MNISTQ_BIN when set (tools/test
 # passes the one it just built), else a release build in .build-edge (build log on stderr).
