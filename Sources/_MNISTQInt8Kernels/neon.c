@@ -246,9 +246,11 @@ void mnistq_conv1_relu_maxpool_u8s8_neon(const uint8_t *image, const int8_t *wei
     int8_t offset_image[32 * 40], zipped[4 * 5 * 32];
     offset_copy(image, offset_image, 32 * 40);
     conv1_zip_weights(weights, zipped);
-    for (int window = 0; window < CONV1_WINDOWS; window++) {
-        const int8_t *corner = offset_image + conv1_window_input(window);
-        store_window_parts(conv1_part, corner, zipped, 160, 4, multiplier, &e, output + conv1_window_output(window));
+    for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
+            const int8_t *corner = offset_image + conv1_window_input(py, px);
+            store_window_parts(conv1_part, corner, zipped, 160, 4, multiplier, &e, output + conv1_window_output(py, px));
+        }
     }
 }
 
@@ -300,9 +302,11 @@ void mnistq_conv2_relu_maxpool_u8s8_neon(const uint8_t *input, const int8_t *wei
     int8_t offset_input[18 * 18 * 16], transposed[8 * 25 * 64];
     offset_copy(input, offset_input, 18 * 18 * 16);
     conv2_transpose_weights(weights, transposed);
-    for (int window = 0; window < CONV2_WINDOWS; window++) {
-        const int8_t *corner = offset_input + conv2_window_input(window);
-        store_window_parts(conv2_part, corner, transposed, 1600, 8, multiplier, &e, output + conv2_window_output(window));
+    for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
+            const int8_t *corner = offset_input + conv2_window_input(py, px);
+            store_window_parts(conv2_part, corner, transposed, 1600, 8, multiplier, &e, output + conv2_window_output(py, px));
+        }
     }
 }
 
@@ -407,22 +411,24 @@ REGISTER_ORDER DOTPROD void mnistq_conv1_relu_maxpool_u8s8_neondot(const uint8_t
     conv_epilogue_init(weights, 10, bias, shift, 16, &e);
     int8_t offset_image[32 * 40];
     offset_copy(image, offset_image, 32 * 40);
-    for (int window = 0; window < CONV1_WINDOWS; window++) {
-        const int8_t *corner = offset_image + conv1_window_input(window);
-        uint8_t *out = output + conv1_window_output(window);
-        // Positions A (0, 0), B (0, 1), C (1, 0), D (1, 1) of the window × channels 0-3, 4-7, 8-11, 12-15.
-        int32x4_t A0 = vdupq_n_s32(0), A1 = A0, A2 = A0, A3 = A0, B0 = A0, B1 = A0, B2 = A0, B3 = A0;
-        int32x4_t C0 = A0, C1 = A0, C2 = A0, C3 = A0, D0 = A0, D1 = A0, D2 = A0, D3 = A0;
-        for (int ky = 0; ky < 5; ky++) {
-            const int8_t *w = weights + ky * 128; // quad 0 (taps kx 0-3) at w, quad 1 (taps 4-7) at w + 64
-            const int8_t *r0 = corner + ky * 40, *r1 = r0 + 40;
-            const int8x8_t xa = vld1_s8(r0), xb = vld1_s8(r0 + 1), xc = vld1_s8(r1), xd = vld1_s8(r1 + 1);
-            const int8x16_t w00 = vld1q_s8(w), w01 = vld1q_s8(w + 16), w02 = vld1q_s8(w + 32), w03 = vld1q_s8(w + 48);
-            SDOT_POSITIONS8(0, w00, 0); SDOT_POSITIONS8(1, w01, 0); SDOT_POSITIONS8(2, w02, 0); SDOT_POSITIONS8(3, w03, 0);
-            const int8x16_t w10 = vld1q_s8(w + 64), w11 = vld1q_s8(w + 80), w12 = vld1q_s8(w + 96), w13 = vld1q_s8(w + 112);
-            SDOT_POSITIONS8(0, w10, 1); SDOT_POSITIONS8(1, w11, 1); SDOT_POSITIONS8(2, w12, 1); SDOT_POSITIONS8(3, w13, 1);
+    for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
+            const int8_t *corner = offset_image + conv1_window_input(py, px);
+            uint8_t *out = output + conv1_window_output(py, px);
+            // Positions A (0, 0), B (0, 1), C (1, 0), D (1, 1) of the window × channels 0-3, 4-7, 8-11, 12-15.
+            int32x4_t A0 = vdupq_n_s32(0), A1 = A0, A2 = A0, A3 = A0, B0 = A0, B1 = A0, B2 = A0, B3 = A0;
+            int32x4_t C0 = A0, C1 = A0, C2 = A0, C3 = A0, D0 = A0, D1 = A0, D2 = A0, D3 = A0;
+            for (int ky = 0; ky < 5; ky++) {
+                const int8_t *w = weights + ky * 128; // quad 0 (taps kx 0-3) at w, quad 1 (taps 4-7) at w + 64
+                const int8_t *r0 = corner + ky * 40, *r1 = r0 + 40;
+                const int8x8_t xa = vld1_s8(r0), xb = vld1_s8(r0 + 1), xc = vld1_s8(r1), xd = vld1_s8(r1 + 1);
+                const int8x16_t w00 = vld1q_s8(w), w01 = vld1q_s8(w + 16), w02 = vld1q_s8(w + 32), w03 = vld1q_s8(w + 48);
+                SDOT_POSITIONS8(0, w00, 0); SDOT_POSITIONS8(1, w01, 0); SDOT_POSITIONS8(2, w02, 0); SDOT_POSITIONS8(3, w03, 0);
+                const int8x16_t w10 = vld1q_s8(w + 64), w11 = vld1q_s8(w + 80), w12 = vld1q_s8(w + 96), w13 = vld1q_s8(w + 112);
+                SDOT_POSITIONS8(0, w10, 1); SDOT_POSITIONS8(1, w11, 1); SDOT_POSITIONS8(2, w12, 1); SDOT_POSITIONS8(3, w13, 1);
+            }
+            POOL_STORE16(0);
         }
-        POOL_STORE16(0);
     }
 }
 
@@ -433,29 +439,31 @@ REGISTER_ORDER DOTPROD void mnistq_conv2_relu_maxpool_u8s8_neondot(const uint8_t
     int8_t offset_input[18 * 18 * 16];
     offset_copy(input, offset_input, 18 * 18 * 16);
     const int row = CONV2_INPUT_ROW;
-    for (int window = 0; window < CONV2_WINDOWS; window++) {
-        const int8_t *corner = offset_input + conv2_window_input(window);
-        uint8_t *out = output + conv2_window_output(window);
-        for (int half = 0; half < 2; half++) { // channels 16·half ..< 16·half + 16: 16 accumulators
-            int32x4_t A0 = vdupq_n_s32(0), A1 = A0, A2 = A0, A3 = A0, B0 = A0, B1 = A0, B2 = A0, B3 = A0;
-            int32x4_t C0 = A0, C1 = A0, C2 = A0, C3 = A0, D0 = A0, D1 = A0, D2 = A0, D3 = A0;
-            const int8_t *w = weights + half * 64; // this tap's input quad q at + 128·q; taps 512 bytes apart
-            for (int ky = 0; ky < 5; ky++) {
-                for (int kx = 0; kx < 5; kx++, w += 512) {
-                    const int8_t *x = corner + ky * row + kx * 16;
-                    const int8x16_t xa = vld1q_s8(x), xb = vld1q_s8(x + 16), xc = vld1q_s8(x + row);
-                    const int8x16_t xd = vld1q_s8(x + row + 16);
+    for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
+            const int8_t *corner = offset_input + conv2_window_input(py, px);
+            uint8_t *out = output + conv2_window_output(py, px);
+            for (int half = 0; half < 2; half++) { // channels 16·half ..< 16·half + 16: 16 accumulators
+                int32x4_t A0 = vdupq_n_s32(0), A1 = A0, A2 = A0, A3 = A0, B0 = A0, B1 = A0, B2 = A0, B3 = A0;
+                int32x4_t C0 = A0, C1 = A0, C2 = A0, C3 = A0, D0 = A0, D1 = A0, D2 = A0, D3 = A0;
+                const int8_t *w = weights + half * 64; // this tap's input quad q at + 128·q; taps 512 bytes apart
+                for (int ky = 0; ky < 5; ky++) {
+                    for (int kx = 0; kx < 5; kx++, w += 512) {
+                        const int8_t *x = corner + ky * row + kx * 16;
+                        const int8x16_t xa = vld1q_s8(x), xb = vld1q_s8(x + 16), xc = vld1q_s8(x + row);
+                        const int8x16_t xd = vld1q_s8(x + row + 16);
 #define QUAD(q)                                                                                                       \
-do {                                                                                                              \
-    const int8x16_t wq0 = vld1q_s8(w + 128 * (q)), wq1 = vld1q_s8(w + 128 * (q) + 16);                           \
-    const int8x16_t wq2 = vld1q_s8(w + 128 * (q) + 32), wq3 = vld1q_s8(w + 128 * (q) + 48);                      \
-    SDOT_POSITIONS(0, wq0, q); SDOT_POSITIONS(1, wq1, q); SDOT_POSITIONS(2, wq2, q); SDOT_POSITIONS(3, wq3, q);  \
-} while (0)
-                    QUAD(0); QUAD(1); QUAD(2); QUAD(3);
+    do {                                                                                                              \
+        const int8x16_t wq0 = vld1q_s8(w + 128 * (q)), wq1 = vld1q_s8(w + 128 * (q) + 16);                           \
+        const int8x16_t wq2 = vld1q_s8(w + 128 * (q) + 32), wq3 = vld1q_s8(w + 128 * (q) + 48);                      \
+        SDOT_POSITIONS(0, wq0, q); SDOT_POSITIONS(1, wq1, q); SDOT_POSITIONS(2, wq2, q); SDOT_POSITIONS(3, wq3, q);  \
+    } while (0)
+                        QUAD(0); QUAD(1); QUAD(2); QUAD(3);
 #undef QUAD
+                    }
                 }
+                POOL_STORE16(16 * half);
             }
-            POOL_STORE16(16 * half);
         }
     }
 }
