@@ -94,41 +94,35 @@ package enum PhotoSet {
             canvas.addGaussianNoise(2.5, random: &random)
             return (canvas.image(), 85)
         case .frameOrEdge:
-            let (width, height) = (random.int(150...350), random.int(150...350))
-            var canvas = Canvas(width: width, height: height, paper: Double(random.int(170...235)))
+            var canvas = Canvas.randomSheet(sides: 150...350, paper: 170...235, random: &random)
             let kind = random.int(0...2)  // 0 frame, 1 page edge, 2 both
             let inset = kind == 1 ? 0 : random.int(3...16)
             let margin = inset + 8
             if kind != 1 { canvas.frame(inset: inset, thickness: random.int(2...6), level: Double(random.int(20...70))) }
             if kind != 0 { canvas.pageEdges(count: random.int(1...2), depth: random.double(0.05...0.22), level: Double(random.int(25...90)), random: &random) }
             canvas.placeDigit(digit, fill: random.double(0.4...0.6), ink: Double(random.int(20...60)), random: &random,
-                              margin: margin + (kind != 0 ? min(width, height) / 4 : 0))
+                              margin: margin + (kind != 0 ? min(canvas.width, canvas.height) / 4 : 0))
             canvas.addGaussianNoise(3, random: &random)
             return (canvas.image(), 88)
         case .specks:
-            let (width, height) = (random.int(150...350), random.int(150...350))
-            var canvas = Canvas(width: width, height: height, paper: Double(random.int(170...235)))
+            var canvas = Canvas.randomSheet(sides: 150...350, paper: 170...235, random: &random)
             let ink = Double(random.int(20...60))
             canvas.placeDigit(digit, fill: random.double(0.4...0.7), ink: ink, random: &random)
             for _ in 0..<random.int(8...40) {
-                canvas.disc(x: random.double(0...Double(width)), y: random.double(0...Double(height)),
+                canvas.disc(x: random.double(0...Double(canvas.width)), y: random.double(0...Double(canvas.height)),
                             radius: random.double(0.7...2.5), level: ink + Double(random.int(0...40)))
             }
             canvas.addGaussianNoise(3, random: &random)
             return (canvas.image(), 88)
         case .shadow:
-            // Same frame as `.specks` (paper, digit, noise) by design: each class draws its own numbers from the
-            // seed in its own order, so sharing code between cases would change every rendering.
-            let (width, height) = (random.int(150...350), random.int(150...350))
-            var canvas = Canvas(width: width, height: height, paper: Double(random.int(175...240)))
+            var canvas = Canvas.randomSheet(sides: 150...350, paper: 175...240, random: &random)
             canvas.placeDigit(digit, fill: random.double(0.4...0.7), ink: Double(random.int(20...60)), random: &random)
             canvas.cornerShadow(corner: random.int(0...3), reachX: random.double(0.3...0.7), reachY: random.double(0.3...0.7),
                                 factor: random.double(0.45...0.7), softness: random.double(0...10))
             canvas.addGaussianNoise(3, random: &random)
             return (canvas.image(), 88)
         case .noise40:
-            let (width, height) = (random.int(120...280), random.int(120...280))
-            var canvas = Canvas(width: width, height: height, paper: Double(random.int(180...230)))
+            var canvas = Canvas.randomSheet(sides: 120...280, paper: 180...230, random: &random)
             canvas.placeDigit(digit, fill: random.double(0.45...0.75), ink: Double(random.int(20...50)), random: &random)
             canvas.addGaussianNoise(40, random: &random)
             return (canvas.image(), 90)
@@ -171,6 +165,13 @@ struct Canvas {
     init(width: Int, height: Int, paper: Double) {
         self.width = width; self.height = height
         values = [Double](repeating: paper, count: width * height)
+    }
+
+    /// A sheet of random size and paper level: width, height (both from `sides`) and paper drawn in that order, the
+    /// order every class that starts this way has always drawn them in (a class's renderings depend on it).
+    static func randomSheet(sides: ClosedRange<Int>, paper: ClosedRange<Int>, random: inout PhotoRandom) -> Canvas {
+        let (width, height) = (random.int(sides), random.int(sides))
+        return Canvas(width: width, height: height, paper: Double(random.int(paper)))
     }
 
     func image() -> GrayImage {

@@ -259,6 +259,17 @@ package enum InPlaceImage {
         try validateMetadata(image, start: metadataOffset, end: payloadEnd)
     }
 
+    /// The `badMetadata` reason for a count above its limit: "[prefix]found unit, expected at most limit". On a device
+    /// (Embedded Swift) the fixed `device` text instead: no String interpolation on its error paths, as it allocates
+    /// and firmware may have no heap.
+    private static func overLimit(_ found: Int, _ unit: String, limit: Int, prefix: String = "", device: String) -> String {
+        #if hasFeature(Embedded)
+        return device
+        #else
+        return "\(prefix)\(found) \(unit), expected at most \(limit)"
+        #endif
+    }
+
     /// Metadata as in the packed payload, checked in place: count ≤ 256, every length inside the payload, keys
     /// non-empty, at most 256 bytes and unique (byte for byte), keys and values valid UTF-8, nothing after the last.
     static func validateMetadata(_ image: UnsafeRawBufferPointer, start metadataOffset: Int, end: Int) throws(ModelError) {
@@ -266,12 +277,8 @@ package enum InPlaceImage {
         let count = Int(image.loadLittleEndian(UInt32.self, at: position))
         position += 4
         if count > ModelFormat.maximumMetadataCount {
-            #if hasFeature(Embedded)
-            // No String interpolation on a device's error paths: it allocates, and firmware may have no heap.
-            throw .badMetadata(index: count, reason: "more entries than the 256 allowed")
-            #else
-            throw .badMetadata(index: count, reason: "\(count) entries, expected at most \(ModelFormat.maximumMetadataCount)")
-            #endif
+            throw .badMetadata(index: count, reason: overLimit(count, "entries", limit: ModelFormat.maximumMetadataCount,
+                                                               device: "more entries than the 256 allowed"))
         }
         for index in 0..<count {
             let keyStart = position
@@ -283,11 +290,8 @@ package enum InPlaceImage {
                 if field == 0 {
                     if length == 0 { throw .badMetadata(index: index, reason: "empty key; keys name what the value is") }
                     if length > ModelFormat.maximumKeyLength {
-                        #if hasFeature(Embedded)
-                        throw .badMetadata(index: index, reason: "key longer than the 256 bytes allowed")
-                        #else
-                        throw .badMetadata(index: index, reason: "key is \(length) bytes, expected at most \(ModelFormat.maximumKeyLength)")
-                        #endif
+                        throw .badMetadata(index: index, reason: overLimit(length, "bytes", limit: ModelFormat.maximumKeyLength, prefix: "key is ",
+                                                                           device: "key longer than the 256 bytes allowed"))
                     }
                 }
                 if !isValidUTF8(image, from: position, count: length) {

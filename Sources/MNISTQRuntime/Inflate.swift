@@ -27,35 +27,37 @@ public enum InflateError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Bytes follow the Adler-32 trailer.
     case trailingBytes(count: Int)
 
-    /// What went wrong, the value found, what was expected, and a hint.
-    public var description: String {
+    /// What went wrong, the value found, what was expected, and a hint: "finding; hint".
+    public var description: String { "\(finding); \(hint)" }
+
+    /// What went wrong where, with the value found. One line a case: a table, not logic.
+    private var finding: String {
         switch self {
-        case let .badZlibHeader(cmf, flg, reason):
-            return "bad zlib header (CMF 0x\(hex(cmf)), FLG 0x\(hex(flg))): \(reason); expected e.g. 78 9C — the payload must be a zlib stream (RFC 1950), not raw deflate or gzip"
-        case .presetDictionaryUnsupported:
-            return "zlib header sets FDICT (preset dictionary), which is not supported; write the payload without a dictionary"
-        case let .badBlockType(type):
-            return "deflate block type \(type) is reserved (expected 0 stored, 1 fixed or 2 dynamic); the payload is corrupt"
-        case let .storedLengthMismatch(length, complement):
-            return "stored block LEN \(length) and NLEN \(complement) are not complements; the payload is corrupt"
-        case let .badCodeLengths(reason):
-            return "invalid Huffman code lengths in a dynamic block: \(reason); the payload is corrupt"
-        case let .invalidSymbol(table, symbol):
-            return symbol < 0
-                ? "a bit pattern matches no \(table) code; the payload is corrupt"
-                : "invalid \(table) symbol \(symbol); the payload is corrupt"
-        case let .distanceTooFarBack(distance, available):
-            return "back-reference distance \(distance) exceeds the \(available) bytes decoded so far; the payload is corrupt"
-        case let .outputOverrun(limit):
-            return "decoded payload exceeds its declared length of \(limit) bytes; the header's payload length or the payload is wrong"
-        case let .prematureEnd(offset):
-            return "compressed payload ends too early (at byte \(offset)); the file is truncated"
-        case let .outputShorterThanExpected(produced, expected):
-            return "decoded payload has \(produced) bytes, header says \(expected); the header's payload length or the payload is wrong"
-        case let .adler32Mismatch(stored, computed):
-            return "Adler-32 of decoded payload is 0x\(hex(computed)), stream says 0x\(hex(stored)); the payload is corrupt"
-        case let .trailingBytes(count):
-            return "\(count) unexpected bytes follow the zlib stream's Adler-32; the header's compressed length is wrong"
+        case let .badZlibHeader(cmf, flg, reason): "bad zlib header (CMF 0x\(hex(cmf)), FLG 0x\(hex(flg))): \(reason)"
+        case .presetDictionaryUnsupported: "zlib header sets FDICT (preset dictionary), which is not supported"
+        case let .badBlockType(type): "deflate block type \(type) is reserved (expected 0 stored, 1 fixed or 2 dynamic)"
+        case let .storedLengthMismatch(length, complement): "stored block LEN \(length) and NLEN \(complement) are not complements"
+        case let .badCodeLengths(reason): "invalid Huffman code lengths in a dynamic block: \(reason)"
+        case let .invalidSymbol(table, symbol): symbol < 0 ? "a bit pattern matches no \(table) code" : "invalid \(table) symbol \(symbol)"
+        case let .distanceTooFarBack(distance, available): "back-reference distance \(distance) exceeds the \(available) bytes decoded so far"
+        case let .outputOverrun(limit): "decoded payload exceeds its declared length of \(limit) bytes"
+        case let .prematureEnd(offset): "compressed payload ends too early (at byte \(offset))"
+        case let .outputShorterThanExpected(produced, expected): "decoded payload has \(produced) bytes, header says \(expected)"
+        case let .adler32Mismatch(stored, computed): "Adler-32 of decoded payload is 0x\(hex(computed)), stream says 0x\(hex(stored))"
+        case let .trailingBytes(count): "\(count) unexpected bytes follow the zlib stream's Adler-32"
+        }
+    }
+
+    /// What it means or what to do: one text per remedy, written once however many errors share it.
+    private var hint: String {
+        switch self {
+        case .badZlibHeader: "expected e.g. 78 9C — the payload must be a zlib stream (RFC 1950), not raw deflate or gzip"
+        case .presetDictionaryUnsupported: "write the payload without a dictionary"
+        case .badBlockType, .storedLengthMismatch, .badCodeLengths, .invalidSymbol, .distanceTooFarBack, .adler32Mismatch:
+            "the payload is corrupt"
+        case .outputOverrun, .outputShorterThanExpected: "the header's payload length or the payload is wrong"
+        case .prematureEnd: "the file is truncated"
+        case .trailingBytes: "the header's compressed length is wrong"
         }
     }
 }

@@ -60,65 +60,66 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The out-of-distribution section (flag bit 1) holds a value outside its range (`reason` gives the range).
     case badOutOfDistributionSection(field: String, reason: String)
 
-    /// Field, value found, value expected, and a hint (without the file name: callers that read files prefix it).
+    /// Field, value found, value expected, and a hint (without the file name: callers that read files prefix it):
+    /// "finding; hint", or the finding alone where it carries its own hint (a nested inflate error, a metadata reason).
     public var description: String {
-        let corrupt = "the file is corrupt or was not written by `mnistq quantize`"
+        guard let hint else { return finding }
+        return "\(finding); \(hint)"
+    }
+
+    /// What was found where, and (where it has one) the value expected. One line a case: a table, not logic.
+    private var finding: String {
         switch self {
-        case let .fileTooShort(length, minimum):
-            return "file is \(length) bytes, a model file has at least \(minimum); \(corrupt)"
-        case let .badMagic(found):
-            let shown = found.map { hex($0) }.joined(separator: " ")
-            return "magic is \(shown), expected 4D 4E 51 38 (\"MNQ8\"); this is not an mnistq int8 model file (float models are read by `mnistq eval`, not the runtime)"
-        case let .unsupportedVersion(found, supported):
-            return "format version is \(found), this runtime reads version \(supported.map(String.init).joined(separator: ", ")); re-export the model with a matching `mnistq quantize` or update the runtime"
-        case let .unknownFlags(found, known):
-            return "flags are 0x\(hex(found)), this runtime knows only 0x\(hex(known)); the file needs a newer runtime or is corrupt"
-        case let .badHeaderLength(found, expected):
-            return "header length field is \(found), expected \(expected) for this version; \(corrupt)"
-        case let .payloadTooLarge(declared, limit):
-            return "header declares a \(declared)-byte payload, the limit is \(limit) bytes (a real model needs about 217 KB); \(corrupt)"
-        case let .truncated(length, expected):
-            return "file is \(length) bytes, its header says \(expected); the file is truncated (incomplete download or copy?)"
-        case let .trailingBytes(length, expected):
-            return "file is \(length) bytes, its header says \(expected); extra bytes follow the CRC (was something appended?)"
-        case let .crcMismatch(stored, computed):
-            return "CRC-32 is 0x\(hex(computed)), the file says 0x\(hex(stored)); the file was damaged after it was written"
-        case let .inflate(error):
-            return "payload: \(error)"
-        case let .payloadTruncated(field):
-            return "payload ends inside \(field); \(corrupt)"
-        case let .payloadTrailingBytes(count):
-            return "payload has \(count) bytes after its last metadata entry, expected 0; \(corrupt)"
-        case let .wrongLayerCount(found, expected):
-            return "payload holds \(found) layers, expected \(expected) (conv1, conv2, fc1, fc2, fc3); \(corrupt)"
-        case let .wrongLayerKind(layer, found, expected):
-            return "\(layer).kind is \(found), expected \(expected.rawValue) (\(expected)); the runtime runs only the fixed MNIST network"
-        case let .wrongLayerShape(layer, field, found, expected):
-            return "\(layer).\(field) is \(found), expected \(expected); the runtime runs only the fixed MNIST network"
-        case let .multiplierOutOfRange(layer, channel, found):
-            return "\(layer).multiplier[\(channel)] is \(found), expected 1073741824...2147483647 (2^30...2^31−1); the quantizer must normalise multipliers into [0.5, 1) · 2^31"
-        case let .shiftOutOfRange(layer, channel, found):
-            return "\(layer).shift[\(channel)] is \(found), expected 1...62; the layer's rescale factor is out of the representable range"
-        case let .weightOutOfRange(layer, index, found):
-            return "\(layer).weights[\(index)] is \(found), expected -127...127 (symmetric int8); the quantizer must clamp to ±127"
-        case let .biasOutOfRange(layer, channel, found):
-            return "\(layer).bias[\(channel)] is \(found), expected |bias| ≤ 1073741824 (2^30); the bias scale is far too small for this layer"
-        case let .invalidScale(layer, field, found):
-            return "\(layer).\(field) is \(found), expected a finite number > 0 (weight scales: ≥ 0); \(corrupt)"
-        case let .badMetadata(index, reason):
-            return "metadata entry \(index): \(reason)"
-        case let .storedLengthMismatch(stored, payload):
-            return "in-place image stores \(stored) payload bytes but declares a \(payload)-byte payload, expected equal (in-place payloads are not compressed); \(corrupt)"
-        case let .inPlaceLayoutMismatch(found, expected):
-            return "in-place payload is \(found) bytes, its sections and metadata make \(expected); \(corrupt)"
-        case let .nonZeroPadding(offset, found):
-            return "byte \(offset) is \(found), expected 0 (padding of the in-place layout); \(corrupt)"
-        case let .misaligned(address, alignment):
-            return "in-place image starts at address 0x\(hex(address)), expected a multiple of \(alignment); place it in aligned memory (e.g. `__attribute__((aligned(\(alignment))))`, posix_memalign, or a memory map)"
-        case let .badOutOfDistributionSection(field, reason):
-            return "out-of-distribution section: \(field) \(reason); \(corrupt)"
-        case .notInPlace:
-            return "this is a packed .mnq8 model (zlib); an in-place image is needed here: convert it with `mnistq export --flash MODEL.mnq8 MODEL.mnqi`, or load it with Model(bytes:) / mnistq_unpack"
+        case let .fileTooShort(length, minimum): "file is \(length) bytes, a model file has at least \(minimum)"
+        case let .badMagic(found): "magic is \(found.map { hex($0) }.joined(separator: " ")), expected 4D 4E 51 38 (\"MNQ8\")"
+        case let .unsupportedVersion(found, supported): "format version is \(found), this runtime reads version \(supported.map(String.init).joined(separator: ", "))"
+        case let .unknownFlags(found, known): "flags are 0x\(hex(found)), this runtime knows only 0x\(hex(known))"
+        case let .badHeaderLength(found, expected): "header length field is \(found), expected \(expected) for this version"
+        case let .payloadTooLarge(declared, limit): "header declares a \(declared)-byte payload, the limit is \(limit) bytes (a real model needs about 217 KB)"
+        case let .truncated(length, expected), let .trailingBytes(length, expected): "file is \(length) bytes, its header says \(expected)"
+        case let .crcMismatch(stored, computed): "CRC-32 is 0x\(hex(computed)), the file says 0x\(hex(stored))"
+        case let .inflate(error): "payload: \(error)"
+        case let .payloadTruncated(field): "payload ends inside \(field)"
+        case let .payloadTrailingBytes(count): "payload has \(count) bytes after its last metadata entry, expected 0"
+        case let .wrongLayerCount(found, expected): "payload holds \(found) layers, expected \(expected) (conv1, conv2, fc1, fc2, fc3)"
+        case let .wrongLayerKind(layer, found, expected): "\(layer).kind is \(found), expected \(expected.rawValue) (\(expected))"
+        case let .wrongLayerShape(layer, field, found, expected): "\(layer).\(field) is \(found), expected \(expected)"
+        case let .multiplierOutOfRange(layer, channel, found): "\(layer).multiplier[\(channel)] is \(found), expected 1073741824...2147483647 (2^30...2^31−1)"
+        case let .shiftOutOfRange(layer, channel, found): "\(layer).shift[\(channel)] is \(found), expected 1...62"
+        case let .weightOutOfRange(layer, index, found): "\(layer).weights[\(index)] is \(found), expected -127...127 (symmetric int8)"
+        case let .biasOutOfRange(layer, channel, found): "\(layer).bias[\(channel)] is \(found), expected |bias| ≤ 1073741824 (2^30)"
+        case let .invalidScale(layer, field, found): "\(layer).\(field) is \(found), expected a finite number > 0 (weight scales: ≥ 0)"
+        case let .badMetadata(index, reason): "metadata entry \(index): \(reason)"
+        case let .storedLengthMismatch(stored, payload): "in-place image stores \(stored) payload bytes but declares a \(payload)-byte payload, expected equal (in-place payloads are not compressed)"
+        case let .inPlaceLayoutMismatch(found, expected): "in-place payload is \(found) bytes, its sections and metadata make \(expected)"
+        case let .nonZeroPadding(offset, found): "byte \(offset) is \(found), expected 0 (padding of the in-place layout)"
+        case let .misaligned(address, alignment): "in-place image starts at address 0x\(hex(address)), expected a multiple of \(alignment)"
+        case .notInPlace: "this is a packed .mnq8 model (zlib)"
+        case let .badOutOfDistributionSection(field, reason): "out-of-distribution section: \(field) \(reason)"
+        }
+    }
+
+    /// What to do about it: one text per remedy, written once however many errors share it (most say the file is
+    /// damaged or not ours). nil where the finding ends in its own hint.
+    private var hint: String? {
+        switch self {
+        case .inflate, .badMetadata: nil
+        case .badMagic: "this is not an mnistq int8 model file (float models are read by `mnistq eval`, not the runtime)"
+        case .unsupportedVersion: "re-export the model with a matching `mnistq quantize` or update the runtime"
+        case .unknownFlags: "the file needs a newer runtime or is corrupt"
+        case .truncated: "the file is truncated (incomplete download or copy?)"
+        case .trailingBytes: "extra bytes follow the CRC (was something appended?)"
+        case .crcMismatch: "the file was damaged after it was written"
+        case .wrongLayerKind, .wrongLayerShape: "the runtime runs only the fixed MNIST network"
+        case .multiplierOutOfRange: "the quantizer must normalise multipliers into [0.5, 1) · 2^31"
+        case .shiftOutOfRange: "the layer's rescale factor is out of the representable range"
+        case .weightOutOfRange: "the quantizer must clamp to ±127"
+        case .biasOutOfRange: "the bias scale is far too small for this layer"
+        case let .misaligned(_, alignment): "place it in aligned memory (e.g. `__attribute__((aligned(\(alignment))))`, posix_memalign, or a memory map)"
+        case .notInPlace: "an in-place image is needed here: convert it with `mnistq export --flash MODEL.mnq8 MODEL.mnqi`, or load it with Model(bytes:) / mnistq_unpack"
+        case .fileTooShort, .badHeaderLength, .payloadTooLarge, .payloadTruncated, .payloadTrailingBytes, .wrongLayerCount,
+             .invalidScale, .storedLengthMismatch, .inPlaceLayoutMismatch, .nonZeroPadding, .badOutOfDistributionSection:
+            "the file is corrupt or was not written by `mnistq quantize`"
         }
     }
 }

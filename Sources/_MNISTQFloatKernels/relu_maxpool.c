@@ -35,34 +35,30 @@ ALWAYS_INLINE void pool4(const float *top_row, const float *bottom_row, f4 *max_
     *code_out = code;
 }
 
+/// One output row of maxpool_forward_body in blocks of WIDTH windows, pooled by POOL into VEC vectors. A row whose
+/// width is not a multiple of WIDTH redoes a few windows (the last block ends at the row's end), so every load and
+/// store stays inside the row.
+#define POOL_ROW_IN_BLOCKS(WIDTH, VEC, POOL)                                                                          \
+    for (long x = 0;; x += (WIDTH)) {                                                                                 \
+        if (x + (WIDTH) > half) x = half - (WIDTH);                                                                   \
+        VEC m, code;                                                                                                  \
+        POOL(top + 2 * x, bottom + 2 * x, &m, &code);                                                                 \
+        STOREU(out + x, m);                                                                                           \
+        STOREU(code_out + x, code);                                                                                   \
+        if (x + (WIDTH) >= half) break;                                                                               \
+    }
+
 ALWAYS_INLINE void maxpool_forward_body(const float *input, long channels, long side, float *output, float *winner) {
     const long half = side / 2;
     for (long c = 0; c < channels; c++) {
         for (long y = 0; y < half; y++) {
             const float *top = input + c * side * side + 2 * y * side, *bottom = top + side;
             float *out = output + (c * half + y) * half, *code_out = winner + (c * half + y) * half;
-            // Deliberate specialisations by row width: 8 windows a vector (conv1's 14-wide output rows), 4 (conv2's
-            // 7), scalar below that; the blocks differ only in vector width.
+            // 8 windows a vector (conv1's 14-wide output rows), 4 (conv2's 7), scalar below that.
             if (half >= 8) {
-                // A row whose width is not a multiple of 8 redoes a few windows (the last block ends at the row's
-                // end), so every load and store stays inside the row.
-                for (long x = 0;; x += 8) {
-                    if (x + 8 > half) x = half - 8;
-                    f8 m, code;
-                    pool8(top + 2 * x, bottom + 2 * x, &m, &code);
-                    STOREU(out + x, m);
-                    STOREU(code_out + x, code);
-                    if (x + 8 >= half) break;
-                }
+                POOL_ROW_IN_BLOCKS(8, f8, pool8);
             } else if (half >= 4) {
-                for (long x = 0;; x += 4) {
-                    if (x + 4 > half) x = half - 4;
-                    f4 m, code;
-                    pool4(top + 2 * x, bottom + 2 * x, &m, &code);
-                    STOREU(out + x, m);
-                    STOREU(code_out + x, code);
-                    if (x + 4 >= half) break;
-                }
+                POOL_ROW_IN_BLOCKS(4, f4, pool4);
             } else {
                 for (long x = 0; x < half; x++) {
                     const float t0 = top[2 * x], t1 = top[2 * x + 1], b0 = bottom[2 * x], b1 = bottom[2 * x + 1];

@@ -2,6 +2,7 @@
 #include "_MNISTQInt8Kernels.h"
 
 #include "requantize.h"
+#include "family_stubs.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -316,26 +317,16 @@ VNNI void mnistq_linear_u8s8_vnni512_batch4(const uint8_t *input, int input_stri
     }
 }
 
-#else
+#else // not x86-64: availability 0, so these empty definitions (for the Swift side to link) are never called.
 int mnistq_int8_avx2_available(void) { return 0; }
 int mnistq_int8_avx512vnni_available(void) { return 0; }
-void mnistq_conv1_relu_maxpool_u8s8_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {}
-void mnistq_conv2_relu_maxpool_u8s8_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {}
-void mnistq_linear_u8s8_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                           const int32_t *multiplier, const int8_t *shift, int output_count,
-                           uint8_t *relu_output, int32_t *scores) {}
+MNISTQ_KERNEL_FAMILY_STUBS(s16s16, s16s8, avx2, int16_t, int16_t)
+MNISTQ_U8_KERNEL_FAMILY_STUBS(vnni512)
 void mnistq_linear_u8s8_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
                                   const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                                   const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
-                                  int32_t *scores) {}
-// Never called off x86-64 (mnistq_int8_avx2_available() is 0); defined so the Swift side links everywhere.
-void mnistq_conv1_relu_maxpool_s16s16_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
-                                    const int32_t *multiplier, const int8_t *shift, int16_t *output) {}
-void mnistq_conv2_relu_maxpool_s16s16_avx2(const int16_t *input, const int16_t *weights, const int32_t *bias,
-                                    const int32_t *multiplier, const int8_t *shift, int16_t *output) {}
-void mnistq_linear_s16s8_avx2(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int8_t *shift, int output_count,
-                        int16_t *relu_output, int32_t *scores) {}
+                                  int32_t *scores) {
+    (void)input; (void)input_stride; (void)count; (void)input_count; (void)weights; (void)bias; (void)multiplier;
+    (void)shift; (void)output_count; (void)relu_output; (void)output_stride; (void)scores;
+}
 #endif

@@ -11,6 +11,8 @@
 // activations against w ^ 0x80 (= w + 128 as u8), minus 128·Σ x once per call: x is shared by all rows there.
 #include "_MNISTQInt8Kernels.h"
 #include "requantize.h"
+#include "family_stubs.h"
+#include "pool_windows.h"
 
 #if defined(__ARM_NEON) && (defined(__aarch64__) || defined(__arm__))
 #include <arm_neon.h>
@@ -57,8 +59,11 @@ typedef struct {
     int64_t rounding[32], neg_shift[32];
 } conv_epilogue;
 
-static void conv_epilogue_init(const int32_t *bias, const int32_t *weight_sums, const int8_t *shift, int channels,
+/// The epilogue of a conv layer whose weights are laid out [groups][channels][4] (see channel_weight_sums).
+static void conv_epilogue_init(const int8_t *weights, int groups, const int32_t *bias, const int8_t *shift, int channels,
                                conv_epilogue *e) {
+    int32_t weight_sums[32];
+    channel_weight_sums(weights, groups, channels, weight_sums);
     for (int c = 0; c < channels; c++) {
         // |bias| ≤ 2^30 and |128·Σw| ≤ 128·127·400 < 2^23: no overflow (unsigned arithmetic keeps C defined anyway).
         e->bias[c] = (int32_t)((uint32_t)bias[c] + 128u * (uint32_t)weight_sums[c]);
@@ -133,35 +138,28 @@ static inline int32x4_t mac16(int32x4_t acc, int8x16_t t, int8x16_t x) {
     return vpadalq_s16(acc, MLAL_HIGH(vmull_s8(vget_low_s8(t), vget_low_s8(x)), t, x));
 }
 
-/// 32-bit element j of a, b (zip low / high halves): [a0, b0, a1, b1] and [a2, b2, a3, b3].
-static inline int8x16_t zip_low32(int8x16_t a, int8x16_t b) {
+/// The 32-bit elements of a and b interleaved: val[0] = [a0, b0, a1, b1], val[1] = [a2, b2, a3, b3] (ZIP1/ZIP2 .4S on
+/// AArch64, one VZIP.32 on Armv7).
+static inline int8x16x2_t zip32(int8x16_t a, int8x16_t b) {
 #if defined(__aarch64__)
-    return vreinterpretq_s8_s32(vzip1q_s32(vreinterpretq_s32_s8(a), vreinterpretq_s32_s8(b)));
+    const int32x4_t a32 = vreinterpretq_s32_s8(a), b32 = vreinterpretq_s32_s8(b);
+    const int8x16x2_t zipped = {{vreinterpretq_s8_s32(vzip1q_s32(a32, b32)), vreinterpretq_s8_s32(vzip2q_s32(a32, b32))}};
 #else
-    return vreinterpretq_s8_s32(vzipq_s32(vreinterpretq_s32_s8(a), vreinterpretq_s32_s8(b)).val[0]);
+    const int32x4x2_t z = vzipq_s32(vreinterpretq_s32_s8(a), vreinterpretq_s32_s8(b));
+    const int8x16x2_t zipped = {{vreinterpretq_s8_s32(z.val[0]), vreinterpretq_s8_s32(z.val[1])}};
 #endif
+    return zipped;
 }
-static inline int8x16_t zip_high32(int8x16_t a, int8x16_t b) {
+/// The 64-bit halves of a and b regrouped: val[0] = low half of a then of b, val[1] = high half of a then of b
+/// (ZIP1/ZIP2 .2D on AArch64, register moves on Armv7).
+static inline int8x16x2_t join64(int8x16_t a, int8x16_t b) {
 #if defined(__aarch64__)
-    return vreinterpretq_s8_s32(vzip2q_s32(vreinterpretq_s32_s8(a), vreinterpretq_s32_s8(b)));
+    const int64x2_t a64 = vreinterpretq_s64_s8(a), b64 = vreinterpretq_s64_s8(b);
+    const int8x16x2_t joined = {{vreinterpretq_s8_s64(vzip1q_s64(a64, b64)), vreinterpretq_s8_s64(vzip2q_s64(a64, b64))}};
 #else
-    return vreinterpretq_s8_s32(vzipq_s32(vreinterpretq_s32_s8(a), vreinterpretq_s32_s8(b)).val[1]);
+    const int8x16x2_t joined = {{vcombine_s8(vget_low_s8(a), vget_low_s8(b)), vcombine_s8(vget_high_s8(a), vget_high_s8(b))}};
 #endif
-}
-/// Low 64 bits of a then of b; high 64 bits of a then of b (one ZIP1/ZIP2 .2D each on AArch64).
-static inline int8x16_t join_low64(int8x16_t a, int8x16_t b) {
-#if defined(__aarch64__)
-    return vreinterpretq_s8_s64(vzip1q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
-#else
-    return vcombine_s8(vget_low_s8(a), vget_low_s8(b));
-#endif
-}
-static inline int8x16_t join_high64(int8x16_t a, int8x16_t b) {
-#if defined(__aarch64__)
-    return vreinterpretq_s8_s64(vzip2q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
-#else
-    return vcombine_s8(vget_high_s8(a), vget_high_s8(b));
-#endif
+    return joined;
 }
 
 /// 8 bytes at p (any address) in both halves of a vector: one row's taps kx 0-7 for the two halves of mac16.
@@ -179,8 +177,9 @@ static void conv1_zip_weights(const int8_t *weights, int8_t *zipped) {
         for (int ky = 0; ky < 5; ky++) {
             const int8x16_t u0 = vld1q_s8(weights + ky * 128 + part * 16), u1 = vld1q_s8(weights + ky * 128 + 64 + part * 16);
             int8_t *z = zipped + (part * 5 + ky) * 32;
-            vst1q_s8(z, zip_low32(u0, u1));
-            vst1q_s8(z + 16, zip_high32(u0, u1));
+            const int8x16x2_t zipped = zip32(u0, u1);
+            vst1q_s8(z, zipped.val[0]);
+            vst1q_s8(z + 16, zipped.val[1]);
         }
     }
 }
@@ -226,24 +225,31 @@ REGISTER_ORDER static inline int32x4_t conv1_part(const int8_t *x, const int8_t 
                      vmaxq_s32(sum4(C0, C1, C2, C3), sum4(D0, D1, D2, D3)));
 }
 
+/// One pool window of a baseline conv kernel: `part_sums` gives the pooled offset sums of 4 channels (a part, whose
+/// regrouped weights are `part_bytes` apart), two parts at a time get the corrected bias and are requantized to 8 u8.
+/// Always inlined with a constant `part_sums`, so the call is direct and inlined as before.
+__attribute__((always_inline)) static inline void store_window_parts(int32x4_t (*part_sums)(const int8_t *, const int8_t *),
+                                                                    const int8_t *corner, const int8_t *regrouped,
+                                                                    int part_bytes, int parts, const int32_t *multiplier,
+                                                                    const conv_epilogue *e, uint8_t *out) {
+    for (int part = 0; part < parts; part += 2) {
+        const int32x4_t lo = vaddq_s32(part_sums(corner, regrouped + part * part_bytes), vld1q_s32(e->bias + 4 * part));
+        const int32x4_t hi = vaddq_s32(part_sums(corner, regrouped + (part + 1) * part_bytes), vld1q_s32(e->bias + 4 * part + 4));
+        vst1_u8(out + 4 * part, requantize8_relu(lo, hi, multiplier, e, 4 * part));
+    }
+}
+
 void mnistq_conv1_relu_maxpool_u8s8_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    int32_t weight_sums[16];
-    channel_weight_sums(weights, 10, 16, weight_sums);
     conv_epilogue e;
-    conv_epilogue_init(bias, weight_sums, shift, 16, &e);
+    conv_epilogue_init(weights, 10, bias, shift, 16, &e);
     int8_t offset_image[32 * 40], zipped[4 * 5 * 32];
     offset_copy(image, offset_image, 32 * 40);
     conv1_zip_weights(weights, zipped);
-    for (int py = 0; py < 14; py++) {
-        for (int px = 0; px < 14; px++) {
-            const int8_t *corner = offset_image + (2 * py) * 40 + 2 * px;
-            uint8_t *out = output + ((py + 2) * 18 + px + 2) * 16;
-            for (int part = 0; part < 4; part += 2) {
-                const int32x4_t lo = vaddq_s32(conv1_part(corner, zipped + part * 160), vld1q_s32(e.bias + 4 * part));
-                const int32x4_t hi = vaddq_s32(conv1_part(corner, zipped + part * 160 + 160), vld1q_s32(e.bias + 4 * part + 4));
-                vst1_u8(out + 4 * part, requantize8_relu(lo, hi, multiplier, &e, 4 * part));
-            }
+    for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
+            const int8_t *corner = offset_image + conv1_window_input(py, px);
+            store_window_parts(conv1_part, corner, zipped, 160, 4, multiplier, &e, output + conv1_window_output(py, px));
         }
     }
 }
@@ -256,13 +262,13 @@ static void conv2_transpose_weights(const int8_t *weights, int8_t *transposed) {
         for (int tap = 0; tap < 25; tap++) {
             const int8_t *w = weights + tap * 512 + part * 16; // input quad q at + 128·q
             const int8x16_t q0 = vld1q_s8(w), q1 = vld1q_s8(w + 128), q2 = vld1q_s8(w + 256), q3 = vld1q_s8(w + 384);
-            const int8x16_t z01l = zip_low32(q0, q1), z01h = zip_high32(q0, q1);
-            const int8x16_t z23l = zip_low32(q2, q3), z23h = zip_high32(q2, q3);
+            const int8x16x2_t z01 = zip32(q0, q1), z23 = zip32(q2, q3);
+            const int8x16x2_t low = join64(z01.val[0], z23.val[0]), high = join64(z01.val[1], z23.val[1]);
             int8_t *t = transposed + (part * 25 + tap) * 64;
-            vst1q_s8(t, join_low64(z01l, z23l));
-            vst1q_s8(t + 16, join_high64(z01l, z23l));
-            vst1q_s8(t + 32, join_low64(z01h, z23h));
-            vst1q_s8(t + 48, join_high64(z01h, z23h));
+            vst1q_s8(t, low.val[0]);
+            vst1q_s8(t + 16, low.val[1]);
+            vst1q_s8(t + 32, high.val[0]);
+            vst1q_s8(t + 48, high.val[1]);
         }
     }
 }
@@ -291,22 +297,15 @@ REGISTER_ORDER static inline int32x4_t conv2_part(const int8_t *x, const int8_t 
 
 void mnistq_conv2_relu_maxpool_u8s8_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                     const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    int32_t weight_sums[32];
-    channel_weight_sums(weights, 100, 32, weight_sums);
     conv_epilogue e;
-    conv_epilogue_init(bias, weight_sums, shift, 32, &e);
+    conv_epilogue_init(weights, 100, bias, shift, 32, &e);
     int8_t offset_input[18 * 18 * 16], transposed[8 * 25 * 64];
     offset_copy(input, offset_input, 18 * 18 * 16);
     conv2_transpose_weights(weights, transposed);
-    for (int py = 0; py < 7; py++) {
-        for (int px = 0; px < 7; px++) {
-            const int8_t *corner = offset_input + (2 * py) * 18 * 16 + (2 * px) * 16;
-            uint8_t *out = output + (py * 7 + px) * 32;
-            for (int part = 0; part < 8; part += 2) {
-                const int32x4_t lo = vaddq_s32(conv2_part(corner, transposed + part * 1600), vld1q_s32(e.bias + 4 * part));
-                const int32x4_t hi = vaddq_s32(conv2_part(corner, transposed + part * 1600 + 1600), vld1q_s32(e.bias + 4 * part + 4));
-                vst1_u8(out + 4 * part, requantize8_relu(lo, hi, multiplier, &e, 4 * part));
-            }
+    for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
+            const int8_t *corner = offset_input + conv2_window_input(py, px);
+            store_window_parts(conv2_part, corner, transposed, 1600, 8, multiplier, &e, output + conv2_window_output(py, px));
         }
     }
 }
@@ -408,16 +407,14 @@ static inline int32x4_t pool4_bias(int32x4_t p0, int32x4_t p1, int32x4_t p2, int
 
 REGISTER_ORDER DOTPROD void mnistq_conv1_relu_maxpool_u8s8_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                                const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    int32_t weight_sums[16];
-    channel_weight_sums(weights, 10, 16, weight_sums);
     conv_epilogue e;
-    conv_epilogue_init(bias, weight_sums, shift, 16, &e);
+    conv_epilogue_init(weights, 10, bias, shift, 16, &e);
     int8_t offset_image[32 * 40];
     offset_copy(image, offset_image, 32 * 40);
-    for (int py = 0; py < 14; py++) {
-        for (int px = 0; px < 14; px++) {
-            const int8_t *corner = offset_image + (2 * py) * 40 + 2 * px;
-            uint8_t *out = output + ((py + 2) * 18 + px + 2) * 16;
+    for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
+            const int8_t *corner = offset_image + conv1_window_input(py, px);
+            uint8_t *out = output + conv1_window_output(py, px);
             // Positions A (0, 0), B (0, 1), C (1, 0), D (1, 1) of the window × channels 0-3, 4-7, 8-11, 12-15.
             int32x4_t A0 = vdupq_n_s32(0), A1 = A0, A2 = A0, A3 = A0, B0 = A0, B1 = A0, B2 = A0, B3 = A0;
             int32x4_t C0 = A0, C1 = A0, C2 = A0, C3 = A0, D0 = A0, D1 = A0, D2 = A0, D3 = A0;
@@ -437,17 +434,15 @@ REGISTER_ORDER DOTPROD void mnistq_conv1_relu_maxpool_u8s8_neondot(const uint8_t
 
 REGISTER_ORDER DOTPROD void mnistq_conv2_relu_maxpool_u8s8_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                                const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    int32_t weight_sums[32];
-    channel_weight_sums(weights, 100, 32, weight_sums);
     conv_epilogue e;
-    conv_epilogue_init(bias, weight_sums, shift, 32, &e);
+    conv_epilogue_init(weights, 100, bias, shift, 32, &e);
     int8_t offset_input[18 * 18 * 16];
     offset_copy(input, offset_input, 18 * 18 * 16);
-    const int row = 18 * 16;
-    for (int py = 0; py < 7; py++) {
-        for (int px = 0; px < 7; px++) {
-            const int8_t *corner = offset_input + (2 * py) * row + (2 * px) * 16;
-            uint8_t *out = output + (py * 7 + px) * 32;
+    const int row = CONV2_INPUT_ROW;
+    for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
+            const int8_t *corner = offset_input + conv2_window_input(py, px);
+            uint8_t *out = output + conv2_window_output(py, px);
             for (int half = 0; half < 2; half++) { // channels 16·half ..< 16·half + 16: 16 accumulators
                 int32x4_t A0 = vdupq_n_s32(0), A1 = A0, A2 = A0, A3 = A0, B0 = A0, B1 = A0, B2 = A0, B3 = A0;
                 int32x4_t C0 = A0, C1 = A0, C2 = A0, C3 = A0, D0 = A0, D1 = A0, D2 = A0, D3 = A0;
@@ -528,36 +523,9 @@ int mnistq_int8_neon_dotprod_available(void) { return 0; }
 #define NEONDOT_STUBS 1
 #endif
 
-// Empty definitions so the Swift side links on every platform; the availability functions keep them uncalled.
 #if defined(NEON_STUBS)
-void mnistq_conv1_relu_maxpool_u8s8_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                    const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    (void)image; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
-}
-void mnistq_conv2_relu_maxpool_u8s8_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                    const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    (void)input; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
-}
-void mnistq_linear_u8s8_neon(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int8_t *shift, int output_count,
-                        uint8_t *relu_output, int32_t *scores) {
-    (void)input; (void)input_count; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output_count;
-    (void)relu_output; (void)scores;
-}
+MNISTQ_U8_KERNEL_FAMILY_STUBS(neon)
 #endif
 #if defined(NEONDOT_STUBS)
-void mnistq_conv1_relu_maxpool_u8s8_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    (void)image; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
-}
-void mnistq_conv2_relu_maxpool_u8s8_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    (void)input; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
-}
-void mnistq_linear_u8s8_neondot(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                           const int32_t *multiplier, const int8_t *shift, int output_count,
-                           uint8_t *relu_output, int32_t *scores) {
-    (void)input; (void)input_count; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output_count;
-    (void)relu_output; (void)scores;
-}
+MNISTQ_U8_KERNEL_FAMILY_STUBS(neondot)
 #endif

@@ -17,6 +17,8 @@
 // and odd bytes, 4 rows at a time.
 #include "_MNISTQInt8Kernels.h"
 #include "requantize.h"
+#include "family_stubs.h"
+#include "pool_windows.h"
 
 #if defined(__wasm_simd128__) || (defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ == 8)
 #define MNISTQ_VECTOR_KERNELS 1
@@ -92,6 +94,29 @@ static void widen(const uint8_t *x, int16_t *wide, int count) {
 #define DOT4(k, w)                                                                                                    \
     A##k += dot_pairs(xa, w); B##k += dot_pairs(xb, w); C##k += dot_pairs(xc, w); D##k += dot_pairs(xd, w)
 
+/// conv1's 16 channels of one pool window: corner is the window's top-left in the widened image, paired the regrouped
+/// weights (see mnistq_conv1_relu_maxpool_u8s8_vector).
+__attribute__((always_inline)) static inline void conv1_window(const int16_t *corner, const i16x8 *paired, const int32_t *bias,
+                                                             const int32_t *multiplier, const int8_t *shift, uint8_t *out) {
+    for (int half = 0; half < 2; half++) { // channels 8·half ..< 8·half + 8
+        // Positions A (0, 0), B (0, 1), C (1, 0), D (1, 1) of the window × 2 vectors of 4 channels.
+        i32x4 A0 = {0, 0, 0, 0}, A1 = A0, B0 = A0, B1 = A0, C0 = A0, C1 = A0, D0 = A0, D1 = A0;
+        for (int ky = 0; ky < 5; ky++) {
+            const int16_t *r0 = corner + ky * 40, *r1 = r0 + 40;
+            for (int pair = 0; pair < 3; pair++) {
+                const i16x8 w0 = paired[(ky * 3 + pair) * 4 + 2 * half];
+                const i16x8 w1 = paired[(ky * 3 + pair) * 4 + 2 * half + 1];
+                const i16x8 xa = splat_pair(r0 + 2 * pair), xb = splat_pair(r0 + 2 * pair + 1);
+                const i16x8 xc = splat_pair(r1 + 2 * pair), xd = splat_pair(r1 + 2 * pair + 1);
+                DOT4(0, w0);
+                DOT4(1, w1);
+            }
+        }
+        pool_store4(A0, B0, C0, D0, bias, multiplier, shift, 8 * half, out);
+        pool_store4(A1, B1, C1, D1, bias, multiplier, shift, 8 * half + 4, out);
+    }
+}
+
 void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     // Tap pairs (kx 0-1, 2-3, 4-5; kx = 5 is the image's zero) of each row ky, as [4 channels][2 taps] int16 vectors:
@@ -114,28 +139,34 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
     }
     int16_t wide[32 * 40] __attribute__((aligned(16)));
     widen(image, wide, 32 * 40);
-    for (int py = 0; py < 14; py++) {
-        for (int px = 0; px < 14; px++) {
-            const int16_t *corner = wide + (2 * py) * 40 + 2 * px;
-            uint8_t *out = output + ((py + 2) * 18 + px + 2) * 16;
-            for (int half = 0; half < 2; half++) { // channels 8·half ..< 8·half + 8
-                // Positions A (0, 0), B (0, 1), C (1, 0), D (1, 1) of the window × 2 vectors of 4 channels.
-                i32x4 A0 = {0, 0, 0, 0}, A1 = A0, B0 = A0, B1 = A0, C0 = A0, C1 = A0, D0 = A0, D1 = A0;
-                for (int ky = 0; ky < 5; ky++) {
-                    const int16_t *r0 = corner + ky * 40, *r1 = r0 + 40;
-                    for (int pair = 0; pair < 3; pair++) {
-                        const i16x8 w0 = paired[(ky * 3 + pair) * 4 + 2 * half];
-                        const i16x8 w1 = paired[(ky * 3 + pair) * 4 + 2 * half + 1];
-                        const i16x8 xa = splat_pair(r0 + 2 * pair), xb = splat_pair(r0 + 2 * pair + 1);
-                        const i16x8 xc = splat_pair(r1 + 2 * pair), xd = splat_pair(r1 + 2 * pair + 1);
-                        DOT4(0, w0);
-                        DOT4(1, w1);
-                    }
+    for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
+            conv1_window(wide + conv1_window_input(py, px), paired, bias, multiplier, shift, output + conv1_window_output(py, px));
+        }
+    }
+}
+
+/// conv2's 32 channels of one pool window: corner is the window's top-left in the widened input, paired the regrouped
+/// weights (see mnistq_conv2_relu_maxpool_u8s8_vector).
+__attribute__((always_inline)) static inline void conv2_window(const int16_t *corner, const i16x8 *paired, const int32_t *bias,
+                                                             const int32_t *multiplier, const int8_t *shift, uint8_t *out) {
+    const int row = CONV2_INPUT_ROW;
+    for (int group = 0; group < 4; group++) {
+        i32x4 A0 = {0, 0, 0, 0}, A1 = A0, B0 = A0, B1 = A0, C0 = A0, C1 = A0, D0 = A0, D1 = A0;
+        const i16x8 *w = paired + group * 25 * 16;
+        for (int ky = 0; ky < 5; ky++) {
+            for (int kx = 0; kx < 5; kx++, w += 16) {
+                const int16_t *x0 = corner + ky * row + kx * 16, *x1 = x0 + row;
+                for (int pair = 0; pair < 8; pair++) {
+                    const i16x8 xa = splat_pair(x0 + 2 * pair), xb = splat_pair(x0 + 16 + 2 * pair);
+                    const i16x8 xc = splat_pair(x1 + 2 * pair), xd = splat_pair(x1 + 16 + 2 * pair);
+                    DOT4(0, w[2 * pair]);
+                    DOT4(1, w[2 * pair + 1]);
                 }
-                pool_store4(A0, B0, C0, D0, bias, multiplier, shift, 8 * half, out);
-                pool_store4(A1, B1, C1, D1, bias, multiplier, shift, 8 * half + 4, out);
             }
         }
+        pool_store4(A0, B0, C0, D0, bias, multiplier, shift, 8 * group, out);
+        pool_store4(A1, B1, C1, D1, bias, multiplier, shift, 8 * group + 4, out);
     }
 }
 
@@ -162,28 +193,9 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
     }
     int16_t wide[18 * 18 * 16] __attribute__((aligned(16)));
     widen(input, wide, 18 * 18 * 16);
-    const int row = 18 * 16;
-    for (int py = 0; py < 7; py++) {
-        for (int px = 0; px < 7; px++) {
-            const int16_t *corner = wide + (2 * py) * row + (2 * px) * 16;
-            uint8_t *out = output + (py * 7 + px) * 32;
-            for (int group = 0; group < 4; group++) {
-                i32x4 A0 = {0, 0, 0, 0}, A1 = A0, B0 = A0, B1 = A0, C0 = A0, C1 = A0, D0 = A0, D1 = A0;
-                const i16x8 *w = paired + group * 25 * 16;
-                for (int ky = 0; ky < 5; ky++) {
-                    for (int kx = 0; kx < 5; kx++, w += 16) {
-                        const int16_t *x0 = corner + ky * row + kx * 16, *x1 = x0 + row;
-                        for (int pair = 0; pair < 8; pair++) {
-                            const i16x8 xa = splat_pair(x0 + 2 * pair), xb = splat_pair(x0 + 16 + 2 * pair);
-                            const i16x8 xc = splat_pair(x1 + 2 * pair), xd = splat_pair(x1 + 16 + 2 * pair);
-                            DOT4(0, w[2 * pair]);
-                            DOT4(1, w[2 * pair + 1]);
-                        }
-                    }
-                }
-                pool_store4(A0, B0, C0, D0, bias, multiplier, shift, 8 * group, out);
-                pool_store4(A1, B1, C1, D1, bias, multiplier, shift, 8 * group + 4, out);
-            }
+    for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
+        for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
+            conv2_window(wide + conv2_window_input(py, px), paired, bias, multiplier, shift, output + conv2_window_output(py, px));
         }
     }
 }
@@ -231,19 +243,5 @@ void mnistq_linear_u8s8_vector(const uint8_t *input, int input_count, const int8
 
 #else // 32-bit targets (microcontrollers keep the portable SMLAD kernels): availability 0, never called.
 int mnistq_int8_vector_available(void) { return 0; }
-
-void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    (void)image; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
-}
-void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    (void)input; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;
-}
-void mnistq_linear_u8s8_vector(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                          const int32_t *multiplier, const int8_t *shift, int output_count,
-                          uint8_t *relu_output, int32_t *scores) {
-    (void)input; (void)input_count; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output_count;
-    (void)relu_output; (void)scores;
-}
+MNISTQ_U8_KERNEL_FAMILY_STUBS(vector)
 #endif

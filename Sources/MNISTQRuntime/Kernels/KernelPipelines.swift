@@ -104,32 +104,71 @@ enum U8KernelFamily {
     static var vectorAvailable: Bool { mnistq_int8_vector_available() != 0 }
 }
 
-/// Stage `stage` (0 conv1, 1 conv2, 2 fc1, 3 fc2, 4 fc3) of the u8 pipeline on `family`'s kernels (`VNNIArena`).
-/// `base` is the 64-byte aligned arena.
+/// Where a pipeline keeps its activations: byte offsets from the 64-byte aligned arena start.
+protocol StageArena {
+    static var conv2Input: Int { get }
+    static var conv2Output: Int { get }
+    static var fc1Output: Int { get }
+    static var fc2Output: Int { get }
+}
+extension VNNIArena: StageArena {}
+extension FastArena: StageArena {}
+extension PortableArena: StageArena {}
+
+/// A fully connected C kernel of a family whose activations are `Activation` (u8 or int16): the signature that
+/// `MNISTQ_LINEAR_KERNEL` in `_MNISTQInt8Kernels.h` gives every family.
+typealias LinearKernel<Activation> = (UnsafePointer<Activation>?, Int32, UnsafePointer<Int8>?, UnsafePointer<Int32>?,
+                                      UnsafePointer<Int32>?, UnsafePointer<Int8>?, Int32,
+                                      UnsafeMutablePointer<Activation>?, UnsafeMutablePointer<Int32>?) -> Void
+
+/// Stage `stage` (0 conv1, 1 conv2, 2 fc1, 3 fc2, 4 fc3) of a C kernel pipeline: the five-stage dispatch, written
+/// once for every family. A family brings its conv kernels as closures (they differ in weight layouts, scratch and
+/// how conv1's padded input is prepared), its linear kernel and its arena plan; which buffer each stage reads and
+/// writes, the layer sizes and the linear layers' operands are decided here.
+@inline(__always)
+func runStage<Activation, Arena: StageArena>(
+    _ stage: Int, _ op: KernelOperands, arena _: Arena.Type, base: UnsafeMutableRawPointer,
+    scores: UnsafeMutablePointer<Int32>,
+    conv1: (_ output: UnsafeMutablePointer<Activation>) -> Void,
+    conv2: (_ input: UnsafeMutablePointer<Activation>, _ output: UnsafeMutablePointer<Activation>) -> Void,
+    linear: LinearKernel<Activation>
+) {
+    func buffer(_ offset: Int) -> UnsafeMutablePointer<Activation> { (base + offset).assumingMemoryBound(to: Activation.self) }
+    switch stage {
+    case 0:
+        conv1(buffer(Arena.conv2Input))
+    case 1:
+        conv2(buffer(Arena.conv2Input), buffer(Arena.conv2Output))
+    case 2:
+        linear(buffer(Arena.conv2Output), Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2),
+               op.shift(2), Int32(ModelFormat.fc1Features), buffer(Arena.fc1Output), nil)
+    case 3:
+        linear(buffer(Arena.fc1Output), Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3),
+               Int32(ModelFormat.fc2Features), buffer(Arena.fc2Output), nil)
+    default:
+        linear(buffer(Arena.fc2Output), Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4),
+               Int32(ModelFormat.classCount), nil, scores)
+    }
+}
+
+/// The 28×28 pixels into the u8 `[32][40]` conv1 input the VNNI layout (and the portable kernels) read: image at
+/// (row + 2, col + 2), zeros elsewhere, rebuilt every call (the arena may hold anything).
+@inline(__always)
+func padConv1Input(pixels: UnsafePointer<UInt8>, _ conv1Input: UnsafeMutablePointer<UInt8>) {
+    conv1Input.update(repeating: 0, count: 32 * 40)
+    for y in 0..<ModelFormat.inputSide { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * ModelFormat.inputSide, count: ModelFormat.inputSide) }
+}
+
+/// Stage `stage` of the u8 pipeline on `family`'s kernels (`VNNIArena`). `base` is the 64-byte aligned arena.
 @inline(__always)
 func runU8Stage(_ stage: Int, _ family: U8KernelFamily, _ op: KernelOperands, pixels: UnsafePointer<UInt8>,
                 base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
-    let conv1Input = (base + VNNIArena.conv1Input).assumingMemoryBound(to: UInt8.self)
-    let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
-    let conv2Output = (base + VNNIArena.conv2Output).assumingMemoryBound(to: UInt8.self)
-    let fc1Output = (base + VNNIArena.fc1Output).assumingMemoryBound(to: UInt8.self)
-    let fc2Output = (base + VNNIArena.fc2Output).assumingMemoryBound(to: UInt8.self)
-    switch stage {
-    case 0:
-        // Zero borders rebuilt every call (the arena may hold anything).
-        conv1Input.update(repeating: 0, count: 32 * 40)
-        for y in 0..<ModelFormat.inputSide { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * ModelFormat.inputSide, count: ModelFormat.inputSide) }
-        conv2Input.update(repeating: 0, count: 18 * 18 * 16)
+    runStage(stage, op, arena: VNNIArena.self, base: base, scores: scores, conv1: { conv2Input in
+        let conv1Input = (base + VNNIArena.conv1Input).assumingMemoryBound(to: UInt8.self)
+        padConv1Input(pixels: pixels, conv1Input)
+        conv2Input.update(repeating: 0, count: 18 * 18 * 16) // its zero border
         family.conv1(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
-    case 1:
-        family.conv2(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
-    case 2:
-        family.linear(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
-    case 3:
-        family.linear(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
-    default:
-        family.linear(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
-    }
+    }, conv2: { family.conv2($0, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), $1) }, linear: family.linear)
 }
 
 /// `count` images (`ModelFormat.inputPixelCount` bytes each, back to back) through `runVNNIBatch4` in groups of 4; `arena` is the caller's
@@ -197,53 +236,29 @@ enum VNNIBatchArena {
 @inline(__always)
 func runAVX2Stage(_ stage: Int, _ op: KernelOperands, conv1Paired: UnsafePointer<Int16>, conv2Paired: UnsafePointer<Int16>,
                   pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
-    let conv1Input = (base + FastArena.conv1Input).assumingMemoryBound(to: Int16.self)
-    let conv2Input = (base + FastArena.conv2Input).assumingMemoryBound(to: Int16.self)
-    let conv2Output = (base + FastArena.conv2Output).assumingMemoryBound(to: Int16.self)
-    let fc1Output = (base + FastArena.fc1Output).assumingMemoryBound(to: Int16.self)
-    let fc2Output = (base + FastArena.fc2Output).assumingMemoryBound(to: Int16.self)
-    switch stage {
-    case 0:
+    runStage(stage, op, arena: FastArena.self, base: base, scores: scores, conv1: { conv2Input in
+        let conv1Input = (base + FastArena.conv1Input).assumingMemoryBound(to: Int16.self)
         prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
         mnistq_conv1_relu_maxpool_s16s16_avx2(conv1Input, conv1Paired, op.bias(0), op.multiplier(0), op.shift(0), conv2Input)
-    case 1:
-        mnistq_conv2_relu_maxpool_s16s16_avx2(conv2Input, conv2Paired, op.bias(1), op.multiplier(1), op.shift(1), conv2Output)
-    case 2:
-        mnistq_linear_s16s8_avx2(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
-    case 3:
-        mnistq_linear_s16s8_avx2(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
-    default:
-        mnistq_linear_s16s8_avx2(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
-    }
+    }, conv2: { mnistq_conv2_relu_maxpool_s16s16_avx2($0, conv2Paired, op.bias(1), op.multiplier(1), op.shift(1), $1) },
+    linear: mnistq_linear_s16s8_avx2)
 }
 
 /// Stage `stage` of the portable C pipeline (int16 activations in pair order, `PortableArena`): SMLAD kernels on
-/// Armv7E-M, their exact C definitions elsewhere.
+/// Armv7E-M, their exact C definitions elsewhere. conv1 reads the u8 image the VNNI layout pads.
 @inline(__always)
 func runPortableStage(_ stage: Int, _ op: KernelOperands, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer,
                       scores: UnsafeMutablePointer<Int32>) {
-    let conv1Input = (base + PortableArena.conv1Input).assumingMemoryBound(to: UInt8.self)
-    let conv2Input = (base + PortableArena.conv2Input).assumingMemoryBound(to: Int16.self)
-    let conv2Output = (base + PortableArena.conv2Output).assumingMemoryBound(to: Int16.self)
-    let fc1Output = (base + PortableArena.fc1Output).assumingMemoryBound(to: Int16.self)
-    let fc2Output = (base + PortableArena.fc2Output).assumingMemoryBound(to: Int16.self)
-    switch stage {
-    case 0:
-        conv1Input.update(repeating: 0, count: 32 * 40)
-        for y in 0..<ModelFormat.inputSide { (conv1Input + (y + 2) * 40 + 2).update(from: pixels + y * ModelFormat.inputSide, count: ModelFormat.inputSide) }
-        conv2Input.update(repeating: 0, count: 18 * 18 * 16)
+    runStage(stage, op, arena: PortableArena.self, base: base, scores: scores, conv1: { conv2Input in
+        let conv1Input = (base + PortableArena.conv1Input).assumingMemoryBound(to: UInt8.self)
+        padConv1Input(pixels: pixels, conv1Input)
+        conv2Input.update(repeating: 0, count: 18 * 18 * 16) // its zero border
         mnistq_conv1_relu_maxpool_u8s8_portable(conv1Input, op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), conv2Input,
-                                           base + PortableArena.conv1Scratch)
-    case 1:
-        mnistq_conv2_relu_maxpool_s16s8_portable(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), conv2Output,
-                                           base + PortableArena.conv2Scratch)
-    case 2:
-        mnistq_linear_s16s8_portable(conv2Output, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, nil)
-    case 3:
-        mnistq_linear_s16s8_portable(fc1Output, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features), fc2Output, nil)
-    default:
-        mnistq_linear_s16s8_portable(fc2Output, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount), nil, scores)
-    }
+                                                base + PortableArena.conv1Scratch)
+    }, conv2: {
+        mnistq_conv2_relu_maxpool_s16s8_portable($0, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), $1,
+                                                 base + PortableArena.conv2Scratch)
+    }, linear: mnistq_linear_s16s8_portable)
 }
 
 /// Arena plan of the portable C pipeline (byte offsets from the 64-byte aligned arena start). conv1's input and

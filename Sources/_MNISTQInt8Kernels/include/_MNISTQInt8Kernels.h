@@ -6,45 +6,46 @@
 #define MNISTQ_INT8_KERNELS_H
 #include <stdint.h>
 
+// Every family but the portable one has the same three kernels with one parameter list per kind of kernel, so
+// the list is written once here and a family is declared by one MNISTQ_KERNEL_FAMILY line (the symbols keep their
+// `<op>_<types>_<family>` names: mnistq_conv1_relu_maxpool_u8s8_neon, mnistq_linear_u8s8_neon, ...).
+//
+// conv1 + pool + requantize/ReLU (input: the padded image; output: the conv2 input, interior written, border
+// untouched), conv2 + pool + requantize/ReLU (input: [18][18][16], zero border 2; output [7][7][32]), and the fully
+// connected kernel (input [input_count], int8 weights [output_count][input_count]; requantized ReLU to relu_output
+// when scores is NULL, else saturated Int32 scores). Layouts per family below.
+#define MNISTQ_CONV_KERNEL(name, activation, weight)                                                                  \
+    void name(const activation *input, const weight *weights, const int32_t *bias, const int32_t *multiplier,         \
+              const int8_t *shift, activation *output)
+#define MNISTQ_LINEAR_KERNEL(name, activation)                                                                        \
+    void name(const activation *input, int input_count, const int8_t *weights, const int32_t *bias,                    \
+              const int32_t *multiplier, const int8_t *shift, int output_count, activation *relu_output,               \
+              int32_t *scores)
+#define MNISTQ_KERNEL_FAMILY(conv_types, linear_types, family, activation, conv_weight)                               \
+    MNISTQ_CONV_KERNEL(mnistq_conv1_relu_maxpool_##conv_types##_##family, activation, conv_weight);                  \
+    MNISTQ_CONV_KERNEL(mnistq_conv2_relu_maxpool_##conv_types##_##family, activation, conv_weight);                  \
+    MNISTQ_LINEAR_KERNEL(mnistq_linear_##linear_types##_##family, activation)
+/// The u8 families (VNNI, NEON with and without dot product, generic vectors): one signature set, so Swift picks a
+/// family's kernels as values of one function type.
+#define MNISTQ_U8_KERNEL_FAMILY(family) MNISTQ_KERNEL_FAMILY(u8s8, u8s8, family, uint8_t, int8_t)
+
+// ---- AVX2 (kernels.c), int16 activations. conv1 image: int16 [32][32] (+8 spare), zero border 2; weights int16
+// [5][3][16][2] (ky, kx pair, output channel, tap of the pair; kx = 5 has weight 0); output int16 [18][18][16].
+// conv2 weights: int16 [5][5][8][32][2] (ky, kx, input channel pair, output channel, channel of the pair). Linear:
+// int16 input (values 0...255), int16 ReLU output.
+
 /// 1 when this CPU (and OS) runs the AVX2 kernels, else 0 (always 0 off x86-64).
 int mnistq_int8_avx2_available(void);
+MNISTQ_KERNEL_FAMILY(s16s16, s16s8, avx2, int16_t, int16_t);
 
-/// conv1 + pool + requantize/ReLU. image: int16 [32][32] (+8 spare), zero border 2; weights: int16 [5][3][16][2]
-/// (ky, kx pair, output channel, tap of the pair; kx = 5 has weight 0); output: int16 [18][18][16], interior written.
-void mnistq_conv1_relu_maxpool_s16s16_avx2(const int16_t *image, const int16_t *weights, const int32_t *bias,
-                                    const int32_t *multiplier, const int8_t *shift, int16_t *output);
-
-/// conv2 + pool + requantize/ReLU. input: int16 [18][18][16] (zero border 2); weights: int16 [5][5][8][32][2]
-/// (ky, kx, input channel pair, output channel, channel of the pair); output: int16 [7][7][32].
-void mnistq_conv2_relu_maxpool_s16s16_avx2(const int16_t *input, const int16_t *weights, const int32_t *bias,
-                                    const int32_t *multiplier, const int8_t *shift, int16_t *output);
-
-/// Fully connected: int16 input [input_count] (values 0...255), int8 weights [output_count][input_count].
-/// Writes requantized ReLU int16 to relu_output when scores is NULL, else saturated Int32 scores.
-void mnistq_linear_s16s8_avx2(const int16_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int8_t *shift, int output_count,
-                        int16_t *relu_output, int32_t *scores);
+// ---- AVX-512 VNNI (kernels.c), u8 activations. conv1 image: u8 [32][40] (28×28 at row+2, col+2, zeros elsewhere);
+// weights int8 [5][2][16][4] (ky, tap quad kx 0-3 / 4-7, output channel, tap; kx ≥ 5 zero); output u8 [18][18][16].
+// conv2 input u8 [18][18][16]; weights int8 [5][5][4][32][4] (ky, kx, input channel quad, output channel, channel
+// of the quad); output u8 [7][7][32]. These are the layouts of the in-place image, which every u8 family reads.
 
 /// 1 when this CPU (and OS) runs the AVX-512 VNNI kernels (avx512f, avx512bw, avx512vnni), else 0.
 int mnistq_int8_avx512vnni_available(void);
-
-/// conv1 + pool + requantize/ReLU with u8 activations. image: u8 [32][40] (28×28 at row+2, col+2, zeros elsewhere);
-/// weights: int8 [5][2][16][4] (ky, tap quad kx 0-3 / 4-7, output channel, tap; kx ≥ 5 zero); bias, multiplier,
-/// shift [16]; output: u8 [18][18][16], interior written.
-void mnistq_conv1_relu_maxpool_u8s8_vnni512(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
-
-/// conv2 + pool + requantize/ReLU with u8 activations. input: u8 [18][18][16] (zero border 2); weights: int8
-/// [5][5][4][32][4] (ky, kx, input channel quad, output channel, channel of the quad); bias, multiplier, shift [32];
-/// output: u8 [7][7][32].
-void mnistq_conv2_relu_maxpool_u8s8_vnni512(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
-
-/// Fully connected with u8 input [input_count] and int8 weights [output_count][input_count]: requantized ReLU u8 to
-/// relu_output when scores is NULL, else saturated Int32 scores.
-void mnistq_linear_u8s8_vnni512(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                           const int32_t *multiplier, const int8_t *shift, int output_count,
-                           uint8_t *relu_output, int32_t *scores);
+MNISTQ_U8_KERNEL_FAMILY(vnni512);
 
 /// mnistq_linear_u8s8_vnni512 for `count` (1...4) images at once, whose weights are read once for all of them: image b's
 /// input at input + b·input_stride, its ReLU output at relu_output + b·output_stride, or its scores at
@@ -54,11 +55,12 @@ void mnistq_linear_u8s8_vnni512_batch4(const uint8_t *input, int input_stride, i
                                   const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
                                   int32_t *scores);
 
-// ---- Arm NEON kernels (neon.c): exactly the signatures and layouts of the three VNNI kernels above (u8 activations
-// channels-last, int8 weight quads as the in-place image stores them, the same borders and output positions), so a
-// caller picks `_neondot`, `_neon` or `_vnni512` with the same arguments. Results equal the portable and Swift
-// reference kernels bit for bit within the format's ranges (weights −127...127: the baseline kernels add two int8
-// products in an int16 lane, which −128 × −128 twice would overflow). Off Arm, or without NEON, the availability
+// ---- Arm NEON kernels (neon.c): the VNNI kernels' layouts, so a caller picks `_neondot`, `_neon` or `_vnni512`
+// with the same arguments. Results equal the portable and Swift reference kernels bit for bit within the format's
+// ranges (weights −127...127: the baseline kernels add two int8 products in an int16 lane, which −128 × −128 twice
+// would overflow). Baseline NEON uses SMULL/SMLAL/SADALP; its conv2 uses about 18 KB of stack (the input offset by
+// −128 and the weights regrouped, per call). `_neondot` uses SDOT (conv, about 6 KB of stack for conv2) and UDOT
+// (linear), only when mnistq_int8_neon_dotprod_available() is 1. Off Arm, or without NEON, the availability
 // functions return 0 and the kernels are empty definitions that must not be called.
 
 /// 1 when the NEON kernels run here: always on AArch64, and on 32-bit Arm built with NEON (-mfpu=neon); else 0.
@@ -68,60 +70,18 @@ int mnistq_int8_neon_available(void);
 /// on Linux and Android the kernel's AT_HWCAP bit HWCAP_ASIMDDP; on other AArch64 systems whether the build targets
 /// such a CPU (__ARM_FEATURE_DOTPROD, as for Apple M1 and later); 0 on 32-bit Arm and everywhere else.
 int mnistq_int8_neon_dotprod_available(void);
+MNISTQ_U8_KERNEL_FAMILY(neon);
+MNISTQ_U8_KERNEL_FAMILY(neondot);
 
-/// conv1 + pool + requantize/ReLU, baseline NEON (SMULL/SMLAL/SADALP). image: u8 [32][40] (28×28 at row+2, col+2,
-/// zeros elsewhere); weights: int8 [5][2][16][4] (ky, tap quad kx 0-3 / 4-7, output channel, tap; kx ≥ 5 zero);
-/// bias, multiplier, shift [16]; output: u8 [18][18][16], interior [2..<16][2..<16] written, border untouched.
-void mnistq_conv1_relu_maxpool_u8s8_neon(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                    const int32_t *multiplier, const int8_t *shift, uint8_t *output);
-
-/// conv2 + pool + requantize/ReLU, baseline NEON. input: u8 [18][18][16] (zero border 2); weights: int8
-/// [5][5][4][32][4] (ky, kx, input channel quad, output channel, channel of the quad); bias, multiplier, shift [32];
-/// output: u8 [7][7][32]. Uses about 18 KB of stack (the input offset by −128 and the weights regrouped, per call).
-void mnistq_conv2_relu_maxpool_u8s8_neon(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                    const int32_t *multiplier, const int8_t *shift, uint8_t *output);
-
-/// Fully connected, baseline NEON: u8 input [input_count] (any count), int8 weights [output_count][input_count];
-/// requantized ReLU u8 to relu_output when scores is NULL, else saturated Int32 scores.
-void mnistq_linear_u8s8_neon(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                        const int32_t *multiplier, const int8_t *shift, int output_count,
-                        uint8_t *relu_output, int32_t *scores);
-
-/// conv1 as mnistq_conv1_relu_maxpool_u8s8_neon, with SDOT. Only when mnistq_int8_neon_dotprod_available() is 1.
-void mnistq_conv1_relu_maxpool_u8s8_neondot(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
-
-/// conv2 as mnistq_conv2_relu_maxpool_u8s8_neon, with SDOT (about 6 KB of stack). Only when
-/// mnistq_int8_neon_dotprod_available() is 1.
-void mnistq_conv2_relu_maxpool_u8s8_neondot(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output);
-
-/// Fully connected as mnistq_linear_u8s8_neon, with UDOT. Only when mnistq_int8_neon_dotprod_available() is 1.
-void mnistq_linear_u8s8_neondot(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                           const int32_t *multiplier, const int8_t *shift, int output_count,
-                           uint8_t *relu_output, int32_t *scores);
-
-// ---- Generic-vector kernels (vector.c): the `_neon` kernels' signatures and layouts again, in plain C with
-// GCC/clang vector extensions (SSE2 pmaddwd on x86-64, i32x4.dot_i16x8_s on wasm simd128): the u8 family for CPUs
-// without a dedicated one. Bit-identical to the reference kernels within the format's ranges.
+// ---- Generic-vector kernels (vector.c): the VNNI layouts again, in plain C with GCC/clang vector extensions (SSE2
+// pmaddwd on x86-64, i32x4.dot_i16x8_s on wasm simd128): the u8 family for CPUs without a dedicated one.
+// Bit-identical to the reference kernels within the format's ranges. About 3.5 KB of stack for conv1, 36 KB for
+// conv2 (the input widened to int16 and the weights regrouped as int16 pairs, per call).
 
 /// 1 when this build has the vector kernels: 64-bit hosts and WebAssembly with simd128; 0 on 32-bit targets (the
 /// microcontrollers keep the portable kernels), where the kernels are empty definitions that must not be called.
 int mnistq_int8_vector_available(void);
-
-/// conv1 as mnistq_conv1_relu_maxpool_u8s8_neon (same layouts and borders); about 3.5 KB of stack.
-void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output);
-
-/// conv2 as mnistq_conv2_relu_maxpool_u8s8_neon; about 36 KB of stack (the input widened to int16 and the weights
-/// regrouped as int16 pairs, per call).
-void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output);
-
-/// Fully connected as mnistq_linear_u8s8_neon (any input_count).
-void mnistq_linear_u8s8_vector(const uint8_t *input, int input_count, const int8_t *weights, const int32_t *bias,
-                          const int32_t *multiplier, const int8_t *shift, int output_count,
-                          uint8_t *relu_output, int32_t *scores);
+MNISTQ_U8_KERNEL_FAMILY(vector);
 
 // ---- Portable kernels (portable.c): the same weight layouts as the VNNI kernels (the in-place image's), int16
 // activations. Every int16 activation vector is stored in "pair order": within each group of 4 values v0 v1 v2 v3

@@ -1,0 +1,23 @@
+// Empty definitions of a kernel family that this build cannot run, so the Swift side links on every platform.
+#ifndef MNISTQ_FAMILY_STUBS_H
+#define MNISTQ_FAMILY_STUBS_H
+#include "_MNISTQInt8Kernels.h"
+
+// The family's availability function returns 0 in such a build, so these are never called; the (void) casts keep
+// -Wextra quiet about the unused parameters.
+#define MNISTQ_CONV_KERNEL_STUB(name, activation, weight)                                                             \
+    MNISTQ_CONV_KERNEL(name, activation, weight) {                                                                    \
+        (void)input; (void)weights; (void)bias; (void)multiplier; (void)shift; (void)output;                          \
+    }
+#define MNISTQ_LINEAR_KERNEL_STUB(name, activation)                                                                   \
+    MNISTQ_LINEAR_KERNEL(name, activation) {                                                                          \
+        (void)input; (void)input_count; (void)weights; (void)bias; (void)multiplier; (void)shift;                     \
+        (void)output_count; (void)relu_output; (void)scores;                                                          \
+    }
+/// The stubs of the family MNISTQ_KERNEL_FAMILY declares with the same arguments.
+#define MNISTQ_KERNEL_FAMILY_STUBS(conv_types, linear_types, family, activation, conv_weight)                         \
+    MNISTQ_CONV_KERNEL_STUB(mnistq_conv1_relu_maxpool_##conv_types##_##family, activation, conv_weight)               \
+    MNISTQ_CONV_KERNEL_STUB(mnistq_conv2_relu_maxpool_##conv_types##_##family, activation, conv_weight)               \
+    MNISTQ_LINEAR_KERNEL_STUB(mnistq_linear_##linear_types##_##family, activation)
+#define MNISTQ_U8_KERNEL_FAMILY_STUBS(family) MNISTQ_KERNEL_FAMILY_STUBS(u8s8, u8s8, family, uint8_t, int8_t)
+#endif
