@@ -26,7 +26,9 @@ public struct ImageClassifier: Sendable {
 
     /// The `jpegMinimumSide` to decode with for this classifier: 256 when preprocessing (a digit filling a tenth
     /// of the shorter side still spans ≥ 25 px, above the 20 px it is scaled to), 0 (full size) without it.
-    public var jpegMinimumSide: Int { preprocess ? 256 : 0 }
+    public var jpegMinimumSide: Int { preprocess ? Self.preprocessingJPEGMinimumSide : 0 }
+    /// `jpegMinimumSide` with preprocessing on.
+    package static let preprocessingJPEGMinimumSide = 256
 
     public init(model: Model, preprocess: Bool = true, options: PreprocessOptions = PreprocessOptions()) {
         self.model = model

@@ -1,5 +1,6 @@
 // Seeded photo-like renderings of MNIST *test* digits: what people's phone photos and scans of a digit look like
 // (issue 9's failure classes), generated on the fly so no image data is ever stored. Dark ink on light paper.
+// The same renderers, with their own seeds, make photo-style *training* digits (`trainingInput`) for the trainer.
 import MNISTQData
 import MNISTQImage
 import MNISTQSupport
@@ -154,6 +155,44 @@ package enum PhotoSet {
             canvas.addGaussianNoise(3, random: &random)
             return (canvas.image(), 90)
         }
+    }
+}
+
+// MARK: - Photo-style renderings of *training* digits (extra digits for `mnistq train --extra-digits`)
+
+extension PhotoSet {
+    /// The classes training renderings are drawn from, with their weights: the MNIST dark-on-light style (the hardest
+    /// figure) three times as often as each other class. `phone-12mp` is left out: its 4000×3000 canvas costs about a
+    /// hundred renderings of another class, and after preprocessing its digit looks like `cropped-phone`'s.
+    package static let trainingMix: [(photoClass: PhotoClass, weight: Int)] = [
+        (.mnistDarkOnLight, 3), (.mnistJPEG, 1), (.lowContrast, 1), (.frameOrEdge, 1), (.specks, 1), (.shadow, 1),
+        (.noise40, 1), (.croppedPhone, 1), (.thinStrokes, 1),
+    ]
+
+    /// The generator of the training rendering of training image `index` under `seed`: its own stream, distinct
+    /// from every test rendering's (`seed(_:index:)`).
+    static func trainingRandom(index: Int, seed: UInt64) -> PhotoRandom {
+        var mix = PhotoRandom(seed: seed ^ 0x7EA1_2D16_1750_0000)
+        return PhotoRandom(seed: mix.next() ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
+    }
+
+    /// A photo-style rendering of training digit `digit` (28×28 MNIST pixels), turned into the 28×28 input
+    /// `mnistq classify` gives the model for it: a class drawn from `trainingMix`, rendered, stored as JPEG, decoded
+    /// reduced like classify decodes and preprocessed with the default options. The input is nil when the
+    /// preprocessing refuses the image as blank. Deterministic in (`index`, `seed`).
+    package static func trainingInput(digit: [UInt8], index: Int, seed: UInt64) throws -> (photoClass: PhotoClass, input: [UInt8]?) {
+        var random = trainingRandom(index: index, seed: seed)
+        var pick = random.int(0...(trainingMix.reduce(0) { $0 + $1.weight } - 1))
+        var photoClass = trainingMix[0].photoClass
+        for entry in trainingMix {
+            if pick < entry.weight { photoClass = entry.photoClass; break }
+            pick -= entry.weight
+        }
+        let (image, quality) = render(photoClass, digit: digit, random: &random)
+        let jpeg = try JPEGEncoder.encode(image.pixels, width: image.width, height: image.height, quality: quality)
+        let decoded = try ImageDecoder.decode(jpeg, file: "training-\(index).jpg",
+                                              jpegMinimumSide: ImageClassifier.preprocessingJPEGMinimumSide)
+        return (photoClass, try? Preprocess.mnistStyle(decoded.images[0]))
     }
 }
 

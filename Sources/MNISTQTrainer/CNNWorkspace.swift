@@ -81,11 +81,14 @@ final class CNNWorkspace: @unchecked Sendable {
     /// Fills the input with the images at `indices` (pixel/255).
     func loadInput(pixels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>, count: Int) {
         precondition(count <= capacity)
-        let n = CNNSize.inputPixels
-        for b in 0..<count {
-            let src = pixels + Int(indices[b]) &* n, dst = input + b &* n
-            for i in 0..<n { dst[i] = Float(src[i]) / 255 }
-        }
+        for b in 0..<count { loadImage(pixels + Int(indices[b]) &* CNNSize.inputPixels, row: b) }
+    }
+
+    /// Fills input row `row` with the 28×28 image at `image` (pixel/255).
+    func loadImage(_ image: UnsafePointer<UInt8>, row: Int) {
+        precondition(row < capacity)
+        let n = CNNSize.inputPixels, dst = input + row &* n
+        for i in 0..<n { dst[i] = Float(image[i]) / 255 }
     }
 
     /// Runs the network on the first `count` loaded images. The im2col columns are not kept (one image's

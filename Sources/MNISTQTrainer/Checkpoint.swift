@@ -81,7 +81,7 @@ package enum Checkpoint {
                 }
             }
             guard h.trainingSetSize == data.trainLabels.count else {
-                throw TrainingError.checkpoint(file: path, detail: "was written for a training set of \(h.trainingSetSize) images, this one has \(data.trainLabels.count). Hint: pass the same --data as the original run.")
+                throw TrainingError.checkpoint(file: path, detail: "was written for a training set of \(h.trainingSetSize) images, this one has \(data.trainLabels.count). Hint: pass the same --data as the original run" + (h.trainingSetSize > data.trainLabels.count ? "; a run trained with --extra-digits cannot be resumed (the checkpoint does not record those files)." : "."))
             }
             let t = try Training(configuration: h.configuration, data: data, threads: threads, restoringFrom: &r, file: path)
             if epochs != nil { t.resumeAfterEarlyStop() }

@@ -3,6 +3,7 @@
 // out-of-distribution score can tell letters, symbols and clothing from digits. The network's shape is unchanged.
 import Foundation
 import MNISTQRuntime
+import MNISTQSupport
 
 /// The outlier images and how a run uses them (`mnistq train --outlier-exposure FILE...`).
 ///
@@ -42,59 +43,43 @@ package struct OutlierExposure: Sendable {
         self.seed = seed
     }
 
-    /// The outlier image used in slot `slot` of global step `step` (SplitMix64 of the three).
+    /// The outlier image used in slot `slot` of global step `step`: the first value of `SplitMix64` started at
+    /// draw number `step · perBatch + slot` of the sequence seeded with `seed`, so each draw stands alone.
     func draw(step: Int, slot: Int) -> Int {
-        var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* (UInt64(step) &* UInt64(perBatch) &+ UInt64(slot) &+ 1)
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Int(z % UInt64(count))
+        let position = UInt64(step) &* UInt64(perBatch) &+ UInt64(slot)
+        var random = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* position)
+        return Int(random.next() % UInt64(count))
     }
 }
 
-/// Assembles each step's batch (the step's digits, then its outliers) in buffers allocated once, and runs the step.
+/// Draws each step's outliers into an index buffer allocated once and runs the step; the outlier images are read
+/// from `exposure.pixels` in place.
 final class OutlierBatch: @unchecked Sendable {  // used by one training loop at a time; never shared across threads
     let exposure: OutlierExposure
-    let capacity: Int
-    let pixels: UnsafeMutablePointer<UInt8>
-    let labels: UnsafeMutablePointer<UInt8>
     let indices: UnsafeMutablePointer<Int32>
 
-    init(_ exposure: OutlierExposure, digitsPerBatch: Int) {
+    init(_ exposure: OutlierExposure) {
         self.exposure = exposure
-        capacity = digitsPerBatch + exposure.perBatch
-        pixels = .allocate(capacity: capacity * ModelFormat.inputPixelCount)
-        labels = .allocate(capacity: capacity)
-        indices = .allocate(capacity: capacity)
-        for i in 0..<capacity { indices[i] = Int32(i) }
+        indices = .allocate(capacity: exposure.perBatch)
+        indices.initialize(repeating: 0, count: exposure.perBatch)
     }
 
-    deinit { pixels.deallocate(); labels.deallocate(); indices.deallocate() }
+    deinit { indices.deallocate() }
 
     /// One SGD step on the `count` digits at `digitIndices` plus `perBatch` outliers; the loss is a mean over the
     /// digits (see ``OutlierExposure``), and `correct` counts digits only.
     func step(_ sgd: SGDTrainer, pixels digitPixels: UnsafePointer<UInt8>, labels digitLabels: UnsafePointer<UInt8>,
               indices digitIndices: UnsafePointer<Int32>, count: Int, globalStep: Int,
               learningRate: Float, momentum: Float) -> (loss: Double, correct: Int) {
-        let side = ModelFormat.inputPixelCount, extra = exposure.perBatch
-        precondition(count + extra <= capacity)
-        for b in 0..<count {
-            let i = Int(digitIndices[b])
-            (pixels + b * side).update(from: digitPixels + i * side, count: side)
-            labels[b] = digitLabels[i]
-        }
-        exposure.pixels.withUnsafeBufferPointer { outliers in
-            for k in 0..<extra {
-                let i = exposure.draw(step: globalStep, slot: k)
-                (pixels + (count + k) * side).update(from: outliers.baseAddress! + i * side, count: side)
-                labels[count + k] = OutlierExposure.outlierLabel
-            }
-        }
+        let extra = exposure.perBatch
+        for k in 0..<extra { indices[k] = Int32(exposure.draw(step: globalStep, slot: k)) }
         // Mean over the digits: the outlier rows' weight λ·B/perBatch makes their term λ · mean over outliers.
-        sgd.outlierWeight = exposure.weight * Float(count) / Float(extra)
-        defer { sgd.outlierWeight = 0 }
-        return sgd.step(pixels: pixels, labels: labels, indices: indices, count: count + extra,
-                        learningRate: learningRate, momentum: momentum, meanOver: count)
+        let weight = exposure.weight * Float(count) / Float(extra)
+        return exposure.pixels.withUnsafeBufferPointer { outliers in
+            sgd.step(pixels: digitPixels, labels: digitLabels, indices: digitIndices, count: count,
+                     learningRate: learningRate, momentum: momentum,
+                     outliers: OutlierRows(pixels: outliers.baseAddress!, indices: indices, count: extra, weight: weight))
+        }
     }
 }
 

@@ -37,10 +37,8 @@ final class SGDTrainer: @unchecked Sendable {
     var hasMomentum = false
     /// Number of slices a batch is split into (= threads).
     package let shards: Int
-    /// Largest batch `step` accepts.
+    /// Largest batch `step` accepts (digits and outlier rows together).
     let maxBatch: Int
-    /// Weight of the uniform-target loss of outlier rows (labels ≥ 10; see `OutlierExposure`); 0 without them.
-    var outlierWeight: Float = 0
 
     let shardGradients: [ParameterVector]
     let workspaces: [CNNWorkspace]
@@ -83,22 +81,32 @@ final class SGDTrainer: @unchecked Sendable {
     }
 
     /// Forward + backward of every shard into its own `shardGradients` buffer; returns the mean loss and the
-    /// number of correct predictions (summed in shard order).
+    /// number of correct predictions (summed in shard order). The batch is the `count` digits at `indices` of
+    /// `pixels`, then the `outliers` rows if any (read from their own buffer, never copied); the loss is a mean over
+    /// the digits.
     func computeShardGradients(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>,
-                               indices: UnsafePointer<Int32>, count: Int, meanOver: Int? = nil) -> (loss: Double, correct: Int) {
-        precondition(count > 0 && count <= maxBatch)
-        // The loss is a mean over `meanOver` images (outlier exposure: the batch's digits), else over all.
-        let images = meanOver ?? count
-        let scale = 1 / Float(images)
-        let outlierWeight = self.outlierWeight
+                               indices: UnsafePointer<Int32>, count: Int, outliers: OutlierRows? = nil) -> (loss: Double, correct: Int) {
+        let rows = count + (outliers?.count ?? 0)
+        precondition(count > 0 && rows <= maxBatch)
+        let scale = 1 / Float(count)
+        let outlierWeight = outliers?.weight ?? 0
+        let n = CNNSize.inputPixels
         let work = { (s: Int) in
-            let range = self.shardRange(s, count: count)
+            let range = self.shardRange(s, count: rows)
             let g = self.shardGradients[s]
             g.zero()
             guard !range.isEmpty else { self.shardLoss[s] = 0; self.shardCorrect[s] = 0; return }
             let ws = self.workspaces[s], lab = self.labelBuffers[s]
-            for (j, i) in range.enumerated() { lab[j] = labels[Int(indices[i])] }
-            ws.loadInput(pixels: pixels, indices: indices + range.lowerBound, count: range.count)
+            for (j, i) in range.enumerated() {
+                if i < count {
+                    let image = Int(indices[i])
+                    lab[j] = labels[image]
+                    ws.loadImage(pixels + image &* n, row: j)
+                } else if let outliers {
+                    lab[j] = OutlierExposure.outlierLabel
+                    ws.loadImage(outliers.pixels + Int(outliers.indices[i - count]) &* n, row: j)
+                }
+            }
             ws.forward(parameters: self.parameters.storage, count: range.count)
             let r = ws.backward(parameters: self.parameters.storage, labels: lab, count: range.count,
                                 gradientScale: scale, gradients: g.storage, outlierWeight: outlierWeight)
@@ -108,7 +116,7 @@ final class SGDTrainer: @unchecked Sendable {
         // Fixed-order reductions (never depend on which thread finished first).
         var loss = 0.0, correct = 0
         for s in 0..<shards { loss += shardLoss[s]; correct += shardCorrect[s] }
-        return (loss / Double(images), correct)
+        return (loss / Double(count), correct)
     }
 
     /// gradients = Σ shardGradients in shard order, parallel over parameter ranges. With `update`, each block
@@ -142,11 +150,20 @@ final class SGDTrainer: @unchecked Sendable {
     }
 
     /// `computeGradients` followed by one SGD update (PyTorch's momentum rule), the reduction and the update
-    /// fused into one pass over the parameters.
+    /// fused into one pass over the parameters. `outliers`: rows added to the batch (outlier exposure).
     package func step(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>,
-                      count: Int, learningRate lr: Float, momentum mu: Float, meanOver: Int? = nil) -> (loss: Double, correct: Int) {
-        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count, meanOver: meanOver)
+                      count: Int, learningRate lr: Float, momentum mu: Float, outliers: OutlierRows? = nil) -> (loss: Double, correct: Int) {
+        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count, outliers: outliers)
         reduceGradients(update: (lr, mu))
         return r
     }
+}
+
+/// Rows a step adds to its batch after the digits (outlier exposure): images of their own buffer, each trained towards
+/// the uniform softmax with `weight` (per row, relative to a digit's cross-entropy; see `OutlierExposure`).
+package struct OutlierRows {
+    let pixels: UnsafePointer<UInt8>
+    let indices: UnsafePointer<Int32>
+    let count: Int
+    let weight: Float
 }

@@ -41,9 +41,26 @@ package struct TrainingData: Sendable {
     package var trainLabels: [UInt8]
     package var testPixels: [UInt8]?
     package var testLabels: [UInt8]?
+    /// How many of the training images, at the end, are extra labelled digits (`train --extra-digits`, e.g. photo-style
+    /// renderings of the training split): trained on every epoch, never held out for validation, so the hold-out is
+    /// the same choice among the first images as in a run without them.
+    package private(set) var extraDigitCount = 0
 
     package init(trainPixels: [UInt8], trainLabels: [UInt8], testPixels: [UInt8]? = nil, testLabels: [UInt8]? = nil) {
         self.trainPixels = trainPixels; self.trainLabels = trainLabels; self.testPixels = testPixels; self.testLabels = testLabels
+    }
+
+    /// Appends extra labelled digits ([count, 28·28] pixels, labels 0...9) to the training images.
+    package mutating func appendExtraDigits(pixels: [UInt8], labels: [UInt8]) throws(TrainingError) {
+        guard pixels.count == labels.count * CNNSize.inputPixels else {
+            throw .data("extra digits: \(pixels.count) pixels for \(labels.count) labels, expected \(labels.count * CNNSize.inputPixels)")
+        }
+        if let bad = labels.firstIndex(where: { $0 > 9 }) {
+            throw .data("extra digits: label \(labels[bad]) of image \(bad) is not a digit 0...9")
+        }
+        trainPixels += pixels
+        trainLabels += labels
+        extraDigitCount += labels.count
     }
 }
 
@@ -95,6 +112,8 @@ package final class Training {
     /// Number of images trained on per epoch.
     package var trainCount: Int { trainIndices.count }
     package var validationCount: Int { validationLabels.count }
+    /// Extra labelled digits trained on (see `TrainingData.extraDigitCount`).
+    package var extraDigitCount: Int { data.extraDigitCount }
     var stepsPerEpoch: Int { (trainCount + configuration.batchSize - 1) / configuration.batchSize }
     package var finished: Bool { stoppedEarly || epochsDone >= configuration.epochs }
 
@@ -117,28 +136,24 @@ package final class Training {
         guard data.trainPixels.count == n * pixels else {
             throw TrainingError.data("\(data.trainPixels.count) training pixels for \(n) labels, expected \(n * pixels)")
         }
-        guard configuration.validationCount < n else {
-            throw TrainingError.data("--validation-split \(configuration.validationCount) leaves no training images (the training set has \(n))")
+        let heldOutFrom = n - data.extraDigitCount
+        guard configuration.validationCount < heldOutFrom else {
+            throw TrainingError.data("--validation-split \(configuration.validationCount) leaves no training images (the training set has \(heldOutFrom))")
         }
         self.configuration = configuration
         self.data = data
         self.random = random
-        // The hold-out comes from its own generator derived from the seed, so changing its size never
-        // changes the initial weights or the shuffles' generator.
-        var all = (0..<n).map { Int32($0) }
-        if configuration.validationCount > 0 {
-            var holdout = SeededRandom(seed: configuration.seed ^ 0x7A11_DA7E_5EED_0001)
-            holdout.shuffle(&all)
-        }
-        let validation = all.prefix(configuration.validationCount).sorted()
-        var train = Array(all.dropFirst(configuration.validationCount)).sorted()
+        let split = configuration.holdOut(imageCount: heldOutFrom)
+        let validation = split.validation
+        var train = split.train
         if let limit = configuration.trainLimit { train = Array(train.prefix(limit)) }
+        train += (heldOutFrom..<n).map { Int32($0) }  // the extra digits, after any --limit-train cut
         trainIndices = train
         order = train
         validationPixels = validation.flatMap { data.trainPixels[(Int($0) * pixels)..<(Int($0) * pixels + pixels)] }
         validationLabels = validation.map { data.trainLabels[Int($0)] }
         sgd = SGDTrainer(parameters: initial, maxBatch: configuration.batchSize + (outlierExposure?.perBatch ?? 0), threads: threads)
-        outlierBatch = outlierExposure.map { OutlierBatch($0, digitsPerBatch: configuration.batchSize) }
+        outlierBatch = outlierExposure.map { OutlierBatch($0) }
         bestParameters = ParameterVector(copying: sgd.parameters)
         bestMomentum = ParameterVector()
     }

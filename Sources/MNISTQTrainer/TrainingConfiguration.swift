@@ -35,7 +35,8 @@ package struct TrainingConfiguration: Sendable, Equatable {
     package var divergenceGuard = true
     /// At the end, keep the weights of the epoch with the best validation accuracy (needs validationCount > 0).
     package var restoreBest = true
-    /// Train on only the first N training images after the hold-out (tests, quick experiments); nil = all.
+    /// Train on only the first N training images after the hold-out (tests, quick experiments; extra digits are
+    /// always added); nil = all.
     package var trainLimit: Int? = nil
 
     package init() {}
@@ -72,6 +73,19 @@ package struct TrainingConfiguration: Sendable, Equatable {
         }
         if warmupSteps > 0 && step < warmupSteps { lr *= Double(step + 1) / Double(warmupSteps) }
         return Float(lr)
+    }
+
+    /// The images of a training split of `imageCount` images this configuration holds out for validation and those it
+    /// trains on, each sorted. The hold-out comes from its own generator derived from the seed, so changing its size
+    /// never changes the initial weights or the shuffles' generator. Public to the package so that tools deriving
+    /// training data from the split (`mnistq-bench photos --split train`) can leave the validation images out.
+    package func holdOut(imageCount: Int) -> (validation: [Int32], train: [Int32]) {
+        var all = (0..<imageCount).map { Int32($0) }
+        if validationCount > 0 {
+            var holdout = SeededRandom(seed: seed ^ 0x7A11_DA7E_5EED_0001)
+            holdout.shuffle(&all)
+        }
+        return (all.prefix(validationCount).sorted(), Array(all.dropFirst(validationCount)).sorted())
     }
 
     /// Checks the values a user can pass; the message names the option.

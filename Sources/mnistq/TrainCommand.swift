@@ -86,7 +86,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint file (default: the model path with .ckpt instead of .mnqf).")
     var checkpoint: String?
 
-    @Option(name: .customLong("limit-train"), help: ArgumentHelp("Train on only the first N training images (quick experiments, tests).", visibility: .hidden))
+    @Option(name: .customLong("limit-train"), help: ArgumentHelp("Train on only the first N MNIST training images, plus any --extra-digits (quick experiments, tests).", visibility: .hidden))
     var limitTrain: Int?
 
     @Option(name: .customLong("stop-after"), help: ArgumentHelp("Stop after N epochs of this invocation (simulates an interruption).", visibility: .hidden))
@@ -95,6 +95,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var verbosity: QuietOption
 
     @OptionGroup var outliers: OutlierExposureOptions
+
+    @OptionGroup var extraDigits: ExtraDigitsOptions
 
     var explicitSettings: [String] {
         var names: [String] = []
@@ -110,7 +112,7 @@ struct TrainCommand: ParsableCommand {
         if noGuard { names.append("--no-guard") }
         if limitTrain != nil { names.append("--limit-train") }
         if recipe != .safe { names.append("--recipe") }
-        return names + outliers.explicitSettings
+        return names + outliers.explicitSettings + extraDigits.explicitSettings
     }
 
     func makeConfiguration() -> TrainingConfiguration {
@@ -217,8 +219,10 @@ struct TrainCommand: ParsableCommand {
         let directory = try mnist.directory(progress: !verbosity.quiet)
         do {
             let mnist = try MNIST.load(directory: directory)
-            return TrainingData(trainPixels: mnist.train.images.pixels, trainLabels: mnist.train.labels,
-                                testPixels: mnist.test.images.pixels, testLabels: mnist.test.labels)
+            var data = TrainingData(trainPixels: mnist.train.images.pixels, trainLabels: mnist.train.labels,
+                                    testPixels: mnist.test.images.pixels, testLabels: mnist.test.labels)
+            try extraDigits.append(to: &data)
+            return data
         } catch {
             throw CommandFailure.usage("\(error)")
         }
@@ -259,7 +263,8 @@ struct TrainCommand: ParsableCommand {
     /// Phase 4: the settings line and the table of the epochs done so far.
     func announce(_ training: Training) {
         let c = training.configuration
-        log("training on \(training.trainCount) images (\(training.validationCount) held out for validation), "
+        let extras = training.extraDigitCount > 0 ? ", \(training.extraDigitCount) of them --extra-digits" : ""
+        log("training on \(training.trainCount) images (\(training.validationCount) held out for validation\(extras)), "
             + "\(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate) (\(c.schedule.rawValue)"
             + (c.warmupSteps > 0 ? ", warm-up \(c.warmupSteps) steps" : "") + "), momentum \(c.momentum), seed \(c.seed), "
             + "\(workers.count) threads, guard \(c.divergenceGuard ? "on" : "off"), early stopping "

@@ -51,6 +51,16 @@ final class OutlierExposureTests: XCTestCase {
                           "the seed matters")
     }
 
+    /// The draws are the ones the samples' outlier-exposed model was trained with (values of the SplitMix64 finaliser
+    /// at seed + golden · (step · perBatch + slot + 1), computed outside Swift), so that model stays reproducible.
+    func testDrawsAreTheSplitMix64ValuesTheShippedModelUsed() throws {
+        let small = try OutlierExposure(pixels: [UInt8](repeating: 0, count: 37 * 784), perBatch: 8, weight: 0.5, seed: 3)
+        XCTAssertEqual([(0, 0), (0, 1), (5, 3), (39, 7), (1000, 2)].map { small.draw(step: $0.0, slot: $0.1) }, [23, 21, 7, 9, 24])
+        let shipped = try OutlierExposure(pixels: [UInt8](repeating: 0, count: 111_648 * 784), perBatch: 64, weight: 0.5,
+                                          seed: 0x0071_1E55_0E5E_ED01)
+        XCTAssertEqual([(0, 0), (859, 63), (8600, 5)].map { shipped.draw(step: $0.0, slot: $0.1) }, [49000, 73137, 75180])
+    }
+
     func testBadOutlierSetsAreRefused() {
         XCTAssertThrowsError(try OutlierExposure(pixels: [], perBatch: 8, weight: 0.5, seed: 0))
         XCTAssertThrowsError(try OutlierExposure(pixels: [UInt8](repeating: 0, count: 783), perBatch: 8, weight: 0.5, seed: 0))
