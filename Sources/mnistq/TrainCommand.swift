@@ -153,6 +153,14 @@ struct TrainCommand: ParsableCommand {
         (checkpoint.hasSuffix(".ckpt") ? String(checkpoint.dropLast(5)) : checkpoint) + ".mnqf"
     }
 
+    /// Why this run has no resume command, or nil: its checkpoint does not record --outlier-exposure or
+    /// --extra-digits files, so `--resume` would refuse it (extra digits) or go on without its outliers.
+    var unresumableReason: String? {
+        let unrecorded = outliers.explicitSettings.filter { $0 == "--outlier-exposure" } + extraDigits.explicitSettings.filter { $0 == "--extra-digits" }
+        if unrecorded.isEmpty { return nil }
+        return "a run with \(unrecorded.joined(separator: " and ")) cannot be resumed (its checkpoint does not record those files); run the same command again to start over"
+    }
+
     /// The command that continues this run from `checkpoint`: the program as invoked, absolute checkpoint path.
     func resumeCommand(checkpoint: String, threads: Int) -> String {
         let program = CommandLine.arguments.first.map { $0.contains("/") ? $0 : "mnistq" } ?? "mnistq"
@@ -179,7 +187,7 @@ struct TrainCommand: ParsableCommand {
         announce(training)
         try trainEpochs(training, files: files)
         if !training.finished {
-            log("stopped after epoch \(training.epochsDone) as asked; continue with: " + resumeCommand(checkpoint: files.checkpoint, threads: workers.count))
+            log("stopped after epoch \(training.epochsDone) as asked; " + (unresumableReason ?? "continue with: " + resumeCommand(checkpoint: files.checkpoint, threads: workers.count)))
             return
         }
         try finish(training, files: files)
@@ -281,7 +289,7 @@ struct TrainCommand: ParsableCommand {
         let interruption = InterruptionWatch(
             hasCheckpoint: resume != nil || training.epochsDone > 0,
             message: { saved in
-                saved ? "interrupted; the last checkpoint is \(RawPath(files.checkpoint).display). Continue with:\n  " + resumeCommand(checkpoint: files.checkpoint, threads: threadCount)
+                saved ? "interrupted; the last checkpoint is \(RawPath(files.checkpoint).display)" + (unresumableReason.map { "; \($0)" } ?? ". Continue with:\n  " + resumeCommand(checkpoint: files.checkpoint, threads: threadCount))
                     : "interrupted before the first epoch ended; there is no checkpoint yet (start again with the same command)"
             })
         let modelPath = absolutePath(files.out)

@@ -56,4 +56,14 @@ final class ExtraDigitsCLITests: CLITestCase {
         XCTAssertEqual(bare.status, 2, bare.stderr)
         XCTAssertTrue(bare.stderr.contains("a run trained with --extra-digits cannot be resumed"), bare.stderr)
     }
+
+    /// A run stopped early does not offer a `--resume` command that would be refused: it says why there is none.
+    func testAStoppedRunWithExtrasSaysItCannotBeResumed() throws {
+        try writeOnes("ones", count: 40)
+        let stopped = try run(["train"] + quick.dropLast(2) + ["--epochs", "2", "--stop-after", "1",
+                              "--extra-digits", "ones-images.idx", "--extra-labels", "ones-labels.idx", "--out", "s.mnqf"])
+        XCTAssertEqual(stopped.status, 0, stopped.stderr)
+        XCTAssertTrue(stopped.stdout.contains("stopped after epoch 1 as asked; a run with --extra-digits cannot be resumed (its checkpoint does not record those files); run the same command again to start over"), stopped.stdout)
+        XCTAssertFalse(stopped.stdout.contains("train --resume"), stopped.stdout)
+    }
 }
