@@ -145,7 +145,10 @@ final class InPlaceModelTests: XCTestCase {
             let reference = Int8Network(layers: layers)
             let aligned = AlignedImage(try InPlaceImage.encode(layers: layers, metadata: []))
             let paths = try [InPlaceModel.Kernels.fastest, .vector, .portable].map { try InPlaceModel(borrowing: aligned.bytes, kernels: $0) }
-            let arena = UnsafeMutableRawPointer.allocate(byteCount: max(reference.arenaByteCount, InPlaceModel.arenaByteCount), alignment: 64)
+            // Each classify gets the arena at offset probe % 64 (any alignment must work) and needs arenaByteCount bytes
+            // from there: 64 more than the largest arena (AddressSanitizer caught the portable path 1 byte past a
+            // buffer without them).
+            let arena = UnsafeMutableRawPointer.allocate(byteCount: max(reference.arenaByteCount, InPlaceModel.arenaByteCount) + 64, alignment: 64)
             defer { arena.deallocate() }
             var expected = [Int32](repeating: 0, count: 10), actual = expected
             var distinct = Set<[Int32]>()
