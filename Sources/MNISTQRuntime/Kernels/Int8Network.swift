@@ -115,11 +115,6 @@ package struct Int8Network: @unchecked Sendable {
     @inline(__always)
     func runFastStage(_ stage: Int, pixels: UnsafePointer<UInt8>, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
         let p = packed
-        let conv1Input = (base + FastArena.conv1Input).assumingMemoryBound(to: Int16.self)
-        let conv2Input = (base + FastArena.conv2Input).assumingMemoryBound(to: Int16.self)
-        let conv2Output = (base + FastArena.conv2Output).assumingMemoryBound(to: Int16.self)
-        let fc1Output = (base + FastArena.fc1Output).assumingMemoryBound(to: Int16.self)
-        let fc2Output = (base + FastArena.fc2Output).assumingMemoryBound(to: Int16.self)
         if p.path == .vnni512 {
             runU8Stage(stage, .vnni512, p.operands, pixels: pixels, base: base, scores: scores)
             return
@@ -129,27 +124,19 @@ package struct Int8Network: @unchecked Sendable {
                          conv2Paired: p.int16(p.layout.conv2PairedWeights), pixels: pixels, base: base, scores: scores)
             return
         }
-        switch stage {
-        case 0:
+        // The portable Swift kernels through the one five-stage dispatch (int16 activations, `FastArena`).
+        MNISTQRuntime.runStage(stage, p.operands, arena: FastArena.self, base: base, scores: scores, conv1: { conv2Input in
+            let conv1Input = (base + FastArena.conv1Input).assumingMemoryBound(to: Int16.self)
             prepareConv1Input(pixels: pixels, conv1Input: conv1Input, conv2Input: conv2Input)
             conv1ReluMaxPool_s16s32_swiftSIMD(paddedImage: conv1Input, weights: p.int32(p.layout.conv1Weights), bias: p.bias(0),
-                                     multiplier: p.multiplier(0), shift: p.shift(0), output: conv2Input)
-        case 1:
-            conv2ReluMaxPool_s16s32_swiftSIMD(paddedInput: conv2Input, weights: p.int32(p.layout.conv2WideWeights), bias: p.bias(1),
-                                     multiplier: p.multiplier(1), shift: p.shift(1), output: conv2Output)
-        case 2:
-            linear_s16s8_swift(input: conv2Output, inputCount: ModelFormat.flattenedFeatureCount, weights: p.int8(p.layout.fc1Weights),
-                              bias: p.bias(2), multiplier: p.multiplier(2), shift: p.shift(2), outputCount: ModelFormat.fc1Features,
-                              reluOutput: fc1Output, scores: nil)
-        case 3:
-            linear_s16s8_swift(input: fc1Output, inputCount: ModelFormat.fc1Features, weights: p.int8(p.layout.fc2Weights), bias: p.bias(3),
-                              multiplier: p.multiplier(3), shift: p.shift(3), outputCount: ModelFormat.fc2Features, reluOutput: fc2Output,
-                              scores: nil)
-        default:
-            linear_s16s8_swift(input: fc2Output, inputCount: ModelFormat.fc2Features, weights: p.int8(p.layout.fc3Weights), bias: p.bias(4),
-                              multiplier: p.multiplier(4), shift: p.shift(4), outputCount: ModelFormat.classCount, reluOutput: nil,
-                              scores: scores)
-        }
+                                              multiplier: p.multiplier(0), shift: p.shift(0), output: conv2Input)
+        }, conv2: { input, output in
+            conv2ReluMaxPool_s16s32_swiftSIMD(paddedInput: input, weights: p.int32(p.layout.conv2WideWeights), bias: p.bias(1),
+                                              multiplier: p.multiplier(1), shift: p.shift(1), output: output)
+        }, linear: { input, inputCount, weights, bias, multiplier, shift, outputCount, reluOutput, scores in
+            linear_s16s8_swift(input: input!, inputCount: Int(inputCount), weights: weights!, bias: bias!, multiplier: multiplier!,
+                               shift: shift!, outputCount: Int(outputCount), reluOutput: reluOutput, scores: scores)
+        })
     }
 
     /// Classifies one image with the reference kernels (plain loops, the definition of the results).
