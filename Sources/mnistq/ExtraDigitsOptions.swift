@@ -21,6 +21,9 @@ struct ExtraDigitsOptions: ParsableArguments {
         (imageFiles.isEmpty ? [] : ["--extra-digits"]) + (labelFiles.isEmpty ? [] : ["--extra-labels"])
     }
 
+    /// The option naming files this run trains on that a checkpoint does not record (so the run cannot be resumed).
+    var unrecordedFileOption: String? { imageFiles.isEmpty ? nil : "--extra-digits" }
+
     func validate() throws {
         guard imageFiles.count == labelFiles.count else {
             throw ValidationError("each --extra-digits file needs its --extra-labels file (got \(imageFiles.count) image and \(labelFiles.count) label files)")

@@ -24,6 +24,9 @@ struct OutlierExposureOptions: ParsableArguments {
             + (perBatch == nil ? [] : ["--outliers-per-batch"])
     }
 
+    /// The option naming files this run trains on that a checkpoint does not record (so the run cannot be resumed).
+    var unrecordedFileOption: String? { files.isEmpty ? nil : "--outlier-exposure" }
+
     func validate() throws {
         if files.isEmpty && (weight != nil || perBatch != nil) {
             throw ValidationError("--outlier-weight and --outliers-per-batch need --outlier-exposure FILE")

@@ -156,7 +156,7 @@ struct TrainCommand: ParsableCommand {
     /// Why this run has no resume command, or nil: its checkpoint does not record --outlier-exposure or
     /// --extra-digits files, so `--resume` would refuse it (extra digits) or go on without its outliers.
     var unresumableReason: String? {
-        let unrecorded = outliers.explicitSettings.filter { $0 == "--outlier-exposure" } + extraDigits.explicitSettings.filter { $0 == "--extra-digits" }
+        let unrecorded = [outliers.unrecordedFileOption, extraDigits.unrecordedFileOption].compactMap { $0 }
         if unrecorded.isEmpty { return nil }
         return "a run with \(unrecorded.joined(separator: " and ")) cannot be resumed (its checkpoint does not record those files); run the same command again to start over"
     }
