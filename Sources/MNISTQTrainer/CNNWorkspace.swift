@@ -78,12 +78,6 @@ final class CNNWorkspace: @unchecked Sendable {
         for i in 0..<(count &* n) { input[i] = Float(src[i]) / 255 }
     }
 
-    /// Fills the input with the images at `indices` (pixel/255).
-    func loadInput(pixels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>, count: Int) {
-        precondition(count <= capacity)
-        for b in 0..<count { loadImage(pixels + Int(indices[b]) &* CNNSize.inputPixels, row: b) }
-    }
-
     /// Fills input row `row` with the 28×28 image at `image` (pixel/255).
     func loadImage(_ image: UnsafePointer<UInt8>, row: Int) {
         precondition(row < capacity)
