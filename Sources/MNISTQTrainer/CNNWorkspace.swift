@@ -85,6 +85,12 @@ final class CNNWorkspace: @unchecked Sendable {
         for i in 0..<n { dst[i] = Float(image[i]) / 255 }
     }
 
+    /// Fills input row `row` with the 28×28 image at `image` distorted by `map` (`DigitAugmentation`), as pixel/255.
+    func loadImage(_ image: UnsafePointer<UInt8>, row: Int, distortedBy map: DigitAugmentation.InverseMap) {
+        precondition(row < capacity)
+        DigitAugmentation.warp(image, with: map, into: input + row &* CNNSize.inputPixels)
+    }
+
     /// Runs the network on the first `count` loaded images. The im2col columns are not kept (one image's
     /// columns, reused image after image, stay in cache; backward unfolds the image again, which costs less
     /// than writing and re-reading ~20 MB of columns per step), so inference and training run the same forward.

@@ -2,32 +2,33 @@
 import Foundation
 import MNISTQSupport
 
-/// Checkpoint file format, version 3 (version 2 lacked the model path at the end; version 1 also the per-epoch SGD
-/// time) (little-endian; floats IEEE-754):
+/// Checkpoint file format, version 4 (version 3 lacked the distortions at the end of the configuration; version 2
+/// also the model path at the end; version 1 also the per-epoch SGD time) (little-endian; floats IEEE-754):
 ///
 /// magic `"MNQC"`, version u32, then the configuration (`TrainingConfiguration.write`: epochs, batch size, lr,
 /// momentum, seed, schedule by its explicit code (none 0, step 1, cosine 2), warm-up steps, validation count,
-/// patience, guard, restore-best, train limit), the shard count, the training-set size, the run's state
+/// patience, guard, restore-best, train limit, distortions (`--augment`)), the shard count, the training-set size, the run's state
 /// (`Training.writeState`: epochs done, global step, the four xoshiro256** state words, lr scale, best metric and
 /// epoch, epochs without improvement, early-stop flag, momentum flags, four flat `CNNLayout` vectors (weights,
 /// momentum, best weights, best momentum), the metrics history), the path of the model the run writes (u32 length +
 /// UTF-8; empty when unknown; so `--resume` keeps writing to the run's own files), and a CRC-32 of every preceding
-/// byte. Written atomically after every epoch. Version 2 files are read too.
+/// byte. Written atomically after every epoch. Version 2 and 3 files are read too (they resume without distortions).
 package enum Checkpoint {
     package static let magic: [UInt8] = Array("MNQC".utf8)
-    package static let version: UInt32 = 3
+    package static let version: UInt32 = 4
     /// Versions this build reads.
-    static let readableVersions: ClosedRange<UInt32> = 2...3
+    static let readableVersions: ClosedRange<UInt32> = 2...4
     /// Bound on a valid file (4 vectors of 850 KB plus a long history).
     static let maxBytes = 64 << 20
 
-    static func encode(_ t: Training, modelPath: String? = nil) -> [UInt8] {
+    /// The checkpoint of `t`; `version` below the current one writes an older layout (tests of the readers of old files).
+    static func encode(_ t: Training, modelPath: String? = nil, version: UInt32 = Checkpoint.version) -> [UInt8] {
         var w = ByteWriter()
         w.raw(magic); w.u32(version)
-        t.configuration.write(to: &w)
+        t.configuration.write(to: &w, checkpointVersion: version)
         w.u32(UInt32(t.sgd.shards)); w.u32(UInt32(t.data.trainLabels.count))
         t.writeState(to: &w)
-        w.string(modelPath ?? "")
+        if version >= 3 { w.string(modelPath ?? "") }
         w.appendCRC()
         return w.bytes
     }
@@ -124,7 +125,7 @@ package enum Checkpoint {
             guard readableVersions.contains(v) else {
                 throw TrainingError.checkpoint(file: file, detail: "checkpoint version \(v), this build reads versions \(readableVersions.lowerBound)-\(readableVersions.upperBound)")
             }
-            let c = try TrainingConfiguration(reading: &r, file: file)
+            let c = try TrainingConfiguration(reading: &r, file: file, checkpointVersion: v)
             let shards = Int(try r.u32()), size = Int(try r.u32())
             // The state that follows starts with the epochs done: read here for the header, left for `Training`.
             var peek = r

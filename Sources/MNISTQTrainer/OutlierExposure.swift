@@ -70,7 +70,7 @@ final class OutlierBatch: @unchecked Sendable {  // used by one training loop at
     /// digits (see ``OutlierExposure``), and `correct` counts digits only.
     func step(_ sgd: SGDTrainer, pixels digitPixels: UnsafePointer<UInt8>, labels digitLabels: UnsafePointer<UInt8>,
               indices digitIndices: UnsafePointer<Int32>, count: Int, globalStep: Int,
-              learningRate: Float, momentum: Float) -> (loss: Double, correct: Int) {
+              learningRate: Float, momentum: Float, distortions: RowDistortions?) -> (loss: Double, correct: Int) {
         let extra = exposure.perBatch
         for k in 0..<extra { indices[k] = Int32(exposure.draw(step: globalStep, slot: k)) }
         // Mean over the digits: the outlier rows' weight λ·B/perBatch makes their term λ · mean over outliers.
@@ -78,7 +78,8 @@ final class OutlierBatch: @unchecked Sendable {  // used by one training loop at
         return exposure.pixels.withUnsafeBufferPointer { outliers in
             sgd.step(pixels: digitPixels, labels: digitLabels, indices: digitIndices, count: count,
                      learningRate: learningRate, momentum: momentum,
-                     outliers: OutlierRows(pixels: outliers.baseAddress!, indices: indices, count: extra, weight: weight))
+                     outliers: OutlierRows(pixels: outliers.baseAddress!, indices: indices, count: extra, weight: weight),
+                     distortions: distortions)
         }
     }
 }

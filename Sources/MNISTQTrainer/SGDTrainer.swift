@@ -85,7 +85,8 @@ final class SGDTrainer: @unchecked Sendable {
     /// `pixels`, then the `outliers` rows if any (read from their own buffer, never copied); the loss is a mean over
     /// the digits.
     func computeShardGradients(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>,
-                               indices: UnsafePointer<Int32>, count: Int, outliers: OutlierRows? = nil) -> (loss: Double, correct: Int) {
+                               indices: UnsafePointer<Int32>, count: Int, outliers: OutlierRows? = nil,
+                               distortions: RowDistortions? = nil) -> (loss: Double, correct: Int) {
         let rows = count + (outliers?.count ?? 0)
         precondition(count > 0 && rows <= maxBatch)
         let scale = 1 / Float(count)
@@ -101,7 +102,11 @@ final class SGDTrainer: @unchecked Sendable {
                 if i < count {
                     let image = Int(indices[i])
                     lab[j] = labels[image]
-                    ws.loadImage(pixels + image &* n, row: j)
+                    if let distortions {
+                        ws.loadImage(pixels + image &* n, row: j, distortedBy: distortions.map(slot: i))
+                    } else {
+                        ws.loadImage(pixels + image &* n, row: j)
+                    }
                 } else if let outliers {
                     lab[j] = OutlierExposure.outlierLabel
                     ws.loadImage(outliers.pixels + Int(outliers.indices[i - count]) &* n, row: j)
@@ -150,10 +155,13 @@ final class SGDTrainer: @unchecked Sendable {
     }
 
     /// `computeGradients` followed by one SGD update (PyTorch's momentum rule), the reduction and the update
-    /// fused into one pass over the parameters. `outliers`: rows added to the batch (outlier exposure).
+    /// fused into one pass over the parameters. `outliers`: rows added to the batch (outlier exposure);
+    /// `distortions`: how the digit rows are distorted (`--augment`), nil for the images as they are.
     package func step(pixels: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, indices: UnsafePointer<Int32>,
-                      count: Int, learningRate lr: Float, momentum mu: Float, outliers: OutlierRows? = nil) -> (loss: Double, correct: Int) {
-        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count, outliers: outliers)
+                      count: Int, learningRate lr: Float, momentum mu: Float, outliers: OutlierRows? = nil,
+                      distortions: RowDistortions? = nil) -> (loss: Double, correct: Int) {
+        let r = computeShardGradients(pixels: pixels, labels: labels, indices: indices, count: count, outliers: outliers,
+                                      distortions: distortions)
         reduceGradients(update: (lr, mu))
         return r
     }
@@ -166,4 +174,14 @@ package struct OutlierRows {
     let indices: UnsafePointer<Int32>
     let count: Int
     let weight: Float
+}
+
+/// The distortions of one step's digit rows (`DigitAugmentation`): row `slot` of the batch gets the map drawn for
+/// (seed, step, slot), whichever shard loads it.
+package struct RowDistortions {
+    let augmentation: DigitAugmentation
+    let seed: UInt64
+    let step: Int
+
+    func map(slot: Int) -> DigitAugmentation.InverseMap { augmentation.inverseMap(seed: seed, step: step, slot: slot) }
 }

@@ -245,11 +245,12 @@ package final class Training {
                         let first = s * c.batchSize, count = min(c.batchSize, ord.count - first)
                         let lr = c.learningRate(step: globalStep, stepsPerEpoch: steps) * learningRateScale
                         totals.lastLearningRate = Double(lr)
+                        let distortions = c.augmentation.map { RowDistortions(augmentation: $0, seed: c.seed, step: globalStep) }
                         let r = outlierBatch?.step(sgd, pixels: px.baseAddress!, labels: lb.baseAddress!,
                                                    indices: ord.baseAddress! + first, count: count, globalStep: globalStep,
-                                                   learningRate: lr, momentum: c.momentum)
+                                                   learningRate: lr, momentum: c.momentum, distortions: distortions)
                             ?? sgd.step(pixels: px.baseAddress!, labels: lb.baseAddress!, indices: ord.baseAddress! + first,
-                                        count: count, learningRate: lr, momentum: c.momentum)
+                                        count: count, learningRate: lr, momentum: c.momentum, distortions: distortions)
                         globalStep += 1
                         totals.images += count
                         if c.divergenceGuard && !(r.loss.isFinite && r.loss <= TrainingConfiguration.explodingLoss) {

@@ -38,6 +38,9 @@ package struct TrainingConfiguration: Sendable, Equatable {
     /// Train on only the first N training images after the hold-out (tests, quick experiments; extra digits are
     /// always added); nil = all.
     package var trainLimit: Int? = nil
+    /// Random affine distortions of the training digits (`--augment`); nil = the images as they are (the default,
+    /// and the reference recipe).
+    package var augmentation: DigitAugmentation? = nil
 
     package init() {}
 
@@ -101,6 +104,7 @@ package struct TrainingConfiguration: Sendable, Equatable {
         guard (0..<60_000).contains(validationCount) else { throw bad("--validation-split", validationCount, "0...59999 images") }
         guard patience >= 0 else { throw bad("--patience", patience, "≥ 0") }
         if let trainLimit, trainLimit < 1 { throw bad("--limit-train", trainLimit, "≥ 1") }
+        try augmentation?.validate()
     }
 }
 
@@ -139,16 +143,23 @@ extension LearningRateSchedule {
 
 extension TrainingConfiguration {
     /// Appends the configuration in checkpoint order: epochs, batch size, lr, momentum, seed, schedule, warm-up
-    /// steps, validation count, patience, guard, restore-best, train limit (−1 for none).
-    func write(to w: inout ByteWriter) {
+    /// steps, validation count, patience, guard, restore-best, train limit (−1 for none), and from checkpoint version 4
+    /// on the distortions (u32 1 and the four ranges as f32: rotation, scale, shear, shift; or u32 0 for none).
+    func write(to w: inout ByteWriter, checkpointVersion: UInt32 = Checkpoint.version) {
         w.u32(UInt32(epochs)); w.u32(UInt32(batchSize)); w.f32(learningRate); w.f32(momentum); w.u64(seed)
         w.u32(schedule.checkpointCode)
         w.u32(UInt32(warmupSteps)); w.u32(UInt32(validationCount)); w.u32(UInt32(patience))
         w.u32(divergenceGuard ? 1 : 0); w.u32(restoreBest ? 1 : 0); w.u64(UInt64(bitPattern: Int64(trainLimit ?? -1)))
+        guard checkpointVersion >= 4 else { return }
+        if let a = augmentation {
+            w.u32(1); w.f32(a.maxRotationDegrees); w.f32(a.maxScaleChange); w.f32(a.maxShear); w.f32(a.maxShift)
+        } else {
+            w.u32(0)
+        }
     }
 
-    /// Reads what `write(to:)` wrote and validates it; errors name `file`.
-    init(reading r: inout ByteReader, file: String) throws {
+    /// Reads what `write(to:checkpointVersion:)` wrote and validates it; errors name `file`.
+    init(reading r: inout ByteReader, file: String, checkpointVersion: UInt32 = Checkpoint.version) throws {
         self.init()
         epochs = Int(try r.u32()); batchSize = Int(try r.u32()); learningRate = try r.f32(); momentum = try r.f32()
         seed = try r.u64()
@@ -162,6 +173,14 @@ extension TrainingConfiguration {
         divergenceGuard = try r.u32() != 0; restoreBest = try r.u32() != 0
         let limit = Int64(bitPattern: try r.u64())
         trainLimit = limit < 0 ? nil : Int(limit)
+        if checkpointVersion >= 4 {
+            switch try r.u32() {
+            case 0: augmentation = nil
+            case 1: augmentation = DigitAugmentation(maxRotationDegrees: try r.f32(), maxScaleChange: try r.f32(),
+                                                     maxShear: try r.f32(), maxShift: try r.f32())
+            case let flag: throw TrainingError.checkpoint(file: file, detail: "distortion flag \(flag), expected 0 or 1")
+            }
+        }
         do { try validate() } catch let e as TrainingError {
             throw TrainingError.checkpoint(file: file, detail: "stored settings are invalid: \(e)")
         }

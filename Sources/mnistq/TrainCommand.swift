@@ -98,6 +98,8 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var extraDigits: ExtraDigitsOptions
 
+    @OptionGroup var distortions: AugmentationOptions
+
     var explicitSettings: [String] {
         var names: [String] = []
         if epochs != nil && resume == nil { names.append("--epochs") }  // with --resume: extends the run
@@ -112,7 +114,7 @@ struct TrainCommand: ParsableCommand {
         if noGuard { names.append("--no-guard") }
         if limitTrain != nil { names.append("--limit-train") }
         if recipe != .safe { names.append("--recipe") }
-        return names + outliers.explicitSettings + extraDigits.explicitSettings
+        return names + outliers.explicitSettings + extraDigits.explicitSettings + distortions.explicitSettings
     }
 
     func makeConfiguration() -> TrainingConfiguration {
@@ -129,6 +131,7 @@ struct TrainCommand: ParsableCommand {
         if noGuard { c.divergenceGuard = false }
         if c.validationCount == 0 { c.restoreBest = false }
         c.trainLimit = limitTrain
+        c.augmentation = distortions.augmentation
         return c
     }
 
@@ -276,7 +279,10 @@ struct TrainCommand: ParsableCommand {
             + "\(c.epochs) epochs, batch \(c.batchSize), lr \(c.learningRate) (\(c.schedule.rawValue)"
             + (c.warmupSteps > 0 ? ", warm-up \(c.warmupSteps) steps" : "") + "), momentum \(c.momentum), seed \(c.seed), "
             + "\(workers.count) threads, guard \(c.divergenceGuard ? "on" : "off"), early stopping "
-            + (c.patience > 0 && c.validationCount > 0 ? "patience \(c.patience)" : "off"))
+            + (c.patience > 0 && c.validationCount > 0 ? "patience \(c.patience)" : "off")
+            + (c.augmentation.map { a in
+                ", distortions ±\(a.maxRotationDegrees)°, size ±\(a.maxScaleChange), slant ±\(a.maxShear), shift ±\(a.maxShift) px"
+            } ?? ""))
         log(TrainingReport.tableHeader)
         for m in training.history { log(TrainingReport.tableRow(m)) }
     }

@@ -18,19 +18,20 @@ final class CheckpointVersionTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
 
-        let v3 = folder.appendingPathComponent("v3.ckpt").path
+        let v3 = folder.appendingPathComponent("v4.ckpt").path   // the current version (named for the model path it added)
         try Checkpoint.save(t, to: v3, modelPath: "/runs/ünï/a.mnqf")
         let (header, resumed) = try Checkpoint.resumeWithHeader(path: v3, data: data, threads: 1)
         XCTAssertEqual(header.modelPath, "/runs/ünï/a.mnqf")
         XCTAssertEqual(resumed.epochsDone, 1)
 
-        // Version 2: the same bytes without the model path (an empty one is 4 zero bytes before the CRC).
-        var bytes = Checkpoint.encode(t)
+        // Version 2: the version 3 bytes without the model path (an empty one is 4 zero bytes before the CRC).
+        var bytes = Checkpoint.encode(t, version: 3)
         XCTAssertEqual(Array(bytes[bytes.count - 8 ..< bytes.count - 4]), [0, 0, 0, 0])
         bytes.removeLast(8)
         bytes.replaceSubrange(4..<8, with: [2, 0, 0, 0])
         let crc = CRC32.checksum(bytes)
         bytes += [UInt8(crc & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 24)]
+        XCTAssertEqual(bytes, Checkpoint.encode(t, version: 2), "the encoder's version 2 layout is the one read here")
         let v2 = folder.appendingPathComponent("v2.ckpt").path
         try Data(bytes).write(to: URL(fileURLWithPath: v2))
         let (oldHeader, old) = try Checkpoint.resumeWithHeader(path: v2, data: data, threads: 1)
