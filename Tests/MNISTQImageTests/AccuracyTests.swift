@@ -11,10 +11,10 @@ final class AccuracyTests: XCTestCase {
     /// MNISTQPhotoSet.
     static let mnistMinimumPercent = 99.3
     static let realPhotoMinimumPercent = 95.0
-    /// Dark-on-light photo-like renderings of the MNIST test digits: issue 9 asks for 99.3%; measured 99.19% when
-    /// written (the raw images give 99.35%; the renderings' soft, resampled edges flip about 40 borderline digits
-    /// and fix 26). Asserted at the level reached so it cannot slip back; raising it is open work.
-    static let darkOnLightMinimumPercent = 99.15
+    /// Dark-on-light photo-like renderings of the MNIST test digits: issue 9 asks for 99.3%; the shipped sample gives
+    /// 99.33% (trained with `--augment` and photo renderings of the training digits; the sample trained on the digits
+    /// alone gave 99.19%).
+    static let darkOnLightMinimumPercent = 99.3
     /// Test images per real-photo class (every 33rd MNIST test digit) and for the 12 MP class (every 100th): the
     /// full figures come from tools/bench-photos.sh; these keep the suite within about a minute.
     static let photosPerClass = 300
