@@ -76,14 +76,10 @@ static inline uint8_t requantize_relu64(int32_t acc, int32_t multiplier, int8_t 
     return (uint8_t)(r < 0 ? 0 : (r > 255 ? 255 : r));
 }
 
-/// Max of a pool window's 4 positions for channels c ..< c + 4, plus their bias, requantized with the ReLU clamp to u8.
-__attribute__((always_inline)) static inline void pool_store4(i32x4 p0, i32x4 p1, i32x4 p2, i32x4 p3, const int32_t *bias, const int32_t *multiplier,
-                               const int8_t *shift, int c, uint8_t *out) {
-    const i32x4 m = max_i32x4(max_i32x4(p0, p1), max_i32x4(p2, p3));
-    for (int k = 0; k < 4; k++) {
-        // |sum| ≤ 255·127·400 < 2^24 and |bias| ≤ 2^30: the int32 addition cannot overflow.
-        out[c + k] = requantize_relu64(m[k] + bias[c + k], multiplier[c + k], shift[c + k]);
-    }
+/// Requantizes one pooled vector (channels c ..< c + 4: the max of a pool window's positions) plus bias to u8.
+__attribute__((always_inline)) static inline void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier,
+                                                              const int8_t *shift, int c, uint8_t *out) {
+    for (int k = 0; k < 4; k++) out[c + k] = requantize_relu64(m[k] + bias[c + k], multiplier[c + k], shift[c + k]);
 }
 
 /// Activations widened to int16, `count` (a multiple of 16) of them.
@@ -91,30 +87,24 @@ static void widen(const uint8_t *x, int16_t *wide, int count) {
     for (int i = 0; i < count; i++) wide[i] = x[i];
 }
 
-#define DOT4(k, w)                                                                                                    \
-    A##k += dot_pairs(xa, w); B##k += dot_pairs(xb, w); C##k += dot_pairs(xc, w); D##k += dot_pairs(xd, w)
-
-/// conv1's 16 channels of one pool window: corner is the window's top-left in the widened image, paired the regrouped
-/// weights (see mnistq_conv1_relu_maxpool_u8s8_vector).
-__attribute__((always_inline)) static inline void conv1_window(const int16_t *corner, const i16x8 *paired, const int32_t *bias,
-                                                             const int32_t *multiplier, const int8_t *shift, uint8_t *out) {
-    for (int half = 0; half < 2; half++) { // channels 8·half ..< 8·half + 8
-        // Positions A (0, 0), B (0, 1), C (1, 0), D (1, 1) of the window × 2 vectors of 4 channels.
-        i32x4 A0 = {0, 0, 0, 0}, A1 = A0, B0 = A0, B1 = A0, C0 = A0, C1 = A0, D0 = A0, D1 = A0;
-        for (int ky = 0; ky < 5; ky++) {
-            const int16_t *r0 = corner + ky * 40, *r1 = r0 + 40;
-            for (int pair = 0; pair < 3; pair++) {
-                const i16x8 w0 = paired[(ky * 3 + pair) * 4 + 2 * half];
-                const i16x8 w1 = paired[(ky * 3 + pair) * 4 + 2 * half + 1];
-                const i16x8 xa = splat_pair(r0 + 2 * pair), xb = splat_pair(r0 + 2 * pair + 1);
-                const i16x8 xc = splat_pair(r1 + 2 * pair), xd = splat_pair(r1 + 2 * pair + 1);
-                DOT4(0, w0);
-                DOT4(1, w1);
-            }
+/// One side of a conv1 pool window: its left and right positions (top row, or bottom row with `below` 1), over the
+/// kernel rows listed (the others read only zeros); the max of the two into `pooled` (4 vectors of 4 channels), or
+/// with its max when `below`.
+__attribute__((always_inline)) static inline void conv1_window_row(const int16_t *corner, const i16x8 *paired, const uint8_t *rows,
+                                                                 int count, int below, i32x4 *pooled) {
+    i32x4 l0 = {0, 0, 0, 0}, l1 = l0, l2 = l0, l3 = l0, r0 = l0, r1 = l0, r2 = l0, r3 = l0;
+    for (int n = 0; n < count; n++) {
+        const int ky = rows[n];
+        const int16_t *x = corner + (ky + below) * CONV1_INPUT_ROW;
+        const i16x8 *w = paired + ky * 12;
+        for (int pair = 0; pair < 3; pair++, w += 4) {
+            const i16x8 left = splat_pair(x + 2 * pair), right = splat_pair(x + 2 * pair + 1);
+            l0 += dot_pairs(left, w[0]); l1 += dot_pairs(left, w[1]); l2 += dot_pairs(left, w[2]); l3 += dot_pairs(left, w[3]);
+            r0 += dot_pairs(right, w[0]); r1 += dot_pairs(right, w[1]); r2 += dot_pairs(right, w[2]); r3 += dot_pairs(right, w[3]);
         }
-        pool_store4(A0, B0, C0, D0, bias, multiplier, shift, 8 * half, out);
-        pool_store4(A1, B1, C1, D1, bias, multiplier, shift, 8 * half + 4, out);
     }
+    const i32x4 m[4] = {max_i32x4(l0, r0), max_i32x4(l1, r1), max_i32x4(l2, r2), max_i32x4(l3, r3)};
+    for (int v = 0; v < 4; v++) pooled[v] = below ? max_i32x4(pooled[v], m[v]) : m[v];
 }
 
 void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
@@ -139,63 +129,148 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
     }
     int16_t wide[32 * 40] __attribute__((aligned(16)));
     widen(image, wide, 32 * 40);
+    // Zero pixels cost nothing: bit c of nonzero_columns[y] says whether pixel (y, c) is non-zero, and a window's
+    // kernel row is computed only when one of the 7 pixels its two positions read there (columns 2·px ... 2·px + 6)
+    // is. MNIST digits leave most rows of most windows blank.
+    uint64_t nonzero_columns[32];
+    for (int y = 0; y < 32; y++) {
+        uint64_t bits = 0;
+        for (int c = 0; c < CONV1_INPUT_ROW; c++) bits |= (uint64_t)(image[y * CONV1_INPUT_ROW + c] != 0) << c;
+        nonzero_columns[y] = bits;
+    }
     for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
-            conv1_window(wide + conv1_window_input(py, px), paired, bias, multiplier, shift, output + conv1_window_output(py, px));
+            // Kernel rows ky with a non-zero input for the window's top positions (input row ky) and its bottom
+            // positions (ky + 1), listed without branches.
+            uint8_t top[5], bottom[5];
+            int top_count = 0, bottom_count = 0;
+            for (int ky = 0; ky < 5; ky++) {
+                top[top_count] = bottom[bottom_count] = (uint8_t)ky;
+                top_count += ((nonzero_columns[2 * py + ky] >> (2 * px)) & 0x7F) != 0;
+                bottom_count += ((nonzero_columns[2 * py + ky + 1] >> (2 * px)) & 0x7F) != 0;
+            }
+            const int16_t *corner = wide + conv1_window_input(py, px);
+            i32x4 pooled[4];
+            conv1_window_row(corner, paired, top, top_count, 0, pooled);
+            conv1_window_row(corner, paired, bottom, bottom_count, 1, pooled);
+            uint8_t *out = output + conv1_window_output(py, px);
+            for (int v = 0; v < 4; v++) store_pooled4(pooled[v], bias, multiplier, shift, 4 * v, out);
         }
     }
 }
 
-/// conv2's 32 channels of one pool window: corner is the window's top-left in the widened input, paired the regrouped
-/// weights (see mnistq_conv2_relu_maxpool_u8s8_vector).
-__attribute__((always_inline)) static inline void conv2_window(const int16_t *corner, const i16x8 *paired, const int32_t *bias,
-                                                             const int32_t *multiplier, const int8_t *shift, uint8_t *out) {
-    const int row = CONV2_INPUT_ROW;
-    for (int group = 0; group < 4; group++) {
-        i32x4 A0 = {0, 0, 0, 0}, A1 = A0, B0 = A0, B1 = A0, C0 = A0, C1 = A0, D0 = A0, D1 = A0;
-        const i16x8 *w = paired + group * 25 * 16;
-        for (int ky = 0; ky < 5; ky++) {
-            for (int kx = 0; kx < 5; kx++, w += 16) {
-                const int16_t *x0 = corner + ky * row + kx * 16, *x1 = x0 + row;
-                for (int pair = 0; pair < 8; pair++) {
-                    const i16x8 xa = splat_pair(x0 + 2 * pair), xb = splat_pair(x0 + 16 + 2 * pair);
-                    const i16x8 xc = splat_pair(x1 + 2 * pair), xd = splat_pair(x1 + 16 + 2 * pair);
-                    DOT4(0, w[2 * pair]);
-                    DOT4(1, w[2 * pair + 1]);
-                }
-            }
-        }
-        pool_store4(A0, B0, C0, D0, bias, multiplier, shift, 8 * group, out);
-        pool_store4(A1, B1, C1, D1, bias, multiplier, shift, 8 * group + 4, out);
-    }
-}
+/// Where tap ky·5 + kx of a conv2 position reads, from the position's top-left input in the [18][18] input.
+static const uint8_t conv2_tap_offsets[25] = {0, 1, 2, 3, 4, 18, 19, 20, 21, 22, 36, 37, 38, 39, 40, 54, 55, 56, 57, 58,
+                                               72, 73, 74, 75, 76};
+
+/// Class 0...4 of a conv2 output row (or column) by which of its 5 kernel rows fall inside the input rather than on its
+/// zero border: rows 0 and 1 miss 2 and 1 at the top, 12 and 13 1 and 2 at the bottom, 2...11 none.
+static inline int conv2_edge_class(int y) { return y < 2 ? y : (y > 11 ? y - 9 : 2); }
 
 void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    // paired[((group·25 + tap)·8 + pair)·2 + v]: output channels 8·group + 4v ..< + 4 × input channels 2·pair, 2·pair + 1
-    // as int16. The image stores input channel i of output channel o at tap·512 + (i / 4)·128 + o·4 + i % 4.
-    i16x8 paired[4 * 25 * 8 * 2];
-    for (int group = 0; group < 4; group++) {
-        for (int tap = 0; tap < 25; tap++) {
-            for (int pair = 0; pair < 8; pair++) {
-                const int8_t *w = weights + tap * 512 + (pair / 2) * 128 + (pair % 2) * 2;
-                for (int v = 0; v < 2; v++) {
-                    i16x8 vector;
-                    for (int k = 0; k < 4; k++) {
-                        const int o = 8 * group + 4 * v + k;
-                        vector[2 * k] = w[o * 4];
-                        vector[2 * k + 1] = w[o * 4 + 1];
-                    }
-                    paired[((group * 25 + tap) * 8 + pair) * 2 + v] = vector;
+    // Exact zeros cost nothing here. With any background vector b (16 channels), a position's sum over its taps t
+    // inside the input is  Σ w_t·x_t = Σ w_t·b + Σ w_t·(x_t − b):  the first term depends only on which taps are
+    // inside (its edge class), and a tap whose input equals b adds 0 to the second, so only taps on inputs that
+    // differ from b are computed. b is the input's top-left interior position: on MNIST that is the blank
+    // background, which conv1 maps to one constant vector (ReLU of its requantized bias), about half of the positions
+    // of a digit. Any b gives the same sums (on dense inputs nothing is skipped). |x − b| ≤ 255, so the products and
+    // the pair sums stay as exact as with x itself.
+    //
+    // paired[(tap·8 + pair)·8 + v]: output channels 4v ..< 4v + 4 × input channels 2·pair, 2·pair + 1 as int16. The
+    // image stores input channel i of output channel o at tap·512 + (i / 4)·128 + o·4 + i % 4.
+    i16x8 paired[25 * 8 * 8];
+    for (int tap = 0; tap < 25; tap++) {
+        for (int pair = 0; pair < 8; pair++) {
+            const int8_t *w = weights + tap * 512 + (pair / 2) * 128 + (pair % 2) * 2;
+            for (int v = 0; v < 8; v++) {
+                i16x8 vector;
+                for (int k = 0; k < 4; k++) {
+                    vector[2 * k] = w[(4 * v + k) * 4];
+                    vector[2 * k + 1] = w[(4 * v + k) * 4 + 1];
+                }
+                paired[(tap * 8 + pair) * 8 + v] = vector;
+            }
+        }
+    }
+    const uint8_t *background = input + (2 * 18 + 2) * 16;
+    int16_t wide_background[16] __attribute__((aligned(16)));
+    widen(background, wide_background, 16);
+    // edge_sums[(row class·5 + column class)·8 + v]: Σ w_t·b over the taps inside the input for that edge class.
+    i32x4 tap_sums[25 * 8], edge_sums[25 * 8];
+    for (int tap = 0; tap < 25; tap++) {
+        for (int v = 0; v < 8; v++) {
+            i32x4 sum = {0, 0, 0, 0};
+            for (int pair = 0; pair < 8; pair++) sum += dot_pairs(splat_pair(wide_background + 2 * pair), paired[(tap * 8 + pair) * 8 + v]);
+            tap_sums[tap * 8 + v] = sum;
+        }
+    }
+    static const uint8_t first_inside[5] = {2, 1, 0, 0, 0}, last_inside[5] = {4, 4, 4, 3, 2};
+    for (int row_class = 0; row_class < 5; row_class++) {
+        for (int column_class = 0; column_class < 5; column_class++) {
+            i32x4 *sums = edge_sums + (row_class * 5 + column_class) * 8;
+            for (int v = 0; v < 8; v++) sums[v] = (i32x4){0, 0, 0, 0};
+            for (int ky = first_inside[row_class]; ky <= last_inside[row_class]; ky++) {
+                for (int kx = first_inside[column_class]; kx <= last_inside[column_class]; kx++) {
+                    for (int v = 0; v < 8; v++) sums[v] += tap_sums[(ky * 5 + kx) * 8 + v];
                 }
             }
         }
     }
-    int16_t wide[18 * 18 * 16] __attribute__((aligned(16)));
-    widen(input, wide, 18 * 18 * 16);
+    // The input minus b as int16, and which positions differ from b (never the zero border: its taps are outside).
+    int16_t delta[18 * 18 * 16] __attribute__((aligned(16)));
+    uint8_t differs[18 * 18];
+    __builtin_memset(differs, 0, sizeof differs);
+    for (int y = 2; y < 16; y++) {
+        for (int x = 2; x < 16; x++) {
+            const int q = y * 18 + x;
+            int any = 0;
+            for (int i = 0; i < 16; i++) {
+                const int16_t d = (int16_t)input[q * 16 + i] - wide_background[i];
+                delta[q * 16 + i] = d;
+                any |= d;
+            }
+            differs[q] = any != 0;
+        }
+    }
     for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
-            conv2_window(wide + conv2_window_input(py, px), paired, bias, multiplier, shift, output + conv2_window_output(py, px));
+            i32x4 pooled[8];
+            for (int position = 0; position < 4; position++) {
+                const int y = 2 * py + position / 2, x = 2 * px + position % 2, corner = y * 18 + x;
+                // The taps whose input differs from b, listed without branches.
+                uint8_t taps[25];
+                int count = 0;
+                for (int tap = 0; tap < 25; tap++) {
+                    taps[count] = (uint8_t)tap;
+                    count += differs[corner + conv2_tap_offsets[tap]];
+                }
+                const i32x4 *start = edge_sums + (conv2_edge_class(y) * 5 + conv2_edge_class(x)) * 8;
+                i32x4 a0 = start[0], a1 = start[1], a2 = start[2], a3 = start[3], a4 = start[4], a5 = start[5], a6 = start[6],
+                      a7 = start[7];
+                for (int n = 0; n < count; n++) {
+                    const int tap = taps[n];
+                    const int16_t *d = delta + (corner + conv2_tap_offsets[tap]) * 16;
+                    const i16x8 *w = paired + tap * 64;
+#pragma GCC unroll 8
+                    for (int pair = 0; pair < 8; pair++, w += 8) {
+                        const i16x8 dp = splat_pair(d + 2 * pair);
+                        a0 += dot_pairs(dp, w[0]); a1 += dot_pairs(dp, w[1]); a2 += dot_pairs(dp, w[2]); a3 += dot_pairs(dp, w[3]);
+                        a4 += dot_pairs(dp, w[4]); a5 += dot_pairs(dp, w[5]); a6 += dot_pairs(dp, w[6]); a7 += dot_pairs(dp, w[7]);
+                    }
+                }
+                if (position == 0) {
+                    pooled[0] = a0; pooled[1] = a1; pooled[2] = a2; pooled[3] = a3;
+                    pooled[4] = a4; pooled[5] = a5; pooled[6] = a6; pooled[7] = a7;
+                } else {
+                    pooled[0] = max_i32x4(pooled[0], a0); pooled[1] = max_i32x4(pooled[1], a1);
+                    pooled[2] = max_i32x4(pooled[2], a2); pooled[3] = max_i32x4(pooled[3], a3);
+                    pooled[4] = max_i32x4(pooled[4], a4); pooled[5] = max_i32x4(pooled[5], a5);
+                    pooled[6] = max_i32x4(pooled[6], a6); pooled[7] = max_i32x4(pooled[7], a7);
+                }
+            }
+            uint8_t *out = output + conv2_window_output(py, px);
+            for (int v = 0; v < 8; v++) store_pooled4(pooled[v], bias, multiplier, shift, 4 * v, out);
         }
     }
 }
