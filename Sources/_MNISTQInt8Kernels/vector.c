@@ -29,6 +29,7 @@ int mnistq_int8_vector_available(void) { return 1; }
 
 typedef int16_t i16x8 __attribute__((vector_size(16)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
+typedef uint8_t u8x8 __attribute__((vector_size(8)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
 
 /// 16 bytes at any address (memcpy: no alignment or aliasing assumption; one unaligned load).
@@ -138,8 +139,12 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
         for (int c = 0; c < CONV1_INPUT_ROW; c++) bits |= (uint64_t)(image[y * CONV1_INPUT_ROW + c] != 0) << c;
         nonzero_columns[y] = bits;
     }
+    // What a window of zero pixels pools to (conv sums 0): the output of every such window, so they are copies.
+    uint8_t blank[16];
+    for (int v = 0; v < 4; v++) store_pooled4((i32x4){0, 0, 0, 0}, bias, multiplier, shift, 4 * v, blank);
     for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
+            uint8_t *out = output + conv1_window_output(py, px);
             // Kernel rows ky with a non-zero input for the window's top positions (input row ky) and its bottom
             // positions (ky + 1), listed without branches.
             uint8_t top[5], bottom[5];
@@ -149,11 +154,14 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
                 top_count += ((nonzero_columns[2 * py + ky] >> (2 * px)) & 0x7F) != 0;
                 bottom_count += ((nonzero_columns[2 * py + ky + 1] >> (2 * px)) & 0x7F) != 0;
             }
+            if (top_count + bottom_count == 0) {
+                __builtin_memcpy(out, blank, 16);
+                continue;
+            }
             const int16_t *corner = wide + conv1_window_input(py, px);
             i32x4 pooled[4];
             conv1_window_row(corner, paired, top, top_count, 0, pooled);
             conv1_window_row(corner, paired, bottom, bottom_count, 1, pooled);
-            uint8_t *out = output + conv1_window_output(py, px);
             for (int v = 0; v < 4; v++) store_pooled4(pooled[v], bias, multiplier, shift, 4 * v, out);
         }
     }
@@ -217,47 +225,68 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
             }
         }
     }
-    // The input minus b as int16, and which positions differ from b (never the zero border: its taps are outside).
+    // The input minus b as int16, and per position the channel pairs where it differs from b: pairs[q][0 ..< count[q]]
+    // (listed without branches). The zero border has none: its taps are outside.
     int16_t delta[18 * 18 * 16] __attribute__((aligned(16)));
-    uint8_t differs[18 * 18];
-    __builtin_memset(differs, 0, sizeof differs);
+    uint8_t pairs[18 * 18][8], count[18 * 18];
+    __builtin_memset(count, 0, sizeof count);
     for (int y = 2; y < 16; y++) {
         for (int x = 2; x < 16; x++) {
             const int q = y * 18 + x;
-            int any = 0;
-            for (int i = 0; i < 16; i++) {
-                const int16_t d = (int16_t)input[q * 16 + i] - wide_background[i];
-                delta[q * 16 + i] = d;
-                any |= d;
+            int listed = 0;
+            for (int pair = 0; pair < 8; pair++) {
+                const int16_t d0 = (int16_t)(input[q * 16 + 2 * pair] - wide_background[2 * pair]);
+                const int16_t d1 = (int16_t)(input[q * 16 + 2 * pair + 1] - wide_background[2 * pair + 1]);
+                delta[q * 16 + 2 * pair] = d0;
+                delta[q * 16 + 2 * pair + 1] = d1;
+                pairs[q][listed] = (uint8_t)pair;
+                listed += (d0 | d1) != 0;
             }
-            differs[q] = any != 0;
+            count[q] = (uint8_t)listed;
         }
     }
+    // What a window with every tap inside and every input equal to b pools to: the output of all of them (on MNIST,
+    // most of the background), so they are copies.
+    uint8_t blank[32];
+    for (int v = 0; v < 8; v++) store_pooled4(edge_sums[(2 * 5 + 2) * 8 + v], bias, multiplier, shift, 4 * v, blank);
     for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
+            uint8_t *out = output + conv2_window_output(py, px);
+            if (py > 0 && py < CONV2_WINDOWS_PER_SIDE - 1 && px > 0 && px < CONV2_WINDOWS_PER_SIDE - 1) {
+                int any = 0;
+                for (int r = 0; r < 6; r++) {
+                    for (int c = 0; c < 6; c++) any |= count[(2 * py + r) * 18 + 2 * px + c];
+                }
+                if (!any) {
+                    __builtin_memcpy(out, blank, 32);
+                    continue;
+                }
+            }
             i32x4 pooled[8];
             for (int position = 0; position < 4; position++) {
                 const int y = 2 * py + position / 2, x = 2 * px + position % 2, corner = y * 18 + x;
-                // The taps whose input differs from b, listed without branches.
-                uint8_t taps[25];
-                int count = 0;
+                // One entry per (tap, channel pair) whose input differs from b: the pair's offset in delta (in pairs)
+                // and its weights' in paired (in groups of 8 vectors), each tap's list appended whole, then counted.
+                uint16_t inputs[25 * 8 + 8], taps[25 * 8 + 8];
+                int entries = 0;
                 for (int tap = 0; tap < 25; tap++) {
-                    taps[count] = (uint8_t)tap;
-                    count += differs[corner + conv2_tap_offsets[tap]];
+                    const int q = corner + conv2_tap_offsets[tap];
+                    u8x8 listed;
+                    __builtin_memcpy(&listed, pairs[q], 8);
+                    const u16x8 pair = __builtin_convertvector(listed, u16x8);
+                    const u16x8 input_entries = pair + (uint16_t)(q * 8), tap_entries = pair + (uint16_t)(tap * 8);
+                    __builtin_memcpy(inputs + entries, &input_entries, 16);
+                    __builtin_memcpy(taps + entries, &tap_entries, 16);
+                    entries += count[q];
                 }
                 const i32x4 *start = edge_sums + (conv2_edge_class(y) * 5 + conv2_edge_class(x)) * 8;
                 i32x4 a0 = start[0], a1 = start[1], a2 = start[2], a3 = start[3], a4 = start[4], a5 = start[5], a6 = start[6],
                       a7 = start[7];
-                for (int n = 0; n < count; n++) {
-                    const int tap = taps[n];
-                    const int16_t *d = delta + (corner + conv2_tap_offsets[tap]) * 16;
-                    const i16x8 *w = paired + tap * 64;
-#pragma GCC unroll 8
-                    for (int pair = 0; pair < 8; pair++, w += 8) {
-                        const i16x8 dp = splat_pair(d + 2 * pair);
-                        a0 += dot_pairs(dp, w[0]); a1 += dot_pairs(dp, w[1]); a2 += dot_pairs(dp, w[2]); a3 += dot_pairs(dp, w[3]);
-                        a4 += dot_pairs(dp, w[4]); a5 += dot_pairs(dp, w[5]); a6 += dot_pairs(dp, w[6]); a7 += dot_pairs(dp, w[7]);
-                    }
+                for (int n = 0; n < entries; n++) {
+                    const i16x8 dp = splat_pair(delta + 2 * inputs[n]);
+                    const i16x8 *w = paired + 8 * taps[n];
+                    a0 += dot_pairs(dp, w[0]); a1 += dot_pairs(dp, w[1]); a2 += dot_pairs(dp, w[2]); a3 += dot_pairs(dp, w[3]);
+                    a4 += dot_pairs(dp, w[4]); a5 += dot_pairs(dp, w[5]); a6 += dot_pairs(dp, w[6]); a7 += dot_pairs(dp, w[7]);
                 }
                 if (position == 0) {
                     pooled[0] = a0; pooled[1] = a1; pooled[2] = a2; pooled[3] = a3;
@@ -269,12 +298,10 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
                     pooled[6] = max_i32x4(pooled[6], a6); pooled[7] = max_i32x4(pooled[7], a7);
                 }
             }
-            uint8_t *out = output + conv2_window_output(py, px);
             for (int v = 0; v < 8; v++) store_pooled4(pooled[v], bias, multiplier, shift, 4 * v, out);
         }
     }
 }
-#undef DOT4
 
 /// Sum of the 4 lanes.
 static inline int32_t sum_lanes(i32x4 v) { return v[0] + v[1] + v[2] + v[3]; }
