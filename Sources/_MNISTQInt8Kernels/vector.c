@@ -72,15 +72,27 @@ static inline i32x4 max_i32x4(i32x4 a, i32x4 b) {
 
 /// requantize_relu of requantize.h in its defining form: 64-bit hosts and wasm multiply and shift int64 natively, so
 /// the 32-bit shortcut there (same results) only costs a branch here.
+/// requantize_relu of requantize.h in its defining form: 64-bit hosts and wasm multiply and shift int64 natively, so
+/// the 32-bit shortcut there (same results) only costs a branch here.
 static inline uint8_t requantize_relu64(int32_t acc, int32_t multiplier, int8_t shift) {
     const int64_t r = ((int64_t)acc * multiplier + ((int64_t)1 << (shift - 1))) >> shift;
     return (uint8_t)(r < 0 ? 0 : (r > 255 ? 255 : r));
 }
 
-/// Requantizes one pooled vector (channels c ..< c + 4: the max of a pool window's positions) plus bias to u8.
+/// Requantizes one pooled vector (channels c ..< c + 4: the max of a pool window's positions) plus bias to u8. The
+/// ReLU's clamp at 0 is taken on the sums, as vectors, instead of on the scalar results, where a branch would
+/// mispredict on about half the values (clang turns selects on them into branches): the format's multipliers are
+/// positive (2^30 ... 2^31 − 1), so a sum ≤ 0 requantizes to ≤ 0, which clamps to 0, the requantized 0.
 __attribute__((always_inline)) static inline void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier,
                                                               const int8_t *shift, int c, uint8_t *out) {
-    for (int k = 0; k < 4; k++) out[c + k] = requantize_relu64(m[k] + bias[c + k], multiplier[c + k], shift[c + k]);
+    i32x4 b;
+    __builtin_memcpy(&b, bias + c, 16);
+    // |pooled sum| ≤ 255·127·400 < 2^24 and |bias| ≤ 2^30: the int32 addition cannot overflow.
+    const i32x4 sum = max_i32x4(m + b, (i32x4){0, 0, 0, 0});
+    for (int k = 0; k < 4; k++) {
+        const int64_t r = ((int64_t)sum[k] * multiplier[c + k] + ((int64_t)1 << (shift[c + k] - 1))) >> shift[c + k];
+        out[c + k] = (uint8_t)(r > 255 ? 255 : r); // r ≥ 0: requantize_relu64 without its clamp at 0
+    }
 }
 
 /// Activations widened to int16, `count` (a multiple of 16) of them.
@@ -130,29 +142,28 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
     }
     int16_t wide[32 * 40] __attribute__((aligned(16)));
     widen(image, wide, 32 * 40);
-    // Zero pixels cost nothing: bit c of nonzero_columns[y] says whether pixel (y, c) is non-zero, and a window's
-    // kernel row is computed only when one of the 7 pixels its two positions read there (columns 2·px ... 2·px + 6)
-    // is. MNIST digits leave most rows of most windows blank.
-    uint64_t nonzero_columns[32];
-    for (int y = 0; y < 32; y++) {
-        uint64_t bits = 0;
-        for (int c = 0; c < CONV1_INPUT_ROW; c++) bits |= (uint64_t)(image[y * CONV1_INPUT_ROW + c] != 0) << c;
-        nonzero_columns[y] = bits;
-    }
     // What a window of zero pixels pools to (conv sums 0): the output of every such window, so they are copies.
     uint8_t blank[16];
     for (int v = 0; v < 4; v++) store_pooled4((i32x4){0, 0, 0, 0}, bias, multiplier, shift, 4 * v, blank);
     for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
             uint8_t *out = output + conv1_window_output(py, px);
-            // Kernel rows ky with a non-zero input for the window's top positions (input row ky) and its bottom
-            // positions (ky + 1), listed without branches.
+            // Zero pixels cost nothing: a kernel row is computed only where one of the 7 pixels the window's two
+            // positions read in its input row (columns 2·px ... 2·px + 6) is non-zero. MNIST digits leave most rows of
+            // most windows blank. Listed without branches: rows ky for the top positions (input row ky), for the
+            // bottom ones (ky + 1).
+            int nonzero[6];
+            for (int r = 0; r < 6; r++) {
+                uint64_t pixels = 0;
+                __builtin_memcpy(&pixels, image + conv1_window_input(py, px) + r * CONV1_INPUT_ROW, 7);
+                nonzero[r] = pixels != 0;
+            }
             uint8_t top[5], bottom[5];
             int top_count = 0, bottom_count = 0;
             for (int ky = 0; ky < 5; ky++) {
                 top[top_count] = bottom[bottom_count] = (uint8_t)ky;
-                top_count += ((nonzero_columns[2 * py + ky] >> (2 * px)) & 0x7F) != 0;
-                bottom_count += ((nonzero_columns[2 * py + ky + 1] >> (2 * px)) & 0x7F) != 0;
+                top_count += nonzero[ky];
+                bottom_count += nonzero[ky + 1];
             }
             if (top_count + bottom_count == 0) {
                 __builtin_memcpy(out, blank, 16);
