@@ -32,6 +32,14 @@ typedef uint16_t u16x8 __attribute__((vector_size(16)));
 typedef uint8_t u8x8 __attribute__((vector_size(8)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
 
+// The helpers called in more than one place: inlined on 64-bit hosts (calls would spill the accumulators), called on
+// WebAssembly, whose module has a size limit (tools/test-wasm) that the inlined copies (1.1 KB) would break.
+#if defined(__wasm__)
+#define MNISTQ_VECTOR_HELPER __attribute__((noinline)) static
+#else
+#define MNISTQ_VECTOR_HELPER __attribute__((always_inline)) static inline
+#endif
+
 /// 16 bytes at any address (memcpy: no alignment or aliasing assumption; one unaligned load).
 static inline i16x8 load_i16x8(const void *p) {
     i16x8 v;
@@ -83,7 +91,7 @@ static inline uint8_t requantize_relu64(int32_t acc, int32_t multiplier, int8_t 
 /// ReLU's clamp at 0 is taken on the sums, as vectors, instead of on the scalar results, where a branch would
 /// mispredict on about half the values (clang turns selects on them into branches): the format's multipliers are
 /// positive (2^30 ... 2^31 − 1), so a sum ≤ 0 requantizes to ≤ 0, which clamps to 0, the requantized 0.
-__attribute__((always_inline)) static inline void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier,
+MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier,
                                                               const int8_t *shift, int c, uint8_t *out) {
     i32x4 b;
     __builtin_memcpy(&b, bias + c, 16);
@@ -103,7 +111,7 @@ static void widen(const uint8_t *x, int16_t *wide, int count) {
 /// One side of a conv1 pool window: its left and right positions (top row, or bottom row with `below` 1), over the
 /// kernel rows listed (the others read only zeros); the max of the two into `pooled` (4 vectors of 4 channels), or
 /// with its max when `below`.
-__attribute__((always_inline)) static inline void conv1_window_row(const int16_t *corner, const i16x8 *paired, const uint8_t *rows,
+MNISTQ_VECTOR_HELPER void conv1_window_row(const int16_t *corner, const i16x8 *paired, const uint8_t *rows,
                                                                  int count, int below, i32x4 *pooled) {
     i32x4 l0 = {0, 0, 0, 0}, l1 = l0, l2 = l0, l3 = l0, r0 = l0, r1 = l0, r2 = l0, r3 = l0;
     for (int n = 0; n < count; n++) {
