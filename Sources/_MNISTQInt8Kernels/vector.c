@@ -200,12 +200,13 @@ static inline int conv2_edge_class(int y) { return y < 2 ? y : (y > 11 ? y - 9 :
 void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     // Exact zeros cost nothing here. With any background vector b (16 channels), a position's sum over its taps t
-    // inside the input is  Σ w_t·x_t = Σ w_t·b + Σ w_t·(x_t − b):  the first term depends only on which taps are
-    // inside (its edge class), and a tap whose input equals b adds 0 to the second, so only taps on inputs that
-    // differ from b are computed. b is the input's top-left interior position: on MNIST that is the blank
-    // background, which conv1 maps to one constant vector (ReLU of its requantized bias), about half of the positions
-    // of a digit. Any b gives the same sums (on dense inputs nothing is skipped). |x − b| ≤ 255, so the products and
-    // the pair sums stay as exact as with x itself.
+    // on the interior (the 14×14 inside the 2-wide border) is  Σ w_t·x_t = Σ w_t·b + Σ w_t·(x_t − b):  the first
+    // term depends only on which taps fall on the interior (the position's edge class), and a tap whose input equals
+    // b adds 0 to the second, so only the (tap, channel pair) entries whose input differs from b are computed (taps
+    // on the border likewise against 0). b is the input's top-left interior position: on MNIST that is the blank
+    // background, which conv1 maps to one constant vector (ReLU of its requantized bias), about half of the
+    // positions of a digit, and 59% of the channel pairs of the others equal it too. Any b gives the same sums (on
+    // dense inputs nothing is skipped). |x − b| ≤ 255, so the products and the pair sums stay as exact as with x.
     //
     // paired[(tap·8 + pair)·8 + v]: output channels 4v ..< 4v + 4 × input channels 2·pair, 2·pair + 1 as int16. The
     // image stores input channel i of output channel o at tap·512 + (i / 4)·128 + o·4 + i % 4.
@@ -247,18 +248,20 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
             }
         }
     }
-    // The input minus b as int16, and per position the channel pairs where it differs from b: pairs[q][0 ..< count[q]]
-    // (listed without branches). The zero border has none: its taps are outside.
+    // The input minus its background (b inside, 0 on the border, which callers keep zero: then nothing there is
+    // computed, yet any border gives the convolution of what is there) as int16, and per position the channel pairs
+    // where that is not zero: pairs[q][0 ..< count[q]] (listed without branches).
     int16_t delta[18 * 18 * 16] __attribute__((aligned(16)));
     uint8_t pairs[18 * 18][8], count[18 * 18];
-    __builtin_memset(count, 0, sizeof count);
-    for (int y = 2; y < 16; y++) {
-        for (int x = 2; x < 16; x++) {
+    const int16_t no_background[16] = {0};
+    for (int y = 0; y < 18; y++) {
+        for (int x = 0; x < 18; x++) {
             const int q = y * 18 + x;
+            const int16_t *base = y >= 2 && y < 16 && x >= 2 && x < 16 ? wide_background : no_background;
             int listed = 0;
             for (int pair = 0; pair < 8; pair++) {
-                const int16_t d0 = (int16_t)(input[q * 16 + 2 * pair] - wide_background[2 * pair]);
-                const int16_t d1 = (int16_t)(input[q * 16 + 2 * pair + 1] - wide_background[2 * pair + 1]);
+                const int16_t d0 = (int16_t)(input[q * 16 + 2 * pair] - base[2 * pair]);
+                const int16_t d1 = (int16_t)(input[q * 16 + 2 * pair + 1] - base[2 * pair + 1]);
                 delta[q * 16 + 2 * pair] = d0;
                 delta[q * 16 + 2 * pair + 1] = d1;
                 pairs[q][listed] = (uint8_t)pair;
@@ -267,6 +270,9 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
             count[q] = (uint8_t)listed;
         }
     }
+    // Entry tap·8 + pair's input pair, counted in pairs from the position's top-left input.
+    uint16_t input_pair[25 * 8];
+    for (int e = 0; e < 25 * 8; e++) input_pair[e] = (uint16_t)(conv2_tap_offsets[e / 8] * 8 + e % 8);
     // What a window with every tap inside and every input equal to b pools to: the output of all of them (on MNIST,
     // most of the background), so they are copies.
     uint8_t blank[32];
@@ -287,26 +293,27 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
             i32x4 pooled[8];
             for (int position = 0; position < 4; position++) {
                 const int y = 2 * py + position / 2, x = 2 * px + position % 2, corner = y * 18 + x;
-                // One entry per (tap, channel pair) whose input differs from b: the pair's offset in delta (in pairs)
-                // and its weights' in paired (in groups of 8 vectors), each tap's list appended whole, then counted.
-                uint16_t inputs[25 * 8 + 8], taps[25 * 8 + 8];
+                // One entry tap·8 + pair per (tap, channel pair) whose input differs from b: each tap's list appended
+                // whole (8 bytes), then counted. Entry e's weights are paired[8·e ...], its input pair delta's pair
+                // corner·8 + input_pair[e].
+                uint8_t entry[25 * 8 + 8];
                 int entries = 0;
                 for (int tap = 0; tap < 25; tap++) {
                     const int q = corner + conv2_tap_offsets[tap];
                     u8x8 listed;
                     __builtin_memcpy(&listed, pairs[q], 8);
-                    const u16x8 pair = __builtin_convertvector(listed, u16x8);
-                    const u16x8 input_entries = pair + (uint16_t)(q * 8), tap_entries = pair + (uint16_t)(tap * 8);
-                    __builtin_memcpy(inputs + entries, &input_entries, 16);
-                    __builtin_memcpy(taps + entries, &tap_entries, 16);
+                    listed += (uint8_t)(tap * 8);
+                    __builtin_memcpy(entry + entries, &listed, 8);
                     entries += count[q];
                 }
                 const i32x4 *start = edge_sums + (conv2_edge_class(y) * 5 + conv2_edge_class(x)) * 8;
                 i32x4 a0 = start[0], a1 = start[1], a2 = start[2], a3 = start[3], a4 = start[4], a5 = start[5], a6 = start[6],
                       a7 = start[7];
+                const int16_t *position_delta = delta + corner * 16;
                 for (int n = 0; n < entries; n++) {
-                    const i16x8 dp = splat_pair(delta + 2 * inputs[n]);
-                    const i16x8 *w = paired + 8 * taps[n];
+                    const int e = entry[n];
+                    const i16x8 dp = splat_pair(position_delta + 2 * input_pair[e]);
+                    const i16x8 *w = paired + 8 * e;
                     a0 += dot_pairs(dp, w[0]); a1 += dot_pairs(dp, w[1]); a2 += dot_pairs(dp, w[2]); a3 += dot_pairs(dp, w[3]);
                     a4 += dot_pairs(dp, w[4]); a5 += dot_pairs(dp, w[5]); a6 += dot_pairs(dp, w[6]); a7 += dot_pairs(dp, w[7]);
                 }
