@@ -197,6 +197,22 @@ static const uint8_t conv2_tap_offsets[25] = {0, 1, 2, 3, 4, 18, 19, 20, 21, 22,
 /// zero border: rows 0 and 1 miss 2 and 1 at the top, 12 and 13 1 and 2 at the bottom, 2...11 none.
 static inline int conv2_edge_class(int y) { return y < 2 ? y : (y > 11 ? y - 9 : 2); }
 
+/// conv2 input position q minus `background` into delta (int16), and the channel pairs where that is not zero into
+/// pairs[q][0 ..< count[q]], listed without branches.
+__attribute__((always_inline)) static inline void list_differing_pairs(const uint8_t *input, const int16_t *background, int q,
+                                                                     int16_t *delta, uint8_t (*pairs)[8], uint8_t *count) {
+    int listed = 0;
+    for (int pair = 0; pair < 8; pair++) {
+        const int16_t d0 = (int16_t)(input[q * 16 + 2 * pair] - background[2 * pair]);
+        const int16_t d1 = (int16_t)(input[q * 16 + 2 * pair + 1] - background[2 * pair + 1]);
+        delta[q * 16 + 2 * pair] = d0;
+        delta[q * 16 + 2 * pair + 1] = d1;
+        pairs[q][listed] = (uint8_t)pair;
+        listed += (d0 | d1) != 0;
+    }
+    count[q] = (uint8_t)listed;
+}
+
 void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     // Exact zeros cost nothing here. With any background vector b (16 channels), a position's sum over its taps t
@@ -253,21 +269,13 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
     // where that is not zero: pairs[q][0 ..< count[q]] (listed without branches).
     int16_t delta[18 * 18 * 16] __attribute__((aligned(16)));
     uint8_t pairs[18 * 18][8], count[18 * 18];
+    for (int y = 2; y < 16; y++) {
+        for (int x = 2; x < 16; x++) list_differing_pairs(input, wide_background, y * 18 + x, delta, pairs, count);
+    }
     const int16_t no_background[16] = {0};
     for (int y = 0; y < 18; y++) {
         for (int x = 0; x < 18; x++) {
-            const int q = y * 18 + x;
-            const int16_t *base = y >= 2 && y < 16 && x >= 2 && x < 16 ? wide_background : no_background;
-            int listed = 0;
-            for (int pair = 0; pair < 8; pair++) {
-                const int16_t d0 = (int16_t)(input[q * 16 + 2 * pair] - base[2 * pair]);
-                const int16_t d1 = (int16_t)(input[q * 16 + 2 * pair + 1] - base[2 * pair + 1]);
-                delta[q * 16 + 2 * pair] = d0;
-                delta[q * 16 + 2 * pair + 1] = d1;
-                pairs[q][listed] = (uint8_t)pair;
-                listed += (d0 | d1) != 0;
-            }
-            count[q] = (uint8_t)listed;
+            if (y < 2 || y >= 16 || x < 2 || x >= 16) list_differing_pairs(input, no_background, y * 18 + x, delta, pairs, count);
         }
     }
     // Entry tap·8 + pair's input pair, counted in pairs from the position's top-left input.
