@@ -106,6 +106,17 @@ MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int3
     }
 }
 
+/// Output channels 4v ..< 4v + 4 of a weight quad block (channel o's quad at w + 4·o) as [channel][2] int16: the
+/// quads' first two values, the pair a conv kernel's step multiplies.
+static inline i16x8 weight_pairs(const int8_t *w, int v) {
+    i16x8 vector;
+    for (int k = 0; k < 4; k++) {
+        vector[2 * k] = w[(4 * v + k) * 4];
+        vector[2 * k + 1] = w[(4 * v + k) * 4 + 1];
+    }
+    return vector;
+}
+
 /// Activations widened to int16, `count` (a multiple of 16) of them.
 static void widen(const uint8_t *x, int16_t *wide, int count) {
     for (int i = 0; i < count; i++) wide[i] = x[i];
@@ -141,14 +152,7 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
         for (int pair = 0; pair < 3; pair++) {
             const int kx = 2 * pair;
             const int8_t *w = weights + ky * 128 + (kx / 4) * 64 + kx % 4;
-            for (int v = 0; v < 4; v++) {
-                i16x8 vector;
-                for (int k = 0; k < 4; k++) {
-                    vector[2 * k] = w[(4 * v + k) * 4];
-                    vector[2 * k + 1] = w[(4 * v + k) * 4 + 1];
-                }
-                paired[(ky * 3 + pair) * 4 + v] = vector;
-            }
+            for (int v = 0; v < 4; v++) paired[(ky * 3 + pair) * 4 + v] = weight_pairs(w, v);
         }
     }
     int16_t wide[32 * 40] __attribute__((aligned(16)));
@@ -199,7 +203,7 @@ static inline int conv2_edge_class(int y) { return y < 2 ? y : (y > 11 ? y - 9 :
 
 /// conv2 input position q minus `background` into delta (int16), and the channel pairs where that is not zero into
 /// pairs[q][0 ..< count[q]], listed without branches.
-__attribute__((always_inline)) static inline void list_differing_pairs(const uint8_t *input, const int16_t *background, int q,
+MNISTQ_VECTOR_HELPER void list_differing_pairs(const uint8_t *input, const int16_t *background, int q,
                                                                      int16_t *delta, uint8_t (*pairs)[8], uint8_t *count) {
     int listed = 0;
     for (int pair = 0; pair < 8; pair++) {
@@ -230,14 +234,7 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
     for (int tap = 0; tap < 25; tap++) {
         for (int pair = 0; pair < 8; pair++) {
             const int8_t *w = weights + tap * 512 + (pair / 2) * 128 + (pair % 2) * 2;
-            for (int v = 0; v < 8; v++) {
-                i16x8 vector;
-                for (int k = 0; k < 4; k++) {
-                    vector[2 * k] = w[(4 * v + k) * 4];
-                    vector[2 * k + 1] = w[(4 * v + k) * 4 + 1];
-                }
-                paired[(tap * 8 + pair) * 8 + v] = vector;
-            }
+            for (int v = 0; v < 8; v++) paired[(tap * 8 + pair) * 8 + v] = weight_pairs(w, v);
         }
     }
     const uint8_t *background = input + (2 * 18 + 2) * 16;
