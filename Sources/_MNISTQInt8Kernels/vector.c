@@ -33,6 +33,8 @@ int mnistq_int8_vector_available(void) { return 1; }
 typedef int16_t i16x8 __attribute__((vector_size(16)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
 typedef uint8_t u8x8 __attribute__((vector_size(8)));
+typedef int8_t i8x16 __attribute__((vector_size(16)));
+typedef int8_t i8x8 __attribute__((vector_size(8)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
 
 // The helpers called in more than one place: inlined on 64-bit hosts (calls would spill the accumulators), called on
@@ -107,14 +109,13 @@ MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int3
 }
 
 /// Output channels 4v ..< 4v + 4 of a weight quad block (channel o's quad at w + 4·o) as [channel][2] int16: the
-/// quads' first two values, the pair a conv kernel's step multiplies.
+/// quads' first two values, the pair a conv kernel's step multiplies. One 14-byte load, a byte shuffle and a widening
+/// (the last quad's other two values are not read, so a pair at a block's end stays inside it).
 static inline i16x8 weight_pairs(const int8_t *w, int v) {
-    i16x8 vector;
-    for (int k = 0; k < 4; k++) {
-        vector[2 * k] = w[(4 * v + k) * 4];
-        vector[2 * k + 1] = w[(4 * v + k) * 4 + 1];
-    }
-    return vector;
+    i8x16 quads = {0};
+    __builtin_memcpy(&quads, w + 16 * v, 14);
+    const i8x8 pairs = __builtin_shufflevector(quads, quads, 0, 1, 4, 5, 8, 9, 12, 13);
+    return __builtin_convertvector(pairs, i16x8);
 }
 
 /// Activations widened to int16, `count` (a multiple of 16) of them.
