@@ -11,10 +11,13 @@
 // Convolutions: each int32 lane is one output channel (4 per vector), fed the pair of taps or input channels a step
 // covers; the activation pair (two int16) is broadcast to every lane. The conv weights are regrouped per call on the
 // stack into those [channel][pair] int16 vectors (conv1 960 bytes, conv2 25,600), and the activations widened to
-// int16 once (conv1 2,560 bytes, conv2 10,368). A tile is the 4 positions of a pool window × 8 channels: 8
-// accumulators, 2 weight vectors and a broadcast, so nothing spills with SSE2's 16 registers (or V8's). Linear layers
-// read weights as they lie: 16 int8 as 8 int16 lanes split into even and odd bytes by shifts, against the input's even
-// and odd bytes, 4 rows at a time.
+// int16 once (conv1 2,560 bytes, conv2 10,368). Both skip work on exact zeros, which is exact (0 · w = 0) and most of
+// the work on handwritten digits: conv1 computes a pool window's kernel row only where its pixels are not all zero;
+// conv2 subtracts a background vector from its input (the conv1 output of blank pixels), adds the background's share
+// of each sum as a constant, and computes only the (tap, channel pair) entries where the difference is not zero; a
+// window whose inputs are all blank is a copy. Dense inputs (noise) skip nothing and cost the bookkeeping (a few %).
+// Per call about 3.5 KB of stack for conv1 and 46 KB for conv2. Linear layers read weights as they lie: 16 int8 as
+// 8 int16 lanes split into even and odd bytes by shifts, against the input's even and odd bytes, 4 rows at a time.
 #include "_MNISTQInt8Kernels.h"
 #include "requantize.h"
 #include "family_stubs.h"
@@ -29,7 +32,18 @@ int mnistq_int8_vector_available(void) { return 1; }
 
 typedef int16_t i16x8 __attribute__((vector_size(16)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
+typedef uint8_t u8x8 __attribute__((vector_size(8)));
+typedef int8_t i8x16 __attribute__((vector_size(16)));
+typedef int8_t i8x8 __attribute__((vector_size(8)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
+
+// The helpers called in more than one place: inlined on 64-bit hosts (calls would spill the accumulators), called on
+// WebAssembly, whose module has a size limit (tools/test-wasm) that the inlined copies (1.1 KB) would break.
+#if defined(__wasm__)
+#define MNISTQ_VECTOR_HELPER __attribute__((noinline)) static
+#else
+#define MNISTQ_VECTOR_HELPER __attribute__((always_inline)) static inline
+#endif
 
 /// 16 bytes at any address (memcpy: no alignment or aliasing assumption; one unaligned load).
 static inline i16x8 load_i16x8(const void *p) {
@@ -71,19 +85,37 @@ static inline i32x4 max_i32x4(i32x4 a, i32x4 b) {
 
 /// requantize_relu of requantize.h in its defining form: 64-bit hosts and wasm multiply and shift int64 natively, so
 /// the 32-bit shortcut there (same results) only costs a branch here.
+/// requantize_relu of requantize.h in its defining form: 64-bit hosts and wasm multiply and shift int64 natively, so
+/// the 32-bit shortcut there (same results) only costs a branch here.
 static inline uint8_t requantize_relu64(int32_t acc, int32_t multiplier, int8_t shift) {
     const int64_t r = ((int64_t)acc * multiplier + ((int64_t)1 << (shift - 1))) >> shift;
     return (uint8_t)(r < 0 ? 0 : (r > 255 ? 255 : r));
 }
 
-/// Max of a pool window's 4 positions for channels c ..< c + 4, plus their bias, requantized with the ReLU clamp to u8.
-__attribute__((always_inline)) static inline void pool_store4(i32x4 p0, i32x4 p1, i32x4 p2, i32x4 p3, const int32_t *bias, const int32_t *multiplier,
-                               const int8_t *shift, int c, uint8_t *out) {
-    const i32x4 m = max_i32x4(max_i32x4(p0, p1), max_i32x4(p2, p3));
+/// Requantizes one pooled vector (channels c ..< c + 4: the max of a pool window's positions) plus bias to u8. The
+/// ReLU's clamp at 0 is taken on the sums, as vectors, instead of on the scalar results, where a branch would
+/// mispredict on about half the values (clang turns selects on them into branches): the format's multipliers are
+/// positive (2^30 ... 2^31 − 1), so a sum ≤ 0 requantizes to ≤ 0, which clamps to 0, the requantized 0.
+MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier,
+                                                              const int8_t *shift, int c, uint8_t *out) {
+    i32x4 b;
+    __builtin_memcpy(&b, bias + c, 16);
+    // |pooled sum| ≤ 255·127·400 < 2^24 and |bias| ≤ 2^30: the int32 addition cannot overflow.
+    const i32x4 sum = max_i32x4(m + b, (i32x4){0, 0, 0, 0});
     for (int k = 0; k < 4; k++) {
-        // |sum| ≤ 255·127·400 < 2^24 and |bias| ≤ 2^30: the int32 addition cannot overflow.
-        out[c + k] = requantize_relu64(m[k] + bias[c + k], multiplier[c + k], shift[c + k]);
+        const int64_t r = ((int64_t)sum[k] * multiplier[c + k] + ((int64_t)1 << (shift[c + k] - 1))) >> shift[c + k];
+        out[c + k] = (uint8_t)(r > 255 ? 255 : r); // r ≥ 0: requantize_relu64 without its clamp at 0
     }
+}
+
+/// Output channels 4v ..< 4v + 4 of a weight quad block (channel o's quad at w + 4·o) as [channel][2] int16: the
+/// quads' first two values, the pair a conv kernel's step multiplies. One 14-byte load, a byte shuffle and a widening
+/// (the last quad's other two values are not read, so a pair at a block's end stays inside it).
+static inline i16x8 weight_pairs(const int8_t *w, int v) {
+    i8x16 quads = {0};
+    __builtin_memcpy(&quads, w + 16 * v, 14);
+    const i8x8 pairs = __builtin_shufflevector(quads, quads, 0, 1, 4, 5, 8, 9, 12, 13);
+    return __builtin_convertvector(pairs, i16x8);
 }
 
 /// Activations widened to int16, `count` (a multiple of 16) of them.
@@ -91,30 +123,24 @@ static void widen(const uint8_t *x, int16_t *wide, int count) {
     for (int i = 0; i < count; i++) wide[i] = x[i];
 }
 
-#define DOT4(k, w)                                                                                                    \
-    A##k += dot_pairs(xa, w); B##k += dot_pairs(xb, w); C##k += dot_pairs(xc, w); D##k += dot_pairs(xd, w)
-
-/// conv1's 16 channels of one pool window: corner is the window's top-left in the widened image, paired the regrouped
-/// weights (see mnistq_conv1_relu_maxpool_u8s8_vector).
-__attribute__((always_inline)) static inline void conv1_window(const int16_t *corner, const i16x8 *paired, const int32_t *bias,
-                                                             const int32_t *multiplier, const int8_t *shift, uint8_t *out) {
-    for (int half = 0; half < 2; half++) { // channels 8·half ..< 8·half + 8
-        // Positions A (0, 0), B (0, 1), C (1, 0), D (1, 1) of the window × 2 vectors of 4 channels.
-        i32x4 A0 = {0, 0, 0, 0}, A1 = A0, B0 = A0, B1 = A0, C0 = A0, C1 = A0, D0 = A0, D1 = A0;
-        for (int ky = 0; ky < 5; ky++) {
-            const int16_t *r0 = corner + ky * 40, *r1 = r0 + 40;
-            for (int pair = 0; pair < 3; pair++) {
-                const i16x8 w0 = paired[(ky * 3 + pair) * 4 + 2 * half];
-                const i16x8 w1 = paired[(ky * 3 + pair) * 4 + 2 * half + 1];
-                const i16x8 xa = splat_pair(r0 + 2 * pair), xb = splat_pair(r0 + 2 * pair + 1);
-                const i16x8 xc = splat_pair(r1 + 2 * pair), xd = splat_pair(r1 + 2 * pair + 1);
-                DOT4(0, w0);
-                DOT4(1, w1);
-            }
+/// One side of a conv1 pool window: its left and right positions (top row, or bottom row with `below` 1), over the
+/// kernel rows listed (the others read only zeros); the max of the two into `pooled` (4 vectors of 4 channels), or
+/// with its max when `below`.
+MNISTQ_VECTOR_HELPER void conv1_window_row(const int16_t *corner, const i16x8 *paired, const uint8_t *rows,
+                                                                 int count, int below, i32x4 *pooled) {
+    i32x4 l0 = {0, 0, 0, 0}, l1 = l0, l2 = l0, l3 = l0, r0 = l0, r1 = l0, r2 = l0, r3 = l0;
+    for (int n = 0; n < count; n++) {
+        const int ky = rows[n];
+        const int16_t *x = corner + (ky + below) * CONV1_INPUT_ROW;
+        const i16x8 *w = paired + ky * 12;
+        for (int pair = 0; pair < 3; pair++, w += 4) {
+            const i16x8 left = splat_pair(x + 2 * pair), right = splat_pair(x + 2 * pair + 1);
+            l0 += dot_pairs(left, w[0]); l1 += dot_pairs(left, w[1]); l2 += dot_pairs(left, w[2]); l3 += dot_pairs(left, w[3]);
+            r0 += dot_pairs(right, w[0]); r1 += dot_pairs(right, w[1]); r2 += dot_pairs(right, w[2]); r3 += dot_pairs(right, w[3]);
         }
-        pool_store4(A0, B0, C0, D0, bias, multiplier, shift, 8 * half, out);
-        pool_store4(A1, B1, C1, D1, bias, multiplier, shift, 8 * half + 4, out);
     }
+    const i32x4 m[4] = {max_i32x4(l0, r0), max_i32x4(l1, r1), max_i32x4(l2, r2), max_i32x4(l3, r3)};
+    for (int v = 0; v < 4; v++) pooled[v] = below ? max_i32x4(pooled[v], m[v]) : m[v];
 }
 
 void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
@@ -127,79 +153,190 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
         for (int pair = 0; pair < 3; pair++) {
             const int kx = 2 * pair;
             const int8_t *w = weights + ky * 128 + (kx / 4) * 64 + kx % 4;
-            for (int v = 0; v < 4; v++) {
-                i16x8 vector;
-                for (int k = 0; k < 4; k++) {
-                    vector[2 * k] = w[(4 * v + k) * 4];
-                    vector[2 * k + 1] = w[(4 * v + k) * 4 + 1];
-                }
-                paired[(ky * 3 + pair) * 4 + v] = vector;
-            }
+            for (int v = 0; v < 4; v++) paired[(ky * 3 + pair) * 4 + v] = weight_pairs(w, v);
         }
     }
     int16_t wide[32 * 40] __attribute__((aligned(16)));
     widen(image, wide, 32 * 40);
+    // What a window of zero pixels pools to (conv sums 0): the output of every such window, so they are copies.
+    uint8_t blank[16];
+    for (int v = 0; v < 4; v++) store_pooled4((i32x4){0, 0, 0, 0}, bias, multiplier, shift, 4 * v, blank);
     for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
-            conv1_window(wide + conv1_window_input(py, px), paired, bias, multiplier, shift, output + conv1_window_output(py, px));
+            uint8_t *out = output + conv1_window_output(py, px);
+            // Zero pixels cost nothing: a kernel row is computed only where one of the 7 pixels the window's two
+            // positions read in its input row (columns 2·px ... 2·px + 6) is non-zero. MNIST digits leave most rows of
+            // most windows blank. Listed without branches: rows ky for the top positions (input row ky), for the
+            // bottom ones (ky + 1).
+            int nonzero[6];
+            for (int r = 0; r < 6; r++) {
+                uint64_t pixels = 0;
+                __builtin_memcpy(&pixels, image + conv1_window_input(py, px) + r * CONV1_INPUT_ROW, 7);
+                nonzero[r] = pixels != 0;
+            }
+            uint8_t top[5], bottom[5];
+            int top_count = 0, bottom_count = 0;
+            for (int ky = 0; ky < 5; ky++) {
+                top[top_count] = bottom[bottom_count] = (uint8_t)ky;
+                top_count += nonzero[ky];
+                bottom_count += nonzero[ky + 1];
+            }
+            if (top_count + bottom_count == 0) {
+                __builtin_memcpy(out, blank, 16);
+                continue;
+            }
+            const int16_t *corner = wide + conv1_window_input(py, px);
+            i32x4 pooled[4];
+            conv1_window_row(corner, paired, top, top_count, 0, pooled);
+            conv1_window_row(corner, paired, bottom, bottom_count, 1, pooled);
+            for (int v = 0; v < 4; v++) store_pooled4(pooled[v], bias, multiplier, shift, 4 * v, out);
         }
     }
 }
 
-/// conv2's 32 channels of one pool window: corner is the window's top-left in the widened input, paired the regrouped
-/// weights (see mnistq_conv2_relu_maxpool_u8s8_vector).
-__attribute__((always_inline)) static inline void conv2_window(const int16_t *corner, const i16x8 *paired, const int32_t *bias,
-                                                             const int32_t *multiplier, const int8_t *shift, uint8_t *out) {
-    const int row = CONV2_INPUT_ROW;
-    for (int group = 0; group < 4; group++) {
-        i32x4 A0 = {0, 0, 0, 0}, A1 = A0, B0 = A0, B1 = A0, C0 = A0, C1 = A0, D0 = A0, D1 = A0;
-        const i16x8 *w = paired + group * 25 * 16;
-        for (int ky = 0; ky < 5; ky++) {
-            for (int kx = 0; kx < 5; kx++, w += 16) {
-                const int16_t *x0 = corner + ky * row + kx * 16, *x1 = x0 + row;
-                for (int pair = 0; pair < 8; pair++) {
-                    const i16x8 xa = splat_pair(x0 + 2 * pair), xb = splat_pair(x0 + 16 + 2 * pair);
-                    const i16x8 xc = splat_pair(x1 + 2 * pair), xd = splat_pair(x1 + 16 + 2 * pair);
-                    DOT4(0, w[2 * pair]);
-                    DOT4(1, w[2 * pair + 1]);
-                }
-            }
-        }
-        pool_store4(A0, B0, C0, D0, bias, multiplier, shift, 8 * group, out);
-        pool_store4(A1, B1, C1, D1, bias, multiplier, shift, 8 * group + 4, out);
+/// Where tap ky·5 + kx of a conv2 position reads, from the position's top-left input in the [18][18] input.
+static const uint8_t conv2_tap_offsets[25] = {0, 1, 2, 3, 4, 18, 19, 20, 21, 22, 36, 37, 38, 39, 40, 54, 55, 56, 57, 58,
+                                               72, 73, 74, 75, 76};
+
+/// Class 0...4 of a conv2 output row (or column) by which of its 5 kernel rows fall inside the input rather than on its
+/// zero border: rows 0 and 1 miss 2 and 1 at the top, 12 and 13 1 and 2 at the bottom, 2...11 none.
+static inline int conv2_edge_class(int y) { return y < 2 ? y : (y > 11 ? y - 9 : 2); }
+
+/// conv2 input position q minus `background` into delta (int16), and the channel pairs where that is not zero into
+/// pairs[q][0 ..< count[q]], listed without branches.
+MNISTQ_VECTOR_HELPER void list_differing_pairs(const uint8_t *input, const int16_t *background, int q,
+                                                                     int16_t *delta, uint8_t (*pairs)[8], uint8_t *count) {
+    int listed = 0;
+    for (int pair = 0; pair < 8; pair++) {
+        const int16_t d0 = (int16_t)(input[q * 16 + 2 * pair] - background[2 * pair]);
+        const int16_t d1 = (int16_t)(input[q * 16 + 2 * pair + 1] - background[2 * pair + 1]);
+        delta[q * 16 + 2 * pair] = d0;
+        delta[q * 16 + 2 * pair + 1] = d1;
+        pairs[q][listed] = (uint8_t)pair;
+        listed += (d0 | d1) != 0;
     }
+    count[q] = (uint8_t)listed;
 }
 
 void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    // paired[((group·25 + tap)·8 + pair)·2 + v]: output channels 8·group + 4v ..< + 4 × input channels 2·pair, 2·pair + 1
-    // as int16. The image stores input channel i of output channel o at tap·512 + (i / 4)·128 + o·4 + i % 4.
-    i16x8 paired[4 * 25 * 8 * 2];
-    for (int group = 0; group < 4; group++) {
-        for (int tap = 0; tap < 25; tap++) {
-            for (int pair = 0; pair < 8; pair++) {
-                const int8_t *w = weights + tap * 512 + (pair / 2) * 128 + (pair % 2) * 2;
-                for (int v = 0; v < 2; v++) {
-                    i16x8 vector;
-                    for (int k = 0; k < 4; k++) {
-                        const int o = 8 * group + 4 * v + k;
-                        vector[2 * k] = w[o * 4];
-                        vector[2 * k + 1] = w[o * 4 + 1];
-                    }
-                    paired[((group * 25 + tap) * 8 + pair) * 2 + v] = vector;
+    // Exact zeros cost nothing here. With any background vector b (16 channels), a position's sum over its taps t
+    // on the interior (the 14×14 inside the 2-wide border) is  Σ w_t·x_t = Σ w_t·b + Σ w_t·(x_t − b):  the first
+    // term depends only on which taps fall on the interior (the position's edge class), and a tap whose input equals
+    // b adds 0 to the second, so only the (tap, channel pair) entries whose input differs from b are computed (taps
+    // on the border likewise against 0). b is the input's top-left interior position: on MNIST that is the blank
+    // background, which conv1 maps to one constant vector (ReLU of its requantized bias), about half of the
+    // positions of a digit, and 59% of the channel pairs of the others equal it too. Any b gives the same sums (on
+    // dense inputs nothing is skipped). |x − b| ≤ 255, so the products and the pair sums stay as exact as with x.
+    //
+    // paired[(tap·8 + pair)·8 + v]: output channels 4v ..< 4v + 4 × input channels 2·pair, 2·pair + 1 as int16. The
+    // image stores input channel i of output channel o at tap·512 + (i / 4)·128 + o·4 + i % 4.
+    i16x8 paired[25 * 8 * 8];
+    for (int tap = 0; tap < 25; tap++) {
+        for (int pair = 0; pair < 8; pair++) {
+            const int8_t *w = weights + tap * 512 + (pair / 2) * 128 + (pair % 2) * 2;
+            for (int v = 0; v < 8; v++) paired[(tap * 8 + pair) * 8 + v] = weight_pairs(w, v);
+        }
+    }
+    const uint8_t *background = input + (2 * 18 + 2) * 16;
+    int16_t wide_background[16] __attribute__((aligned(16)));
+    widen(background, wide_background, 16);
+    // edge_sums[(row class·5 + column class)·8 + v]: Σ w_t·b over the taps inside the input for that edge class.
+    i32x4 tap_sums[25 * 8], edge_sums[25 * 8];
+    for (int tap = 0; tap < 25; tap++) {
+        for (int v = 0; v < 8; v++) {
+            i32x4 sum = {0, 0, 0, 0};
+            for (int pair = 0; pair < 8; pair++) sum += dot_pairs(splat_pair(wide_background + 2 * pair), paired[(tap * 8 + pair) * 8 + v]);
+            tap_sums[tap * 8 + v] = sum;
+        }
+    }
+    static const uint8_t first_inside[5] = {2, 1, 0, 0, 0}, last_inside[5] = {4, 4, 4, 3, 2};
+    for (int row_class = 0; row_class < 5; row_class++) {
+        for (int column_class = 0; column_class < 5; column_class++) {
+            i32x4 *sums = edge_sums + (row_class * 5 + column_class) * 8;
+            for (int v = 0; v < 8; v++) sums[v] = (i32x4){0, 0, 0, 0};
+            for (int ky = first_inside[row_class]; ky <= last_inside[row_class]; ky++) {
+                for (int kx = first_inside[column_class]; kx <= last_inside[column_class]; kx++) {
+                    for (int v = 0; v < 8; v++) sums[v] += tap_sums[(ky * 5 + kx) * 8 + v];
                 }
             }
         }
     }
-    int16_t wide[18 * 18 * 16] __attribute__((aligned(16)));
-    widen(input, wide, 18 * 18 * 16);
+    // The input minus its background (b inside, 0 on the border, which callers keep zero: then nothing there is
+    // computed, yet any border gives the convolution of what is there) as int16, and per position the channel pairs
+    // where that is not zero: pairs[q][0 ..< count[q]] (listed without branches).
+    int16_t delta[18 * 18 * 16] __attribute__((aligned(16)));
+    uint8_t pairs[18 * 18][8], count[18 * 18];
+    for (int y = 2; y < 16; y++) {
+        for (int x = 2; x < 16; x++) list_differing_pairs(input, wide_background, y * 18 + x, delta, pairs, count);
+    }
+    const int16_t no_background[16] = {0};
+    for (int y = 0; y < 18; y++) {
+        for (int x = 0; x < 18; x++) {
+            if (y < 2 || y >= 16 || x < 2 || x >= 16) list_differing_pairs(input, no_background, y * 18 + x, delta, pairs, count);
+        }
+    }
+    // Entry tap·8 + pair's input pair, counted in pairs from the position's top-left input.
+    uint16_t input_pair[25 * 8];
+    for (int e = 0; e < 25 * 8; e++) input_pair[e] = (uint16_t)(conv2_tap_offsets[e / 8] * 8 + e % 8);
+    // What a window with every tap inside and every input equal to b pools to: the output of all of them (on MNIST,
+    // most of the background), so they are copies.
+    uint8_t blank[32];
+    for (int v = 0; v < 8; v++) store_pooled4(edge_sums[(2 * 5 + 2) * 8 + v], bias, multiplier, shift, 4 * v, blank);
     for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
-            conv2_window(wide + conv2_window_input(py, px), paired, bias, multiplier, shift, output + conv2_window_output(py, px));
+            uint8_t *out = output + conv2_window_output(py, px);
+            if (py > 0 && py < CONV2_WINDOWS_PER_SIDE - 1 && px > 0 && px < CONV2_WINDOWS_PER_SIDE - 1) {
+                int any = 0;
+                for (int r = 0; r < 6; r++) {
+                    for (int c = 0; c < 6; c++) any |= count[(2 * py + r) * 18 + 2 * px + c];
+                }
+                if (!any) {
+                    __builtin_memcpy(out, blank, 32);
+                    continue;
+                }
+            }
+            i32x4 pooled[8];
+            for (int position = 0; position < 4; position++) {
+                const int y = 2 * py + position / 2, x = 2 * px + position % 2, corner = y * 18 + x;
+                // One entry tap·8 + pair per (tap, channel pair) whose input differs from b: each tap's list appended
+                // whole (8 bytes), then counted. Entry e's weights are paired[8·e ...], its input pair delta's pair
+                // corner·8 + input_pair[e].
+                uint8_t entry[25 * 8 + 8];
+                int entries = 0;
+                for (int tap = 0; tap < 25; tap++) {
+                    const int q = corner + conv2_tap_offsets[tap];
+                    u8x8 listed;
+                    __builtin_memcpy(&listed, pairs[q], 8);
+                    listed += (uint8_t)(tap * 8);
+                    __builtin_memcpy(entry + entries, &listed, 8);
+                    entries += count[q];
+                }
+                const i32x4 *start = edge_sums + (conv2_edge_class(y) * 5 + conv2_edge_class(x)) * 8;
+                i32x4 a0 = start[0], a1 = start[1], a2 = start[2], a3 = start[3], a4 = start[4], a5 = start[5], a6 = start[6],
+                      a7 = start[7];
+                const int16_t *position_delta = delta + corner * 16;
+                for (int n = 0; n < entries; n++) {
+                    const int e = entry[n];
+                    const i16x8 dp = splat_pair(position_delta + 2 * input_pair[e]);
+                    const i16x8 *w = paired + 8 * e;
+                    a0 += dot_pairs(dp, w[0]); a1 += dot_pairs(dp, w[1]); a2 += dot_pairs(dp, w[2]); a3 += dot_pairs(dp, w[3]);
+                    a4 += dot_pairs(dp, w[4]); a5 += dot_pairs(dp, w[5]); a6 += dot_pairs(dp, w[6]); a7 += dot_pairs(dp, w[7]);
+                }
+                if (position == 0) {
+                    pooled[0] = a0; pooled[1] = a1; pooled[2] = a2; pooled[3] = a3;
+                    pooled[4] = a4; pooled[5] = a5; pooled[6] = a6; pooled[7] = a7;
+                } else {
+                    pooled[0] = max_i32x4(pooled[0], a0); pooled[1] = max_i32x4(pooled[1], a1);
+                    pooled[2] = max_i32x4(pooled[2], a2); pooled[3] = max_i32x4(pooled[3], a3);
+                    pooled[4] = max_i32x4(pooled[4], a4); pooled[5] = max_i32x4(pooled[5], a5);
+                    pooled[6] = max_i32x4(pooled[6], a6); pooled[7] = max_i32x4(pooled[7], a7);
+                }
+            }
+            for (int v = 0; v < 8; v++) store_pooled4(pooled[v], bias, multiplier, shift, 4 * v, out);
         }
     }
 }
-#undef DOT4
 
 /// Sum of the 4 lanes.
 static inline int32_t sum_lanes(i32x4 v) { return v[0] + v[1] + v[2] + v[3]; }

@@ -1,5 +1,6 @@
 // Benchmark: int8 kernels and network, reference vs fast in the same run (GMAC/s per kernel, images/s, µs, arena).
 import Foundation
+import MNISTQData
 import MNISTQRuntime
 import MNISTQSupport
 
@@ -11,13 +12,16 @@ let int8StageNames = ModelFormat.network.map(\.name)
 private let pixelCount = ModelFormat.inputPixelCount
 
 /// Usage: int8 [--model FILE.mnq8] [--rounds N] [--portable] (the pure-Swift kernels instead of AVX2)
-///             [--families] (instead: the in-place model's kernel families side by side: fastest, vector, portable C).
-/// Without a model, random valid layers (speed does not depend on values).
+///             [--families] (instead: the in-place model's kernel families side by side: fastest, vector, portable C)
+///             [--images strokes|mnist-test|noise] (the families' images: see `Int8BenchImages`).
+/// Without a model, random valid layers (speed does not depend on values, only the vector family's on the images'
+/// zeros).
 func runInt8Bench(_ arguments: [String]) throws {
     var rounds = 7
     var modelPath: String?
     var portable = false
     var families = false
+    var images = Int8BenchImages.strokes
     var index = 0
     while index < arguments.count {
         switch arguments[index] {
@@ -25,7 +29,13 @@ func runInt8Bench(_ arguments: [String]) throws {
         case "--model" where index + 1 < arguments.count: modelPath = arguments[index + 1]; index += 2
         case "--portable": portable = true; index += 1
         case "--families": families = true; index += 1
-        default: throw BenchError.usage("usage: mnistq-bench int8 [--model FILE.mnq8] [--rounds N] [--portable | --families]")
+        case "--images" where index + 1 < arguments.count:
+            guard let set = Int8BenchImages(rawValue: arguments[index + 1]) else {
+                throw BenchError.usage("--images: strokes, mnist-test or noise, not '\(arguments[index + 1])'")
+            }
+            images = set; index += 2
+        default:
+            throw BenchError.usage("usage: mnistq-bench int8 [--model FILE.mnq8] [--rounds N] [--portable | --families [--images strokes|mnist-test|noise]]")
         }
     }
     let layers: [QuantizedLayer]
@@ -36,7 +46,7 @@ func runInt8Bench(_ arguments: [String]) throws {
         layers = randomInt8Layers(seed: 1)
         print("model: random valid layers (seed 1)")
     }
-    if families { return try runInt8FamiliesBench(layers: layers, rounds: rounds) }
+    if families { return try runInt8FamiliesBench(layers: layers, rounds: rounds, images: images) }
     let network = Int8Network(layers: layers, kernels: portable ? .portable : .fastest)
     let arena = UnsafeMutableRawPointer.allocate(byteCount: network.arenaByteCount, alignment: 64)
     defer { arena.deallocate() }
@@ -147,10 +157,36 @@ func randomInt8Layers(seed: UInt64) -> [QuantizedLayer] {
     }
 }
 
+/// The images of the families benchmark. The vector kernels skip work on exact zeros, so their speed depends on them.
+enum Int8BenchImages: String {
+    /// 64 images of random pixels on black, a quarter of them non-zero (the benchmark's images before `--images`).
+    case strokes
+    /// The 10,000 MNIST test images (MNIST_DIR), 156 batches of 64 in turn: what the network is for.
+    case mnistTest = "mnist-test"
+    /// 64 images of uniformly random pixels, almost none zero: the vector kernels' worst case.
+    case noise
+
+    /// Pixels of whole batches of 64, back to back.
+    func pixels(batch: Int) throws -> [UInt8] {
+        var random = Int8BenchRandom(seed: 7)
+        switch self {
+        case .strokes:
+            var pixels = [UInt8](repeating: 0, count: batch * pixelCount)
+            for i in 0..<pixels.count where random.next() % 4 == 0 { pixels[i] = UInt8(truncatingIfNeeded: random.next()) }
+            return pixels
+        case .mnistTest:
+            let test = try MNIST.loadTest(directory: benchMNISTDirectory)
+            return Array(test.images.pixels.prefix(test.count / batch * batch * pixelCount))
+        case .noise:
+            return (0..<(batch * pixelCount)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        }
+    }
+}
+
 /// The in-place model's kernel families on the same image and pixels, in interleaved rounds (so drift on a shared
 /// machine hits them alike): batch-64 images/s (median of `classify(batch:)` calls) and batch-1 latency for
 /// `.fastest`, `.vector` (what a CPU without a dedicated family runs, and wasm) and `.portable` (the C kernels).
-func runInt8FamiliesBench(layers: [QuantizedLayer], rounds: Int) throws {
+func runInt8FamiliesBench(layers: [QuantizedLayer], rounds: Int, images: Int8BenchImages) throws {
     let image = try InPlaceImage.encode(layers: layers, metadata: [])
     let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: image.count, alignment: 64)
     defer { storage.deallocate() }
@@ -159,29 +195,33 @@ func runInt8FamiliesBench(layers: [QuantizedLayer], rounds: Int) throws {
     let models = try kinds.map { try InPlaceModel(borrowing: UnsafeRawBufferPointer(storage), kernels: $0) }
     let arena = UnsafeMutableRawPointer.allocate(byteCount: InPlaceModel.arenaByteCount, alignment: 64)
     defer { arena.deallocate() }
-    var random = Int8BenchRandom(seed: 7)
     let batch = 64
-    var pixels = [UInt8](repeating: 0, count: batch * pixelCount)
-    for i in 0..<pixels.count where random.next() % 4 == 0 { pixels[i] = UInt8(truncatingIfNeeded: random.next()) }
+    let pixels = try images.pixels(batch: batch)
+    let batchCount = pixels.count / (batch * pixelCount)
+    print("images: \(images.rawValue), \(batchCount) batch\(batchCount == 1 ? "" : "es") of \(batch)")
     var scores = [Int32](repeating: 0, count: batch * ModelFormat.classCount), check = scores
     var batchTimes = [[Double]](repeating: [], count: models.count), single = batchTimes, batchCPU = batchTimes
     pixels.withUnsafeBufferPointer { px in scores.withUnsafeMutableBufferPointer { sc in
+        var nextBatch = 0
         for round in 0..<(rounds * 5) {
             for (m, model) in models.enumerated() {
                 // Slow families get fewer calls per round; every family runs in every round.
                 let calls = model.kernelName.description == "portable-c" ? 1 : 4
-                for _ in 0..<calls {
+                for call in 0..<calls {
+                    // Every family gets the same batches (with several, each round moves on to the next ones).
+                    let first = px.baseAddress! + (nextBatch + call) % batchCount * batch * pixelCount
                     let start = monotonicSeconds(), startCPU = threadCPUSeconds()
-                    model.classify(batch: px.baseAddress!, count: batch, arena: arena, scores: sc.baseAddress!)
+                    model.classify(batch: first, count: batch, arena: arena, scores: sc.baseAddress!)
                     batchTimes[m].append(monotonicSeconds() - start)
                     batchCPU[m].append(threadCPUSeconds() - startCPU)
                 }
                 for call in 0..<(calls * 16) {
                     let start = monotonicSeconds()
-                    model.classify(pixels: px.baseAddress! + ((call + round) % batch) * pixelCount, arena: arena, scores: sc.baseAddress!)
+                    model.classify(pixels: px.baseAddress! + ((call + round) % (batch * batchCount)) * pixelCount, arena: arena, scores: sc.baseAddress!)
                     single[m].append(monotonicSeconds() - start)
                 }
             }
+            nextBatch += 4
         }
         // Every family gives the same scores (the tests prove it on real data; this guards the benchmark itself).
         models[0].classify(batch: px.baseAddress!, count: batch, arena: arena, scores: sc.baseAddress!)

@@ -165,6 +165,58 @@ final class InPlaceModelTests: XCTestCase {
         }
     }
 
+    /// The vector kernels skip work on exact zeros (conv1: blank kernel rows and windows; conv2: inputs equal to the
+    /// background vector it takes from the top-left interior position; blank windows are copies). Images that would
+    /// catch a wrong skip: all zero, one pixel at every corner, edge midpoint and a grid over the image (the windows
+    /// and edge classes each pixel reaches), lines along every border, a non-zero top-left corner (so that conv2's
+    /// background is not the digit's), dense noise, and real digits with their corner set: on the sample model and on
+    /// extreme layers, the vector path equals the reference kernels.
+    func testVectorZeroSkippingEqualsReferenceOnSparseAndDenseImages() throws {
+        let side = ModelFormat.inputSide, blank = [UInt8](repeating: 0, count: side * side)
+        func image(_ pixels: [(Int, Int)], value: UInt8 = 255) -> [UInt8] {
+            var image = blank
+            for (y, x) in pixels { image[y * side + x] = value }
+            return image
+        }
+        let last = side - 1, middle = side / 2
+        var probes = [blank]
+        for (y, x) in [(0, 0), (0, last), (last, 0), (last, last), (0, middle), (last, middle), (middle, 0), (middle, last)] {
+            probes.append(image([(y, x)]))
+            probes.append(image([(y, x)], value: 1))
+        }
+        for y in stride(from: 0, to: side, by: 3) { for x in stride(from: 1, to: side, by: 4) { probes.append(image([(y, x)])) } }
+        for line in 0..<4 {
+            probes.append(image((0..<side).map { [(0, $0), (last, $0), ($0, 0), ($0, last)][line] }, value: 200))
+        }
+        probes.append(image([(0, 0), (0, 1), (1, 0), (1, 1), (middle, middle)]))
+        var random = SeededGenerator(seed: 2026)
+        for _ in 0..<8 { probes.append((0..<(side * side)).map { _ in UInt8(truncatingIfNeeded: random.next()) }) }
+        for _ in 0..<8 { probes.append((0..<(side * side)).map { _ in random.next() % 8 == 0 ? UInt8(truncatingIfNeeded: random.next()) : 0 }) }
+        let images = try kernelLoadMNISTTestImages()
+        for index in stride(from: 7, to: 10_000, by: 500) {
+            var digit = Array(images[(index * 784)..<((index + 1) * 784)])
+            probes.append(digit)
+            digit[0] = 255
+            probes.append(digit)
+        }
+        let sample = try sampleModel().layers
+        for (name, layers) in [("sample", sample), ("extreme 21", extremeValidLayers(seed: 21)), ("extreme 22", extremeValidLayers(seed: 22))] {
+            let reference = Int8Network(layers: layers)
+            let aligned = AlignedImage(try InPlaceImage.encode(layers: layers, metadata: []))
+            let vector = try InPlaceModel(borrowing: aligned.bytes, kernels: .vector)
+            XCTAssertEqual(vector.kernelName.description, "vector")
+            let arena = UnsafeMutableRawPointer.allocate(byteCount: max(reference.arenaByteCount, InPlaceModel.arenaByteCount), alignment: 64)
+            defer { arena.deallocate() }
+            var expected = [Int32](repeating: 0, count: 10), actual = expected
+            for (probe, pixels) in probes.enumerated() {
+                pixels.withUnsafeBufferPointer { reference.runReference(pixels: $0.baseAddress!, arena: arena, scores: &expected) }
+                arena.initializeMemory(as: UInt8.self, repeating: 0x5A, count: InPlaceModel.arenaByteCount)
+                pixels.withUnsafeBufferPointer { vector.classify(pixels: $0.baseAddress!, arena: arena, scores: &actual) }
+                XCTAssertEqual(actual, expected, "\(name), probe \(probe)")
+            }
+        }
+    }
+
     // MARK: - Memory
 
     #if canImport(_CAllocationCounter)
