@@ -48,7 +48,10 @@ package struct DigitAugmentation: Sendable, Equatable {
 
     /// The distortion of row `slot` of global step `step` of a run seeded with `seed`.
     func inverseMap(seed: UInt64, step: Int, slot: Int) -> InverseMap {
-        let position = UInt64(step) &* 4096 &+ UInt64(slot)   // slots < 4096: InputLimits.trainingBatch is far below
+        // 4096 rows per step: in a batch of more than 4,096 digits (up to 60,000 are allowed), row 4096 + k draws what
+        // row k of the next step draws; each draw is still uniform, two different images just share it. Kept so that
+        // the shipped sample's draws stay reproducible.
+        let position = UInt64(step) &* 4096 &+ UInt64(slot)
         var random = SplitMix64(seed: (seed ^ 0xA06_D16_17A_0A11) &+ 0x9E37_79B9_7F4A_7C15 &* position)
         func uniform() -> Float { Float(Int64(random.next() >> 40) - (1 << 23)) / Float(1 << 23) }   // [−1, 1)
         let angle = uniform() * maxRotationDegrees * .pi / 180
