@@ -96,8 +96,8 @@ static inline uint8_t requantize_relu64(int32_t acc, int32_t multiplier, int8_t 
 /// ReLU's clamp at 0 is taken on the sums, as vectors, instead of on the scalar results, where a branch would
 /// mispredict on about half the values (clang turns selects on them into branches): the format's multipliers are
 /// positive (2^30 ... 2^31 − 1), so a sum ≤ 0 requantizes to ≤ 0, which clamps to 0, the requantized 0.
-MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier,
-                                                              const int8_t *shift, int c, uint8_t *out) {
+MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                        int c, uint8_t *out) {
     i32x4 b;
     __builtin_memcpy(&b, bias + c, 16);
     // |pooled sum| ≤ 255·127·400 < 2^24 and |bias| ≤ 2^30: the int32 addition cannot overflow.
@@ -126,8 +126,8 @@ static void widen(const uint8_t *x, int16_t *wide, int count) {
 /// One side of a conv1 pool window: its left and right positions (top row, or bottom row with `below` 1), over the
 /// kernel rows listed (the others read only zeros); the max of the two into `pooled` (4 vectors of 4 channels), or
 /// with its max when `below`.
-MNISTQ_VECTOR_HELPER void conv1_window_row(const int16_t *corner, const i16x8 *paired, const uint8_t *rows,
-                                                                 int count, int below, i32x4 *pooled) {
+MNISTQ_VECTOR_HELPER void conv1_window_row(const int16_t *corner, const i16x8 *paired, const uint8_t *rows, int count,
+                                           int below, i32x4 *pooled) {
     i32x4 l0 = {0, 0, 0, 0}, l1 = l0, l2 = l0, l3 = l0, r0 = l0, r1 = l0, r2 = l0, r3 = l0;
     for (int n = 0; n < count; n++) {
         const int ky = rows[n];
@@ -204,8 +204,8 @@ static inline int conv2_edge_class(int y) { return y < 2 ? y : (y > 11 ? y - 9 :
 
 /// conv2 input position q minus `background` into delta (int16), and the channel pairs where that is not zero into
 /// pairs[q][0 ..< count[q]], listed without branches.
-MNISTQ_VECTOR_HELPER void list_differing_pairs(const uint8_t *input, const int16_t *background, int q,
-                                                                     int16_t *delta, uint8_t (*pairs)[8], uint8_t *count) {
+MNISTQ_VECTOR_HELPER void list_differing_pairs(const uint8_t *input, const int16_t *background, int q, int16_t *delta,
+                                               uint8_t (*pairs)[8], uint8_t *count) {
     int listed = 0;
     for (int pair = 0; pair < 8; pair++) {
         const int16_t d0 = (int16_t)(input[q * 16 + 2 * pair] - background[2 * pair]);
@@ -241,7 +241,7 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
     const uint8_t *background = input + (2 * 18 + 2) * 16;
     int16_t wide_background[16] __attribute__((aligned(16)));
     widen(background, wide_background, 16);
-    // edge_sums[(row class·5 + column class)·8 + v]: Σ w_t·b over the taps inside the input for that edge class.
+    // edge_sums[(row class·5 + column class)·8 + v]: Σ w_t·b over the taps on the interior for that edge class.
     i32x4 tap_sums[25 * 8], edge_sums[25 * 8];
     for (int tap = 0; tap < 25; tap++) {
         for (int v = 0; v < 8; v++) {
