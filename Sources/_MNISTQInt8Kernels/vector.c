@@ -17,7 +17,8 @@
 // of each sum as a constant, and computes only the (tap, channel pair) entries where the difference is not zero; a
 // window whose inputs are all blank is a copy. Dense inputs (noise) skip nothing and cost the bookkeeping (a few %).
 // Per call about 3.5 KB of stack for conv1 and 46 KB for conv2. Linear layers read weights as they lie: 16 int8 as
-// 8 int16 lanes split into even and odd bytes by shifts, against the input's even and odd bytes, 4 rows at a time.
+// 8 int16 lanes split into even and odd bytes by shifts, against the input's even and odd bytes, 4 rows at a time;
+// for batches, 4 images at a time (each split weight block multiplies the 4 images' inputs, split once per call).
 #include "_MNISTQInt8Kernels.h"
 #include "requantize.h"
 #include "family_stubs.h"
@@ -378,7 +379,70 @@ void mnistq_linear_u8s8_vector(const uint8_t *input, int input_count, const int8
     }
 }
 
+void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+                                      const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                      const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
+                                      int32_t *scores) {
+    const int full = input_count & ~15;
+    const u16x8 low_byte = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    // Missing images (count < 4) repeat image 0; their sums are computed and dropped.
+    const uint8_t *x[4];
+    for (int b = 0; b < 4; b++) x[b] = input + (long)(b < count ? b : 0) * input_stride;
+    // Each image's 16-input blocks split once into even and odd bytes as int16 (block k: widened[b][2k] even,
+    // [2k + 1] odd), so the row loop below only splits the weights and reads these as plain loads.
+    i16x8 widened[4][MNISTQ_VECTOR_BATCH4_MAX_INPUTS / 8];
+    for (int b = 0; b < 4; b++) {
+        for (int i = 0; i < full; i += 16) {
+            const u16x8 v = (u16x8)load_i16x8(x[b] + i);
+            widened[b][i / 8] = (i16x8)(v & low_byte);
+            widened[b][i / 8 + 1] = (i16x8)(v >> 8);
+        }
+    }
+    // 2 rows × 4 images: 8 accumulators, the 2 rows' split weights and a product fit SSE2's 16 registers (4 rows
+    // would spill); each weight block is loaded and split once for the 4 images.
+    for (int o = 0; o < output_count; o += 2) {
+        const int rows = output_count - o < 2 ? output_count - o : 2;
+        const int8_t *w0 = weights + (long)o * input_count, *w1 = weights + (long)(o + rows - 1) * input_count;
+        i32x4 s00 = {0, 0, 0, 0}, s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        for (int i = 0; i < full; i += 16) {
+            const int k = i / 8;
+            const i16x8 v0 = load_i16x8(w0 + i), v1 = load_i16x8(w1 + i);
+            const i16x8 e0 = (i16x8)((u16x8)v0 << 8) >> 8, d0 = v0 >> 8, e1 = (i16x8)((u16x8)v1 << 8) >> 8, d1 = v1 >> 8;
+#define IMAGE(b)                                                                                                      \
+    do {                                                                                                              \
+        const i16x8 xe = widened[b][k], xo = widened[b][k + 1];                                                       \
+        s0##b += dot_pairs(e0, xe) + dot_pairs(d0, xo);                                                               \
+        s1##b += dot_pairs(e1, xe) + dot_pairs(d1, xo);                                                               \
+    } while (0)
+            IMAGE(0); IMAGE(1); IMAGE(2); IMAGE(3);
+#undef IMAGE
+        }
+        const int32_t sums[2][4] = {{sum_lanes(s00), sum_lanes(s01), sum_lanes(s02), sum_lanes(s03)},
+                                    {sum_lanes(s10), sum_lanes(s11), sum_lanes(s12), sum_lanes(s13)}};
+        for (int r = 0; r < rows; r++) {
+            const int8_t *w = r == 0 ? w0 : w1;
+            for (int b = 0; b < count; b++) {
+                int32_t s = sums[r][b]; // exact, as in mnistq_linear_u8s8_vector
+                for (int i = full; i < input_count; i++) s += (int32_t)w[i] * (int32_t)x[b][i];
+                const int32_t acc = s + bias[o + r];
+                if (scores) {
+                    scores[(long)b * output_count + o + r] = requantize_scores(acc, multiplier[o + r], shift[o + r]);
+                } else {
+                    relu_output[(long)b * output_stride + o + r] = requantize_relu64(acc, multiplier[o + r], shift[o + r]);
+                }
+            }
+        }
+    }
+}
+
 #else // 32-bit targets (microcontrollers keep the portable SMLAD kernels): availability 0, never called.
 int mnistq_int8_vector_available(void) { return 0; }
 MNISTQ_U8_KERNEL_FAMILY_STUBS(vector)
+void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+                                      const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                      const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
+                                      int32_t *scores) {
+    (void)input; (void)input_stride; (void)count; (void)input_count; (void)weights; (void)bias; (void)multiplier;
+    (void)shift; (void)output_count; (void)relu_output; (void)output_stride; (void)scores;
+}
 #endif
