@@ -97,7 +97,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// 21 KB with the portable kernels (their widened-weight scratch).
     package var pathArenaByteCount: Int {
         switch path {
-        case .u8(.vnni512), .u8(.vector): return VNNIBatchArena.byteCount + 63
+        case let .u8(family) where family.linearBatch4 != nil: return VNNIBatchArena.byteCount + 63
         case .u8: return VNNIArena.byteCount + 63
         case .avx2: return FastArena.byteCount + 63
         case .portable: return PortableArena.byteCount + 63

@@ -379,6 +379,9 @@ void mnistq_linear_u8s8_vector(const uint8_t *input, int input_count, const int8
     }
 }
 
+// Not on WebAssembly: its 1.7 KB would break the module's size limit (tools/test-wasm), so wasm batches run the
+// single-image kernel per image (U8KernelFamily.linearBatch4 is nil there).
+#if !defined(__wasm__)
 void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, int count, int input_count,
                                       const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                                       const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
@@ -434,6 +437,8 @@ void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, in
         }
     }
 }
+
+#endif // !defined(__wasm__)
 
 #else // 32-bit targets (microcontrollers keep the portable SMLAD kernels): availability 0, never called.
 int mnistq_int8_vector_available(void) { return 0; }

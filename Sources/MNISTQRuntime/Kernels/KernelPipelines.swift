@@ -76,10 +76,15 @@ enum U8KernelFamily {
                                              UnsafePointer<Int32>?, UnsafePointer<Int8>?, Int32, UnsafeMutablePointer<UInt8>?, Int32,
                                              UnsafeMutablePointer<Int32>?) -> Void
     /// The family's linear kernel for up to 4 images at once (each weight row read once per group), if it has one.
+    /// The vector family's is not built for WebAssembly (the module's size limit), where batches run image by image.
     var linearBatch4: LinearBatch4? {
         switch self {
         case .vnni512: return mnistq_linear_u8s8_vnni512_batch4
+        #if arch(wasm32)
+        case .vector: return nil
+        #else
         case .vector: return mnistq_linear_u8s8_vector_batch4
+        #endif
         case .neonDot, .neon: return nil
         }
     }

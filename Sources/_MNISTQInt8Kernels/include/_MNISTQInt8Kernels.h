@@ -90,7 +90,7 @@ MNISTQ_U8_KERNEL_FAMILY(vector);
 
 /// mnistq_linear_u8s8_vector for `count` (1...4) images at once, arguments as for mnistq_linear_u8s8_vnni512_batch4
 /// (input_count ≤ MNISTQ_VECTOR_BATCH4_MAX_INPUTS): each weight row is read once for the 4 images. Each image's
-/// results equal a single call's.
+/// results equal a single call's. Not built for WebAssembly (the module's size limit).
 void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, int count, int input_count,
                                  const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
                                  const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
