@@ -401,43 +401,34 @@ void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, in
             widened[b][i / 8 + 1] = (i16x8)(v >> 8);
         }
     }
-    // 2 rows × 4 images: 8 accumulators, the 2 rows' split weights and a product fit SSE2's 16 registers (4 rows
-    // would spill); each weight block is loaded and split once for the 4 images.
-    for (int o = 0; o < output_count; o += 2) {
-        const int rows = output_count - o < 2 ? output_count - o : 2;
-        const int8_t *w0 = weights + (long)o * input_count, *w1 = weights + (long)(o + rows - 1) * input_count;
-        i32x4 s00 = {0, 0, 0, 0}, s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+    // 1 row × 4 images: each product's destination is a fresh load of the widened input, so SSE2's two-operand
+    // pmaddwd needs no register copies (2 rows would need copies and spill accumulators); each weight block is
+    // loaded and split once for the 4 images.
+    for (int o = 0; o < output_count; o++) {
+        const int8_t *w = weights + (long)o * input_count;
+        i32x4 s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
         for (int i = 0; i < full; i += 16) {
             const int k = i / 8;
-            const i16x8 v0 = load_i16x8(w0 + i), v1 = load_i16x8(w1 + i);
-            const i16x8 e0 = (i16x8)((u16x8)v0 << 8) >> 8, d0 = v0 >> 8, e1 = (i16x8)((u16x8)v1 << 8) >> 8, d1 = v1 >> 8;
-#define IMAGE(b)                                                                                                      \
-    do {                                                                                                              \
-        const i16x8 xe = widened[b][k], xo = widened[b][k + 1];                                                       \
-        s0##b += dot_pairs(e0, xe) + dot_pairs(d0, xo);                                                               \
-        s1##b += dot_pairs(e1, xe) + dot_pairs(d1, xo);                                                               \
-    } while (0)
-            IMAGE(0); IMAGE(1); IMAGE(2); IMAGE(3);
-#undef IMAGE
+            const i16x8 v = load_i16x8(w + i);
+            const i16x8 even = (i16x8)((u16x8)v << 8) >> 8, odd = v >> 8;
+            s0 += dot_pairs(widened[0][k], even) + dot_pairs(widened[0][k + 1], odd);
+            s1 += dot_pairs(widened[1][k], even) + dot_pairs(widened[1][k + 1], odd);
+            s2 += dot_pairs(widened[2][k], even) + dot_pairs(widened[2][k + 1], odd);
+            s3 += dot_pairs(widened[3][k], even) + dot_pairs(widened[3][k + 1], odd);
         }
-        const int32_t sums[2][4] = {{sum_lanes(s00), sum_lanes(s01), sum_lanes(s02), sum_lanes(s03)},
-                                    {sum_lanes(s10), sum_lanes(s11), sum_lanes(s12), sum_lanes(s13)}};
-        for (int r = 0; r < rows; r++) {
-            const int8_t *w = r == 0 ? w0 : w1;
-            for (int b = 0; b < count; b++) {
-                int32_t s = sums[r][b]; // exact, as in mnistq_linear_u8s8_vector
-                for (int i = full; i < input_count; i++) s += (int32_t)w[i] * (int32_t)x[b][i];
-                const int32_t acc = s + bias[o + r];
-                if (scores) {
-                    scores[(long)b * output_count + o + r] = requantize_scores(acc, multiplier[o + r], shift[o + r]);
-                } else {
-                    relu_output[(long)b * output_stride + o + r] = requantize_relu64(acc, multiplier[o + r], shift[o + r]);
-                }
+        const int32_t sums[4] = {sum_lanes(s0), sum_lanes(s1), sum_lanes(s2), sum_lanes(s3)};
+        for (int b = 0; b < count; b++) {
+            int32_t s = sums[b]; // exact, as in mnistq_linear_u8s8_vector
+            for (int i = full; i < input_count; i++) s += (int32_t)w[i] * (int32_t)x[b][i];
+            const int32_t acc = s + bias[o];
+            if (scores) {
+                scores[(long)b * output_count + o] = requantize_scores(acc, multiplier[o], shift[o]);
+            } else {
+                relu_output[(long)b * output_stride + o] = requantize_relu64(acc, multiplier[o], shift[o]);
             }
         }
     }
 }
-
 #endif // !defined(__wasm__)
 
 #else // 32-bit targets (microcontrollers keep the portable SMLAD kernels): availability 0, never called.
