@@ -16,9 +16,10 @@
 // conv2 subtracts a background vector from its input (the conv1 output of blank pixels), adds the background's share
 // of each sum as a constant, and computes only the (tap, channel pair) entries where the difference is not zero; a
 // window whose inputs are all blank is a copy. Dense inputs (noise) skip nothing and cost the bookkeeping (a few %).
-// Per call about 3.5 KB of stack for conv1 and 46 KB for conv2. Linear layers read weights as they lie: 16 int8 as
-// 8 int16 lanes split into even and odd bytes by shifts, against the input's even and odd bytes, 4 rows at a time;
-// for batches, 4 images at a time (each split weight block multiplies the 4 images' inputs, split once per call).
+// Per call about 3.5 KB of stack for conv1, 46 KB for conv2 and 16 KB for the batch linear kernel. Linear layers read
+// weights as they lie: 16 int8 as 8 int16 lanes split into even and odd bytes by shifts, against the input's even and
+// odd bytes, 4 rows at a time; for batches, 4 images at a time (each split weight block multiplies the 4 images'
+// inputs, split once per call).
 #include "_MNISTQInt8Kernels.h"
 #include "requantize.h"
 #include "family_stubs.h"

@@ -85,7 +85,7 @@ MNISTQ_U8_KERNEL_FAMILY(neondot);
 int mnistq_int8_vector_available(void);
 MNISTQ_U8_KERNEL_FAMILY(vector);
 
-/// Inputs mnistq_linear_u8s8_vector_batch4 takes at most (it widens them on the stack: 4 bytes each).
+/// Inputs mnistq_linear_u8s8_vector_batch4 takes at most: it widens the 4 images' inputs to int16 on the stack (16 KB).
 #define MNISTQ_VECTOR_BATCH4_MAX_INPUTS 2048
 
 /// mnistq_linear_u8s8_vector for `count` (1...4) images at once, arguments as for mnistq_linear_u8s8_vnni512_batch4
