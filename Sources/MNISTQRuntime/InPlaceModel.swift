@@ -93,11 +93,11 @@ public struct InPlaceModel: @unchecked Sendable {
     public static var arenaByteCount: Int { max(VNNIBatchArena.byteCount, PortableArena.byteCount, FastArena.byteCount) + 63 }
 
     /// Bytes of arena this model's `classify` needs on the kernels it runs here (at most ``arenaByteCount``): 13 KB
-    /// with VNNI (4 images' conv2 outputs for the batch path), 7 KB with NEON or the vector kernels, 14 KB with AVX2,
+    /// with VNNI or the vector kernels (4 images' conv2 outputs for the batch path), 7 KB with NEON, 14 KB with AVX2,
     /// 21 KB with the portable kernels (their widened-weight scratch).
     package var pathArenaByteCount: Int {
         switch path {
-        case .u8(.vnni512): return VNNIBatchArena.byteCount + 63
+        case let .u8(family) where family.linearBatch4 != nil: return VNNIBatchArena.byteCount + 63
         case .u8: return VNNIArena.byteCount + 63
         case .avx2: return FastArena.byteCount + 63
         case .portable: return PortableArena.byteCount + 63
@@ -141,8 +141,8 @@ public struct InPlaceModel: @unchecked Sendable {
     }
 
     /// Classifies `count` images stored back to back (``ModelFormat/inputPixelCount`` bytes each) into `count` × 10 scores; each image's scores
-    /// equal ``classify(pixels:arena:scores:)``'s. Allocation-free. With AVX-512 VNNI the linear layers run for 4
-    /// images at a time, reading their weights once per group.
+    /// equal ``classify(pixels:arena:scores:)``'s. Allocation-free. With AVX-512 VNNI and the vector kernels the linear
+    /// layers run for 4 images at a time, reading their weights once per group.
     public func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                          scores: UnsafeMutablePointer<Int32>) {
         classify(batch: pixels, count: count, arena: arena, scores: scores, outOfDistributionScores: nil)
@@ -154,8 +154,8 @@ public struct InPlaceModel: @unchecked Sendable {
     package func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                          scores: UnsafeMutablePointer<Int32>, outOfDistributionScores: UnsafeMutablePointer<Int32>?) {
         let section = outOfDistributionScores == nil ? nil : outOfDistributionSection
-        if case .u8(.vnni512) = path {
-            runVNNIBatch(operands, pixels: pixels, count: count, arena: arena, scores: scores,
+        if case let .u8(family) = path, let linear = family.linearBatch4 {
+            runVNNIBatch(operands, family: family, linear: linear, pixels: pixels, count: count, arena: arena, scores: scores,
                          outOfDistribution: section, outOfDistributionScores: outOfDistributionScores)
             return
         }

@@ -16,8 +16,10 @@
 // conv2 subtracts a background vector from its input (the conv1 output of blank pixels), adds the background's share
 // of each sum as a constant, and computes only the (tap, channel pair) entries where the difference is not zero; a
 // window whose inputs are all blank is a copy. Dense inputs (noise) skip nothing and cost the bookkeeping (a few %).
-// Per call about 3.5 KB of stack for conv1 and 46 KB for conv2. Linear layers read weights as they lie: 16 int8 as
-// 8 int16 lanes split into even and odd bytes by shifts, against the input's even and odd bytes, 4 rows at a time.
+// Per call about 3.5 KB of stack for conv1, 46 KB for conv2 and 16 KB for the batch linear kernel. Linear layers read
+// weights as they lie: 16 int8 as 8 int16 lanes split into even and odd bytes by shifts, against the input's even and
+// odd bytes, 4 rows at a time; for batches, 4 images at a time (each split weight block multiplies the 4 images'
+// inputs, split once per call).
 #include "_MNISTQInt8Kernels.h"
 #include "requantize.h"
 #include "family_stubs.h"
@@ -96,8 +98,8 @@ static inline uint8_t requantize_relu64(int32_t acc, int32_t multiplier, int8_t 
 /// ReLU's clamp at 0 is taken on the sums, as vectors, instead of on the scalar results, where a branch would
 /// mispredict on about half the values (clang turns selects on them into branches): the format's multipliers are
 /// positive (2^30 ... 2^31 − 1), so a sum ≤ 0 requantizes to ≤ 0, which clamps to 0, the requantized 0.
-MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier,
-                                                              const int8_t *shift, int c, uint8_t *out) {
+MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                        int c, uint8_t *out) {
     i32x4 b;
     __builtin_memcpy(&b, bias + c, 16);
     // |pooled sum| ≤ 255·127·400 < 2^24 and |bias| ≤ 2^30: the int32 addition cannot overflow.
@@ -126,8 +128,8 @@ static void widen(const uint8_t *x, int16_t *wide, int count) {
 /// One side of a conv1 pool window: its left and right positions (top row, or bottom row with `below` 1), over the
 /// kernel rows listed (the others read only zeros); the max of the two into `pooled` (4 vectors of 4 channels), or
 /// with its max when `below`.
-MNISTQ_VECTOR_HELPER void conv1_window_row(const int16_t *corner, const i16x8 *paired, const uint8_t *rows,
-                                                                 int count, int below, i32x4 *pooled) {
+MNISTQ_VECTOR_HELPER void conv1_window_row(const int16_t *corner, const i16x8 *paired, const uint8_t *rows, int count,
+                                           int below, i32x4 *pooled) {
     i32x4 l0 = {0, 0, 0, 0}, l1 = l0, l2 = l0, l3 = l0, r0 = l0, r1 = l0, r2 = l0, r3 = l0;
     for (int n = 0; n < count; n++) {
         const int ky = rows[n];
@@ -204,8 +206,8 @@ static inline int conv2_edge_class(int y) { return y < 2 ? y : (y > 11 ? y - 9 :
 
 /// conv2 input position q minus `background` into delta (int16), and the channel pairs where that is not zero into
 /// pairs[q][0 ..< count[q]], listed without branches.
-MNISTQ_VECTOR_HELPER void list_differing_pairs(const uint8_t *input, const int16_t *background, int q,
-                                                                     int16_t *delta, uint8_t (*pairs)[8], uint8_t *count) {
+MNISTQ_VECTOR_HELPER void list_differing_pairs(const uint8_t *input, const int16_t *background, int q, int16_t *delta,
+                                               uint8_t (*pairs)[8], uint8_t *count) {
     int listed = 0;
     for (int pair = 0; pair < 8; pair++) {
         const int16_t d0 = (int16_t)(input[q * 16 + 2 * pair] - background[2 * pair]);
@@ -241,7 +243,7 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
     const uint8_t *background = input + (2 * 18 + 2) * 16;
     int16_t wide_background[16] __attribute__((aligned(16)));
     widen(background, wide_background, 16);
-    // edge_sums[(row class·5 + column class)·8 + v]: Σ w_t·b over the taps inside the input for that edge class.
+    // edge_sums[(row class·5 + column class)·8 + v]: Σ w_t·b over the taps on the interior for that edge class.
     i32x4 tap_sums[25 * 8], edge_sums[25 * 8];
     for (int tap = 0; tap < 25; tap++) {
         for (int v = 0; v < 8; v++) {
@@ -378,7 +380,66 @@ void mnistq_linear_u8s8_vector(const uint8_t *input, int input_count, const int8
     }
 }
 
+// Not on WebAssembly: its 1.7 KB would break the module's size limit (tools/test-wasm), so wasm batches run the
+// single-image kernel per image (U8KernelFamily.linearBatch4 is nil there).
+#if !defined(__wasm__)
+void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+                                      const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                      const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
+                                      int32_t *scores) {
+    const int full = input_count & ~15;
+    const u16x8 low_byte = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    // Missing images (count < 4) repeat image 0; their sums are computed and dropped.
+    const uint8_t *x[4];
+    for (int b = 0; b < 4; b++) x[b] = input + (long)(b < count ? b : 0) * input_stride;
+    // Each image's 16-input blocks split once into even and odd bytes as int16 (block k: widened[b][2k] even,
+    // [2k + 1] odd), so the row loop below only splits the weights and reads these as plain loads.
+    i16x8 widened[4][MNISTQ_VECTOR_BATCH4_MAX_INPUTS / 8];
+    for (int b = 0; b < 4; b++) {
+        for (int i = 0; i < full; i += 16) {
+            const u16x8 v = (u16x8)load_i16x8(x[b] + i);
+            widened[b][i / 8] = (i16x8)(v & low_byte);
+            widened[b][i / 8 + 1] = (i16x8)(v >> 8);
+        }
+    }
+    // 1 row × 4 images: each product's destination is a fresh load of the widened input, so SSE2's two-operand
+    // pmaddwd needs no register copies (2 rows would need copies and spill accumulators); each weight block is
+    // loaded and split once for the 4 images.
+    for (int o = 0; o < output_count; o++) {
+        const int8_t *w = weights + (long)o * input_count;
+        i32x4 s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+        for (int i = 0; i < full; i += 16) {
+            const int k = i / 8;
+            const i16x8 v = load_i16x8(w + i);
+            const i16x8 even = (i16x8)((u16x8)v << 8) >> 8, odd = v >> 8;
+            s0 += dot_pairs(widened[0][k], even) + dot_pairs(widened[0][k + 1], odd);
+            s1 += dot_pairs(widened[1][k], even) + dot_pairs(widened[1][k + 1], odd);
+            s2 += dot_pairs(widened[2][k], even) + dot_pairs(widened[2][k + 1], odd);
+            s3 += dot_pairs(widened[3][k], even) + dot_pairs(widened[3][k + 1], odd);
+        }
+        const int32_t sums[4] = {sum_lanes(s0), sum_lanes(s1), sum_lanes(s2), sum_lanes(s3)};
+        for (int b = 0; b < count; b++) {
+            int32_t s = sums[b]; // exact, as in mnistq_linear_u8s8_vector
+            for (int i = full; i < input_count; i++) s += (int32_t)w[i] * (int32_t)x[b][i];
+            const int32_t acc = s + bias[o];
+            if (scores) {
+                scores[(long)b * output_count + o] = requantize_scores(acc, multiplier[o], shift[o]);
+            } else {
+                relu_output[(long)b * output_stride + o] = requantize_relu64(acc, multiplier[o], shift[o]);
+            }
+        }
+    }
+}
+#endif // !defined(__wasm__)
+
 #else // 32-bit targets (microcontrollers keep the portable SMLAD kernels): availability 0, never called.
 int mnistq_int8_vector_available(void) { return 0; }
 MNISTQ_U8_KERNEL_FAMILY_STUBS(vector)
+void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+                                      const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                      const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
+                                      int32_t *scores) {
+    (void)input; (void)input_stride; (void)count; (void)input_count; (void)weights; (void)bias; (void)multiplier;
+    (void)shift; (void)output_count; (void)relu_output; (void)output_stride; (void)scores;
+}
 #endif

@@ -217,6 +217,50 @@ final class InPlaceModelTests: XCTestCase {
         }
     }
 
+    /// `classify(batch:)` runs the linear layers for 4 images at once on VNNI and on the vector kernels (each weight
+    /// row read once per group): batches of 1 to 9 images (full groups and every tail), mixing digits, blank images
+    /// and dense noise, at any arena alignment, equal the reference kernels image by image on the sample model and
+    /// on extreme layers (the batch kernels' sums at the ends of their ranges), on every path.
+    func testBatchesOfOneToNineEqualReferenceOnEveryPath() throws {
+        let pixelCount = ModelFormat.inputPixelCount
+        let images = try kernelLoadMNISTTestImages()
+        var random = SeededGenerator(seed: 4_040)
+        var pool: [UInt8] = []
+        for index in 0..<12 {
+            switch index % 4 {
+            case 1: pool += (0..<pixelCount).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            case 3: pool += [UInt8](repeating: index == 3 ? 0 : 255, count: pixelCount)
+            default: pool += images[(index * 97 * pixelCount)..<((index * 97 + 1) * pixelCount)]
+            }
+        }
+        let sample = try sampleModel().layers
+        for (name, layers) in [("sample", sample), ("extreme 31", extremeValidLayers(seed: 31)), ("extreme 32", extremeValidLayers(seed: 32))] {
+            let reference = Int8Network(layers: layers)
+            let aligned = AlignedImage(try InPlaceImage.encode(layers: layers, metadata: []))
+            let paths = try [InPlaceModel.Kernels.fastest, .vector, .portable].map { try InPlaceModel(borrowing: aligned.bytes, kernels: $0) }
+            XCTAssertEqual(paths[1].kernelName.description, "vector")
+            let arena = UnsafeMutableRawPointer.allocate(byteCount: max(reference.arenaByteCount, InPlaceModel.arenaByteCount) + 64, alignment: 64)
+            defer { arena.deallocate() }
+            var expected = [Int32](repeating: 0, count: 12 * 10)
+            pool.withUnsafeBufferPointer { px in
+                for image in 0..<12 {
+                    expected.withUnsafeMutableBufferPointer {
+                        reference.runReference(pixels: px.baseAddress! + image * pixelCount, arena: arena, scores: $0.baseAddress! + image * 10)
+                    }
+                }
+                for path in paths {
+                    for count in 1...9 {
+                        let first = count % 4 // batches start at different images, so each group mixes kinds differently
+                        var actual = [Int32](repeating: -1, count: count * 10)
+                        arena.initializeMemory(as: UInt8.self, repeating: 0xA5, count: InPlaceModel.arenaByteCount + 64)
+                        path.classify(batch: px.baseAddress! + first * pixelCount, count: count, arena: arena + count * 7 % 64, scores: &actual)
+                        XCTAssertEqual(actual, Array(expected[(first * 10)..<((first + count) * 10)]), "\(name), \(path.kernelName), batch of \(count)")
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: - Memory
 
     #if canImport(_CAllocationCounter)

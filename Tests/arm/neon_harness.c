@@ -220,6 +220,49 @@ static void linear_plain(const uint8_t *x, int n, const layer *l, uint8_t *relu,
 
 /// A linear layer with n inputs, l->outputs outputs, ReLU u8 or scores. Against the portable kernel when n and the
 /// output count allow it (multiples of 4), else against linear_plain.
+/// The vector family's batch linear kernel on 1...4 images (x, x with its odd inputs zeroed, 255 − x, x reversed)
+/// equals its single-image kernel on each image (which compare_linear proves against the reference on x).
+static int compare_vector_batch4(const uint8_t *x, int n, const layer *l, int want_scores, char *why) {
+    const int m = l->outputs, stride = n + 3; // an odd stride: images at any alignment
+    uint8_t *images = malloc((size_t)stride * 4), *relu = malloc((size_t)(m + 5) * 4), *relu_one = malloc((size_t)m + 16);
+    int32_t *scores = malloc((size_t)m * 4 * 4 + 4), *scores_one = malloc((size_t)m * 4 + 4);
+    for (int i = 0; i < n; i++) {
+        images[i] = x[i];
+        images[stride + i] = i % 2 ? 0 : x[i];
+        images[2 * stride + i] = (uint8_t)(255 - x[i]);
+        images[3 * stride + i] = x[n - 1 - i];
+    }
+    int ok = 1;
+    for (int count = 1; count <= 4 && ok; count++) {
+        memset(relu, SENTINEL, (size_t)(m + 5) * 4);
+        memset(scores, SENTINEL, (size_t)m * 4 * 4 + 4);
+        mnistq_linear_u8s8_vector_batch4(images, stride, count, n, l->weights, l->bias, l->multiplier, l->shift, m,
+                                    want_scores ? NULL : relu, m + 5, want_scores ? scores : NULL);
+        for (int b = 0; b < 4 && ok; b++) {
+            mnistq_linear_u8s8_vector(images + (long)b * stride, n, l->weights, l->bias, l->multiplier, l->shift, m,
+                                 want_scores ? NULL : relu_one, want_scores ? scores_one : NULL);
+            for (int o = 0; o < m + 5 && ok && !want_scores; o++) {
+                const int expected = b < count && o < m ? relu_one[o] : SENTINEL; // nothing past its images and outputs
+                if (relu[b * (m + 5) + o] != expected) {
+                    sprintf(why, "vector batch4 linear %d→%d relu, %d images: image %d output %d: %d, expected %d", n, m,
+                            count, b, o, relu[b * (m + 5) + o], expected);
+                    ok = 0;
+                }
+            }
+            for (int o = 0; o < m && ok && want_scores; o++) {
+                const uint32_t got = (uint32_t)scores[b * m + o];
+                if (b < count ? got != (uint32_t)scores_one[o] : got != 0xA5A5A5A5u) {
+                    sprintf(why, "vector batch4 linear %d→%d scores, %d images: image %d output %d: %ld", n, m, count, b, o,
+                            (long)scores[b * m + o]);
+                    ok = 0;
+                }
+            }
+        }
+    }
+    free(images); free(relu); free(relu_one); free(scores); free(scores_one);
+    return ok;
+}
+
 static int compare_linear(const neon_path *p, const uint8_t *x, int n, const layer *l, int want_scores, stats *s,
                           char *why) {
     const int m = l->outputs;
@@ -255,6 +298,7 @@ static int compare_linear(const neon_path *p, const uint8_t *x, int n, const lay
         if (relu[i] != SENTINEL) { sprintf(why, "linear wrote past its %d outputs", m); ok = 0; }
     }
     if (ok && want_scores && (uint32_t)scores[m] != 0xA5A5A5A5u) { sprintf(why, "linear wrote past its scores"); ok = 0; }
+    if (ok && p == &all_paths[2] && n <= MNISTQ_VECTOR_BATCH4_MAX_INPUTS) ok = compare_vector_batch4(x, n, l, want_scores, why);
     free(x16); free(relu16); free(relu_ref); free(relu); free(scores_ref); free(scores);
     return ok;
 }

@@ -72,6 +72,22 @@ enum U8KernelFamily {
         case .vector: return mnistq_conv2_relu_maxpool_u8s8_vector
         }
     }
+    typealias LinearBatch4 = @convention(c) (UnsafePointer<UInt8>?, Int32, Int32, Int32, UnsafePointer<Int8>?, UnsafePointer<Int32>?,
+                                             UnsafePointer<Int32>?, UnsafePointer<Int8>?, Int32, UnsafeMutablePointer<UInt8>?, Int32,
+                                             UnsafeMutablePointer<Int32>?) -> Void
+    /// The family's linear kernel for up to 4 images at once (each weight row read once per group), if it has one.
+    /// The vector family's is not built for WebAssembly (the module's size limit), where batches run image by image.
+    var linearBatch4: LinearBatch4? {
+        switch self {
+        case .vnni512: return mnistq_linear_u8s8_vnni512_batch4
+        #if arch(wasm32)
+        case .vector: return nil
+        #else
+        case .vector: return mnistq_linear_u8s8_vector_batch4
+        #endif
+        case .neonDot, .neon: return nil
+        }
+    }
     var linear: Linear {
         switch self {
         case .vnni512: return mnistq_linear_u8s8_vnni512
@@ -172,16 +188,19 @@ func runU8Stage(_ stage: Int, _ family: U8KernelFamily, _ op: KernelOperands, pi
 }
 
 /// `count` images (`ModelFormat.inputPixelCount` bytes each, back to back) through `runVNNIBatch4` in groups of 4; `arena` is the caller's
-/// (any alignment). The batch entry point of every executor on the VNNI path.
+/// (any alignment). The batch entry point of every executor on a u8 family with a batch linear kernel (`linear`, its
+/// `linearBatch4`): VNNI and the vector family.
 /// With an out-of-distribution section and `outOfDistributionScores`, each image's score goes there too.
-func runVNNIBatch(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
+func runVNNIBatch(_ op: KernelOperands, family: U8KernelFamily = .vnni512, linear: U8KernelFamily.LinearBatch4 = mnistq_linear_u8s8_vnni512_batch4,
+                  pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                   scores: UnsafeMutablePointer<Int32>, outOfDistribution section: UnsafeRawPointer? = nil,
                   outOfDistributionScores: UnsafeMutablePointer<Int32>? = nil) {
     let base = alignedArena(arena)
     var start = 0
     while start < count {
         let group = min(4, count - start)
-        runVNNIBatch4(op, pixels: pixels + start * ModelFormat.inputPixelCount, count: group, base: base, scores: scores + start * ModelFormat.classCount)
+        runVNNIBatch4(op, family: family, linear: linear, pixels: pixels + start * ModelFormat.inputPixelCount, count: group, base: base,
+                      scores: scores + start * ModelFormat.classCount)
         if let section, let outOfDistributionScores {
             // fc2's features of the group are still in the arena: u8 [84] per image, `VNNIBatchArena.stride` apart.
             for image in 0..<group {
@@ -196,28 +215,28 @@ func runVNNIBatch(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: Int
     }
 }
 
-/// Up to 4 images (`ModelFormat.inputPixelCount` bytes each, back to back) through the AVX-512 VNNI pipeline, with the linear layers run for all
+/// Up to 4 images (`ModelFormat.inputPixelCount` bytes each, back to back) through `family`'s u8 pipeline, with the linear layers run for all
 /// of them at once so that their weights (fc1: 188 KB) are read once per group, not once per image. Scores: 10 per
 /// image, back to back. Each image's scores equal a single `runU8Stage` pass's. Arena plan: `VNNIBatchArena`.
-func runVNNIBatch4(_ op: KernelOperands, pixels: UnsafePointer<UInt8>, count: Int, base: UnsafeMutableRawPointer,
-                   scores: UnsafeMutablePointer<Int32>) {
+func runVNNIBatch4(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFamily.LinearBatch4, pixels: UnsafePointer<UInt8>,
+                   count: Int, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
     let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
     for image in 0..<count {
-        runU8Stage(0, .vnni512, op, pixels: pixels + image * ModelFormat.inputPixelCount, base: base, scores: scores)
-        mnistq_conv2_relu_maxpool_u8s8_vnni512(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1),
-                                          (base + VNNIBatchArena.conv2Output(image)).assumingMemoryBound(to: UInt8.self))
+        runU8Stage(0, family, op, pixels: pixels + image * ModelFormat.inputPixelCount, base: base, scores: scores)
+        family.conv2(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1),
+                     (base + VNNIBatchArena.conv2Output(image)).assumingMemoryBound(to: UInt8.self))
     }
     // The conv buffers are dead now: fc1 and fc2 outputs reuse the conv2 input's bytes.
     let fc1Output = (base + VNNIBatchArena.fc1Output).assumingMemoryBound(to: UInt8.self)
     let fc2Output = (base + VNNIBatchArena.fc2Output).assumingMemoryBound(to: UInt8.self)
     let n = Int32(count), stride = Int32(VNNIBatchArena.stride)
-    mnistq_linear_u8s8_vnni512_batch4((base + VNNIBatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self),
-                                 Int32(VNNIBatchArena.conv2Stride), n, Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2),
-                                 op.shift(2), Int32(ModelFormat.fc1Features), fc1Output, stride, nil)
-    mnistq_linear_u8s8_vnni512_batch4(fc1Output, stride, n, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3), Int32(ModelFormat.fc2Features),
-                                 fc2Output, stride, nil)
-    mnistq_linear_u8s8_vnni512_batch4(fc2Output, stride, n, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4), Int32(ModelFormat.classCount),
-                                 nil, 0, scores)
+    linear((base + VNNIBatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self), Int32(VNNIBatchArena.conv2Stride), n,
+           Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features),
+           fc1Output, stride, nil)
+    linear(fc1Output, stride, n, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3),
+           Int32(ModelFormat.fc2Features), fc2Output, stride, nil)
+    linear(fc2Output, stride, n, Int32(ModelFormat.fc2Features), op.weights(4), op.bias(4), op.multiplier(4), op.shift(4),
+           Int32(ModelFormat.classCount), nil, 0, scores)
 }
 
 /// Arena plan of `runVNNIBatch4`: `VNNIArena` for the conv layers of one image at a time, each image's conv2 output

@@ -85,6 +85,17 @@ MNISTQ_U8_KERNEL_FAMILY(neondot);
 int mnistq_int8_vector_available(void);
 MNISTQ_U8_KERNEL_FAMILY(vector);
 
+/// Inputs mnistq_linear_u8s8_vector_batch4 takes at most: it widens the 4 images' inputs to int16 on the stack (16 KB).
+#define MNISTQ_VECTOR_BATCH4_MAX_INPUTS 2048
+
+/// mnistq_linear_u8s8_vector for `count` (1...4) images at once, arguments as for mnistq_linear_u8s8_vnni512_batch4
+/// (input_count ≤ MNISTQ_VECTOR_BATCH4_MAX_INPUTS): each weight row is read once for the 4 images. Each image's
+/// results equal a single call's. Not built for WebAssembly (the module's size limit).
+void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, int count, int input_count,
+                                 const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
+                                 const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
+                                 int32_t *scores);
+
 // ---- Portable kernels (portable.c): the same weight layouts as the VNNI kernels (the in-place image's), int16
 // activations. Every int16 activation vector is stored in "pair order": within each group of 4 values v0 v1 v2 v3
 // the memory order is v0 v2 v1 v3, so that one 32-bit load yields the pair (v0, v2) and the next (v1, v3), the
