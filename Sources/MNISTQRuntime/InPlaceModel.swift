@@ -90,14 +90,14 @@ public struct InPlaceModel: @unchecked Sendable {
 
     /// Bytes of arena one `classify` call needs, for every kernel path, including 63 bytes of slack so that any
     /// arena address works (the kernels align it to 64 bytes).
-    public static var arenaByteCount: Int { max(VNNIBatchArena.byteCount, PortableArena.byteCount, FastArena.byteCount) + 63 }
+    public static var arenaByteCount: Int { max(U8BatchArena.byteCount, PortableArena.byteCount, FastArena.byteCount) + 63 }
 
     /// Bytes of arena this model's `classify` needs on the kernels it runs here (at most ``arenaByteCount``): 13 KB
     /// with VNNI or the vector kernels (4 images' conv2 outputs for the batch path), 7 KB with NEON, 14 KB with AVX2,
     /// 21 KB with the portable kernels (their widened-weight scratch).
     package var pathArenaByteCount: Int {
         switch path {
-        case let .u8(family) where family.linearBatch4 != nil: return VNNIBatchArena.byteCount + 63
+        case let .u8(family) where family.linearBatch4 != nil: return U8BatchArena.byteCount + 63
         case .u8: return VNNIArena.byteCount + 63
         case .avx2: return FastArena.byteCount + 63
         case .portable: return PortableArena.byteCount + 63
@@ -155,7 +155,7 @@ public struct InPlaceModel: @unchecked Sendable {
                          scores: UnsafeMutablePointer<Int32>, outOfDistributionScores: UnsafeMutablePointer<Int32>?) {
         let section = outOfDistributionScores == nil ? nil : outOfDistributionSection
         if case let .u8(family) = path, let linear = family.linearBatch4 {
-            runVNNIBatch(operands, family: family, linear: linear, pixels: pixels, count: count, arena: arena, scores: scores,
+            runU8Batch(operands, family: family, linear: linear, pixels: pixels, count: count, arena: arena, scores: scores,
                          outOfDistribution: section, outOfDistributionScores: outOfDistributionScores)
             return
         }

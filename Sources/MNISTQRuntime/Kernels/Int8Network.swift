@@ -76,7 +76,7 @@ package struct Int8Network: @unchecked Sendable {
     /// of slack so that any arena address works (kernels align internally to 64 bytes).
     package var arenaByteCount: Int { Int8Network.arenaByteCount }
     /// `arenaByteCount` without an instance.
-    package static var arenaByteCount: Int { max(ReferenceArena.byteCount, FastArena.byteCount, VNNIBatchArena.byteCount) + 63 }
+    package static var arenaByteCount: Int { max(ReferenceArena.byteCount, FastArena.byteCount, U8BatchArena.byteCount) + 63 }
 
     /// Classifies one image with the fast kernels; results equal `runReference` bit for bit.
     ///
@@ -93,7 +93,8 @@ package struct Int8Network: @unchecked Sendable {
         precondition(isComplete, "Int8Network.run needs all five layers")
         if packed.path == .vnni512 {
             // The linear layers for 4 images at a time (their weights read once per group), as Model does.
-            runVNNIBatch(packed.operands, pixels: pixels, count: count, arena: arena, scores: scores)
+            runU8Batch(packed.operands, family: .vnni512, linear: mnistq_linear_u8s8_vnni512_batch4, pixels: pixels, count: count,
+                       arena: arena, scores: scores)
             return
         }
         for image in 0..<count {

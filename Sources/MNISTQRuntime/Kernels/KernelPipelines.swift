@@ -187,11 +187,11 @@ func runU8Stage(_ stage: Int, _ family: U8KernelFamily, _ op: KernelOperands, pi
     }, conv2: { family.conv2($0, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), $1) }, linear: family.linear)
 }
 
-/// `count` images (`ModelFormat.inputPixelCount` bytes each, back to back) through `runVNNIBatch4` in groups of 4; `arena` is the caller's
+/// `count` images (`ModelFormat.inputPixelCount` bytes each, back to back) through `runU8Batch4` in groups of 4; `arena` is the caller's
 /// (any alignment). The batch entry point of every executor on a u8 family with a batch linear kernel (`linear`, its
 /// `linearBatch4`): VNNI and the vector family.
 /// With an out-of-distribution section and `outOfDistributionScores`, each image's score goes there too.
-func runVNNIBatch(_ op: KernelOperands, family: U8KernelFamily = .vnni512, linear: U8KernelFamily.LinearBatch4 = mnistq_linear_u8s8_vnni512_batch4,
+func runU8Batch(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFamily.LinearBatch4,
                   pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                   scores: UnsafeMutablePointer<Int32>, outOfDistribution section: UnsafeRawPointer? = nil,
                   outOfDistributionScores: UnsafeMutablePointer<Int32>? = nil) {
@@ -199,12 +199,12 @@ func runVNNIBatch(_ op: KernelOperands, family: U8KernelFamily = .vnni512, linea
     var start = 0
     while start < count {
         let group = min(4, count - start)
-        runVNNIBatch4(op, family: family, linear: linear, pixels: pixels + start * ModelFormat.inputPixelCount, count: group, base: base,
+        runU8Batch4(op, family: family, linear: linear, pixels: pixels + start * ModelFormat.inputPixelCount, count: group, base: base,
                       scores: scores + start * ModelFormat.classCount)
         if let section, let outOfDistributionScores {
-            // fc2's features of the group are still in the arena: u8 [84] per image, `VNNIBatchArena.stride` apart.
+            // fc2's features of the group are still in the arena: u8 [84] per image, `U8BatchArena.stride` apart.
             for image in 0..<group {
-                let features = UnsafeRawPointer(base + VNNIBatchArena.fc2Output + image * VNNIBatchArena.stride)
+                let features = UnsafeRawPointer(base + U8BatchArena.fc2Output + image * U8BatchArena.stride)
                 let (digit, top) = topOfScores(scores + (start + image) * ModelFormat.classCount)
                 outOfDistributionScores[start + image] = outOfDistributionScore(section: section, digit: digit, top: top) {
                     Int32(features.load(fromByteOffset: $0, as: UInt8.self))
@@ -217,20 +217,20 @@ func runVNNIBatch(_ op: KernelOperands, family: U8KernelFamily = .vnni512, linea
 
 /// Up to 4 images (`ModelFormat.inputPixelCount` bytes each, back to back) through `family`'s u8 pipeline, with the linear layers run for all
 /// of them at once so that their weights (fc1: 188 KB) are read once per group, not once per image. Scores: 10 per
-/// image, back to back. Each image's scores equal a single `runU8Stage` pass's. Arena plan: `VNNIBatchArena`.
-func runVNNIBatch4(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFamily.LinearBatch4, pixels: UnsafePointer<UInt8>,
+/// image, back to back. Each image's scores equal a single `runU8Stage` pass's. Arena plan: `U8BatchArena`.
+func runU8Batch4(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFamily.LinearBatch4, pixels: UnsafePointer<UInt8>,
                    count: Int, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
     let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
     for image in 0..<count {
         runU8Stage(0, family, op, pixels: pixels + image * ModelFormat.inputPixelCount, base: base, scores: scores)
         family.conv2(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1),
-                     (base + VNNIBatchArena.conv2Output(image)).assumingMemoryBound(to: UInt8.self))
+                     (base + U8BatchArena.conv2Output(image)).assumingMemoryBound(to: UInt8.self))
     }
     // The conv buffers are dead now: fc1 and fc2 outputs reuse the conv2 input's bytes.
-    let fc1Output = (base + VNNIBatchArena.fc1Output).assumingMemoryBound(to: UInt8.self)
-    let fc2Output = (base + VNNIBatchArena.fc2Output).assumingMemoryBound(to: UInt8.self)
-    let n = Int32(count), stride = Int32(VNNIBatchArena.stride)
-    linear((base + VNNIBatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self), Int32(VNNIBatchArena.conv2Stride), n,
+    let fc1Output = (base + U8BatchArena.fc1Output).assumingMemoryBound(to: UInt8.self)
+    let fc2Output = (base + U8BatchArena.fc2Output).assumingMemoryBound(to: UInt8.self)
+    let n = Int32(count), stride = Int32(U8BatchArena.stride)
+    linear((base + U8BatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self), Int32(U8BatchArena.conv2Stride), n,
            Int32(ModelFormat.flattenedFeatureCount), op.weights(2), op.bias(2), op.multiplier(2), op.shift(2), Int32(ModelFormat.fc1Features),
            fc1Output, stride, nil)
     linear(fc1Output, stride, n, Int32(ModelFormat.fc1Features), op.weights(3), op.bias(3), op.multiplier(3), op.shift(3),
@@ -239,9 +239,9 @@ func runVNNIBatch4(_ op: KernelOperands, family: U8KernelFamily, linear: U8Kerne
            Int32(ModelFormat.classCount), nil, 0, scores)
 }
 
-/// Arena plan of `runVNNIBatch4`: `VNNIArena` for the conv layers of one image at a time, each image's conv2 output
+/// Arena plan of `runU8Batch4`: `VNNIArena` for the conv layers of one image at a time, each image's conv2 output
 /// kept after it, then the linear layers' outputs of all 4 images in the (by then dead) conv2 input.
-enum VNNIBatchArena {
+enum U8BatchArena {
     static let conv2Stride = 1600                                   // u8 [7, 7, 32] per image, 64-byte multiple
     static func conv2Output(_ image: Int) -> Int { VNNIArena.byteCount + image * conv2Stride }
     static let stride = 128                                         // fc1 [120] / fc2 [84] per image
