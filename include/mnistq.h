@@ -13,7 +13,10 @@
  * can memory-map it, or convert a packed file in memory with mnistq_unpack.
  *
  * Memory: the library allocates nothing except inside mnistq_unpack. Each classify call works in a caller-owned
- * arena of mnistq_arena_size() bytes (any alignment) and writes into caller memory.
+ * arena of mnistq_arena_size() bytes (any alignment) and writes into caller memory. Stack: a classify call uses up
+ * to about 48 KB of the calling thread's stack where the generic vector kernels run (x86-64 without AVX2, other
+ * 64-bit hosts, WebAssembly: conv2 keeps its widened input and regrouped weights there), about 18 KB with NEON and
+ * under 4 KB with AVX-512, AVX2 or the Cortex-M4 kernels; threads with small stacks (musl: 128 KB) have room.
  *
  * Threads: a loaded mnistq_model is never written after mnistq_model_init returns, so any number of threads may
  * classify with it at once, each with its OWN arena. The image bytes must stay valid and unchanged as long as the
