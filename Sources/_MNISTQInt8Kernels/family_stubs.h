@@ -14,6 +14,14 @@
         (void)input; (void)input_count; (void)weights; (void)bias; (void)multiplier; (void)shift;                     \
         (void)output_count; (void)relu_output; (void)scores;                                                          \
     }
+/// A batch linear kernel (the arguments of mnistq_linear_u8s8_vnni512_batch4 and mnistq_linear_u8s8_vector_batch4).
+#define MNISTQ_LINEAR_BATCH4_KERNEL_STUB(name)                                                                        \
+    void name(const uint8_t *input, int input_stride, int count, int input_count, const int8_t *weights,             \
+              const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int output_count,                 \
+              uint8_t *relu_output, int output_stride, int32_t *scores) {                                            \
+        (void)input; (void)input_stride; (void)count; (void)input_count; (void)weights; (void)bias;                 \
+        (void)multiplier; (void)shift; (void)output_count; (void)relu_output; (void)output_stride; (void)scores;    \
+    }
 /// The stubs of the family MNISTQ_KERNEL_FAMILY declares with the same arguments.
 #define MNISTQ_KERNEL_FAMILY_STUBS(conv_types, linear_types, family, activation, conv_weight)                         \
     MNISTQ_CONV_KERNEL_STUB(mnistq_conv1_relu_maxpool_##conv_types##_##family, activation, conv_weight)               \

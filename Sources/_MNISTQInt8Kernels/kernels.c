@@ -322,11 +322,5 @@ int mnistq_int8_avx2_available(void) { return 0; }
 int mnistq_int8_avx512vnni_available(void) { return 0; }
 MNISTQ_KERNEL_FAMILY_STUBS(s16s16, s16s8, avx2, int16_t, int16_t)
 MNISTQ_U8_KERNEL_FAMILY_STUBS(vnni512)
-void mnistq_linear_u8s8_vnni512_batch4(const uint8_t *input, int input_stride, int count, int input_count,
-                                  const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                                  const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
-                                  int32_t *scores) {
-    (void)input; (void)input_stride; (void)count; (void)input_count; (void)weights; (void)bias; (void)multiplier;
-    (void)shift; (void)output_count; (void)relu_output; (void)output_stride; (void)scores;
-}
+MNISTQ_LINEAR_BATCH4_KERNEL_STUB(mnistq_linear_u8s8_vnni512_batch4)
 #endif

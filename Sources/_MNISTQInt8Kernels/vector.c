@@ -87,8 +87,6 @@ static inline i32x4 max_i32x4(i32x4 a, i32x4 b) {
 
 /// requantize_relu of requantize.h in its defining form: 64-bit hosts and wasm multiply and shift int64 natively, so
 /// the 32-bit shortcut there (same results) only costs a branch here.
-/// requantize_relu of requantize.h in its defining form: 64-bit hosts and wasm multiply and shift int64 natively, so
-/// the 32-bit shortcut there (same results) only costs a branch here.
 static inline uint8_t requantize_relu64(int32_t acc, int32_t multiplier, int8_t shift) {
     const int64_t r = ((int64_t)acc * multiplier + ((int64_t)1 << (shift - 1))) >> shift;
     return (uint8_t)(r < 0 ? 0 : (r > 255 ? 255 : r));
@@ -104,10 +102,8 @@ MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int3
     __builtin_memcpy(&b, bias + c, 16);
     // |pooled sum| ≤ 255·127·400 < 2^24 and |bias| ≤ 2^30: the int32 addition cannot overflow.
     const i32x4 sum = max_i32x4(m + b, (i32x4){0, 0, 0, 0});
-    for (int k = 0; k < 4; k++) {
-        const int64_t r = ((int64_t)sum[k] * multiplier[c + k] + ((int64_t)1 << (shift[c + k] - 1))) >> shift[c + k];
-        out[c + k] = (uint8_t)(r > 255 ? 255 : r); // r ≥ 0: requantize_relu64 without its clamp at 0
-    }
+    // sum ≥ 0, so requantize_relu64's own clamp at 0 is never taken (a branch that always predicts).
+    for (int k = 0; k < 4; k++) out[c + k] = requantize_relu64(sum[k], multiplier[c + k], shift[c + k]);
 }
 
 /// Output channels 4v ..< 4v + 4 of a weight quad block (channel o's quad at w + 4·o) as [channel][2] int16: the
@@ -435,11 +431,5 @@ void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, in
 #else // 32-bit targets (microcontrollers keep the portable SMLAD kernels): availability 0, never called.
 int mnistq_int8_vector_available(void) { return 0; }
 MNISTQ_U8_KERNEL_FAMILY_STUBS(vector)
-void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, int count, int input_count,
-                                      const int8_t *weights, const int32_t *bias, const int32_t *multiplier,
-                                      const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
-                                      int32_t *scores) {
-    (void)input; (void)input_stride; (void)count; (void)input_count; (void)weights; (void)bias; (void)multiplier;
-    (void)shift; (void)output_count; (void)relu_output; (void)output_stride; (void)scores;
-}
+MNISTQ_LINEAR_BATCH4_KERNEL_STUB(mnistq_linear_u8s8_vector_batch4)
 #endif
