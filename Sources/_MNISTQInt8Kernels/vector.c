@@ -38,6 +38,9 @@ typedef uint8_t u8x8 __attribute__((vector_size(8)));
 typedef int8_t i8x16 __attribute__((vector_size(16)));
 typedef int8_t i8x8 __attribute__((vector_size(8)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+typedef uint8_t u8x4 __attribute__((vector_size(4)));
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
 
 // The helpers called in more than one place: inlined on 64-bit hosts (calls would spill the accumulators), called on
 // WebAssembly, whose module has a size limit (tools/test-wasm) that the inlined copies (1.1 KB) would break.
@@ -92,22 +95,65 @@ static inline uint8_t requantize_relu64(int32_t acc, int32_t multiplier, int8_t 
     return (uint8_t)(r < 0 ? 0 : (r > 255 ? 255 : r));
 }
 
-/// Requantizes one pooled vector (channels c ..< c + 4: the max of a pool window's positions) plus bias to u8. The
-/// ReLU's clamp at 0 is taken on the sums, as vectors, instead of on the scalar results, where a branch would
-/// mispredict on about half the values (clang turns selects on them into branches): the format's multipliers are
-/// positive (2^30 ... 2^31 − 1), so a sum ≤ 0 requantizes to ≤ 0, which clamps to 0, the requantized 0.
-MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
-                                        int c, uint8_t *out) {
-    i32x4 b;
-    __builtin_memcpy(&b, bias + c, 16);
-    // |pooled sum| ≤ 255·127·400 < 2^24 and |bias| ≤ 2^30: the int32 addition cannot overflow.
-    const i32x4 sum = max_i32x4(m + b, (i32x4){0, 0, 0, 0});
-    for (int k = 0; k < 4; k++) {
-        const int64_t r = ((int64_t)sum[k] * multiplier[c + k] + ((int64_t)1 << (shift[c + k] - 1))) >> shift[c + k];
-        // r ≥ 0: requantize_relu64 without its clamp at 0, written out on purpose: calling it (whose clamp is then
-        // never taken) made the vector family 15% slower on the MNIST test images (measured A/B, 2026-12-02).
-        out[c + k] = (uint8_t)(r > 255 ? 255 : r);
+/// What requantizing 4 channels c ..< c + 4 takes: their bias and, as vectors, per 64-bit lane the multiplier, the
+/// rounding term 2^(shift − 1) and the shift of the even channels (c, c + 2) and of the odd ones (c + 1, c + 3); with
+/// a shift below 32 in any of them, the scalar multipliers and shifts instead (`scalar`).
+typedef struct {
+    i32x4 bias;
+    u64x2 multiplier_even, multiplier_odd, round_even, round_odd, shift_even, shift_odd;
+    const int32_t *multiplier;
+    const int8_t *shift;
+    int scalar;
+} requantizer4;
+
+static inline requantizer4 make_requantizer4(const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int c) {
+    requantizer4 r;
+    __builtin_memcpy(&r.bias, bias + c, 16);
+    r.multiplier = multiplier + c;
+    r.shift = shift + c;
+    r.scalar = 0;
+    for (int lane = 0; lane < 2; lane++) {
+        const int even = c + 2 * lane, odd = even + 1;
+        r.multiplier_even[lane] = (uint32_t)multiplier[even];
+        r.multiplier_odd[lane] = (uint32_t)multiplier[odd];
+        r.round_even[lane] = (uint64_t)1 << (shift[even] - 1);
+        r.round_odd[lane] = (uint64_t)1 << (shift[odd] - 1);
+        r.shift_even[lane] = (uint64_t)shift[even];
+        r.shift_odd[lane] = (uint64_t)shift[odd];
+        r.scalar |= shift[even] < 32 || shift[odd] < 32;
     }
+    return r;
+}
+
+/// Requantizes one pooled vector (channels c ..< c + 4: the max of a pool window's positions) plus bias to u8 at out:
+/// requantize_relu64 for 4 lanes at once. The ReLU's clamp at 0 is taken on the sums (the format's multipliers are
+/// positive, 2^30 ... 2^31 − 1, so a sum ≤ 0 requantizes to ≤ 0, which clamps to 0), which makes every product an
+/// unsigned 32 × 32-bit one (SSE2 `pmuludq`, one per two lanes): sum < 2^31 (|pooled sum| ≤ 255·127·400 < 2^24,
+/// |bias| ≤ 2^30) and multiplier < 2^31, so with the rounding term it stays below 2^63 and the unsigned shift is the
+/// arithmetic one. With shifts of 32 or more (every trained model's: about 40) each result is below 2^31, so it fits
+/// its 32-bit lane, and the clamp at 255 is the saturating narrowing to u8; smaller shifts (allowed down to 1) take
+/// the scalar formula.
+MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const requantizer4 *r, uint8_t *out) {
+    const i32x4 sum = max_i32x4(m + r->bias, (i32x4){0, 0, 0, 0});
+    if (r->scalar) {
+        for (int k = 0; k < 4; k++) out[k] = requantize_relu64(sum[k], r->multiplier[k], r->shift[k]);
+        return;
+    }
+    const u64x2 low = {0xFFFFFFFFu, 0xFFFFFFFFu};
+    const u64x2 even = (((u64x2)sum & low) * (r->multiplier_even & low) + r->round_even) >> r->shift_even;
+    const u64x2 odd = (((u64x2)sum >> 32) * (r->multiplier_odd & low) + r->round_odd) >> r->shift_odd;
+    const i32x4 q = (i32x4)(even | odd << 32);
+#if defined(__SSE2__)
+    const i16x8 narrow = __builtin_ia32_packssdw128(q, q);
+    const i8x16 bytes = (i8x16)__builtin_ia32_packuswb128(narrow, narrow);
+#elif defined(__wasm_simd128__)
+    const i16x8 narrow = __builtin_wasm_narrow_s_i16x8_i32x4(q, q);
+    const i8x16 bytes = (i8x16)__builtin_wasm_narrow_u_i8x16_i16x8(narrow, narrow);
+#else
+    const i32x4 top = {255, 255, 255, 255}, over = (i32x4)(q > top);
+    const u8x4 bytes = __builtin_convertvector((q & ~over) | (top & over), u8x4);
+#endif
+    __builtin_memcpy(out, &bytes, 4);
 }
 
 /// Output channels 4v ..< 4v + 4 of a weight quad block (channel o's quad at w + 4·o) as [channel][2] int16: the
@@ -161,8 +207,10 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
     int16_t wide[32 * 40] __attribute__((aligned(16)));
     widen(image, wide, 32 * 40);
     // What a window of zero pixels pools to (conv sums 0): the output of every such window, so they are copies.
+    requantizer4 requantizers[4];
+    for (int v = 0; v < 4; v++) requantizers[v] = make_requantizer4(bias, multiplier, shift, 4 * v);
     uint8_t blank[16];
-    for (int v = 0; v < 4; v++) store_pooled4((i32x4){0, 0, 0, 0}, bias, multiplier, shift, 4 * v, blank);
+    for (int v = 0; v < 4; v++) store_pooled4((i32x4){0, 0, 0, 0}, requantizers + v, blank + 4 * v);
     for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
             uint8_t *out = output + conv1_window_output(py, px);
@@ -191,7 +239,7 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
             i32x4 pooled[4];
             conv1_window_row(corner, paired, top, top_count, 0, pooled);
             conv1_window_row(corner, paired, bottom, bottom_count, 1, pooled);
-            for (int v = 0; v < 4; v++) store_pooled4(pooled[v], bias, multiplier, shift, 4 * v, out);
+            for (int v = 0; v < 4; v++) store_pooled4(pooled[v], requantizers + v, out + 4 * v);
         }
     }
 }
@@ -204,20 +252,42 @@ static const uint8_t conv2_tap_offsets[25] = {0, 1, 2, 3, 4, 18, 19, 20, 21, 22,
 /// zero border: rows 0 and 1 miss 2 and 1 at the top, 12 and 13 1 and 2 at the bottom, 2...11 none.
 static inline int conv2_edge_class(int y) { return y < 2 ? y : (y > 11 ? y - 9 : 2); }
 
+/// The set bits of a 4-bit mask, as bytes from the lowest (unused bytes 0), and how many: the lists of a position's
+/// differing channel pairs are made from two of these.
+static const uint32_t nibble_bits[16] = {0, 0x00, 0x01, 0x0100, 0x02, 0x0200, 0x0201, 0x020100, 0x03, 0x0300, 0x0301,
+                                         0x030100, 0x0302, 0x030200, 0x030201, 0x03020100};
+static const uint8_t nibble_counts[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+
+/// Bit k set where int32 lane k of v (a channel pair's two int16) is not zero.
+static inline int nonzero_lanes(i32x4 v) {
+    const i32x4 nonzero = (i32x4)(v != (i32x4){0, 0, 0, 0});
+#if defined(__SSE2__)
+    return __builtin_ia32_movmskps((__attribute__((vector_size(16))) float)nonzero);
+#elif defined(__wasm_simd128__)
+    return __builtin_wasm_bitmask_i32x4(nonzero);
+#else
+    return (nonzero[0] & 1) | (nonzero[1] & 2) | (nonzero[2] & 4) | (nonzero[3] & 8);
+#endif
+}
+
 /// conv2 input position q minus `background` into delta (int16), and the channel pairs where that is not zero into
-/// pairs[q][0 ..< count[q]], listed without branches.
+/// pairs[q][0 ..< count[q]] (bytes past the count are not read), without branches: one widening subtraction per
+/// 8 channels, a mask of the nonzero pairs, and a list per half of it.
 MNISTQ_VECTOR_HELPER void list_differing_pairs(const uint8_t *input, const int16_t *background, int q, int16_t *delta,
                                                uint8_t (*pairs)[8], uint8_t *count) {
-    int listed = 0;
-    for (int pair = 0; pair < 8; pair++) {
-        const int16_t d0 = (int16_t)(input[q * 16 + 2 * pair] - background[2 * pair]);
-        const int16_t d1 = (int16_t)(input[q * 16 + 2 * pair + 1] - background[2 * pair + 1]);
-        delta[q * 16 + 2 * pair] = d0;
-        delta[q * 16 + 2 * pair + 1] = d1;
-        pairs[q][listed] = (uint8_t)pair;
-        listed += (d0 | d1) != 0;
-    }
-    count[q] = (uint8_t)listed;
+    u8x16 x;
+    __builtin_memcpy(&x, input + q * 16, 16);
+    const i16x8 low = __builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7), i16x8)
+                      - load_i16x8(background);
+    const i16x8 high = __builtin_convertvector(__builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15), i16x8)
+                       - load_i16x8(background + 8);
+    __builtin_memcpy(delta + q * 16, &low, 16);
+    __builtin_memcpy(delta + q * 16 + 8, &high, 16);
+    const int low_pairs = nonzero_lanes((i32x4)low), high_pairs = nonzero_lanes((i32x4)high);
+    const uint32_t high_list = nibble_bits[high_pairs] + 0x04040404u; // pairs 4...7
+    __builtin_memcpy(pairs[q], &nibble_bits[low_pairs], 4);
+    __builtin_memcpy(pairs[q] + nibble_counts[low_pairs], &high_list, 4);
+    count[q] = (uint8_t)(nibble_counts[low_pairs] + nibble_counts[high_pairs]);
 }
 
 void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
@@ -283,8 +353,10 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
     for (int e = 0; e < 25 * 8; e++) input_pair[e] = (uint16_t)(conv2_tap_offsets[e / 8] * 8 + e % 8);
     // What a window with every tap inside and every input equal to b pools to: the output of all of them (on MNIST,
     // most of the background), so they are copies.
+    requantizer4 requantizers[8];
+    for (int v = 0; v < 8; v++) requantizers[v] = make_requantizer4(bias, multiplier, shift, 4 * v);
     uint8_t blank[32];
-    for (int v = 0; v < 8; v++) store_pooled4(edge_sums[(2 * 5 + 2) * 8 + v], bias, multiplier, shift, 4 * v, blank);
+    for (int v = 0; v < 8; v++) store_pooled4(edge_sums[(2 * 5 + 2) * 8 + v], requantizers + v, blank + 4 * v);
     for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
             uint8_t *out = output + conv2_window_output(py, px);
@@ -306,13 +378,17 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
                 // corner·8 + input_pair[e].
                 uint8_t entry[25 * 8 + 8];
                 int entries = 0;
-                for (int tap = 0; tap < 25; tap++) {
-                    const int q = corner + conv2_tap_offsets[tap];
-                    u8x8 listed;
-                    __builtin_memcpy(&listed, pairs[q], 8);
-                    listed += (uint8_t)(tap * 8);
-                    __builtin_memcpy(entry + entries, &listed, 8);
-                    entries += count[q];
+                // tap·8 added to each of the 8 listed bytes at once by a 64-bit add (bytes ≤ 24·8 + 7: no carry).
+                uint64_t tap_bytes = 0;
+                for (int ky = 0; ky < 5; ky++) {
+                    for (int kx = 0; kx < 5; kx++, tap_bytes += 0x0808080808080808u) {
+                        const int q = corner + ky * 18 + kx;
+                        uint64_t listed;
+                        __builtin_memcpy(&listed, pairs[q], 8);
+                        listed += tap_bytes;
+                        __builtin_memcpy(entry + entries, &listed, 8);
+                        entries += count[q];
+                    }
                 }
                 const i32x4 *start = edge_sums + (conv2_edge_class(y) * 5 + conv2_edge_class(x)) * 8;
                 i32x4 a0 = start[0], a1 = start[1], a2 = start[2], a3 = start[3], a4 = start[4], a5 = start[5], a6 = start[6],
@@ -335,7 +411,7 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
                     pooled[6] = max_i32x4(pooled[6], a6); pooled[7] = max_i32x4(pooled[7], a7);
                 }
             }
-            for (int v = 0; v < 8; v++) store_pooled4(pooled[v], bias, multiplier, shift, 4 * v, out);
+            for (int v = 0; v < 8; v++) store_pooled4(pooled[v], requantizers + v, out + 4 * v);
         }
     }
 }
