@@ -97,7 +97,14 @@ static inline uint8_t requantize_relu64(int32_t acc, int32_t multiplier, int8_t 
 
 /// What requantizing 4 channels c ..< c + 4 takes: their bias and, as vectors, per 64-bit lane the multiplier, the
 /// rounding term 2^(shift − 1) and the shift of the even channels (c, c + 2) and of the odd ones (c + 1, c + 3); with
-/// a shift below 32 in any of them, the scalar multipliers and shifts instead (`scalar`).
+/// a shift below 32 in any of them, the scalar multipliers and shifts instead (`scalar`). WebAssembly always takes the
+/// scalar route: its 64-bit lanes have no per-lane shift (each would be taken apart), and the vector code would break
+/// the module's size limit (tools/test-wasm).
+#if defined(__wasm__)
+#define MNISTQ_VECTOR_REQUANTIZATION 0
+#else
+#define MNISTQ_VECTOR_REQUANTIZATION 1
+#endif
 typedef struct {
     i32x4 bias;
     u64x2 multiplier_even, multiplier_odd, round_even, round_odd, shift_even, shift_odd;
@@ -106,23 +113,27 @@ typedef struct {
     int scalar;
 } requantizer4;
 
-static inline requantizer4 make_requantizer4(const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int c) {
-    requantizer4 r;
-    __builtin_memcpy(&r.bias, bias + c, 16);
-    r.multiplier = multiplier + c;
-    r.shift = shift + c;
-    r.scalar = 0;
-    for (int lane = 0; lane < 2; lane++) {
-        const int even = c + 2 * lane, odd = even + 1;
-        r.multiplier_even[lane] = (uint32_t)multiplier[even];
-        r.multiplier_odd[lane] = (uint32_t)multiplier[odd];
-        r.round_even[lane] = (uint64_t)1 << (shift[even] - 1);
-        r.round_odd[lane] = (uint64_t)1 << (shift[odd] - 1);
-        r.shift_even[lane] = (uint64_t)shift[even];
-        r.shift_odd[lane] = (uint64_t)shift[odd];
-        r.scalar |= shift[even] < 32 || shift[odd] < 32;
+/// The requantizers of channels 4v ..< 4v + 4 for v in 0 ..< count.
+MNISTQ_VECTOR_HELPER void make_requantizers(requantizer4 *requantizers, int count, const int32_t *bias,
+                                            const int32_t *multiplier, const int8_t *shift) {
+    for (int v = 0; v < count; v++) {
+        requantizer4 *r = requantizers + v;
+        const int c = 4 * v;
+        __builtin_memcpy(&r->bias, bias + c, 16);
+        r->multiplier = multiplier + c;
+        r->shift = shift + c;
+        r->scalar = !MNISTQ_VECTOR_REQUANTIZATION;
+        for (int lane = 0; lane < 2 && MNISTQ_VECTOR_REQUANTIZATION; lane++) {
+            const int even = c + 2 * lane, odd = even + 1;
+            r->multiplier_even[lane] = (uint32_t)multiplier[even];
+            r->multiplier_odd[lane] = (uint32_t)multiplier[odd];
+            r->round_even[lane] = (uint64_t)1 << (shift[even] - 1);
+            r->round_odd[lane] = (uint64_t)1 << (shift[odd] - 1);
+            r->shift_even[lane] = (uint64_t)shift[even];
+            r->shift_odd[lane] = (uint64_t)shift[odd];
+            r->scalar |= shift[even] < 32 || shift[odd] < 32;
+        }
     }
-    return r;
 }
 
 /// Requantizes one pooled vector (channels c ..< c + 4: the max of a pool window's positions) plus bias to u8 at out:
@@ -135,10 +146,11 @@ static inline requantizer4 make_requantizer4(const int32_t *bias, const int32_t 
 /// the scalar formula.
 MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const requantizer4 *r, uint8_t *out) {
     const i32x4 sum = max_i32x4(m + r->bias, (i32x4){0, 0, 0, 0});
-    if (r->scalar) {
+    if (!MNISTQ_VECTOR_REQUANTIZATION || r->scalar) {
         for (int k = 0; k < 4; k++) out[k] = requantize_relu64(sum[k], r->multiplier[k], r->shift[k]);
         return;
     }
+#if MNISTQ_VECTOR_REQUANTIZATION
     const u64x2 low = {0xFFFFFFFFu, 0xFFFFFFFFu};
     const u64x2 even = (((u64x2)sum & low) * (r->multiplier_even & low) + r->round_even) >> r->shift_even;
     const u64x2 odd = (((u64x2)sum >> 32) * (r->multiplier_odd & low) + r->round_odd) >> r->shift_odd;
@@ -146,14 +158,12 @@ MNISTQ_VECTOR_HELPER void store_pooled4(i32x4 m, const requantizer4 *r, uint8_t 
 #if defined(__SSE2__)
     const i16x8 narrow = __builtin_ia32_packssdw128(q, q);
     const i8x16 bytes = (i8x16)__builtin_ia32_packuswb128(narrow, narrow);
-#elif defined(__wasm_simd128__)
-    const i16x8 narrow = __builtin_wasm_narrow_s_i16x8_i32x4(q, q);
-    const i8x16 bytes = (i8x16)__builtin_wasm_narrow_u_i8x16_i16x8(narrow, narrow);
 #else
     const i32x4 top = {255, 255, 255, 255}, over = (i32x4)(q > top);
     const u8x4 bytes = __builtin_convertvector((q & ~over) | (top & over), u8x4);
 #endif
     __builtin_memcpy(out, &bytes, 4);
+#endif
 }
 
 /// Output channels 4v ..< 4v + 4 of a weight quad block (channel o's quad at w + 4·o) as [channel][2] int16: the
@@ -191,26 +201,33 @@ MNISTQ_VECTOR_HELPER void conv1_window_row(const int16_t *corner, const i16x8 *p
     for (int v = 0; v < 4; v++) pooled[v] = below ? max_i32x4(pooled[v], m[v]) : m[v];
 }
 
-void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
-                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
+/// conv1's weights as the kernel multiplies them, and its requantizers: made per call, or once per batch.
+typedef struct {
     // Tap pairs (kx 0-1, 2-3, 4-5; kx = 5 is the image's zero) of each row ky, as [4 channels][2 taps] int16 vectors:
-    // paired[(ky·3 + pair)·4 + v] holds channels 4v ..< 4v + 4. The image stores tap kx of channel o at
-    // ky·128 + (kx / 4)·64 + o·4 + kx % 4.
+    // paired[(ky·3 + pair)·4 + v] holds channels 4v ..< 4v + 4.
     i16x8 paired[15 * 4];
+    requantizer4 requantizers[4];
+    /// What a window of zero pixels pools to (conv sums 0): the output of every such window, so they are copies.
+    uint8_t blank[16];
+} conv1_prepared;
+
+MNISTQ_VECTOR_HELPER void conv1_prepare(conv1_prepared *prepared, const int8_t *weights, const int32_t *bias,
+                                        const int32_t *multiplier, const int8_t *shift) {
+    // The image stores tap kx of channel o at ky·128 + (kx / 4)·64 + o·4 + kx % 4.
     for (int ky = 0; ky < 5; ky++) {
         for (int pair = 0; pair < 3; pair++) {
             const int kx = 2 * pair;
             const int8_t *w = weights + ky * 128 + (kx / 4) * 64 + kx % 4;
-            for (int v = 0; v < 4; v++) paired[(ky * 3 + pair) * 4 + v] = weight_pairs(w, v);
+            for (int v = 0; v < 4; v++) prepared->paired[(ky * 3 + pair) * 4 + v] = weight_pairs(w, v);
         }
     }
+    make_requantizers(prepared->requantizers, 4, bias, multiplier, shift);
+    for (int v = 0; v < 4; v++) store_pooled4((i32x4){0, 0, 0, 0}, prepared->requantizers + v, prepared->blank + 4 * v);
+}
+
+MNISTQ_VECTOR_HELPER void conv1_run(const conv1_prepared *prepared, const uint8_t *image, uint8_t *output) {
     int16_t wide[32 * 40] __attribute__((aligned(16)));
     widen(image, wide, 32 * 40);
-    // What a window of zero pixels pools to (conv sums 0): the output of every such window, so they are copies.
-    requantizer4 requantizers[4];
-    for (int v = 0; v < 4; v++) requantizers[v] = make_requantizer4(bias, multiplier, shift, 4 * v);
-    uint8_t blank[16];
-    for (int v = 0; v < 4; v++) store_pooled4((i32x4){0, 0, 0, 0}, requantizers + v, blank + 4 * v);
     for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
             uint8_t *out = output + conv1_window_output(py, px);
@@ -232,16 +249,23 @@ void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *w
                 bottom_count += nonzero[ky + 1];
             }
             if (top_count + bottom_count == 0) {
-                __builtin_memcpy(out, blank, 16);
+                __builtin_memcpy(out, prepared->blank, 16);
                 continue;
             }
             const int16_t *corner = wide + conv1_window_input(py, px);
             i32x4 pooled[4];
-            conv1_window_row(corner, paired, top, top_count, 0, pooled);
-            conv1_window_row(corner, paired, bottom, bottom_count, 1, pooled);
-            for (int v = 0; v < 4; v++) store_pooled4(pooled[v], requantizers + v, out + 4 * v);
+            conv1_window_row(corner, prepared->paired, top, top_count, 0, pooled);
+            conv1_window_row(corner, prepared->paired, bottom, bottom_count, 1, pooled);
+            for (int v = 0; v < 4; v++) store_pooled4(pooled[v], prepared->requantizers + v, out + 4 * v);
         }
     }
+}
+
+void mnistq_conv1_relu_maxpool_u8s8_vector(const uint8_t *image, const int8_t *weights, const int32_t *bias,
+                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
+    conv1_prepared prepared;
+    conv1_prepare(&prepared, weights, bias, multiplier, shift);
+    conv1_run(&prepared, image, output);
 }
 
 /// Where tap ky·5 + kx of a conv2 position reads, from the position's top-left input in the [18][18] input.
@@ -290,42 +314,48 @@ MNISTQ_VECTOR_HELPER void list_differing_pairs(const uint8_t *input, const int16
     count[q] = (uint8_t)(nibble_counts[low_pairs] + nibble_counts[high_pairs]);
 }
 
-void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
-                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
-    // Exact zeros cost nothing here. With any background vector b (16 channels), a position's sum over its taps t
-    // on the interior (the 14×14 inside the 2-wide border) is  Σ w_t·x_t = Σ w_t·b + Σ w_t·(x_t − b):  the first
-    // term depends only on which taps fall on the interior (the position's edge class), and a tap whose input equals
-    // b adds 0 to the second, so only the (tap, channel pair) entries whose input differs from b are computed (taps
-    // on the border likewise against 0). b is the input's top-left interior position: on MNIST that is the blank
-    // background, which conv1 maps to one constant vector (ReLU of its requantized bias), about half of the
-    // positions of a digit, and 59% of the channel pairs of the others equal it too. Any b gives the same sums (on
-    // dense inputs nothing is skipped). |x − b| ≤ 255, so the products and the pair sums stay as exact as with x.
-    //
-    // paired[(tap·8 + pair)·8 + v]: output channels 4v ..< 4v + 4 × input channels 2·pair, 2·pair + 1 as int16. The
-    // image stores input channel i of output channel o at tap·512 + (i / 4)·128 + o·4 + i % 4.
+/// conv2's weights as the kernel multiplies them, its requantizers, and the background sums of the last input:
+/// made per call, or once per batch (the sums again only when the background changes).
+typedef struct {
+    // paired[(tap·8 + pair)·8 + v]: output channels 4v ..< 4v + 4 × input channels 2·pair, 2·pair + 1 as int16.
     i16x8 paired[25 * 8 * 8];
+    requantizer4 requantizers[8];
+    // edge_sums[(row class·5 + column class)·8 + v]: Σ w_t·b over the taps on the interior for that edge class, for
+    // the background b in `background` (when `has_background`).
+    i32x4 edge_sums[25 * 8];
+    int16_t background[16] __attribute__((aligned(16)));
+    int has_background;
+} conv2_prepared;
+
+MNISTQ_VECTOR_HELPER void conv2_prepare(conv2_prepared *prepared, const int8_t *weights, const int32_t *bias,
+                                        const int32_t *multiplier, const int8_t *shift) {
+    // The image stores input channel i of output channel o at tap·512 + (i / 4)·128 + o·4 + i % 4.
     for (int tap = 0; tap < 25; tap++) {
         for (int pair = 0; pair < 8; pair++) {
             const int8_t *w = weights + tap * 512 + (pair / 2) * 128 + (pair % 2) * 2;
-            for (int v = 0; v < 8; v++) paired[(tap * 8 + pair) * 8 + v] = weight_pairs(w, v);
+            for (int v = 0; v < 8; v++) prepared->paired[(tap * 8 + pair) * 8 + v] = weight_pairs(w, v);
         }
     }
-    const uint8_t *background = input + (2 * 18 + 2) * 16;
-    int16_t wide_background[16] __attribute__((aligned(16)));
-    widen(background, wide_background, 16);
-    // edge_sums[(row class·5 + column class)·8 + v]: Σ w_t·b over the taps on the interior for that edge class.
-    i32x4 tap_sums[25 * 8], edge_sums[25 * 8];
+    make_requantizers(prepared->requantizers, 8, bias, multiplier, shift);
+    prepared->has_background = 0;
+}
+
+/// The edge sums of `prepared` for the background `wide_background`.
+MNISTQ_VECTOR_HELPER void conv2_edge_sums(conv2_prepared *prepared, const int16_t *wide_background) {
+    i32x4 tap_sums[25 * 8];
     for (int tap = 0; tap < 25; tap++) {
         for (int v = 0; v < 8; v++) {
             i32x4 sum = {0, 0, 0, 0};
-            for (int pair = 0; pair < 8; pair++) sum += dot_pairs(splat_pair(wide_background + 2 * pair), paired[(tap * 8 + pair) * 8 + v]);
+            for (int pair = 0; pair < 8; pair++) {
+                sum += dot_pairs(splat_pair(wide_background + 2 * pair), prepared->paired[(tap * 8 + pair) * 8 + v]);
+            }
             tap_sums[tap * 8 + v] = sum;
         }
     }
     static const uint8_t first_inside[5] = {2, 1, 0, 0, 0}, last_inside[5] = {4, 4, 4, 3, 2};
     for (int row_class = 0; row_class < 5; row_class++) {
         for (int column_class = 0; column_class < 5; column_class++) {
-            i32x4 *sums = edge_sums + (row_class * 5 + column_class) * 8;
+            i32x4 *sums = prepared->edge_sums + (row_class * 5 + column_class) * 8;
             for (int v = 0; v < 8; v++) sums[v] = (i32x4){0, 0, 0, 0};
             for (int ky = first_inside[row_class]; ky <= last_inside[row_class]; ky++) {
                 for (int kx = first_inside[column_class]; kx <= last_inside[column_class]; kx++) {
@@ -334,6 +364,25 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
             }
         }
     }
+    __builtin_memcpy(prepared->background, wide_background, 32);
+    prepared->has_background = 1;
+}
+
+MNISTQ_VECTOR_HELPER void conv2_run(conv2_prepared *prepared, const uint8_t *input, uint8_t *output) {
+    // Exact zeros cost nothing here. With any background vector b (16 channels), a position's sum over its taps t
+    // on the interior (the 14×14 inside the 2-wide border) is  Σ w_t·x_t = Σ w_t·b + Σ w_t·(x_t − b):  the first
+    // term depends only on which taps fall on the interior (the position's edge class), and a tap whose input equals
+    // b adds 0 to the second, so only the (tap, channel pair) entries whose input differs from b are computed (taps
+    // on the border likewise against 0). b is the input's top-left interior position: on MNIST that is the blank
+    // background, which conv1 maps to one constant vector (ReLU of its requantized bias), about half of the
+    // positions of a digit, and 59% of the channel pairs of the others equal it too. Any b gives the same sums (on
+    // dense inputs nothing is skipped). |x − b| ≤ 255, so the products and the pair sums stay as exact as with x.
+    const uint8_t *background = input + (2 * 18 + 2) * 16;
+    int16_t wide_background[16] __attribute__((aligned(16)));
+    widen(background, wide_background, 16);
+    int same_background = prepared->has_background;
+    for (int c = 0; c < 16; c++) same_background &= prepared->background[c] == wide_background[c];
+    if (!same_background) conv2_edge_sums(prepared, wide_background);
     // The input minus its background (b inside, 0 on the border, which callers keep zero: then nothing there is
     // computed, yet any border gives the convolution of what is there) as int16, and per position the channel pairs
     // where that is not zero: pairs[q][0 ..< count[q]] (listed without branches).
@@ -351,25 +400,11 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
     // Entry tap·8 + pair's input pair, counted in pairs from the position's top-left input.
     uint16_t input_pair[25 * 8];
     for (int e = 0; e < 25 * 8; e++) input_pair[e] = (uint16_t)(conv2_tap_offsets[e / 8] * 8 + e % 8);
-    // What a window with every tap inside and every input equal to b pools to: the output of all of them (on MNIST,
-    // most of the background), so they are copies.
-    requantizer4 requantizers[8];
-    for (int v = 0; v < 8; v++) requantizers[v] = make_requantizer4(bias, multiplier, shift, 4 * v);
-    uint8_t blank[32];
-    for (int v = 0; v < 8; v++) store_pooled4(edge_sums[(2 * 5 + 2) * 8 + v], requantizers + v, blank + 4 * v);
+    // (No shortcut for windows whose inputs all equal b, as conv1 has for blank ones: on MNIST digits nearly every
+    // conv2 window reaches the digit, and a position with nothing listed costs only its list and its epilogue.)
     for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
             uint8_t *out = output + conv2_window_output(py, px);
-            if (py > 0 && py < CONV2_WINDOWS_PER_SIDE - 1 && px > 0 && px < CONV2_WINDOWS_PER_SIDE - 1) {
-                int any = 0;
-                for (int r = 0; r < 6; r++) {
-                    for (int c = 0; c < 6; c++) any |= count[(2 * py + r) * 18 + 2 * px + c];
-                }
-                if (!any) {
-                    __builtin_memcpy(out, blank, 32);
-                    continue;
-                }
-            }
             i32x4 pooled[8];
             for (int position = 0; position < 4; position++) {
                 const int y = 2 * py + position / 2, x = 2 * px + position % 2, corner = y * 18 + x;
@@ -380,24 +415,22 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
                 int entries = 0;
                 // tap·8 added to each of the 8 listed bytes at once by a 64-bit add (bytes ≤ 24·8 + 7: no carry).
                 uint64_t tap_bytes = 0;
-                for (int ky = 0; ky < 5; ky++) {
-                    for (int kx = 0; kx < 5; kx++, tap_bytes += 0x0808080808080808u) {
-                        const int q = corner + ky * 18 + kx;
-                        uint64_t listed;
-                        __builtin_memcpy(&listed, pairs[q], 8);
-                        listed += tap_bytes;
-                        __builtin_memcpy(entry + entries, &listed, 8);
-                        entries += count[q];
-                    }
+                for (int tap = 0; tap < 25; tap++, tap_bytes += 0x0808080808080808u) {
+                    const int q = corner + conv2_tap_offsets[tap];
+                    uint64_t listed;
+                    __builtin_memcpy(&listed, pairs[q], 8);
+                    listed += tap_bytes;
+                    __builtin_memcpy(entry + entries, &listed, 8);
+                    entries += count[q];
                 }
-                const i32x4 *start = edge_sums + (conv2_edge_class(y) * 5 + conv2_edge_class(x)) * 8;
+                const i32x4 *start = prepared->edge_sums + (conv2_edge_class(y) * 5 + conv2_edge_class(x)) * 8;
                 i32x4 a0 = start[0], a1 = start[1], a2 = start[2], a3 = start[3], a4 = start[4], a5 = start[5], a6 = start[6],
                       a7 = start[7];
                 const int16_t *position_delta = delta + corner * 16;
                 for (int n = 0; n < entries; n++) {
                     const int e = entry[n];
                     const i16x8 dp = splat_pair(position_delta + 2 * input_pair[e]);
-                    const i16x8 *w = paired + 8 * e;
+                    const i16x8 *w = prepared->paired + 8 * e;
                     a0 += dot_pairs(dp, w[0]); a1 += dot_pairs(dp, w[1]); a2 += dot_pairs(dp, w[2]); a3 += dot_pairs(dp, w[3]);
                     a4 += dot_pairs(dp, w[4]); a5 += dot_pairs(dp, w[5]); a6 += dot_pairs(dp, w[6]); a7 += dot_pairs(dp, w[7]);
                 }
@@ -411,10 +444,44 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
                     pooled[6] = max_i32x4(pooled[6], a6); pooled[7] = max_i32x4(pooled[7], a7);
                 }
             }
-            for (int v = 0; v < 8; v++) store_pooled4(pooled[v], requantizers + v, out + 4 * v);
+            for (int v = 0; v < 8; v++) store_pooled4(pooled[v], prepared->requantizers + v, out + 4 * v);
         }
     }
 }
+
+void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *weights, const int32_t *bias,
+                                      const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
+    conv2_prepared prepared;
+    conv2_prepare(&prepared, weights, bias, multiplier, shift);
+    conv2_run(&prepared, input, output);
+}
+
+// Not on WebAssembly, like the batch linear kernel below (the module's size limit).
+#if !defined(__wasm__)
+void mnistq_conv_layers_u8s8_vector_batch(const uint8_t *pixels, int count, const int8_t *conv1_weights,
+                                          const int32_t *conv1_bias, const int32_t *conv1_multiplier,
+                                          const int8_t *conv1_shift, const int8_t *conv2_weights,
+                                          const int32_t *conv2_bias, const int32_t *conv2_multiplier,
+                                          const int8_t *conv2_shift, uint8_t *conv1_input, uint8_t *conv2_input,
+                                          uint8_t *outputs, int output_stride) {
+    conv1_prepared conv1;
+    conv2_prepared conv2;
+    conv1_prepare(&conv1, conv1_weights, conv1_bias, conv1_multiplier, conv1_shift);
+    conv2_prepare(&conv2, conv2_weights, conv2_bias, conv2_multiplier, conv2_shift);
+    // The zero padding of conv1's input and the zero border of conv2's, written once: per image only the 28×28
+    // pixels and conv2's 14×14 interior (conv1's output) are written.
+    const i16x8 zero = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 32 * 40; i += 16) __builtin_memcpy(conv1_input + i, &zero, 16);
+    for (int i = 0; i < 18 * 18 * 16; i += 16) __builtin_memcpy(conv2_input + i, &zero, 16);
+    for (int b = 0; b < count; b++) {
+        for (int y = 0; y < 28; y++) {
+            for (int x = 0; x < 28; x++) conv1_input[(y + 2) * CONV1_INPUT_ROW + x + 2] = pixels[(long)b * 784 + y * 28 + x];
+        }
+        conv1_run(&conv1, conv1_input, conv2_input);
+        conv2_run(&conv2, conv2_input, outputs + (long)b * output_stride);
+    }
+}
+#endif // !defined(__wasm__)
 
 /// Sum of the 4 lanes.
 static inline int32_t sum_lanes(i32x4 v) { return v[0] + v[1] + v[2] + v[3]; }
@@ -512,4 +579,14 @@ void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, in
 int mnistq_int8_vector_available(void) { return 0; }
 MNISTQ_U8_KERNEL_FAMILY_STUBS(vector)
 MNISTQ_LINEAR_BATCH4_KERNEL_STUB(mnistq_linear_u8s8_vector_batch4)
+void mnistq_conv_layers_u8s8_vector_batch(const uint8_t *pixels, int count, const int8_t *conv1_weights,
+                                          const int32_t *conv1_bias, const int32_t *conv1_multiplier,
+                                          const int8_t *conv1_shift, const int8_t *conv2_weights,
+                                          const int32_t *conv2_bias, const int32_t *conv2_multiplier,
+                                          const int8_t *conv2_shift, uint8_t *conv1_input, uint8_t *conv2_input,
+                                          uint8_t *outputs, int output_stride) {
+    (void)pixels; (void)count; (void)conv1_weights; (void)conv1_bias; (void)conv1_multiplier; (void)conv1_shift;
+    (void)conv2_weights; (void)conv2_bias; (void)conv2_multiplier; (void)conv2_shift; (void)conv1_input;
+    (void)conv2_input; (void)outputs; (void)output_stride;
+}
 #endif

@@ -88,6 +88,23 @@ enum U8KernelFamily {
         case .neonDot, .neon: return nil
         }
     }
+    typealias ConvLayersBatch = @convention(c) (UnsafePointer<UInt8>?, Int32, UnsafePointer<Int8>?, UnsafePointer<Int32>?,
+                                                UnsafePointer<Int32>?, UnsafePointer<Int8>?, UnsafePointer<Int8>?,
+                                                UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Int8>?,
+                                                UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?,
+                                                UnsafeMutablePointer<UInt8>?, Int32) -> Void
+    /// The family's conv1 + conv2 kernel for several images at once (the weights regrouped once), if it has one: the
+    /// vector family regroups its conv weights per call, which a batch pays once. Not built for WebAssembly.
+    var convLayersBatch: ConvLayersBatch? {
+        switch self {
+        #if arch(wasm32)
+        case .vector: return nil
+        #else
+        case .vector: return mnistq_conv_layers_u8s8_vector_batch
+        #endif
+        case .vnni512, .neonDot, .neon: return nil
+        }
+    }
     var linear: Linear {
         switch self {
         case .vnni512: return mnistq_linear_u8s8_vnni512
@@ -221,10 +238,16 @@ func runU8Batch(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFa
 func runU8Batch4(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFamily.LinearBatch4, pixels: UnsafePointer<UInt8>,
                    count: Int, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
     let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
-    for image in 0..<count {
-        runU8Stage(0, family, op, pixels: pixels + image * ModelFormat.inputPixelCount, base: base, scores: scores)
-        family.conv2(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1),
-                     (base + U8BatchArena.conv2Output(image)).assumingMemoryBound(to: UInt8.self))
+    if let convLayers = family.convLayersBatch {
+        convLayers(pixels, Int32(count), op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), op.weights(1), op.bias(1),
+                   op.multiplier(1), op.shift(1), (base + VNNIArena.conv1Input).assumingMemoryBound(to: UInt8.self), conv2Input,
+                   (base + U8BatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self), Int32(U8BatchArena.conv2Stride))
+    } else {
+        for image in 0..<count {
+            runU8Stage(0, family, op, pixels: pixels + image * ModelFormat.inputPixelCount, base: base, scores: scores)
+            family.conv2(conv2Input, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1),
+                         (base + U8BatchArena.conv2Output(image)).assumingMemoryBound(to: UInt8.self))
+        }
     }
     // The conv buffers are dead now: fc1 and fc2 outputs reuse the conv2 input's bytes.
     let fc1Output = (base + U8BatchArena.fc1Output).assumingMemoryBound(to: UInt8.self)
