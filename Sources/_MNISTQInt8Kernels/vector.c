@@ -43,12 +43,14 @@ typedef uint8_t u8x4 __attribute__((vector_size(4)));
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
 
 // The helpers called in more than one place: inlined on 64-bit hosts (calls would spill the accumulators), called on
-// WebAssembly, whose module has a size limit (tools/test-wasm) that the inlined copies (1.1 KB) would break.
+// WebAssembly, whose module has a size limit (tools/test-wasm) that the inlined copies (1.1 KB) would break. The
+// stages (a layer's prepare and run) are always inlined: on WebAssembly each has one caller (no batch kernel there).
 #if defined(__wasm__)
 #define MNISTQ_VECTOR_HELPER __attribute__((noinline)) static
 #else
 #define MNISTQ_VECTOR_HELPER __attribute__((always_inline)) static inline
 #endif
+#define MNISTQ_VECTOR_STAGE __attribute__((always_inline)) static inline
 
 /// 16 bytes at any address (memcpy: no alignment or aliasing assumption; one unaligned load).
 static inline i16x8 load_i16x8(const void *p) {
@@ -211,7 +213,7 @@ typedef struct {
     uint8_t blank[16];
 } conv1_prepared;
 
-MNISTQ_VECTOR_HELPER void conv1_prepare(conv1_prepared *prepared, const int8_t *weights, const int32_t *bias,
+MNISTQ_VECTOR_STAGE void conv1_prepare(conv1_prepared *prepared, const int8_t *weights, const int32_t *bias,
                                         const int32_t *multiplier, const int8_t *shift) {
     // The image stores tap kx of channel o at ky·128 + (kx / 4)·64 + o·4 + kx % 4.
     for (int ky = 0; ky < 5; ky++) {
@@ -225,7 +227,7 @@ MNISTQ_VECTOR_HELPER void conv1_prepare(conv1_prepared *prepared, const int8_t *
     for (int v = 0; v < 4; v++) store_pooled4((i32x4){0, 0, 0, 0}, prepared->requantizers + v, prepared->blank + 4 * v);
 }
 
-MNISTQ_VECTOR_HELPER void conv1_run(const conv1_prepared *prepared, const uint8_t *image, uint8_t *output) {
+MNISTQ_VECTOR_STAGE void conv1_run(const conv1_prepared *prepared, const uint8_t *image, uint8_t *output) {
     int16_t wide[32 * 40] __attribute__((aligned(16)));
     widen(image, wide, 32 * 40);
     for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
@@ -278,9 +280,11 @@ static inline int conv2_edge_class(int y) { return y < 2 ? y : (y > 11 ? y - 9 :
 
 /// The set bits of a 4-bit mask, as bytes from the lowest (unused bytes 0), and how many: the lists of a position's
 /// differing channel pairs are made from two of these.
+#if !defined(__wasm__)
 static const uint32_t nibble_bits[16] = {0, 0x00, 0x01, 0x0100, 0x02, 0x0200, 0x0201, 0x020100, 0x03, 0x0300, 0x0301,
                                          0x030100, 0x0302, 0x030200, 0x030201, 0x03020100};
 static const uint8_t nibble_counts[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+#endif
 
 /// Bit k set where int32 lane k of v (a channel pair's two int16) is not zero.
 static inline int nonzero_lanes(i32x4 v) {
@@ -308,10 +312,38 @@ MNISTQ_VECTOR_HELPER void list_differing_pairs(const uint8_t *input, const int16
     __builtin_memcpy(delta + q * 16, &low, 16);
     __builtin_memcpy(delta + q * 16 + 8, &high, 16);
     const int low_pairs = nonzero_lanes((i32x4)low), high_pairs = nonzero_lanes((i32x4)high);
+#if defined(__wasm__)
+    // Listed bit by bit: no tables in the size-limited module.
+    const int mask = low_pairs | high_pairs << 4;
+    int listed = 0;
+    for (int pair = 0; pair < 8; pair++) {
+        pairs[q][listed] = (uint8_t)pair;
+        listed += mask >> pair & 1;
+    }
+    count[q] = (uint8_t)listed;
+#else
     const uint32_t high_list = nibble_bits[high_pairs] + 0x04040404u; // pairs 4...7
     __builtin_memcpy(pairs[q], &nibble_bits[low_pairs], 4);
     __builtin_memcpy(pairs[q] + nibble_counts[low_pairs], &high_list, 4);
     count[q] = (uint8_t)(nibble_counts[low_pairs] + nibble_counts[high_pairs]);
+#endif
+}
+
+/// The differing-pair lists of conv2 inputs q ... q + 4 (one kernel row's inputs) appended at destination, each list
+/// whole (8 bytes) then counted, with `first` + kx·8 added to every byte of list kx (one 64-bit add: no carry, the
+/// entries stay ≤ 24·8 + 7): returns how many entries it appended (at most 40; up to 8 bytes past them are written).
+MNISTQ_VECTOR_HELPER int append_row_lists(uint8_t *destination, const uint8_t (*pairs)[8], const uint8_t *count, int q,
+                                          int first) {
+    int appended = 0;
+    uint64_t add = (uint64_t)first * 0x0101010101010101u;
+    for (int kx = 0; kx < 5; kx++, add += 0x0808080808080808u) {
+        uint64_t listed;
+        __builtin_memcpy(&listed, pairs[q + kx], 8);
+        listed += add;
+        __builtin_memcpy(destination + appended, &listed, 8);
+        appended += count[q + kx];
+    }
+    return appended;
 }
 
 /// conv2's weights as the kernel multiplies them, its requantizers, and the background sums of the last input:
@@ -327,7 +359,7 @@ typedef struct {
     int has_background;
 } conv2_prepared;
 
-MNISTQ_VECTOR_HELPER void conv2_prepare(conv2_prepared *prepared, const int8_t *weights, const int32_t *bias,
+MNISTQ_VECTOR_STAGE void conv2_prepare(conv2_prepared *prepared, const int8_t *weights, const int32_t *bias,
                                         const int32_t *multiplier, const int8_t *shift) {
     // The image stores input channel i of output channel o at tap·512 + (i / 4)·128 + o·4 + i % 4.
     for (int tap = 0; tap < 25; tap++) {
@@ -341,7 +373,7 @@ MNISTQ_VECTOR_HELPER void conv2_prepare(conv2_prepared *prepared, const int8_t *
 }
 
 /// The edge sums of `prepared` for the background `wide_background`.
-MNISTQ_VECTOR_HELPER void conv2_edge_sums(conv2_prepared *prepared, const int16_t *wide_background) {
+MNISTQ_VECTOR_STAGE void conv2_edge_sums(conv2_prepared *prepared, const int16_t *wide_background) {
     i32x4 tap_sums[25 * 8];
     for (int tap = 0; tap < 25; tap++) {
         for (int v = 0; v < 8; v++) {
@@ -368,7 +400,7 @@ MNISTQ_VECTOR_HELPER void conv2_edge_sums(conv2_prepared *prepared, const int16_
     prepared->has_background = 1;
 }
 
-MNISTQ_VECTOR_HELPER void conv2_run(conv2_prepared *prepared, const uint8_t *input, uint8_t *output) {
+MNISTQ_VECTOR_STAGE void conv2_run(conv2_prepared *prepared, const uint8_t *input, uint8_t *output) {
     // Exact zeros cost nothing here. With any background vector b (16 channels), a position's sum over its taps t
     // on the interior (the 14×14 inside the 2-wide border) is  Σ w_t·x_t = Σ w_t·b + Σ w_t·(x_t − b):  the first
     // term depends only on which taps fall on the interior (the position's edge class), and a tap whose input equals
@@ -388,40 +420,59 @@ MNISTQ_VECTOR_HELPER void conv2_run(conv2_prepared *prepared, const uint8_t *inp
     // where that is not zero: pairs[q][0 ..< count[q]] (listed without branches).
     int16_t delta[18 * 18 * 16] __attribute__((aligned(16)));
     uint8_t pairs[18 * 18][8], count[18 * 18];
-    for (int y = 2; y < 16; y++) {
-        for (int x = 2; x < 16; x++) list_differing_pairs(input, wide_background, y * 18 + x, delta, pairs, count);
-    }
-    const int16_t no_background[16] = {0};
+    const int16_t no_background[16] __attribute__((aligned(16))) = {0};
     for (int y = 0; y < 18; y++) {
         for (int x = 0; x < 18; x++) {
-            if (y < 2 || y >= 16 || x < 2 || x >= 16) list_differing_pairs(input, no_background, y * 18 + x, delta, pairs, count);
+            const int inside = y >= 2 && y < 16 && x >= 2 && x < 16;
+            list_differing_pairs(input, inside ? wide_background : no_background, y * 18 + x, delta, pairs, count);
         }
     }
     // Entry tap·8 + pair's input pair, counted in pairs from the position's top-left input.
     uint16_t input_pair[25 * 8];
     for (int e = 0; e < 25 * 8; e++) input_pair[e] = (uint16_t)(conv2_tap_offsets[e / 8] * 8 + e % 8);
+    // A position's entries tap·8 + pair, one per (tap, channel pair) whose input differs from b, are its 5 kernel
+    // rows' lists (append_row_lists, ky·40 added). On 64-bit hosts each row of 5 lists is made once and copied into
+    // the 5 positions whose window reaches it: row_entries[slot] for input row r, columns x ... x + 4 (x 0...13); window
+    // row py reads input rows 2·py ... 2·py + 5, so 6 rows are kept (row r in slot r % 6), each made when the first
+    // window row that reads it comes. WebAssembly appends the 25 lists per position instead (less code: the module's
+    // size limit).
+#if !defined(__wasm__)
+    uint8_t row_entries[6 * 14][48];
+    uint8_t row_counts[6 * 14];
+#endif
     // (No shortcut for windows whose inputs all equal b, as conv1 has for blank ones: on MNIST digits nearly every
     // conv2 window reaches the digit, and a position with nothing listed costs only its list and its epilogue.)
     for (int py = 0; py < CONV2_WINDOWS_PER_SIDE; py++) {
+#if !defined(__wasm__)
+        for (int r = py == 0 ? 0 : 2 * py + 4; r < 2 * py + 6; r++) {
+            for (int x = 0; x < 14; x++) {
+                row_counts[r % 6 * 14 + x] = (uint8_t)append_row_lists(row_entries[r % 6 * 14 + x], pairs, count, r * 18 + x, 0);
+            }
+        }
+#endif
         for (int px = 0; px < CONV2_WINDOWS_PER_SIDE; px++) {
             uint8_t *out = output + conv2_window_output(py, px);
             i32x4 pooled[8];
             for (int position = 0; position < 4; position++) {
                 const int y = 2 * py + position / 2, x = 2 * px + position % 2, corner = y * 18 + x;
-                // One entry tap·8 + pair per (tap, channel pair) whose input differs from b: each tap's list appended
-                // whole (8 bytes), then counted. Entry e's weights are paired[8·e ...], its input pair delta's pair
-                // corner·8 + input_pair[e].
-                uint8_t entry[25 * 8 + 8];
+                // Entry e's weights are paired[8·e ...], its input pair delta's pair corner·8 + input_pair[e].
+                uint8_t entry[25 * 8 + 48];
                 int entries = 0;
-                // tap·8 added to each of the 8 listed bytes at once by a 64-bit add (bytes ≤ 24·8 + 7: no carry).
-                uint64_t tap_bytes = 0;
-                for (int tap = 0; tap < 25; tap++, tap_bytes += 0x0808080808080808u) {
-                    const int q = corner + conv2_tap_offsets[tap];
-                    uint64_t listed;
-                    __builtin_memcpy(&listed, pairs[q], 8);
-                    listed += tap_bytes;
-                    __builtin_memcpy(entry + entries, &listed, 8);
-                    entries += count[q];
+                for (int ky = 0; ky < 5; ky++) {
+#if defined(__wasm__)
+                    entries += append_row_lists(entry + entries, pairs, count, corner + ky * 18, ky * 40);
+#else
+                    // The row's 48 bytes copied whole (the 40 it can list and what follows, never counted).
+                    const int row = (y + ky) % 6 * 14 + x;
+                    const u8x16 ky_bytes = (u8x16){0} + (uint8_t)(ky * 40);
+                    for (int part = 0; part < 48; part += 16) {
+                        u8x16 listed;
+                        __builtin_memcpy(&listed, row_entries[row] + part, 16);
+                        listed += ky_bytes;
+                        __builtin_memcpy(entry + entries + part, &listed, 16);
+                    }
+                    entries += row_counts[row];
+#endif
                 }
                 const i32x4 *start = prepared->edge_sums + (conv2_edge_class(y) * 5 + conv2_edge_class(x)) * 8;
                 i32x4 a0 = start[0], a1 = start[1], a2 = start[2], a3 = start[3], a4 = start[4], a5 = start[5], a6 = start[6],
