@@ -357,6 +357,8 @@ typedef struct {
     i32x4 edge_sums[25 * 8];
     int16_t background[16] __attribute__((aligned(16)));
     int has_background;
+    // Entry tap·8 + pair's input pair, counted in pairs from the position's top-left input.
+    uint16_t input_pair[25 * 8];
 } conv2_prepared;
 
 MNISTQ_VECTOR_STAGE void conv2_prepare(conv2_prepared *prepared, const int8_t *weights, const int32_t *bias,
@@ -370,6 +372,7 @@ MNISTQ_VECTOR_STAGE void conv2_prepare(conv2_prepared *prepared, const int8_t *w
     }
     make_requantizers(prepared->requantizers, 8, bias, multiplier, shift);
     prepared->has_background = 0;
+    for (int e = 0; e < 25 * 8; e++) prepared->input_pair[e] = (uint16_t)(conv2_tap_offsets[e / 8] * 8 + e % 8);
 }
 
 /// The edge sums of `prepared` for the background `wide_background`.
@@ -427,9 +430,6 @@ MNISTQ_VECTOR_STAGE void conv2_run(conv2_prepared *prepared, const uint8_t *inpu
             list_differing_pairs(input, inside ? wide_background : no_background, y * 18 + x, delta, pairs, count);
         }
     }
-    // Entry tap·8 + pair's input pair, counted in pairs from the position's top-left input.
-    uint16_t input_pair[25 * 8];
-    for (int e = 0; e < 25 * 8; e++) input_pair[e] = (uint16_t)(conv2_tap_offsets[e / 8] * 8 + e % 8);
     // A position's entries tap·8 + pair, one per (tap, channel pair) whose input differs from b, are its 5 kernel
     // rows' lists (append_row_lists, ky·40 added). On 64-bit hosts each row of 5 lists is made once and copied into
     // the 5 positions whose window reaches it: row_entries[slot] for input row r, columns x ... x + 4 (x 0...13); window
@@ -480,7 +480,7 @@ MNISTQ_VECTOR_STAGE void conv2_run(conv2_prepared *prepared, const uint8_t *inpu
                 const int16_t *position_delta = delta + corner * 16;
                 for (int n = 0; n < entries; n++) {
                     const int e = entry[n];
-                    const i16x8 dp = splat_pair(position_delta + 2 * input_pair[e]);
+                    const i16x8 dp = splat_pair(position_delta + 2 * prepared->input_pair[e]);
                     const i16x8 *w = prepared->paired + 8 * e;
                     a0 += dot_pairs(dp, w[0]); a1 += dot_pairs(dp, w[1]); a2 += dot_pairs(dp, w[2]); a3 += dot_pairs(dp, w[3]);
                     a4 += dot_pairs(dp, w[4]); a5 += dot_pairs(dp, w[5]); a6 += dot_pairs(dp, w[6]); a7 += dot_pairs(dp, w[7]);
