@@ -14,7 +14,7 @@
  *
  * Memory: the library allocates nothing except inside mnistq_unpack. Each classify call works in a caller-owned
  * arena of mnistq_arena_size() bytes (any alignment) and writes into caller memory. Stack: a classify call uses up
- * to about 48 KB of the calling thread's stack where the generic vector kernels run (x86-64 without AVX2, other
+ * to about 50 KB of the calling thread's stack where the generic vector kernels run (x86-64 without AVX2, other
  * 64-bit hosts, WebAssembly: conv2 keeps its widened input and regrouped weights there), about 18 KB with NEON and
  * under 4 KB with AVX-512, AVX2 or the Cortex-M4 kernels; threads with small stacks (musl: 128 KB) have room.
  *

@@ -9,17 +9,19 @@
 // lane's two products and their sum are far inside int32.
 //
 // Convolutions: each int32 lane is one output channel (4 per vector), fed the pair of taps or input channels a step
-// covers; the activation pair (two int16) is broadcast to every lane. The conv weights are regrouped per call on the
-// stack into those [channel][pair] int16 vectors (conv1 960 bytes, conv2 25,600), and the activations widened to
-// int16 once (conv1 2,560 bytes, conv2 10,368). Both skip work on exact zeros, which is exact (0 · w = 0) and most of
-// the work on handwritten digits: conv1 computes a pool window's kernel row only where its pixels are not all zero;
-// conv2 subtracts a background vector from its input (the conv1 output of blank pixels), adds the background's share
-// of each sum as a constant, and computes only the (tap, channel pair) entries where the difference is not zero; a
-// window whose inputs are all blank is a copy. Dense inputs (noise) skip nothing and cost the bookkeeping (a few %).
-// Per call about 3.5 KB of stack for conv1, 46 KB for conv2 and 16 KB for the batch linear kernel. Linear layers read
-// weights as they lie: 16 int8 as 8 int16 lanes split into even and odd bytes by shifts, against the input's even and
-// odd bytes, 4 rows at a time; for batches, 4 images at a time (each split weight block multiplies the 4 images'
-// inputs, split once per call).
+// covers; the activation pair (two int16) is broadcast to every lane. The conv weights are regrouped on the stack into
+// those [channel][pair] int16 vectors (conv1 960 bytes, conv2 25,600): per call, or once for a group of images by
+// mnistq_conv_layers_u8s8_vector_batch; the activations are widened to int16 once (conv1 2,560 bytes, conv2 10,368).
+// Both skip work on exact zeros, which is exact (0 · w = 0) and most of the work on handwritten digits: conv1 computes
+// a pool window's kernel row only where its pixels are not all zero (a window of zero pixels is a copy); conv2
+// subtracts a background vector from its input (the conv1 output of blank pixels), adds the background's share of each
+// sum as a constant, and computes only the (tap, channel pair) entries where the difference is not zero. Dense inputs
+// (noise) skip nothing and cost the bookkeeping (a few %). The pooled sums are requantized 4 channels at a time as
+// vectors (store_pooled4). On x86-64 the kernels are bound by loads (about 2 a cycle: each conv2 entry loads its 8
+// weight vectors), so the bookkeeping is built to load little. Stack: about 4 KB for conv1, 47 KB for conv2, 49 KB for
+// the batch conv kernel and 16 KB for the batch linear kernel. Linear layers read weights as they lie: 16 int8 as 8
+// int16 lanes split into even and odd bytes by shifts, against the input's even and odd bytes, 4 rows at a time; for
+// batches, 4 images at a time (each split weight block multiplies the 4 images' inputs, split once per call).
 #include "_MNISTQInt8Kernels.h"
 #include "requantize.h"
 #include "family_stubs.h"

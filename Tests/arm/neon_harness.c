@@ -635,6 +635,32 @@ static void network_suite(const char *model_path, const char *images_path, const
         }
         check(stage_mismatches == 0, "network %s: every activation of conv1, conv2, fc1, fc2 identical on %d images "
               "(%ld differ)", p->name, staged, stage_mismatches);
+        if (p == &all_paths[2]) {
+            // The vector family's batch conv kernel (conv1 + conv2 for several images, the weights regrouped once)
+            // gives every image the single-image kernels' conv2 output, in groups of 1, 2, 3, 4, 1, ...
+            const int batched = count < 1000 ? count : 1000;
+            uint8_t *outputs = malloc(4 * 1600), *conv1_input = malloc(32 * 40), *conv2_input = malloc(18 * 18 * 16);
+            long batch_mismatches = 0;
+            for (int i = 0, group = 1; i < batched; i += group, group = group % 4 + 1) {
+                const int g = i + group <= batched ? group : batched - i;
+                memset(outputs, SENTINEL, 4 * 1600);
+                mnistq_conv_layers_u8s8_vector_batch(images + (long)i * 784, g, m.weights[0], m.bias[0], m.multiplier[0],
+                                                     m.shift[0], m.weights[1], m.bias[1], m.multiplier[1], m.shift[1],
+                                                     conv1_input, conv2_input, outputs, 1600);
+                for (int b = 0; b < 4; b++) {
+                    int32_t s[10];
+                    if (b < g) {
+                        run_neon(p, &m, images + (long)(i + b) * 784, arena8, s);
+                        batch_mismatches += memcmp(outputs + b * 1600, arena8 + U8_CONV2_OUTPUT, 1568) != 0;
+                    }
+                    for (int k = b < g ? 1568 : 0; k < 1600; k++) batch_mismatches += outputs[b * 1600 + k] != SENTINEL;
+                }
+            }
+            check(batch_mismatches == 0, "vector batch conv layers: conv2 outputs of %d images in groups of 1...4 "
+                  "identical to the single-image kernels' and nothing written past them (%ld differ)", batched,
+                  batch_mismatches);
+            free(outputs); free(conv1_input); free(conv2_input);
+        }
         free(scores);
     }
 }

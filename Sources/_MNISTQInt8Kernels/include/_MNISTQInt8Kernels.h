@@ -76,7 +76,7 @@ MNISTQ_U8_KERNEL_FAMILY(neondot);
 // ---- Generic-vector kernels (vector.c): the VNNI layouts again, in plain C with GCC/clang vector extensions (SSE2
 // pmaddwd on x86-64, i32x4.dot_i16x8_s on wasm simd128): the u8 family for CPUs without a dedicated one.
 // Bit-identical to the reference kernels within the format's ranges; they skip the work of exact zeros, so they are
-// faster on sparse images (MNIST digits) than on dense ones. About 3.5 KB of stack for conv1, 46 KB for conv2 (the
+// faster on sparse images (MNIST digits) than on dense ones. About 4 KB of stack for conv1, 47 KB for conv2 (the
 // input widened to int16 and the weights regrouped as int16 pairs, per call). Their ReLU clamps the sums before
 // requantizing, which needs the format's positive multipliers.
 
