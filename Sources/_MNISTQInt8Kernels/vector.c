@@ -185,6 +185,22 @@ static void widen(const uint8_t *x, int16_t *wide, int count) {
     for (int i = 0; i < count; i++) wide[i] = x[i];
 }
 
+/// Bit k set where byte k of the 16 at p is not zero.
+static inline uint64_t nonzero_bytes(const uint8_t *p) {
+    u8x16 bytes;
+    __builtin_memcpy(&bytes, p, 16);
+    const u8x16 zero = (u8x16)(bytes == (u8x16){0});
+#if defined(__SSE2__)
+    return (uint16_t)~__builtin_ia32_pmovmskb128((__attribute__((vector_size(16))) char)zero);
+#elif defined(__wasm_simd128__)
+    return (uint16_t)~__builtin_wasm_bitmask_i8x16((__attribute__((vector_size(16))) signed char)zero);
+#else
+    uint64_t bits = 0;
+    for (int k = 0; k < 16; k++) bits |= (uint64_t)(zero[k] == 0) << k;
+    return bits;
+#endif
+}
+
 /// One side of a conv1 pool window: its left and right positions (top row, or bottom row with `below` 1), over the
 /// kernel rows listed (the others read only zeros); the max of the two into `pooled` (4 vectors of 4 channels), or
 /// with its max when `below`.
@@ -232,6 +248,13 @@ MNISTQ_VECTOR_STAGE void conv1_prepare(conv1_prepared *prepared, const int8_t *w
 MNISTQ_VECTOR_STAGE void conv1_run(const conv1_prepared *prepared, const uint8_t *image, uint8_t *output) {
     int16_t wide[32 * 40] __attribute__((aligned(16)));
     widen(image, wide, 32 * 40);
+    // Bit x of nonzero_pixels[y]: pixel (y, x) is not zero (bytes 0-15, 16-31 and 24-39 of the row: the last two
+    // overlap).
+    uint64_t nonzero_pixels[32];
+    for (int y = 0; y < 32; y++) {
+        nonzero_pixels[y] = nonzero_bytes(image + y * CONV1_INPUT_ROW) | nonzero_bytes(image + y * CONV1_INPUT_ROW + 16) << 16
+                            | nonzero_bytes(image + y * CONV1_INPUT_ROW + 24) << 24;
+    }
     for (int py = 0; py < CONV1_WINDOWS_PER_SIDE; py++) {
         for (int px = 0; px < CONV1_WINDOWS_PER_SIDE; px++) {
             uint8_t *out = output + conv1_window_output(py, px);
@@ -240,11 +263,7 @@ MNISTQ_VECTOR_STAGE void conv1_run(const conv1_prepared *prepared, const uint8_t
             // most windows blank. Listed without branches: rows ky for the top positions (input row ky), for the
             // bottom ones (ky + 1).
             int nonzero[6];
-            for (int r = 0; r < 6; r++) {
-                uint64_t pixels = 0;
-                __builtin_memcpy(&pixels, image + conv1_window_input(py, px) + r * CONV1_INPUT_ROW, 7);
-                nonzero[r] = pixels != 0;
-            }
+            for (int r = 0; r < 6; r++) nonzero[r] = (nonzero_pixels[2 * py + r] >> (2 * px) & 0x7F) != 0;
             uint8_t top[5], bottom[5];
             int top_count = 0, bottom_count = 0;
             for (int ky = 0; ky < 5; ky++) {
