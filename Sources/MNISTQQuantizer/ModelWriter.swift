@@ -91,10 +91,19 @@ package enum QuantizationJob {
                              outputPath: String, sourceDescription: String,
                              outOfDistributionScore form: OutOfDistributionCalibrator.ScoreForm = .classConditional,
                              progress: QuantizationProgress? = nil) throws -> QuantizationOutcome {
+        // conv1's channels in the order the vector kernels compute fastest (`ChannelPairing`): the same results.
+        let pairingImages = min(ChannelPairing.imageCount, training.count)
+        let order = try ChannelPairing.order(layers: network.layers,
+                                             images: Array(training.images.pixels.prefix(pairingImages * ModelFormat.inputPixelCount)),
+                                             count: pairingImages)
+        var network = network
+        network.layers = ChannelPairing.apply(order, to: network.layers)
+        network.floatReference = ChannelPairing.apply(order, to: network.floatReference)
         let layers = network.layers
         let outOfDistribution = try OutOfDistributionCalibrator.calibrate(layers: layers, images: training.images.pixels,
                                                                           form: form, progress: progress)
         var metadata = self.metadata(options: options, report: report, source: sourceDescription)
+        metadata.append(("conv1-channel-order", order.map(String.init).joined(separator: " ")))
         metadata.append(("ood-calibration", "\(training.count) training images, \((form.trainingUnsureFraction * 1000).rounded() / 10)% unsure"
             + (form == .classConditional ? "" : ", \(form.rawValue)")))
         let bytes = try Int8ModelWriter.encode(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)
