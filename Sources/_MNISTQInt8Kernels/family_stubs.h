@@ -22,6 +22,13 @@
         (void)input; (void)input_stride; (void)count; (void)input_count; (void)weights; (void)bias;                 \
         (void)multiplier; (void)shift; (void)output_count; (void)relu_output; (void)output_stride; (void)scores;    \
     }
+/// A batch conv-layers kernel (mnistq_conv_layers_u8s8_vector_batch's arguments).
+#define MNISTQ_CONV_LAYERS_BATCH_KERNEL_STUB(name)                                                                    \
+    MNISTQ_CONV_LAYERS_BATCH_KERNEL(name) {                                                                           \
+        (void)pixels; (void)count; (void)conv1_weights; (void)conv1_bias; (void)conv1_multiplier; (void)conv1_shift; \
+        (void)conv2_weights; (void)conv2_bias; (void)conv2_multiplier; (void)conv2_shift; (void)conv1_input;       \
+        (void)conv2_input; (void)outputs; (void)output_stride;                                                       \
+    }
 /// The stubs of the family MNISTQ_KERNEL_FAMILY declares with the same arguments.
 #define MNISTQ_KERNEL_FAMILY_STUBS(conv_types, linear_types, family, activation, conv_weight)                         \
     MNISTQ_CONV_KERNEL_STUB(mnistq_conv1_relu_maxpool_##conv_types##_##family, activation, conv_weight)               \

@@ -536,12 +536,7 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
 
 // Not on WebAssembly, like the batch linear kernel below (the module's size limit).
 #if !defined(__wasm__)
-void mnistq_conv_layers_u8s8_vector_batch(const uint8_t *pixels, int count, const int8_t *conv1_weights,
-                                          const int32_t *conv1_bias, const int32_t *conv1_multiplier,
-                                          const int8_t *conv1_shift, const int8_t *conv2_weights,
-                                          const int32_t *conv2_bias, const int32_t *conv2_multiplier,
-                                          const int8_t *conv2_shift, uint8_t *conv1_input, uint8_t *conv2_input,
-                                          uint8_t *outputs, int output_stride) {
+MNISTQ_CONV_LAYERS_BATCH_KERNEL(mnistq_conv_layers_u8s8_vector_batch) {
     conv1_prepared conv1;
     conv2_prepared conv2;
     conv1_prepare(&conv1, conv1_weights, conv1_bias, conv1_multiplier, conv1_shift);
@@ -655,14 +650,5 @@ void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, in
 int mnistq_int8_vector_available(void) { return 0; }
 MNISTQ_U8_KERNEL_FAMILY_STUBS(vector)
 MNISTQ_LINEAR_BATCH4_KERNEL_STUB(mnistq_linear_u8s8_vector_batch4)
-void mnistq_conv_layers_u8s8_vector_batch(const uint8_t *pixels, int count, const int8_t *conv1_weights,
-                                          const int32_t *conv1_bias, const int32_t *conv1_multiplier,
-                                          const int8_t *conv1_shift, const int8_t *conv2_weights,
-                                          const int32_t *conv2_bias, const int32_t *conv2_multiplier,
-                                          const int8_t *conv2_shift, uint8_t *conv1_input, uint8_t *conv2_input,
-                                          uint8_t *outputs, int output_stride) {
-    (void)pixels; (void)count; (void)conv1_weights; (void)conv1_bias; (void)conv1_multiplier; (void)conv1_shift;
-    (void)conv2_weights; (void)conv2_bias; (void)conv2_multiplier; (void)conv2_shift; (void)conv1_input;
-    (void)conv2_input; (void)outputs; (void)output_stride;
-}
+MNISTQ_CONV_LAYERS_BATCH_KERNEL_STUB(mnistq_conv_layers_u8s8_vector_batch)
 #endif

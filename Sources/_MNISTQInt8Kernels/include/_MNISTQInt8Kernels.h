@@ -96,17 +96,18 @@ void mnistq_linear_u8s8_vector_batch4(const uint8_t *input, int input_stride, in
                                  const int8_t *shift, int output_count, uint8_t *relu_output, int output_stride,
                                  int32_t *scores);
 
+/// The signature of a batch conv-layers kernel (written once for the definition and its stub).
+#define MNISTQ_CONV_LAYERS_BATCH_KERNEL(name)                                                                         \
+    void name(const uint8_t *pixels, int count, const int8_t *conv1_weights, const int32_t *conv1_bias,              \
+              const int32_t *conv1_multiplier, const int8_t *conv1_shift, const int8_t *conv2_weights,               \
+              const int32_t *conv2_bias, const int32_t *conv2_multiplier, const int8_t *conv2_shift,                 \
+              uint8_t *conv1_input, uint8_t *conv2_input, uint8_t *outputs, int output_stride)
 /// mnistq_conv1_relu_maxpool_u8s8_vector then mnistq_conv2_relu_maxpool_u8s8_vector for `count` images (28×28 u8
 /// pixels each, back to back) with the weights regrouped once for all of them (and conv2's background sums once per
 /// background): image b's conv2 output ([7][7][32] u8) goes to outputs + b·output_stride. conv1_input (u8 [32][40])
 /// and conv2_input (u8 [18][18][16]) are the caller's scratch. Each image's output equals the two single calls' on its
 /// padded input. About 50 KB of stack. Not built for WebAssembly (the module's size limit).
-void mnistq_conv_layers_u8s8_vector_batch(const uint8_t *pixels, int count, const int8_t *conv1_weights,
-                                          const int32_t *conv1_bias, const int32_t *conv1_multiplier,
-                                          const int8_t *conv1_shift, const int8_t *conv2_weights,
-                                          const int32_t *conv2_bias, const int32_t *conv2_multiplier,
-                                          const int8_t *conv2_shift, uint8_t *conv1_input, uint8_t *conv2_input,
-                                          uint8_t *outputs, int output_stride);
+MNISTQ_CONV_LAYERS_BATCH_KERNEL(mnistq_conv_layers_u8s8_vector_batch);
 
 // ---- Portable kernels (portable.c): the same weight layouts as the VNNI kernels (the in-place image's), int16
 // activations. Every int16 activation vector is stored in "pair order": within each group of 4 values v0 v1 v2 v3
