@@ -85,6 +85,16 @@ package enum ChannelPairing {
         return pairs
     }
 
+    /// The order a model's `conv1-channel-order` metadata records (`value`), if it is a permutation of conv1's
+    /// channels: what a float model's channels need to compare channel by channel with the model's layers.
+    package static func order(recorded value: String) -> [Int]? {
+        let order = value.split(separator: " ").map { Int($0) ?? -1 }
+        return order.sorted() == Array(0..<ModelFormat.conv1Channels) ? order : nil
+    }
+
+    /// The metadata key of the order.
+    package static let metadataKey = "conv1-channel-order"
+
     /// `layers` with conv1's output channels (and conv2's input channels) in `order`.
     package static func apply(_ order: [Int], to layers: [QuantizedLayer]) -> [QuantizedLayer] {
         let taps = ModelFormat.kernelSide * ModelFormat.kernelSide

@@ -103,7 +103,7 @@ package enum QuantizationJob {
         let outOfDistribution = try OutOfDistributionCalibrator.calibrate(layers: layers, images: training.images.pixels,
                                                                           form: form, progress: progress)
         var metadata = self.metadata(options: options, report: report, source: sourceDescription)
-        metadata.append(("conv1-channel-order", order.map(String.init).joined(separator: " ")))
+        metadata.append((ChannelPairing.metadataKey, order.map(String.init).joined(separator: " ")))
         metadata.append(("ood-calibration", "\(training.count) training images, \((form.trainingUnsureFraction * 1000).rounded() / 10)% unsure"
             + (form == .classConditional ? "" : ", \(form.rawValue)")))
         let bytes = try Int8ModelWriter.encode(layers: layers, metadata: metadata, outOfDistribution: outOfDistribution)

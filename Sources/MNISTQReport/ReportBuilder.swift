@@ -143,9 +143,12 @@ package enum ReportBuilder {
             if let model {
                 // Per-layer SQNR needs both networks' activations image by image: the quantizer's own measurement,
                 // so the page shows what `mnistq quantize` reported.
+                // A model that records its conv1 channel order (`ChannelPairing`) is compared with the float model's
+                // channels in that order (the same function: only the per-layer comparison needs it).
+                let order = model.metadataValue(forKey: ChannelPairing.metadataKey).flatMap { ChannelPairing.order(recorded: $0) }
                 do {
-                    let fidelity = try Fidelity.measure(parameters: parameters, layers: model.layers, split: test, threads: threads,
-                                                        progress: progress)
+                    let fidelity = try Fidelity.measure(parameters: parameters, reference: order.map { ChannelPairing.apply($0, to: parameters) },
+                                                        layers: model.layers, split: test, threads: threads, progress: progress)
                     results.floatPredictions = fidelity.floatPredictions
                     results.layerFidelity = fidelity.layers
                     if fidelity.int8Predictions != results.int8Predictions! {

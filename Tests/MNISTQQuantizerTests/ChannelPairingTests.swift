@@ -87,8 +87,13 @@ final class ChannelPairingTests: XCTestCase {
         let data = try QuantizerTestData.mnist()
         let model = try Model(bytes: try XCTUnwrap(FileManager.default.contents(atPath: path).map { [UInt8]($0) }))
         let written = try XCTUnwrap(model.metadataValue(forKey: "conv1-channel-order"))
-        let order = written.split(separator: " ").compactMap { Int($0) }
-        XCTAssertEqual(order.sorted(), Array(0..<ModelFormat.conv1Channels), "a permutation: \(written)")
+        let order = try XCTUnwrap(ChannelPairing.order(recorded: written), "a permutation: \(written)")
+        XCTAssertEqual(order.map(String.init).joined(separator: " "), written)
+        // What the report reads back: nothing but a permutation of the 16 channels.
+        for bad in ["", "0 1 2", "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 14", "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 16",
+                    "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 x", "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 0"] {
+            XCTAssertNil(ChannelPairing.order(recorded: bad), "'\(bad)'")
+        }
         // The order is what ChannelPairing picks for the written layers' own channels (a cheapest pairing is one
         // again after its own reordering: pairs (2k, 2k + 1) in the file).
         let count = ChannelPairing.imageCount
