@@ -97,7 +97,7 @@ public struct InPlaceModel: @unchecked Sendable {
     /// 21 KB with the portable kernels (their widened-weight scratch).
     package var pathArenaByteCount: Int {
         switch path {
-        case let .u8(family) where family.linearBatch4 != nil: return U8BatchArena.byteCount + 63
+        case let .u8(family) where family.batchKernels != nil: return U8BatchArena.byteCount + 63
         case .u8: return VNNIArena.byteCount + 63
         case .avx2: return FastArena.byteCount + 63
         case .portable: return PortableArena.byteCount + 63
@@ -154,8 +154,8 @@ public struct InPlaceModel: @unchecked Sendable {
     package func classify(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                          scores: UnsafeMutablePointer<Int32>, outOfDistributionScores: UnsafeMutablePointer<Int32>?) {
         let section = outOfDistributionScores == nil ? nil : outOfDistributionSection
-        if case let .u8(family) = path, let linear = family.linearBatch4 {
-            runU8Batch(operands, family: family, linear: linear, pixels: pixels, count: count, arena: arena, scores: scores,
+        if case let .u8(family) = path, let kernels = family.batchKernels {
+            runU8Batch(operands, kernels: kernels, pixels: pixels, count: count, arena: arena, scores: scores,
                          outOfDistribution: section, outOfDistributionScores: outOfDistributionScores)
             return
         }

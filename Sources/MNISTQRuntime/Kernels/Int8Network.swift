@@ -91,10 +91,9 @@ package struct Int8Network: @unchecked Sendable {
     package func run(batch pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                     scores: UnsafeMutablePointer<Int32>) {
         precondition(isComplete, "Int8Network.run needs all five layers")
-        if packed.path == .vnni512 {
+        if packed.path == .vnni512, let kernels = U8KernelFamily.vnni512.batchKernels {
             // The linear layers for 4 images at a time (their weights read once per group), as Model does.
-            runU8Batch(packed.operands, family: .vnni512, linear: mnistq_linear_u8s8_vnni512_batch4, pixels: pixels, count: count,
-                       arena: arena, scores: scores)
+            runU8Batch(packed.operands, kernels: kernels, pixels: pixels, count: count, arena: arena, scores: scores)
             return
         }
         for image in 0..<count {

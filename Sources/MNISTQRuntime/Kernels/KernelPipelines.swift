@@ -105,6 +105,8 @@ enum U8KernelFamily {
         case .vnni512, .neonDot, .neon: return nil
         }
     }
+    /// The family's kernels for groups of images (`runU8Batch`): families with a batch linear kernel have them.
+    var batchKernels: U8BatchKernels? { linearBatch4.map { U8BatchKernels(family: self, linear: $0, convLayers: convLayersBatch) } }
     var linear: Linear {
         switch self {
         case .vnni512: return mnistq_linear_u8s8_vnni512
@@ -204,11 +206,20 @@ func runU8Stage(_ stage: Int, _ family: U8KernelFamily, _ op: KernelOperands, pi
     }, conv2: { family.conv2($0, op.weights(1), op.bias(1), op.multiplier(1), op.shift(1), $1) }, linear: family.linear)
 }
 
+/// A u8 family's kernels for groups of images, which only families with a batch linear kernel have
+/// (`U8KernelFamily.batchKernels`): VNNI and the vector family (not on WebAssembly).
+struct U8BatchKernels {
+    let family: U8KernelFamily
+    /// The linear layers for up to 4 images at once (each weight row read once per group).
+    let linear: U8KernelFamily.LinearBatch4
+    /// conv1 + conv2 for the group in one call, if the family has it; else image by image.
+    let convLayers: U8KernelFamily.ConvLayersBatch?
+}
+
 /// `count` images (`ModelFormat.inputPixelCount` bytes each, back to back) through `runU8Batch4` in groups of 4; `arena` is the caller's
-/// (any alignment). The batch entry point of every executor on a u8 family with a batch linear kernel (`linear`, its
-/// `linearBatch4`): VNNI and the vector family.
+/// (any alignment). The batch entry point of every executor on a u8 family with batch kernels: VNNI and the vector family.
 /// With an out-of-distribution section and `outOfDistributionScores`, each image's score goes there too.
-func runU8Batch(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFamily.LinearBatch4,
+func runU8Batch(_ op: KernelOperands, kernels: U8BatchKernels,
                   pixels: UnsafePointer<UInt8>, count: Int, arena: UnsafeMutableRawPointer,
                   scores: UnsafeMutablePointer<Int32>, outOfDistribution section: UnsafeRawPointer? = nil,
                   outOfDistributionScores: UnsafeMutablePointer<Int32>? = nil) {
@@ -216,7 +227,7 @@ func runU8Batch(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFa
     var start = 0
     while start < count {
         let group = min(4, count - start)
-        runU8Batch4(op, family: family, linear: linear, pixels: pixels + start * ModelFormat.inputPixelCount, count: group, base: base,
+        runU8Batch4(op, kernels: kernels, pixels: pixels + start * ModelFormat.inputPixelCount, count: group, base: base,
                       scores: scores + start * ModelFormat.classCount)
         if let section, let outOfDistributionScores {
             // fc2's features of the group are still in the arena: u8 [84] per image, `U8BatchArena.stride` apart.
@@ -232,13 +243,14 @@ func runU8Batch(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFa
     }
 }
 
-/// Up to 4 images (`ModelFormat.inputPixelCount` bytes each, back to back) through `family`'s u8 pipeline, with the linear layers run for all
+/// Up to 4 images (`ModelFormat.inputPixelCount` bytes each, back to back) through `kernels`' u8 pipeline, with the linear layers run for all
 /// of them at once so that their weights (fc1: 188 KB) are read once per group, not once per image. Scores: 10 per
 /// image, back to back. Each image's scores equal a single `runU8Stage` pass's. Arena plan: `U8BatchArena`.
-func runU8Batch4(_ op: KernelOperands, family: U8KernelFamily, linear: U8KernelFamily.LinearBatch4, pixels: UnsafePointer<UInt8>,
+func runU8Batch4(_ op: KernelOperands, kernels: U8BatchKernels, pixels: UnsafePointer<UInt8>,
                    count: Int, base: UnsafeMutableRawPointer, scores: UnsafeMutablePointer<Int32>) {
     let conv2Input = (base + VNNIArena.conv2Input).assumingMemoryBound(to: UInt8.self)
-    if let convLayers = family.convLayersBatch {
+    let family = kernels.family, linear = kernels.linear
+    if let convLayers = kernels.convLayers {
         convLayers(pixels, Int32(count), op.weights(0), op.bias(0), op.multiplier(0), op.shift(0), op.weights(1), op.bias(1),
                    op.multiplier(1), op.shift(1), (base + VNNIArena.conv1Input).assumingMemoryBound(to: UInt8.self), conv2Input,
                    (base + U8BatchArena.conv2Output(0)).assumingMemoryBound(to: UInt8.self), Int32(U8BatchArena.conv2Stride))
