@@ -36,7 +36,6 @@ int mnistq_int8_vector_available(void) { return 1; }
 
 typedef int16_t i16x8 __attribute__((vector_size(16)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
-typedef uint8_t u8x8 __attribute__((vector_size(8)));
 typedef int8_t i8x16 __attribute__((vector_size(16)));
 typedef int8_t i8x8 __attribute__((vector_size(8)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
@@ -424,9 +423,8 @@ MNISTQ_VECTOR_STAGE void conv2_edge_sums(conv2_prepared *prepared, const int16_t
     prepared->has_background = 1;
 }
 
-/// conv2 on `input` ([18][18][16] u8). `zero_border`: the caller knows the 2-wide border is zero (the batch kernel
-/// writes it so), so its positions are not listed; else any border is convolved as it is.
-MNISTQ_VECTOR_STAGE void conv2_run(conv2_prepared *prepared, const uint8_t *input, int zero_border, uint8_t *output) {
+/// conv2 on `input` ([18][18][16] u8; any border is convolved as it is).
+MNISTQ_VECTOR_STAGE void conv2_run(conv2_prepared *prepared, const uint8_t *input, uint8_t *output) {
     // Exact zeros cost nothing here. With any background vector b (16 channels), a position's sum over its taps t
     // on the interior (the 14×14 inside the 2-wide border) is  Σ w_t·x_t = Σ w_t·b + Σ w_t·(x_t − b):  the first
     // term depends only on which taps fall on the interior (the position's edge class), and a tap whose input equals
@@ -450,11 +448,7 @@ MNISTQ_VECTOR_STAGE void conv2_run(conv2_prepared *prepared, const uint8_t *inpu
     for (int y = 0; y < 18; y++) {
         for (int x = 0; x < 18; x++) {
             const int inside = y >= 2 && y < 16 && x >= 2 && x < 16;
-            if (inside || !zero_border) {
-                list_differing_pairs(input, inside ? wide_background : no_background, y * 18 + x, delta, pairs, count);
-            } else {
-                count[y * 18 + x] = 0;
-            }
+            list_differing_pairs(input, inside ? wide_background : no_background, y * 18 + x, delta, pairs, count);
         }
     }
     // A position's entries tap·8 + pair, one per (tap, channel pair) whose input differs from b, are its 5 kernel
@@ -531,7 +525,7 @@ void mnistq_conv2_relu_maxpool_u8s8_vector(const uint8_t *input, const int8_t *w
                                       const int32_t *multiplier, const int8_t *shift, uint8_t *output) {
     conv2_prepared prepared;
     conv2_prepare(&prepared, weights, bias, multiplier, shift);
-    conv2_run(&prepared, input, 0, output);
+    conv2_run(&prepared, input, output);
 }
 
 // Not on WebAssembly, like the batch linear kernel below (the module's size limit).
@@ -549,7 +543,7 @@ MNISTQ_CONV_LAYERS_BATCH_KERNEL(mnistq_conv_layers_u8s8_vector_batch) {
     for (int b = 0; b < count; b++) {
         for (int y = 0; y < 28; y++) __builtin_memcpy(conv1_input + (y + 2) * CONV1_INPUT_ROW + 2, pixels + (long)b * 784 + y * 28, 28);
         conv1_run(&conv1, conv1_input, conv2_input);
-        conv2_run(&conv2, conv2_input, 1, outputs + (long)b * output_stride);
+        conv2_run(&conv2, conv2_input, outputs + (long)b * output_stride);
     }
 }
 #endif // !defined(__wasm__)
